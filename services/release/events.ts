@@ -1,0 +1,95 @@
+import type { DomainEvent } from "../core/event.ts";
+import type { EnvironmentDefinition, Phase, SelfApproval, Target } from "../core/model.ts";
+
+export type ReleaseStarted = DomainEvent<
+  "ReleaseStarted",
+  {
+    releaseId: string;
+    featureId: string;
+    featureKey: string;
+    projectId: string;
+    pipelineId: string;
+    pipelineVersion: number;
+    /** Snapshot of the pipeline at start: later pipeline changes do not affect the release. */
+    pipelineName: string;
+    phases: Phase[];
+    selfApproval: SelfApproval;
+    /** The project's environments in order. */
+    environments: string[];
+    before: EnvironmentDefinition[];
+    /** The change (for startRelease: the current definitions). */
+    change: EnvironmentDefinition[];
+    /** What every environment holds once COMPLETED (change with ENABLE/DISABLE applied by the phases). */
+    after: EnvironmentDefinition[];
+    trigger: "UPDATE" | "START";
+    by: string;
+    reason: string | null;
+    at: string;
+  }
+>;
+
+export type ReleasePhaseWaitStarted = DomainEvent<
+  "ReleasePhaseWaitStarted",
+  { releaseId: string; phaseIndex: number; waitMs: number; endsAt: string; at: string }
+>;
+export type ReleasePaused = DomainEvent<
+  "ReleasePaused",
+  { releaseId: string; phaseIndex: number; remainingMs: number; by: string; reason: string | null; at: string }
+>;
+export type ReleaseUnpaused = DomainEvent<
+  "ReleaseUnpaused",
+  { releaseId: string; phaseIndex: number; endsAt: string; by: string; reason: string | null; at: string }
+>;
+export type ReleasePhaseWaitSkipped = DomainEvent<
+  "ReleasePhaseWaitSkipped",
+  { releaseId: string; phaseIndex: number; by: string; reason: string | null; at: string }
+>;
+export type ReleaseApprovalRequested = DomainEvent<
+  "ReleaseApprovalRequested",
+  { releaseId: string; phaseIndex: number; approvalsRequired: number; at: string }
+>;
+export type ReleasePhaseApproved = DomainEvent<
+  "ReleasePhaseApproved",
+  { releaseId: string; phaseIndex: number; by: string; comment: string | null; at: string }
+>;
+/** The phase's targets now serve `definitions` (one per environment the phase targets). */
+export type ReleasePhaseRolledOut = DomainEvent<
+  "ReleasePhaseRolledOut",
+  { releaseId: string; phaseIndex: number; targets: Target[]; definitions: EnvironmentDefinition[]; at: string }
+>;
+export type ReleaseFullRolloutRequested = DomainEvent<
+  "ReleaseFullRolloutRequested",
+  { releaseId: string; phaseIndex: number; by: string; reason: string | null; at: string }
+>;
+/** `reverted`: the environments whose stored definition goes back to `before`. */
+export type ReleaseAborted = DomainEvent<
+  "ReleaseAborted",
+  {
+    releaseId: string;
+    phaseIndex: number;
+    by: string;
+    reason: string | null;
+    reverted: EnvironmentDefinition[];
+    at: string;
+  }
+>;
+export type ReleaseCompleted = DomainEvent<"ReleaseCompleted", { releaseId: string; at: string }>;
+/** A Temporal signal whose action did not apply: recorded, never silently dropped. */
+export type ReleaseSignalRejected = DomainEvent<
+  "ReleaseSignalRejected",
+  { releaseId: string; action: string; by: string; code: string; message: string; at: string }
+>;
+
+export type ReleaseEvent =
+  | ReleaseStarted
+  | ReleasePhaseWaitStarted
+  | ReleasePaused
+  | ReleaseUnpaused
+  | ReleasePhaseWaitSkipped
+  | ReleaseApprovalRequested
+  | ReleasePhaseApproved
+  | ReleasePhaseRolledOut
+  | ReleaseFullRolloutRequested
+  | ReleaseAborted
+  | ReleaseCompleted
+  | ReleaseSignalRejected;

@@ -1,0 +1,665 @@
+// The release decider: every rule of "How a release runs" and "Actions" in PRODUCT.md, as pure code.
+// The Temporal workflow is a thin shell over it: it feeds commands (people's actions, and `Tick` when a
+// bake timer may have ended), appends what `decide` returns, and sleeps until `nextWakeAt`.
+
+import type { Decider } from "../core/decider.ts";
+import { DomainError } from "../core/errors.ts";
+import type {
+  Actor,
+  Definition,
+  EnvironmentDefinition,
+  Phase,
+  PhaseStatus,
+  ReleaseActionKind,
+  ReleaseStatus,
+  Role,
+  SelfApproval,
+  Target,
+} from "../core/model.ts";
+import { roleAtLeast } from "../core/model.ts";
+import type { ReleaseEvent, ReleasePhaseRolledOut, ReleaseStarted } from "./events.ts";
+
+export interface Approval {
+  by: string;
+  at: string;
+  comment: string | null;
+}
+
+export interface ReleaseAction {
+  kind: ReleaseActionKind;
+  by: string;
+  at: string;
+  reason: string | null;
+  phaseIndex: number | null;
+}
+
+export interface ReleasePhaseState {
+  index: number;
+  name: string;
+  status: PhaseStatus;
+  waitStartedAt: string | null;
+  /** null while PAUSED (and before the wait starts). */
+  waitEndsAt: string | null;
+  /** Kept while PAUSED: the bake time still owed when the timer resumes. */
+  remainingMs: number | null;
+  waitSkipped: boolean;
+  approvals: Approval[];
+  rolledOutAt: string | null;
+}
+
+export interface RolledOutPhase {
+  phaseIndex: number;
+  targets: Target[];
+  definitions: EnvironmentDefinition[];
+}
+
+export interface RejectedSignal {
+  action: string;
+  by: string;
+  code: string;
+  message: string;
+  at: string;
+}
+
+export interface Release {
+  id: string;
+  featureId: string;
+  featureKey: string;
+  projectId: string;
+  pipelineId: string;
+  pipelineVersion: number;
+  pipelineName: string;
+  /** The pipeline's phases as snapshotted at start. */
+  phaseSpecs: Phase[];
+  selfApproval: SelfApproval;
+  environments: string[];
+  before: EnvironmentDefinition[];
+  change: EnvironmentDefinition[];
+  after: EnvironmentDefinition[];
+  trigger: "UPDATE" | "START";
+  status: ReleaseStatus;
+  phases: ReleasePhaseState[];
+  /** null once COMPLETED or ABORTED. */
+  currentPhaseIndex: number | null;
+  rolledOut: RolledOutPhase[];
+  startedBy: string;
+  startedAt: string;
+  startReason: string | null;
+  endedAt: string | null;
+  abortReason: string | null;
+  actions: ReleaseAction[];
+  rejectedSignals: RejectedSignal[];
+  /** Number of stored events. */
+  version: number;
+  updatedAt: string;
+}
+
+export type ReleaseState = Release | null;
+
+// ---- commands -------------------------------------------------------------------------------
+
+interface CommandBase<Type extends string, Data> {
+  type: Type;
+  data: Data;
+  actor: Actor;
+  /** ISO instant at which the command takes effect (workflow time in the workflow). */
+  now: string;
+}
+
+export type StartRelease = CommandBase<"StartRelease", Omit<ReleaseStarted["data"], "after" | "by" | "at">>;
+export type ApproveRelease = CommandBase<"ApproveRelease", { phaseIndex?: number | null; comment?: string | null }>;
+export type PauseRelease = CommandBase<"PauseRelease", { phaseIndex?: number | null; reason?: string | null }>;
+export type UnpauseRelease = CommandBase<"UnpauseRelease", { phaseIndex?: number | null; reason?: string | null }>;
+export type SkipPhase = CommandBase<"SkipPhase", { phaseIndex?: number | null; reason?: string | null }>;
+export type AbortRelease = CommandBase<"AbortRelease", { reason?: string | null }>;
+export type FullRollout = CommandBase<"FullRollout", { reason?: string | null }>;
+/** System: take every automatic step that is due at `now` (a bake timer ended). */
+export type Tick = CommandBase<"Tick", Record<string, never>>;
+
+export type ReleaseActionCommand =
+  | ApproveRelease
+  | PauseRelease
+  | UnpauseRelease
+  | SkipPhase
+  | AbortRelease
+  | FullRollout;
+export type ReleaseCommand = StartRelease | ReleaseActionCommand | Tick;
+
+/** The role each action needs (PRODUCT.md's actions table). */
+export const ACTION_ROLES: Record<ReleaseActionCommand["type"], Role> = {
+  ApproveRelease: "APPROVER",
+  PauseRelease: "EDITOR",
+  UnpauseRelease: "EDITOR",
+  SkipPhase: "EDITOR",
+  AbortRelease: "EDITOR",
+  FullRollout: "APPROVER",
+};
+
+// ---- pure helpers ------------------------------------------------------------------------------
+
+const definitionOf = (list: EnvironmentDefinition[], environment: string): Definition | undefined =>
+  list.find((entry) => entry.environment === environment)?.definition;
+
+/** What a phase's targets in `environment` serve once it rolls out. */
+export function phaseDefinition(phase: Phase, change: EnvironmentDefinition[], environment: string): Definition {
+  const base = definitionOf(change, environment);
+  if (!base) throw new DomainError("INTERNAL", `release has no definition for environment ${environment}`);
+  if (phase.action === "APPLY_CHANGE") return base;
+  return { ...base, enabled: phase.action === "ENABLE" };
+}
+
+const uniqueEnvironments = (targets: Target[]): string[] => [...new Set(targets.map((t) => t.environment))];
+
+/** Every environment's definition once the release completes: the last phase touching it decides. */
+export function computeAfter(
+  phases: Phase[],
+  environments: string[],
+  change: EnvironmentDefinition[],
+): EnvironmentDefinition[] {
+  return environments.map((environment) => {
+    let definition = definitionOf(change, environment);
+    if (!definition) throw new DomainError("INTERNAL", `release has no definition for environment ${environment}`);
+    for (const phase of phases) {
+      if (phase.targets.some((t) => t.environment === environment)) {
+        definition = phaseDefinition(phase, change, environment);
+      }
+    }
+    return { environment, definition };
+  });
+}
+
+/** The bake time still owed by a WAITING or PAUSED phase at `now`, in ms (null otherwise). */
+export function remainingWaitMs(phase: ReleasePhaseState, now: string): number | null {
+  if (phase.status === "PAUSED") return phase.remainingMs;
+  if (phase.status === "WAITING" && phase.waitEndsAt)
+    return Math.max(0, Date.parse(phase.waitEndsAt) - Date.parse(now));
+  return null;
+}
+
+/** When the workflow must wake up next to Tick (the current bake timer's end), or null. */
+export function nextWakeAt(release: ReleaseState): string | null {
+  if (!release || release.status !== "IN_PROGRESS" || release.currentPhaseIndex === null) return null;
+  const phase = release.phases[release.currentPhaseIndex];
+  return phase?.status === "WAITING" ? phase.waitEndsAt : null;
+}
+
+/** Who a stored event is attributed to: the person in `data.by`, or "system" for automatic transitions. */
+export function eventActor(event: ReleaseEvent): string {
+  return "by" in event.data ? event.data.by : "system";
+}
+
+function describePhase(release: Release, index: number | null): string {
+  if (index === null) return `the release is ${release.status}`;
+  const phase = release.phases[index];
+  return phase ? `phase ${index} (${phase.name}) is ${phase.status}` : `phase ${index} does not exist`;
+}
+
+// ---- decide ------------------------------------------------------------------------------------------
+
+function requireInProgress(release: ReleaseState, action: string): Release {
+  if (!release) throw new DomainError("NOT_FOUND", "release not found");
+  if (release.status !== "IN_PROGRESS") {
+    throw new DomainError("INVALID_STATE", `cannot ${action}: the release is ${release.status}`);
+  }
+  return release;
+}
+
+function currentPhase(release: Release, action: string, phaseIndex: number | null | undefined): ReleasePhaseState {
+  const index = release.currentPhaseIndex;
+  const phase = index === null ? undefined : release.phases[index];
+  if (!phase) throw new DomainError("INVALID_STATE", `cannot ${action}: ${describePhase(release, index)}`);
+  if (phaseIndex !== undefined && phaseIndex !== null && phaseIndex !== phase.index) {
+    throw new DomainError(
+      "INVALID_STATE",
+      `cannot ${action} phase ${phaseIndex}: it is no longer the current phase; ${describePhase(release, phase.index)}`,
+    );
+  }
+  return phase;
+}
+
+function requireRole(command: ReleaseActionCommand): void {
+  const needed = ACTION_ROLES[command.type];
+  if (!roleAtLeast(command.actor.role, needed)) {
+    throw new DomainError(
+      "FORBIDDEN",
+      `${command.type} needs the ${needed} role; ${command.actor.name} is ${command.actor.role}`,
+    );
+  }
+}
+
+function decideStart(command: StartRelease, state: ReleaseState): ReleaseEvent[] {
+  if (state) throw new DomainError("CONFLICT", `release ${state.id} already exists`);
+  if (!roleAtLeast(command.actor.role, "EDITOR")) {
+    throw new DomainError(
+      "FORBIDDEN",
+      `starting a release needs the EDITOR role; ${command.actor.name} is ${command.actor.role}`,
+    );
+  }
+  const { data } = command;
+  if (data.phases.length === 0) throw new DomainError("VALIDATION", "pipeline: has no phases");
+  return [
+    {
+      type: "ReleaseStarted",
+      data: {
+        ...data,
+        after: computeAfter(data.phases, data.environments, data.change),
+        by: command.actor.name,
+        at: command.now,
+      },
+    },
+  ];
+}
+
+function decideAction(command: ReleaseActionCommand, state: ReleaseState): ReleaseEvent[] {
+  requireRole(command);
+  const by = command.actor.name;
+  const at = command.now;
+  switch (command.type) {
+    case "ApproveRelease": {
+      const release = requireInProgress(state, "approve");
+      const phase = currentPhase(release, "approve", command.data.phaseIndex);
+      if (phase.status !== "AWAITING_APPROVAL") {
+        throw new DomainError(
+          "INVALID_STATE",
+          `cannot approve: ${describePhase(release, phase.index)}, not AWAITING_APPROVAL`,
+        );
+      }
+      if (release.selfApproval === "FORBIDDEN" && release.startedBy === by) {
+        throw new DomainError(
+          "SELF_APPROVAL_FORBIDDEN",
+          `${by} started this release and the pipeline forbids self-approval`,
+        );
+      }
+      if (phase.approvals.some((approval) => approval.by === by)) {
+        throw new DomainError(
+          "INVALID_STATE",
+          `cannot approve: ${by} already approved phase ${phase.index} (${phase.name})`,
+        );
+      }
+      const comment = command.data.comment ?? null;
+      return [
+        { type: "ReleasePhaseApproved", data: { releaseId: release.id, phaseIndex: phase.index, by, comment, at } },
+      ];
+    }
+    case "PauseRelease": {
+      const release = requireInProgress(state, "pause");
+      const phase = currentPhase(release, "pause", command.data.phaseIndex);
+      if (phase.status !== "WAITING") {
+        throw new DomainError(
+          "INVALID_STATE",
+          `cannot pause: ${describePhase(release, phase.index)}; only a WAITING bake timer can be paused`,
+        );
+      }
+      const remainingMs = remainingWaitMs(phase, at) ?? 0;
+      const reason = command.data.reason ?? null;
+      return [
+        {
+          type: "ReleasePaused",
+          data: { releaseId: release.id, phaseIndex: phase.index, remainingMs, by, reason, at },
+        },
+      ];
+    }
+    case "UnpauseRelease": {
+      const release = requireInProgress(state, "unpause");
+      const phase = currentPhase(release, "unpause", command.data.phaseIndex);
+      if (phase.status !== "PAUSED") {
+        throw new DomainError("INVALID_STATE", `cannot unpause: ${describePhase(release, phase.index)}, not PAUSED`);
+      }
+      const endsAt = new Date(Date.parse(at) + (phase.remainingMs ?? 0)).toISOString();
+      const reason = command.data.reason ?? null;
+      return [
+        { type: "ReleaseUnpaused", data: { releaseId: release.id, phaseIndex: phase.index, endsAt, by, reason, at } },
+      ];
+    }
+    case "SkipPhase": {
+      const release = requireInProgress(state, "skip");
+      const phase = currentPhase(release, "skip", command.data.phaseIndex);
+      if (phase.status !== "WAITING" && phase.status !== "PAUSED") {
+        throw new DomainError(
+          "INVALID_STATE",
+          `cannot skip: ${describePhase(release, phase.index)}; skip ends a WAITING or PAUSED bake time and never bypasses an approval`,
+        );
+      }
+      const reason = command.data.reason ?? null;
+      return [
+        { type: "ReleasePhaseWaitSkipped", data: { releaseId: release.id, phaseIndex: phase.index, by, reason, at } },
+      ];
+    }
+    case "AbortRelease": {
+      const release = requireInProgress(state, "abort");
+      const rolledWhole = new Set(
+        release.rolledOut.flatMap((r) => r.targets.filter((t) => t.segment === null).map((t) => t.environment)),
+      );
+      const reverted = release.before.filter((entry) => rolledWhole.has(entry.environment));
+      const reason = command.data.reason ?? null;
+      return [
+        {
+          type: "ReleaseAborted",
+          data: { releaseId: release.id, phaseIndex: release.currentPhaseIndex ?? -1, by, reason, reverted, at },
+        },
+      ];
+    }
+    case "FullRollout": {
+      const release = requireInProgress(state, "roll out fully");
+      const reason = command.data.reason ?? null;
+      return [
+        {
+          type: "ReleaseFullRolloutRequested",
+          data: { releaseId: release.id, phaseIndex: release.currentPhaseIndex ?? -1, by, reason, at },
+        },
+      ];
+    }
+    default: {
+      const unknown: never = command;
+      throw new DomainError("INTERNAL", `unknown release command ${(unknown as { type: string }).type}`);
+    }
+  }
+}
+
+function rollOut(release: Release, index: number, at: string): ReleasePhaseRolledOut {
+  const spec = release.phaseSpecs[index];
+  if (!spec) throw new DomainError("INTERNAL", `phase ${index} does not exist`);
+  return {
+    type: "ReleasePhaseRolledOut",
+    data: {
+      releaseId: release.id,
+      phaseIndex: index,
+      targets: spec.targets,
+      definitions: uniqueEnvironments(spec.targets).map((environment) => ({
+        environment,
+        definition: phaseDefinition(spec, release.change, environment),
+      })),
+      at,
+    },
+  };
+}
+
+/** The automatic step due now for the release, or null when it must wait for a person or a timer. */
+function automaticStep(release: Release, now: string, fullRollout: boolean): ReleaseEvent | null {
+  if (release.status !== "IN_PROGRESS") return null;
+  const index = release.currentPhaseIndex;
+  const releaseId = release.id;
+  if (index === null) return null;
+  const phase = release.phases[index];
+  const spec = release.phaseSpecs[index];
+  if (!phase || !spec) return { type: "ReleaseCompleted", data: { releaseId, at: now } };
+  if (fullRollout) return rollOut(release, index, now);
+  const afterWait = (): ReleaseEvent =>
+    spec.requiresApproval
+      ? {
+          type: "ReleaseApprovalRequested",
+          data: { releaseId, phaseIndex: index, approvalsRequired: spec.approvalsRequired, at: now },
+        }
+      : rollOut(release, index, now);
+  switch (phase.status) {
+    case "PENDING":
+      if (spec.waitForMs !== null && spec.waitForMs > 0) {
+        const endsAt = new Date(Date.parse(now) + spec.waitForMs).toISOString();
+        return {
+          type: "ReleasePhaseWaitStarted",
+          data: { releaseId, phaseIndex: index, waitMs: spec.waitForMs, endsAt, at: now },
+        };
+      }
+      return afterWait();
+    case "WAITING":
+      return phase.waitEndsAt !== null && Date.parse(now) >= Date.parse(phase.waitEndsAt) ? afterWait() : null;
+    case "SKIPPED_WAIT":
+      return afterWait();
+    case "AWAITING_APPROVAL":
+      return phase.approvals.length >= spec.approvalsRequired ? rollOut(release, index, now) : null;
+    case "PAUSED":
+      return null;
+    case "ROLLED_OUT":
+      // evolve moves on to the next phase after a rollout; a rolled-out current phase means the last one.
+      return { type: "ReleaseCompleted", data: { releaseId, at: now } };
+    default: {
+      const unknown: never = phase.status;
+      throw new DomainError("INTERNAL", `unknown phase status ${String(unknown)}`);
+    }
+  }
+}
+
+/** Every automatic event due at `now`, after `events` (already decided) took effect. */
+function advance(state: ReleaseState, events: ReleaseEvent[], now: string): ReleaseEvent[] {
+  let current = events.reduce(evolve, state);
+  const fullRollout = events.some((e) => e.type === "ReleaseFullRolloutRequested");
+  const produced: ReleaseEvent[] = [];
+  // Bounded: each step moves a phase forward; a release has at most 4 steps per phase plus completion.
+  const limit = 4 * (current?.phaseSpecs.length ?? 0) + 2;
+  for (let i = 0; current && i < limit; i++) {
+    const step = automaticStep(current, now, fullRollout);
+    if (!step) break;
+    produced.push(step);
+    current = evolve(current, step);
+  }
+  return produced;
+}
+
+export function decide(command: ReleaseCommand, state: ReleaseState): ReleaseEvent[] {
+  let direct: ReleaseEvent[];
+  switch (command.type) {
+    case "StartRelease":
+      direct = decideStart(command, state);
+      break;
+    case "Tick":
+      if (!state) throw new DomainError("NOT_FOUND", "release not found");
+      direct = [];
+      break;
+    default:
+      direct = decideAction(command, state);
+  }
+  return [...direct, ...advance(state, direct, command.now)];
+}
+
+// ---- evolve ------------------------------------------------------------------------------------
+
+function withPhase(release: Release, index: number, change: (phase: ReleasePhaseState) => ReleasePhaseState): Release {
+  return { ...release, phases: release.phases.map((phase) => (phase.index === index ? change(phase) : phase)) };
+}
+
+function recordAction(
+  release: Release,
+  kind: ReleaseActionKind,
+  data: { by: string; at: string; phaseIndex: number },
+  reason: string | null,
+): Release {
+  return {
+    ...release,
+    actions: [
+      ...release.actions,
+      { kind, by: data.by, at: data.at, reason, phaseIndex: data.phaseIndex >= 0 ? data.phaseIndex : null },
+    ],
+  };
+}
+
+export function evolve(state: ReleaseState, event: ReleaseEvent): ReleaseState {
+  if (event.type === "ReleaseStarted") {
+    const d = event.data;
+    return {
+      id: d.releaseId,
+      featureId: d.featureId,
+      featureKey: d.featureKey,
+      projectId: d.projectId,
+      pipelineId: d.pipelineId,
+      pipelineVersion: d.pipelineVersion,
+      pipelineName: d.pipelineName,
+      phaseSpecs: d.phases,
+      selfApproval: d.selfApproval,
+      environments: d.environments,
+      before: d.before,
+      change: d.change,
+      after: d.after,
+      trigger: d.trigger,
+      status: "IN_PROGRESS",
+      phases: d.phases.map((phase, index) => ({
+        index,
+        name: phase.name,
+        status: "PENDING",
+        waitStartedAt: null,
+        waitEndsAt: null,
+        remainingMs: null,
+        waitSkipped: false,
+        approvals: [],
+        rolledOutAt: null,
+      })),
+      currentPhaseIndex: 0,
+      rolledOut: [],
+      startedBy: d.by,
+      startedAt: d.at,
+      startReason: d.reason,
+      endedAt: null,
+      abortReason: null,
+      actions: [],
+      rejectedSignals: [],
+      version: 1,
+      updatedAt: d.at,
+    };
+  }
+  if (!state) return state;
+  const release = { ...state, version: state.version + 1, updatedAt: event.data.at };
+  switch (event.type) {
+    case "ReleasePhaseWaitStarted": {
+      const { phaseIndex, at, endsAt } = event.data;
+      return withPhase(release, phaseIndex, (p) => ({
+        ...p,
+        status: "WAITING",
+        waitStartedAt: at,
+        waitEndsAt: endsAt,
+      }));
+    }
+    case "ReleasePaused": {
+      const d = event.data;
+      const paused = withPhase(release, d.phaseIndex, (p) => ({
+        ...p,
+        status: "PAUSED",
+        waitEndsAt: null,
+        remainingMs: d.remainingMs,
+      }));
+      return recordAction(paused, "PAUSE", d, d.reason);
+    }
+    case "ReleaseUnpaused": {
+      const d = event.data;
+      const resumed = withPhase(release, d.phaseIndex, (p) => ({
+        ...p,
+        status: "WAITING",
+        waitEndsAt: d.endsAt,
+        remainingMs: null,
+      }));
+      return recordAction(resumed, "UNPAUSE", d, d.reason);
+    }
+    case "ReleasePhaseWaitSkipped": {
+      const d = event.data;
+      const skipped = withPhase(release, d.phaseIndex, (p) => ({
+        ...p,
+        status: "SKIPPED_WAIT",
+        waitEndsAt: null,
+        remainingMs: null,
+        waitSkipped: true,
+      }));
+      return recordAction(skipped, "SKIP", d, d.reason);
+    }
+    case "ReleaseApprovalRequested":
+      return withPhase(release, event.data.phaseIndex, (p) => ({
+        ...p,
+        status: "AWAITING_APPROVAL",
+        waitEndsAt: null,
+        remainingMs: null,
+      }));
+    case "ReleasePhaseApproved": {
+      const d = event.data;
+      const approved = withPhase(release, d.phaseIndex, (p) => ({
+        ...p,
+        approvals: [...p.approvals, { by: d.by, at: d.at, comment: d.comment }],
+      }));
+      return recordAction(approved, "APPROVE", d, d.comment);
+    }
+    case "ReleasePhaseRolledOut": {
+      const d = event.data;
+      const rolled = withPhase(release, d.phaseIndex, (p) => ({
+        ...p,
+        status: "ROLLED_OUT",
+        waitEndsAt: null,
+        remainingMs: null,
+        rolledOutAt: d.at,
+      }));
+      const last = d.phaseIndex >= release.phaseSpecs.length - 1;
+      return {
+        ...rolled,
+        rolledOut: [...rolled.rolledOut, { phaseIndex: d.phaseIndex, targets: d.targets, definitions: d.definitions }],
+        currentPhaseIndex: last ? d.phaseIndex : d.phaseIndex + 1,
+      };
+    }
+    case "ReleaseFullRolloutRequested":
+      return recordAction(release, "FULL_ROLLOUT", event.data, event.data.reason);
+    case "ReleaseAborted": {
+      const d = event.data;
+      const aborted = recordAction(release, "ABORT", d, d.reason);
+      return { ...aborted, status: "ABORTED", currentPhaseIndex: null, endedAt: d.at, abortReason: d.reason };
+    }
+    case "ReleaseCompleted":
+      return { ...release, status: "COMPLETED", currentPhaseIndex: null, endedAt: event.data.at };
+    case "ReleaseSignalRejected": {
+      const { action, by, code, message, at } = event.data;
+      return { ...release, rejectedSignals: [...release.rejectedSignals, { action, by, code, message, at }] };
+    }
+    default: {
+      const unknown: never = event;
+      throw new DomainError("INTERNAL", `unknown release event ${(unknown as { type: string }).type}`);
+    }
+  }
+}
+
+export const releaseDecider: Decider<ReleaseState, ReleaseCommand, ReleaseEvent> = {
+  initialState: () => null,
+  evolve,
+  decide,
+};
+
+export const releaseStream = (releaseId: string): string => `release-${releaseId}`;
+
+/** What serving needs of a release (services/serving/evaluate.ts). */
+export const toReleaseView = (release: Release) => ({
+  id: release.id,
+  status: release.status,
+  rolledOut: release.rolledOut,
+});
+
+/**
+ * The feature-side effect of a stored release event, as commands for the feature decider: a rolled-out
+ * whole environment now stores the new definition; completion stores `after` everywhere; abort puts
+ * `before` back; completion and abort release the feature's lock.
+ */
+export type FeatureEffect =
+  | {
+      type: "ApplyReleaseDefinitions";
+      environments: EnvironmentDefinition[];
+      cause: "ROLLOUT" | "COMPLETE" | "REVERT";
+      phaseIndex?: number;
+    }
+  | { type: "EndRelease"; status: "COMPLETED" | "ABORTED" };
+
+export function featureEffects(release: Release, event: ReleaseEvent): FeatureEffect[] {
+  switch (event.type) {
+    case "ReleasePhaseRolledOut": {
+      const whole = new Set(event.data.targets.filter((t) => t.segment === null).map((t) => t.environment));
+      const environments = event.data.definitions.filter((d) => whole.has(d.environment));
+      return environments.length
+        ? [{ type: "ApplyReleaseDefinitions", environments, cause: "ROLLOUT", phaseIndex: event.data.phaseIndex }]
+        : [];
+    }
+    case "ReleaseCompleted":
+      return [
+        { type: "ApplyReleaseDefinitions", environments: release.after, cause: "COMPLETE" },
+        { type: "EndRelease", status: "COMPLETED" },
+      ];
+    case "ReleaseAborted":
+      return [
+        ...(event.data.reverted.length
+          ? [{ type: "ApplyReleaseDefinitions" as const, environments: event.data.reverted, cause: "REVERT" as const }]
+          : []),
+        { type: "EndRelease", status: "ABORTED" },
+      ];
+    default:
+      return [];
+  }
+}
