@@ -227,7 +227,11 @@ function requireRole(command: ReleaseActionCommand): void {
   }
 }
 
-function decideStart(command: StartRelease, state: ReleaseState): ReleaseEvent[] {
+/**
+ * Only the `ReleaseStarted` event (no automatic steps): the API stores it before it starts the
+ * release's workflow, which takes every later step.
+ */
+export function decideStart(command: StartRelease, state: ReleaseState): ReleaseEvent[] {
   if (state) throw new DomainError("CONFLICT", `release ${state.id} already exists`);
   if (!roleAtLeast(command.actor.role, "EDITOR")) {
     throw new DomainError(
