@@ -387,7 +387,11 @@ function automaticStep(release: Release, now: string, fullRollout: boolean): Rel
   const phase = release.phases[index];
   const spec = release.phaseSpecs[index];
   if (!phase || !spec) return { type: "ReleaseCompleted", data: { releaseId, at: now } };
-  if (fullRollout) return rollOut(release, index, now);
+  if (fullRollout) {
+    return phase.status === "ROLLED_OUT"
+      ? { type: "ReleaseCompleted", data: { releaseId, at: now } }
+      : rollOut(release, index, now);
+  }
   const afterWait = (): ReleaseEvent =>
     spec.requiresApproval
       ? {
