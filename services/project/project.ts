@@ -49,6 +49,21 @@ export function requireName(field: string, value: unknown, max = NAME_MAX): stri
   return trimmed;
 }
 
+export const DESCRIPTION_MAX = 5000;
+
+/**
+ * An optional free text: `undefined` stays undefined (not given), null or blank becomes null,
+ * anything else is trimmed and at most `max` characters.
+ */
+export function optionalText(field: string, value: unknown, max = DESCRIPTION_MAX): string | null | undefined {
+  if (value === undefined) return undefined;
+  if (value === null) return null;
+  if (typeof value !== "string") throw validation(field, "must be a string");
+  const trimmed = value.trim();
+  if (trimmed.length > max) throw validation(field, `must be at most ${max} characters (got ${trimmed.length})`);
+  return trimmed === "" ? null : trimmed;
+}
+
 function requireSlug(field: string, value: unknown): string {
   if (typeof value !== "string" || value.trim() === "") throw validation(field, "must not be empty");
   if (!SLUG.test(value)) throw validation(field, `"${value}" ${SLUG_RULE}`);

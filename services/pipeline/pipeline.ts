@@ -1,0 +1,349 @@
+// Pipeline: ordered phases (targets, bake time, approval, action). DRAFT is editable; PUBLISHED is
+// immutable and attachable; DELETED is kept for history. Clone a published pipeline to evolve it.
+
+import type { Decider } from "../core/decider.ts";
+import { formatDuration, MAX_WAIT_MS, parseDuration } from "../core/duration.ts";
+import { DomainError, validation } from "../core/errors.ts";
+import { type Actor, jsonEqual, type Phase, type PhaseAction, type SelfApproval, type Target } from "../core/model.ts";
+import { NAME_MAX, optionalText, type Project, requireName } from "../project/project.ts";
+import type { PipelineCreated, PipelineEvent, PipelineUpdated } from "./events.ts";
+
+export interface Pipeline {
+  id: string;
+  projectId: string;
+  name: string;
+  description: string | null;
+  status: "DRAFT" | "PUBLISHED" | "DELETED";
+  /** Number of stored events: increments with each stored change. */
+  version: number;
+  selfApproval: SelfApproval;
+  phases: Phase[];
+  createdAt: string;
+  publishedAt: string | null;
+  deletedAt: string | null;
+  clonedFrom: string | null;
+}
+
+export type PipelineState = Pipeline | null;
+
+export interface TargetInput {
+  environment: string;
+  /** A segment key of the project; null or absent = the whole environment. */
+  segment?: string | null;
+}
+
+/** The contract's PhaseInput; null means "use the default", as GraphQL may send it. */
+export interface PhaseInput {
+  name: string;
+  /** ISO-8601 duration text, e.g. "PT30M". */
+  waitFor?: string | null;
+  requiresApproval?: boolean | null;
+  approvalsRequired?: number | null;
+  action?: PhaseAction | null;
+  targets: TargetInput[];
+}
+
+interface CommandBase<Type extends string, Data> {
+  type: Type;
+  data: Data;
+  actor: Actor;
+  now: string;
+}
+
+export type CreatePipeline = CommandBase<
+  "CreatePipeline",
+  {
+    pipelineId: string;
+    project: Project;
+    name: string;
+    description?: string | null;
+    selfApproval?: SelfApproval | null;
+    phases: PhaseInput[];
+  }
+>;
+/** Absent (or null, for name/selfApproval/phases) = unchanged; `description: null` clears it. */
+export type UpdatePipeline = CommandBase<
+  "UpdatePipeline",
+  {
+    project: Project;
+    name?: string | null;
+    description?: string | null;
+    selfApproval?: SelfApproval | null;
+    phases?: PhaseInput[] | null;
+  }
+>;
+export type PublishPipeline = CommandBase<"PublishPipeline", Record<string, never>>;
+/** Decided on the NEW pipeline's stream. */
+export type ClonePipeline = CommandBase<
+  "ClonePipeline",
+  { pipelineId: string; source: Pipeline; name?: string | null }
+>;
+export type DeletePipeline = CommandBase<"DeletePipeline", { attachedFeatureIds: string[] }>;
+
+export type PipelineCommand = CreatePipeline | UpdatePipeline | PublishPipeline | ClonePipeline | DeletePipeline;
+
+const ACTIONS: readonly PhaseAction[] = ["APPLY_CHANGE", "ENABLE", "DISABLE"];
+const SELF_APPROVALS: readonly SelfApproval[] = ["ALLOWED", "FORBIDDEN"];
+
+// ---- validation ------------------------------------------------------------------------------
+
+function normalizeTargets(project: Project, inputs: unknown, field: string): Target[] {
+  if (!Array.isArray(inputs) || inputs.length === 0) throw validation(field, "at least one target is required");
+  const seen = new Set<string>();
+  return (inputs as TargetInput[]).map((input, j) => {
+    const at = `${field}[${j}]`;
+    const { environment } = input;
+    const segment = input.segment ?? null;
+    if (!project.environments.includes(environment)) {
+      throw validation(
+        `${at}.environment`,
+        `unknown environment "${String(environment)}" (project environments: ${project.environments.join(", ")})`,
+      );
+    }
+    if (segment !== null && !project.segments.some((s) => s.key === segment)) {
+      const keys = project.segments.map((s) => s.key);
+      throw validation(
+        `${at}.segment`,
+        `unknown segment "${String(segment)}" (project segments: ${keys.length ? keys.join(", ") : "none"})`,
+      );
+    }
+    const id = JSON.stringify([environment, segment]);
+    if (seen.has(id)) {
+      throw validation(at, `duplicate target ${environment}${segment === null ? "" : ` / ${segment}`} in this phase`);
+    }
+    seen.add(id);
+    return { environment, segment };
+  });
+}
+
+function normalizeWait(text: unknown, field: string): { waitFor: string | null; waitForMs: number | null } {
+  if (text === null || text === undefined) return { waitFor: null, waitForMs: null };
+  const ms = typeof text === "string" ? parseDuration(text) : null;
+  if (ms === null) {
+    throw validation(field, `"${String(text)}" is not an ISO-8601 duration (e.g. PT30M, PT2H, P1D)`);
+  }
+  if (ms <= 0) throw validation(field, "must be longer than zero (omit it to roll out on enter)");
+  if (ms > MAX_WAIT_MS) throw validation(field, `must be at most 365 days (P365D), got ${text}`);
+  return { waitFor: formatDuration(ms), waitForMs: ms };
+}
+
+function normalizeApproval(input: PhaseInput, field: string): { requiresApproval: boolean; approvalsRequired: number } {
+  const requiresApproval = input.requiresApproval ?? false;
+  if (typeof requiresApproval !== "boolean") throw validation(`${field}.requiresApproval`, "must be a boolean");
+  const approvalsRequired = input.approvalsRequired ?? 1;
+  if (!Number.isInteger(approvalsRequired)) throw validation(`${field}.approvalsRequired`, "must be an integer");
+  if (requiresApproval && approvalsRequired < 1) {
+    throw validation(
+      `${field}.approvalsRequired`,
+      `must be at least 1 when approval is required (got ${approvalsRequired})`,
+    );
+  }
+  if (approvalsRequired < 0) throw validation(`${field}.approvalsRequired`, "must not be negative");
+  return { requiresApproval, approvalsRequired };
+}
+
+/**
+ * Validates phase inputs against the project and normalizes them into model phases: defaults
+ * applied, `waitFor` in canonical ISO-8601 form beside `waitForMs`. Errors name the field,
+ * e.g. `phases[1].waitFor`.
+ */
+export function normalizePhases(project: Project, inputs: readonly PhaseInput[], field = "phases"): Phase[] {
+  if (!Array.isArray(inputs) || inputs.length === 0) throw validation(field, "at least one phase is required");
+  return inputs.map((input, i) => {
+    const at = `${field}[${i}]`;
+    const name = requireName(`${at}.name`, input.name);
+    const action = input.action ?? "APPLY_CHANGE";
+    if (!ACTIONS.includes(action)) {
+      throw validation(`${at}.action`, `must be one of ${ACTIONS.join(", ")} (got ${String(action)})`);
+    }
+    return {
+      name,
+      ...normalizeWait(input.waitFor, `${at}.waitFor`),
+      ...normalizeApproval(input, at),
+      action,
+      targets: normalizeTargets(project, input.targets, `${at}.targets`),
+    };
+  });
+}
+
+function normalizeSelfApproval(value: unknown): SelfApproval {
+  if (!SELF_APPROVALS.includes(value as SelfApproval)) {
+    throw validation("selfApproval", `must be ALLOWED or FORBIDDEN (got ${String(value)})`);
+  }
+  return value as SelfApproval;
+}
+
+// ---- commands --------------------------------------------------------------------------------
+
+function requireExisting(state: PipelineState): Pipeline {
+  if (state === null) throw new DomainError("NOT_FOUND", "pipeline not found");
+  return state;
+}
+
+function requireDraft(state: PipelineState, doing: string): Pipeline {
+  const pipeline = requireExisting(state);
+  if (pipeline.status !== "DRAFT") {
+    throw new DomainError(
+      "IMMUTABLE",
+      `pipeline ${pipeline.id} is ${pipeline.status}: cannot ${doing}` +
+        (pipeline.status === "PUBLISHED" ? " (clone it to make an editable draft)" : ""),
+    );
+  }
+  return pipeline;
+}
+
+function createPipeline(command: CreatePipeline, state: PipelineState): PipelineCreated[] {
+  const { pipelineId, project, name, description, selfApproval, phases } = command.data;
+  if (state !== null) throw new DomainError("CONFLICT", `pipeline ${state.id} already exists`);
+  return [
+    {
+      type: "PipelineCreated",
+      data: {
+        pipelineId,
+        projectId: project.id,
+        name: requireName("name", name),
+        description: optionalText("description", description) ?? null,
+        selfApproval: normalizeSelfApproval(selfApproval ?? "ALLOWED"),
+        phases: normalizePhases(project, phases),
+        clonedFrom: null,
+        at: command.now,
+      },
+    },
+  ];
+}
+
+/** Emits only the fields that differ; nothing when nothing does (a retried update is a no-op). */
+function updatePipeline(command: UpdatePipeline, state: PipelineState): PipelineUpdated[] {
+  const pipeline = requireDraft(state, "update it");
+  const { project, name, description, selfApproval, phases } = command.data;
+  if (project.id !== pipeline.projectId) {
+    throw new DomainError("INTERNAL", `pipeline ${pipeline.id} is not in project ${project.id}`);
+  }
+  const changes: Omit<PipelineUpdated["data"], "pipelineId" | "at"> = {};
+  if (name !== undefined && name !== null) {
+    const next = requireName("name", name);
+    if (next !== pipeline.name) changes.name = next;
+  }
+  const nextDescription = optionalText("description", description);
+  if (nextDescription !== undefined && nextDescription !== pipeline.description) changes.description = nextDescription;
+  if (selfApproval !== undefined && selfApproval !== null) {
+    const next = normalizeSelfApproval(selfApproval);
+    if (next !== pipeline.selfApproval) changes.selfApproval = next;
+  }
+  if (phases !== undefined && phases !== null) {
+    const next = normalizePhases(project, phases);
+    if (!jsonEqual(next, pipeline.phases)) changes.phases = next;
+  }
+  if (Object.keys(changes).length === 0) return [];
+  return [{ type: "PipelineUpdated", data: { pipelineId: pipeline.id, ...changes, at: command.now } }];
+}
+
+function publishPipeline(command: PublishPipeline, state: PipelineState): PipelineEvent[] {
+  const pipeline = requireDraft(state, "publish it");
+  return [{ type: "PipelinePublished", data: { pipelineId: pipeline.id, at: command.now } }];
+}
+
+function clonePipeline(command: ClonePipeline, state: PipelineState): PipelineCreated[] {
+  const { pipelineId, source, name } = command.data;
+  if (state !== null) throw new DomainError("CONFLICT", `pipeline ${state.id} already exists`);
+  // A deleted pipeline is gone for every purpose but history: it cannot be a source.
+  if (source.status === "DELETED") throw new DomainError("NOT_FOUND", `pipeline ${source.id} was deleted`);
+  const cloneName =
+    name === undefined || name === null ? `${source.name} (copy)`.slice(0, NAME_MAX) : requireName("name", name);
+  return [
+    {
+      type: "PipelineCreated",
+      data: {
+        pipelineId,
+        projectId: source.projectId,
+        name: cloneName,
+        description: source.description,
+        selfApproval: source.selfApproval,
+        phases: source.phases,
+        clonedFrom: source.id,
+        at: command.now,
+      },
+    },
+  ];
+}
+
+function deletePipeline(command: DeletePipeline, state: PipelineState): PipelineEvent[] {
+  const pipeline = requireExisting(state);
+  if (pipeline.status === "DELETED") throw new DomainError("IMMUTABLE", `pipeline ${pipeline.id} is already deleted`);
+  const { attachedFeatureIds } = command.data;
+  if (attachedFeatureIds.length > 0) {
+    throw new DomainError(
+      "PIPELINE_IN_USE",
+      `pipeline ${pipeline.id} is attached to ${attachedFeatureIds.length} feature(s) (${attachedFeatureIds.join(", ")}): detach it first`,
+    );
+  }
+  return [{ type: "PipelineDeleted", data: { pipelineId: pipeline.id, at: command.now } }];
+}
+
+export function decidePipeline(command: PipelineCommand, state: PipelineState): PipelineEvent[] {
+  switch (command.type) {
+    case "CreatePipeline":
+      return createPipeline(command, state);
+    case "UpdatePipeline":
+      return updatePipeline(command, state);
+    case "PublishPipeline":
+      return publishPipeline(command, state);
+    case "ClonePipeline":
+      return clonePipeline(command, state);
+    case "DeletePipeline":
+      return deletePipeline(command, state);
+    default: {
+      const unknown: never = command;
+      throw new DomainError("INTERNAL", `unknown pipeline command ${JSON.stringify(unknown)}`);
+    }
+  }
+}
+
+/** Also the read model's evolve, and `pipelineAsOf`'s over a prefix of the stream. */
+export function evolvePipeline(state: PipelineState, event: PipelineEvent): PipelineState {
+  switch (event.type) {
+    case "PipelineCreated": {
+      const { pipelineId, projectId, name, description, selfApproval, phases, clonedFrom, at } = event.data;
+      return {
+        id: pipelineId,
+        projectId,
+        name,
+        description,
+        status: "DRAFT",
+        version: (state?.version ?? 0) + 1,
+        selfApproval,
+        phases,
+        createdAt: at,
+        publishedAt: null,
+        deletedAt: null,
+        clonedFrom,
+      };
+    }
+    case "PipelineUpdated": {
+      if (state === null) return state;
+      const { name, description, selfApproval, phases } = event.data;
+      return {
+        ...state,
+        ...(name !== undefined && { name }),
+        ...(description !== undefined && { description }),
+        ...(selfApproval !== undefined && { selfApproval }),
+        ...(phases !== undefined && { phases }),
+        version: state.version + 1,
+      };
+    }
+    case "PipelinePublished":
+      return state && { ...state, status: "PUBLISHED", publishedAt: event.data.at, version: state.version + 1 };
+    case "PipelineDeleted":
+      return state && { ...state, status: "DELETED", deletedAt: event.data.at, version: state.version + 1 };
+    default: {
+      const _exhaustive: never = event;
+      return state;
+    }
+  }
+}
+
+export const pipelineDecider: Decider<PipelineState, PipelineCommand, PipelineEvent> = {
+  initialState: () => null,
+  evolve: evolvePipeline,
+  decide: decidePipeline,
+};
