@@ -1,0 +1,144 @@
+// Runs a decider against a stream: load → fold → decide → append with optimistic concurrency, retrying
+// on CONFLICT by re-loading and re-deciding. Old event shapes are upcast on load.
+
+import { randomUUID } from "node:crypto";
+import type { Decider, DomainEvent } from "../core/decider.ts";
+import { isDomainError } from "../core/errors.ts";
+import type { EventMetadata, EventStore, EventToAppend, ExpectedRevision, RecordedEvent } from "./port.ts";
+
+/** Schema version written into new events' metadata. */
+export const CURRENT_SCHEMA_VERSION = 1;
+
+/** Per event type: turns data written under `schemaVersion` into the shape current code expects. */
+export type Upcasters = Readonly<Record<string, (data: unknown, schemaVersion: number) => unknown>>;
+
+/** What the caller knows about the command; becomes every appended event's metadata. */
+export interface CommandMetadata {
+  actor: string;
+  occurredAt: string;
+  correlationId: string;
+  causationId?: string | null;
+  projectId: string | null;
+  /** Extra metadata keys (e.g. a signal's source). */
+  extra?: Readonly<Record<string, unknown>>;
+}
+
+export interface LoadedStream<State, Event extends DomainEvent> {
+  state: State;
+  events: Event[];
+  /** Revision of the stream's last event, or "no_stream". */
+  revision: ExpectedRevision;
+}
+
+export interface HandleCommandOptions<Command> {
+  stream: string;
+  command: Command;
+  metadata: CommandMetadata;
+  /** Event id generator (default crypto.randomUUID); ids must be UUIDs. */
+  newId?: () => string;
+  /** Total tries when the append hits CONFLICT (default 3). */
+  maxAttempts?: number;
+  upcasters?: Upcasters;
+  /** Written into metadata (default CURRENT_SCHEMA_VERSION). */
+  schemaVersion?: number;
+}
+
+export interface CommandResult<State, Event extends DomainEvent> {
+  /** State after the new events. */
+  state: State;
+  /** The domain events decided and appended (empty when the command changed nothing). */
+  events: Event[];
+  /** Exactly what was appended (ids, metadata). */
+  appended: EventToAppend[];
+  /** Pass as `expected` to the next append on this stream. */
+  nextExpectedRevision: ExpectedRevision;
+  /** Position of the last appended event; null when nothing was appended. */
+  position: string | null;
+  /** How many tries it took (1 = no conflict). */
+  attempts: number;
+}
+
+/** Applies the upcaster registered for the event's type, if any. */
+export const upcastEvent = (event: RecordedEvent, upcasters: Upcasters | undefined): DomainEvent => {
+  const upcast = upcasters?.[event.type];
+  if (upcast === undefined) return { type: event.type, data: event.data };
+  const version = typeof event.metadata.schemaVersion === "number" ? event.metadata.schemaVersion : 1;
+  return { type: event.type, data: upcast(event.data, version) };
+};
+
+/** Reads a stream and folds it. */
+export const loadStream = async <State, Command, Event extends DomainEvent>(
+  store: EventStore,
+  decider: Decider<State, Command, Event>,
+  stream: string,
+  upcasters?: Upcasters,
+): Promise<LoadedStream<State, Event>> => {
+  const recorded = await store.readStream(stream);
+  let state = decider.initialState();
+  const events: Event[] = [];
+  for (const record of recorded) {
+    const event = upcastEvent(record, upcasters) as Event;
+    state = decider.evolve(state, event);
+    events.push(event);
+  }
+  const last = recorded[recorded.length - 1];
+  return { state, events, revision: last === undefined ? "no_stream" : last.revision };
+};
+
+const toMetadata = (metadata: CommandMetadata, schemaVersion: number): EventMetadata => ({
+  ...metadata.extra,
+  actor: metadata.actor,
+  occurredAt: metadata.occurredAt,
+  correlationId: metadata.correlationId,
+  causationId: metadata.causationId ?? null,
+  projectId: metadata.projectId,
+  schemaVersion,
+});
+
+export const handleCommand = async <State, Command, Event extends DomainEvent>(
+  store: EventStore,
+  decider: Decider<State, Command, Event>,
+  options: HandleCommandOptions<Command>,
+): Promise<CommandResult<State, Event>> => {
+  const maxAttempts = options.maxAttempts ?? 3;
+  if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw new RangeError("maxAttempts must be an integer >= 1");
+  const newId = options.newId ?? randomUUID;
+  const metadata = toMetadata(options.metadata, options.schemaVersion ?? CURRENT_SCHEMA_VERSION);
+
+  for (let attempt = 1; ; attempt++) {
+    const loaded = await loadStream(store, decider, options.stream, options.upcasters);
+    // A refusal (DomainError thrown by decide) propagates: nothing is written.
+    const events = decider.decide(options.command, loaded.state);
+    let state = loaded.state;
+    for (const event of events) state = decider.evolve(state, event);
+    if (events.length === 0) {
+      return {
+        state,
+        events,
+        appended: [],
+        nextExpectedRevision: loaded.revision,
+        position: null,
+        attempts: attempt,
+      };
+    }
+    const appended: EventToAppend[] = events.map((event) => ({
+      id: newId(),
+      type: event.type,
+      data: event.data,
+      metadata: { ...metadata },
+    }));
+    try {
+      const result = await store.append(options.stream, appended, loaded.revision);
+      return {
+        state,
+        events,
+        appended,
+        nextExpectedRevision: result.nextExpectedRevision,
+        position: result.position,
+        attempts: attempt,
+      };
+    } catch (error) {
+      if (!(isDomainError(error) && error.code === "CONFLICT") || attempt >= maxAttempts) throw error;
+    }
+  }
+};
