@@ -1,0 +1,405 @@
+// Feature: a gate or dynamic config with one definition per project environment. Without a
+// pipeline a change applies at once (FeatureUpdated DIRECT); with one it goes through a release, and
+// this stream is the lock for "one active release per feature" (FeatureReleaseStarted/Ended).
+
+import type { Decider } from "../core/decider.ts";
+import { DomainError, validation } from "../core/errors.ts";
+import type { Actor, EnvironmentDefinition, FeatureKind } from "../core/model.ts";
+import type { Pipeline } from "../pipeline/pipeline.ts";
+import { optionalText, type Project } from "../project/project.ts";
+import { changedDefinitions, type EnvironmentDefinitionInput, normalizeDefinitions } from "./definition.ts";
+import type { FeatureCreated, FeatureEvent, FeatureUpdated } from "./events.ts";
+
+export interface Feature {
+  id: string;
+  projectId: string;
+  key: string;
+  kind: FeatureKind;
+  description: string | null;
+  pipelineId: string | null;
+  /** Always one per project environment, in the project's order. */
+  environments: EnvironmentDefinition[];
+  activeReleaseId: string | null;
+  /** Every release of the feature, oldest first. */
+  releaseIds: string[];
+  /** Number of stored events. */
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export type FeatureState = Feature | null;
+
+interface CommandBase<Type extends string, Data> {
+  type: Type;
+  data: Data;
+  actor: Actor;
+  now: string;
+}
+
+export type CreateFeature = CommandBase<
+  "CreateFeature",
+  {
+    featureId: string;
+    project: Project;
+    key: string;
+    kind: FeatureKind;
+    description?: string | null;
+    /** The pipeline named by `pipelineId`, loaded by the caller; null = none. */
+    pipeline: Pipeline | null;
+    environments?: EnvironmentDefinitionInput[] | null;
+  }
+>;
+/** A direct update, for a feature without a pipeline (with one, the API starts a release instead). */
+export type UpdateFeature = CommandBase<
+  "UpdateFeature",
+  { project: Project; description?: string | null; environments: EnvironmentDefinitionInput[] }
+>;
+export type AttachPipeline = CommandBase<"AttachPipeline", { pipeline: Pipeline }>;
+export type DetachPipeline = CommandBase<"DetachPipeline", Record<string, never>>;
+/** Takes the feature's release lock; `description`, when given, changes at once. */
+export type BeginRelease = CommandBase<
+  "BeginRelease",
+  { releaseId: string; pipeline: Pipeline; description?: string | null }
+>;
+/** System, from the release workflow: the definitions a phase, the completion or an abort stores. */
+export type ApplyReleaseDefinitions = CommandBase<
+  "ApplyReleaseDefinitions",
+  {
+    releaseId: string;
+    environments: EnvironmentDefinition[];
+    cause: "ROLLOUT" | "COMPLETE" | "REVERT";
+    phaseIndex?: number | null;
+  }
+>;
+export type EndRelease = CommandBase<"EndRelease", { releaseId: string; status: "COMPLETED" | "ABORTED" }>;
+
+export type FeatureCommand =
+  | CreateFeature
+  | UpdateFeature
+  | AttachPipeline
+  | DetachPipeline
+  | BeginRelease
+  | ApplyReleaseDefinitions
+  | EndRelease;
+
+/** Statsig-like ids: what SDKs and `evaluate` name the feature by. */
+const KEY = /^[a-z0-9][a-z0-9_.-]{0,99}$/;
+const KINDS: readonly FeatureKind[] = ["GATE", "DYNAMIC_CONFIG"];
+
+// ---- guards ----------------------------------------------------------------------------------
+
+function requireFeature(state: FeatureState): Feature {
+  if (state === null) throw new DomainError("NOT_FOUND", "feature not found");
+  return state;
+}
+
+function requireNoActiveRelease(feature: Feature, doing: string): void {
+  if (feature.activeReleaseId !== null) {
+    throw new DomainError(
+      "RELEASE_IN_PROGRESS",
+      `feature ${feature.key} has release ${feature.activeReleaseId} in progress: cannot ${doing} until it completes or is aborted`,
+    );
+  }
+}
+
+function requireProject(feature: Feature, project: Project): void {
+  if (project.id !== feature.projectId) {
+    throw new DomainError("INTERNAL", `feature ${feature.id} is not in project ${project.id}`);
+  }
+}
+
+/** An attachable pipeline: in the feature's project (else NOT_FOUND, as for any other project's data) and PUBLISHED. */
+function requireAttachable(pipeline: Pipeline, projectId: string): void {
+  if (pipeline.projectId !== projectId) {
+    throw new DomainError("NOT_FOUND", `pipeline ${pipeline.id} not found in project ${projectId}`);
+  }
+  if (pipeline.status !== "PUBLISHED") {
+    throw new DomainError(
+      "PIPELINE_NOT_PUBLISHED",
+      `pipeline ${pipeline.id} is ${pipeline.status}: only a published pipeline can be attached`,
+    );
+  }
+}
+
+// ---- commands --------------------------------------------------------------------------------
+
+function createFeature(command: CreateFeature, state: FeatureState): FeatureCreated[] {
+  const { featureId, project, key, kind, description, pipeline, environments } = command.data;
+  if (state !== null) {
+    throw new DomainError("CONFLICT", `feature key "${state.key}" is taken in project ${state.projectId}`);
+  }
+  if (typeof key !== "string" || !KEY.test(key)) {
+    throw validation(
+      "key",
+      `"${String(key)}" must be 1-100 lowercase letters, digits, '_', '.' or '-', starting with a letter or digit (like a Statsig gate id)`,
+    );
+  }
+  if (!KINDS.includes(kind)) throw validation("kind", `must be GATE or DYNAMIC_CONFIG (got ${String(kind)})`);
+  const normalizedDescription = optionalText("description", description) ?? null;
+  const definitions = normalizeDefinitions(project, kind, environments);
+  if (pipeline !== null) requireAttachable(pipeline, project.id);
+  return [
+    {
+      type: "FeatureCreated",
+      data: {
+        featureId,
+        projectId: project.id,
+        key,
+        kind,
+        description: normalizedDescription,
+        pipelineId: pipeline?.id ?? null,
+        environments: definitions,
+        at: command.now,
+      },
+    },
+  ];
+}
+
+/** Lists only the environments whose definition changes; nothing stored when nothing changes. */
+function updateFeature(command: UpdateFeature, state: FeatureState): FeatureUpdated[] {
+  const feature = requireFeature(state);
+  requireNoActiveRelease(feature, "update it");
+  if (feature.pipelineId !== null) {
+    throw new DomainError(
+      "INVALID_STATE",
+      `feature ${feature.key} has pipeline ${feature.pipelineId} attached: its changes go through a release`,
+    );
+  }
+  const { project, description, environments } = command.data;
+  requireProject(feature, project);
+  const next = normalizeDefinitions(project, feature.kind, environments, feature.environments);
+  const changed = changedDefinitions(feature.environments, next);
+  const nextDescription = optionalText("description", description);
+  const descriptionChanges = nextDescription !== undefined && nextDescription !== feature.description;
+  if (changed.length === 0 && !descriptionChanges) return [];
+  return [
+    {
+      type: "FeatureUpdated",
+      data: {
+        featureId: feature.id,
+        ...(descriptionChanges && { description: nextDescription }),
+        environments: changed,
+        cause: "DIRECT",
+        releaseId: null,
+        at: command.now,
+      },
+    },
+  ];
+}
+
+/** Attaching the pipeline already attached stores nothing. */
+function attachPipeline(command: AttachPipeline, state: FeatureState): FeatureEvent[] {
+  const feature = requireFeature(state);
+  requireNoActiveRelease(feature, "change its pipeline");
+  const { pipeline } = command.data;
+  requireAttachable(pipeline, feature.projectId);
+  if (pipeline.id === feature.pipelineId) return [];
+  return [
+    {
+      type: "FeaturePipelineAttached",
+      data: { featureId: feature.id, pipelineId: pipeline.id, replaced: feature.pipelineId, at: command.now },
+    },
+  ];
+}
+
+function detachPipeline(command: DetachPipeline, state: FeatureState): FeatureEvent[] {
+  const feature = requireFeature(state);
+  requireNoActiveRelease(feature, "detach its pipeline");
+  if (feature.pipelineId === null) {
+    throw new DomainError("INVALID_STATE", `feature ${feature.key} has no pipeline attached`);
+  }
+  return [
+    {
+      type: "FeaturePipelineDetached",
+      data: { featureId: feature.id, pipelineId: feature.pipelineId, at: command.now },
+    },
+  ];
+}
+
+function beginRelease(command: BeginRelease, state: FeatureState): FeatureEvent[] {
+  const feature = requireFeature(state);
+  requireNoActiveRelease(feature, "start another release");
+  const { releaseId, pipeline, description } = command.data;
+  if (feature.pipelineId === null) {
+    throw new DomainError("INVALID_STATE", `feature ${feature.key} has no pipeline attached: attach one to release`);
+  }
+  if (pipeline.id !== feature.pipelineId) {
+    // The caller loaded a pipeline that is no longer (or never was) the attached one: a concurrent attach.
+    throw new DomainError(
+      "CONFLICT",
+      `feature ${feature.key} now has pipeline ${feature.pipelineId} attached, not ${pipeline.id}: retry`,
+    );
+  }
+  if (pipeline.status !== "PUBLISHED") {
+    throw new DomainError("PIPELINE_NOT_PUBLISHED", `pipeline ${pipeline.id} is ${pipeline.status}: cannot release`);
+  }
+  if (feature.releaseIds.includes(releaseId)) {
+    throw new DomainError("CONFLICT", `release ${releaseId} of feature ${feature.key} already exists`);
+  }
+  const events: FeatureEvent[] = [];
+  const nextDescription = optionalText("description", description);
+  if (nextDescription !== undefined && nextDescription !== feature.description) {
+    // A description is not staged: it changes with the release's start, tied to it by releaseId.
+    events.push({
+      type: "FeatureUpdated",
+      data: {
+        featureId: feature.id,
+        description: nextDescription,
+        environments: [],
+        cause: "DIRECT",
+        releaseId,
+        at: command.now,
+      },
+    });
+  }
+  events.push({
+    type: "FeatureReleaseStarted",
+    data: {
+      featureId: feature.id,
+      releaseId,
+      pipelineId: pipeline.id,
+      pipelineVersion: pipeline.version,
+      at: command.now,
+    },
+  });
+  return events;
+}
+
+const RELEASE_CAUSES = ["ROLLOUT", "COMPLETE", "REVERT"] as const;
+
+function applyReleaseDefinitions(command: ApplyReleaseDefinitions, state: FeatureState): FeatureUpdated[] {
+  const feature = requireFeature(state);
+  const { releaseId, environments, cause, phaseIndex } = command.data;
+  if (!RELEASE_CAUSES.includes(cause)) {
+    throw validation("cause", `must be one of ${RELEASE_CAUSES.join(", ")} (got ${String(cause)})`);
+  }
+  const seen = new Set<string>();
+  environments.forEach(({ environment }, i) => {
+    if (!feature.environments.some((d) => d.environment === environment) || seen.has(environment)) {
+      throw validation(`environments[${i}].environment`, `unknown or repeated environment "${environment}"`);
+    }
+    seen.add(environment);
+  });
+  // In the feature's environment order, whatever order the release sent.
+  const changed = changedDefinitions(
+    feature.environments,
+    feature.environments.flatMap((d) => environments.filter((e) => e.environment === d.environment)),
+  );
+  if (releaseId !== feature.activeReleaseId) {
+    // A retried activity after the release ended changes nothing: accept it as a no-op.
+    if (feature.releaseIds.includes(releaseId) && changed.length === 0) return [];
+    throw new DomainError(
+      "INVALID_STATE",
+      `release ${releaseId} is not the active release of feature ${feature.key} (active: ${feature.activeReleaseId ?? "none"})`,
+    );
+  }
+  if (changed.length === 0) return [];
+  return [
+    {
+      type: "FeatureUpdated",
+      data: {
+        featureId: feature.id,
+        environments: changed,
+        cause,
+        releaseId,
+        ...(phaseIndex !== undefined && phaseIndex !== null && { phaseIndex }),
+        at: command.now,
+      },
+    },
+  ];
+}
+
+/** Idempotent: ending a release that is not the active one stores nothing. */
+function endRelease(command: EndRelease, state: FeatureState): FeatureEvent[] {
+  const feature = requireFeature(state);
+  const { releaseId, status } = command.data;
+  if (status !== "COMPLETED" && status !== "ABORTED") {
+    throw validation("status", `must be COMPLETED or ABORTED (got ${String(status)})`);
+  }
+  if (feature.activeReleaseId !== releaseId) return [];
+  return [{ type: "FeatureReleaseEnded", data: { featureId: feature.id, releaseId, status, at: command.now } }];
+}
+
+export function decideFeature(command: FeatureCommand, state: FeatureState): FeatureEvent[] {
+  switch (command.type) {
+    case "CreateFeature":
+      return createFeature(command, state);
+    case "UpdateFeature":
+      return updateFeature(command, state);
+    case "AttachPipeline":
+      return attachPipeline(command, state);
+    case "DetachPipeline":
+      return detachPipeline(command, state);
+    case "BeginRelease":
+      return beginRelease(command, state);
+    case "ApplyReleaseDefinitions":
+      return applyReleaseDefinitions(command, state);
+    case "EndRelease":
+      return endRelease(command, state);
+    default: {
+      const unknown: never = command;
+      throw new DomainError("INTERNAL", `unknown feature command ${JSON.stringify(unknown)}`);
+    }
+  }
+}
+
+/** Also the read model's evolve, and `featureAsOf`'s over a prefix of the stream. */
+export function evolveFeature(state: FeatureState, event: FeatureEvent): FeatureState {
+  if (event.type === "FeatureCreated") {
+    const { featureId, projectId, key, kind, description, pipelineId, environments, at } = event.data;
+    return {
+      id: featureId,
+      projectId,
+      key,
+      kind,
+      description,
+      pipelineId,
+      environments,
+      activeReleaseId: null,
+      releaseIds: [],
+      version: (state?.version ?? 0) + 1,
+      createdAt: at,
+      updatedAt: at,
+    };
+  }
+  if (state === null) return state;
+  const next = { ...state, version: state.version + 1, updatedAt: event.data.at };
+  switch (event.type) {
+    case "FeatureUpdated": {
+      const { description, environments } = event.data;
+      return {
+        ...next,
+        ...(description !== undefined && { description }),
+        environments: state.environments.map(
+          (current) => environments.find((e) => e.environment === current.environment) ?? current,
+        ),
+      };
+    }
+    case "FeaturePipelineAttached":
+      return { ...next, pipelineId: event.data.pipelineId };
+    case "FeaturePipelineDetached":
+      return { ...next, pipelineId: null };
+    case "FeatureReleaseStarted":
+      return {
+        ...next,
+        activeReleaseId: event.data.releaseId,
+        releaseIds: [...state.releaseIds, event.data.releaseId],
+      };
+    case "FeatureReleaseEnded":
+      return {
+        ...next,
+        activeReleaseId: state.activeReleaseId === event.data.releaseId ? null : state.activeReleaseId,
+      };
+    default: {
+      const _exhaustive: never = event;
+      return state;
+    }
+  }
+}
+
+export const featureDecider: Decider<FeatureState, FeatureCommand, FeatureEvent> = {
+  initialState: () => null,
+  evolve: evolveFeature,
+  decide: decideFeature,
+};
