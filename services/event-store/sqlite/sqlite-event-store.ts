@@ -441,6 +441,14 @@ export class SqliteEventStore implements EventStore {
     return Number((this.#dataVersionStmt.get() as { data_version: number }).data_version);
   }
 
+  /** The connection's journal mode and synchronous level (0 OFF, 1 NORMAL, 2 FULL), for checks and diagnostics. */
+  settings(): { journalMode: string; synchronous: number } {
+    this.#assertOpen();
+    const journal = this.#db.prepare("PRAGMA journal_mode").get() as { journal_mode: string };
+    const synchronous = this.#db.prepare("PRAGMA synchronous").get() as { synchronous: number };
+    return { journalMode: journal.journal_mode, synchronous: Number(synchronous.synchronous) };
+  }
+
   comparePositions(a: string, b: string): number {
     const left = parsePosition(a, "position");
     const right = parsePosition(b, "position");
