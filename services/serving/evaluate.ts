@@ -1,0 +1,114 @@
+// What an SDK in an environment serves a unit right now (PRODUCT.md, "Serving during a release").
+// Pure: the caller loads the feature, its active release and the project's segments.
+
+import type { Definition, EnvironmentDefinition, ReleaseStatus, Segment, Target } from "../core/model.ts";
+import type { Feature } from "../feature/feature.ts";
+import { bucket } from "./hash.ts";
+
+/** What serving needs of a release (the release module converts its state to this). */
+export interface ReleaseView {
+  id: string;
+  status: ReleaseStatus;
+  rolledOut: { phaseIndex: number; targets: Target[]; definitions: EnvironmentDefinition[] }[];
+}
+
+export interface Unit {
+  id: string;
+  attributes?: Record<string, unknown> | null;
+}
+
+export interface Evaluation {
+  enabled: boolean;
+  /** JSON value of a dynamic config; null for a gate or when unset. */
+  value: unknown;
+  /** DEFAULT, RULE:<segment>, RELEASE:<releaseId>:PHASE:<index>, or NOT_FOUND. */
+  reason: string;
+}
+
+export interface EvaluateInput {
+  feature: Pick<Feature, "key" | "environments"> | null;
+  /** The feature's active release, if any; one that is not IN_PROGRESS is ignored. */
+  release: ReleaseView | null;
+  /** The project's segments. */
+  segments: readonly Segment[];
+  environment: string;
+  unit: Unit;
+}
+
+const NOT_FOUND: Evaluation = { enabled: false, value: null, reason: "NOT_FOUND" };
+
+/** An attribute's values as strings: scalars as themselves, arrays element by element; null, absent or objects: none. */
+function attributeValues(value: unknown): string[] {
+  if (Array.isArray(value)) return value.flatMap((item) => (Array.isArray(item) ? [] : attributeValues(item)));
+  if (typeof value === "string") return [value];
+  if (typeof value === "number" || typeof value === "boolean" || typeof value === "bigint") return [String(value)];
+  return [];
+}
+
+/** IN: some value of the attribute is listed. NOT_IN: the attribute is missing or none of its values is listed. */
+export function segmentMatches(segment: Segment, attributes: Readonly<Record<string, unknown>>): boolean {
+  const values = Object.hasOwn(attributes, segment.attribute) ? attributeValues(attributes[segment.attribute]) : [];
+  const listed = values.some((v) => segment.values.includes(v));
+  return segment.operator === "IN" ? listed : !listed;
+}
+
+type Matches = (segmentKey: string) => boolean;
+
+/** One definition for one unit: disabled → off; else the first matching rule; else the default. */
+export function evaluateDefinition(
+  featureKey: string,
+  definition: Definition,
+  matches: Matches,
+  unitId: string,
+): Evaluation {
+  if (!definition.enabled) return { enabled: false, value: definition.value, reason: "DEFAULT" };
+  for (const rule of definition.rules) {
+    if (!matches(rule.segment)) continue;
+    // As in Statsig, the first matching rule decides, its pass percentage included: a unit that
+    // fails the percentage is off, and does not fall through to later rules.
+    const reason = `RULE:${rule.segment}`;
+    const passes = bucket(`${featureKey}:${rule.segment}:${unitId}`) < rule.rolloutPercentage;
+    return passes
+      ? { enabled: rule.enabled, value: rule.value ?? definition.value, reason }
+      : { enabled: false, value: definition.value, reason };
+  }
+  return { enabled: definition.enabled, value: definition.value, reason: "DEFAULT" };
+}
+
+/**
+ * The last rolled-out phase of an in-progress release whose targets cover this unit in `environment`
+ * (the whole environment, or a segment the unit matches), with its definition there.
+ */
+function releasedDefinition(
+  release: ReleaseView,
+  environment: string,
+  matches: Matches,
+): { phaseIndex: number; definition: Definition } | null {
+  const phases = [...release.rolledOut].sort((a, b) => b.phaseIndex - a.phaseIndex);
+  for (const phase of phases) {
+    const covers = phase.targets.some(
+      (t) => t.environment === environment && (t.segment === null || matches(t.segment)),
+    );
+    const definition = phase.definitions.find((d) => d.environment === environment)?.definition;
+    if (covers && definition) return { phaseIndex: phase.phaseIndex, definition };
+  }
+  return null;
+}
+
+export function evaluate({ feature, release, segments, environment, unit }: EvaluateInput): Evaluation {
+  const stored = feature?.environments.find((d) => d.environment === environment);
+  if (!feature || !stored) return NOT_FOUND;
+  const attributes = unit.attributes ?? {};
+  const matches: Matches = (key) => {
+    const segment = segments.find((s) => s.key === key);
+    return segment !== undefined && segmentMatches(segment, attributes);
+  };
+  if (release?.status === "IN_PROGRESS") {
+    const released = releasedDefinition(release, environment, matches);
+    if (released) {
+      const served = evaluateDefinition(feature.key, released.definition, matches, unit.id);
+      return { ...served, reason: `RELEASE:${release.id}:PHASE:${released.phaseIndex}` };
+    }
+  }
+  return evaluateDefinition(feature.key, stored.definition, matches, unit.id);
+}
