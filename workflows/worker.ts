@@ -1,15 +1,139 @@
-// PLACEHOLDER until the real Temporal worker lands: it only proves the supervisor's wiring.
-// It logs "worker ready" and stays alive until SIGTERM/SIGINT.
-import { loadConfig } from "../services/platform/config.ts";
-import { createLogger } from "../services/platform/logger.ts";
+// The worker process (`npm run worker`): runs release workflows and their activities on the "releases"
+// task queue. Connects to TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE, opens the event store (EventStoreDB when
+// EVENTSTORE_CONNECTION_STRING is set, else the embedded store under DATA_DIR), bundles the workflow
+// code once at start (or loads a prebuilt bundle from WORKFLOW_BUNDLE_PATH), restarts the workflow of
+// every in-progress release, and shuts down gracefully on SIGTERM/SIGINT.
 
-const config = loadConfig();
-const log = createLogger("worker", { level: config.logLevel });
-const keepAlive = setInterval(() => {}, 60_000);
-for (const signal of ["SIGTERM", "SIGINT"] as const) {
-  process.once(signal, () => {
-    clearInterval(keepAlive);
-    log.info({ signal }, "worker stopped");
+import { readFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import { Client, Connection } from "@temporalio/client";
+import {
+  bundleWorkflowCode,
+  DefaultLogger,
+  type LogLevel,
+  type LogMetadata,
+  NativeConnection,
+  Runtime,
+  Worker,
+  type WorkerOptions,
+} from "@temporalio/worker";
+import { createEventStore } from "../services/event-store/create-event-store.ts";
+import type { EventStore } from "../services/event-store/port.ts";
+import { loadConfig } from "../services/platform/config.ts";
+import { createLogger, type Logger } from "../services/platform/logger.ts";
+import { createActivities } from "./activities.ts";
+import { RELEASE_TASK_QUEUE } from "./client.ts";
+import { reconcileReleases } from "./reconcile.ts";
+
+export const WORKFLOWS_PATH = fileURLToPath(new URL("./workflows.ts", import.meta.url));
+
+/** The workflow code, bundled once (a few seconds): pass the result to every worker of the process. */
+export async function buildWorkflowBundle(logger?: Logger): Promise<{ code: string }> {
+  const log = logger?.child({ component: "bundler" });
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH,
+    logger: new DefaultLogger("WARN", ({ level, message, meta }) =>
+      log?.[level === "ERROR" ? "error" : "warn"](meta ?? {}, message),
+    ),
+  });
+  return { code };
+}
+
+export interface ReleaseWorkerOptions {
+  connection: NativeConnection;
+  store: EventStore;
+  /** From buildWorkflowBundle(), or `{ codePath }` of a bundle written to a file. */
+  bundle: { code: string } | { codePath: string };
+  namespace?: string;
+  taskQueue?: string;
+  logger?: Logger;
+  /** Anything else for Worker.create (tests tune sticky-queue timeouts, concurrency). */
+  workerOptions?: Partial<WorkerOptions>;
+}
+
+export function createReleaseWorker(options: ReleaseWorkerOptions): Promise<Worker> {
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.namespace ?? "default",
+    taskQueue: options.taskQueue ?? RELEASE_TASK_QUEUE,
+    workflowBundle: options.bundle,
+    activities: createActivities({ store: options.store, logger: options.logger }),
+    ...options.workerOptions,
   });
 }
-log.info({ temporalAddress: config.temporalAddress, taskQueue: config.temporalTaskQueue }, "worker ready");
+
+const SDK_LEVELS: Record<LogLevel, "trace" | "debug" | "info" | "warn" | "error"> = {
+  TRACE: "trace",
+  DEBUG: "debug",
+  INFO: "info",
+  WARN: "warn",
+  ERROR: "error",
+};
+
+/** The SDK's and the workflows' own logs (workflow `log`), as structured lines of the worker's logger. */
+function installSdkLogger(logger: Logger): void {
+  const sdk = logger.child({ component: "temporal-sdk" });
+  Runtime.install({
+    logger: new DefaultLogger(
+      "INFO",
+      ({ level, message, meta }: { level: LogLevel; message: string; meta?: LogMetadata }) =>
+        sdk[SDK_LEVELS[level]](meta ?? {}, message),
+    ),
+  });
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger("worker", { level: config.logLevel });
+  installSdkLogger(logger);
+  const address = config.temporalAddress ?? "127.0.0.1:7233";
+  const namespace = config.temporalNamespace;
+  const taskQueue = config.temporalTaskQueue;
+
+  const store = await createEventStore({ dataDir: config.dataDir });
+  const bundlePath = process.env.WORKFLOW_BUNDLE_PATH;
+  const bundle =
+    bundlePath !== undefined && bundlePath !== ""
+      ? { code: await readFile(bundlePath, "utf8") }
+      : await buildWorkflowBundle(logger);
+  const connection = await NativeConnection.connect({ address });
+  const worker = await createReleaseWorker({ connection, store, bundle, namespace, taskQueue, logger });
+
+  let stopping = false;
+  for (const signal of ["SIGTERM", "SIGINT"] as const) {
+    process.once(signal, () => {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ signal }, "worker stopping");
+      worker.shutdown();
+    });
+  }
+
+  const running = worker.run();
+  logger.info({ temporalAddress: address, namespace, taskQueue, dataDir: config.dataDir }, "worker ready");
+
+  // Heal releases whose workflow was never started (the API died after storing ReleaseStarted).
+  const clientConnection = await Connection.connect({ address });
+  try {
+    await reconcileReleases(new Client({ connection: clientConnection, namespace }), store, { taskQueue, logger });
+  } catch (error) {
+    logger.error({ err: error }, "reconciling in-progress releases failed; they heal at the next worker start");
+  } finally {
+    await clientConnection.close();
+  }
+
+  try {
+    await running;
+    logger.info("worker stopped");
+  } finally {
+    await connection.close();
+    await store.close();
+  }
+}
+
+if (import.meta.main) {
+  main().catch((error: unknown) => {
+    process.stderr.write(`worker failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,189 @@
+// The release workflow's I/O: load the release stream, append to it, and apply the release's effects to
+// the feature's stream. Built by a factory over the event store; the workflow imports only the type.
+//
+// Every activity may run more than once (a worker dies after the write but before Temporal hears back),
+// so each write is idempotent: release events carry ids chosen by the workflow (a retried append of the
+// same ids at the same place is a no-op in the store), and feature events get ids derived from a seed the
+// workflow chose, on top of a feature decider that stores nothing for a change already applied.
+
+import { createHash } from "node:crypto";
+import { ApplicationFailure } from "@temporalio/common";
+import { DomainError, isDomainError } from "../services/core/errors.ts";
+import { handleCommand, loadStream } from "../services/event-store/command-handler.ts";
+import type { EventStore, EventToAppend } from "../services/event-store/port.ts";
+import { type FeatureCommand, featureDecider } from "../services/feature/feature.ts";
+import type { Logger } from "../services/platform/logger.ts";
+import type { ReleaseEvent } from "../services/release/events.ts";
+import { type FeatureEffect, type Release, releaseDecider, releaseStream } from "../services/release/release.ts";
+
+export const SCHEMA_VERSION = 1;
+
+export interface ReleaseEventToAppend {
+  /** Chosen by the workflow (uuid4 from @temporalio/workflow: deterministic across replays). */
+  id: string;
+  type: ReleaseEvent["type"];
+  data: unknown;
+  /** A person's name, or "system" for automatic transitions (eventActor). */
+  actor: string;
+}
+
+interface CausationInput {
+  correlationId: string;
+  /** The update (or signal) that caused the events; null for the bake timer. */
+  causationId: string | null;
+  source: "timer" | "update" | "signal";
+}
+
+export interface AppendReleaseEventsInput extends CausationInput {
+  releaseId: string;
+  projectId: string;
+  /** Revision of the stream's last event before this append. */
+  expectedRevision: number;
+  events: ReleaseEventToAppend[];
+}
+
+export interface FeatureEffectBatch {
+  effects: FeatureEffect[];
+  /** The id of the release event that caused the effects: feature event ids derive from it. */
+  eventIdSeed: string;
+  /** Who the release event is attributed to. */
+  actor: string;
+  /** When the release event took effect. */
+  at: string;
+}
+
+export interface ApplyFeatureEffectsInput extends FeatureEffectBatch, CausationInput {
+  featureId: string;
+  releaseId: string;
+  projectId: string;
+}
+
+export interface LoadedRelease {
+  state: Release | null;
+  /** Revision of the stream's last event; -1 when the stream does not exist. */
+  revision: number;
+}
+
+export interface ReleaseActivities {
+  loadRelease(releaseId: string): Promise<LoadedRelease>;
+  appendReleaseEvents(input: AppendReleaseEventsInput): Promise<{ nextExpectedRevision: number }>;
+  applyFeatureEffects(input: ApplyFeatureEffectsInput): Promise<{ appended: number }>;
+}
+
+export interface ActivityDependencies {
+  store: EventStore;
+  logger?: Logger;
+}
+
+/**
+ * A DomainError leaves an activity as an ApplicationFailure typed with its code; only CONFLICT (someone
+ * else wrote first: load again and retry) is retryable. Anything else (the store is unreachable, a
+ * timeout) is rethrown as is and retried by the activity's retry policy.
+ */
+export function toActivityFailure(error: unknown): unknown {
+  if (!isDomainError(error)) return error;
+  return ApplicationFailure.create({
+    type: error.code,
+    message: error.message,
+    nonRetryable: error.code !== "CONFLICT",
+    details: error.field === undefined ? undefined : [{ field: error.field }],
+  });
+}
+
+/** A UUID (v8 layout: custom) derived from a name: the same name always gives the same id. */
+export function deriveEventId(name: string): string {
+  const hex = createHash("sha256").update(name).digest("hex").slice(0, 32).split("");
+  hex[12] = "8";
+  hex[16] = ((Number.parseInt(hex[16] ?? "0", 16) & 0x3) | 0x8).toString(16);
+  const h = hex.join("");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
+
+const toFeatureCommand = (effect: FeatureEffect, releaseId: string, actor: string, at: string): FeatureCommand => {
+  // The release workflow acts for the system; the person (if any) is kept as the actor's name.
+  const systemActor = { name: actor, role: "ADMIN" as const };
+  switch (effect.type) {
+    case "ApplyReleaseDefinitions":
+      return {
+        type: "ApplyReleaseDefinitions",
+        data: { releaseId, environments: effect.environments, cause: effect.cause, phaseIndex: effect.phaseIndex },
+        actor: systemActor,
+        now: at,
+      };
+    case "EndRelease":
+      return { type: "EndRelease", data: { releaseId, status: effect.status }, actor: systemActor, now: at };
+    default: {
+      const unknown: never = effect;
+      throw new DomainError("INTERNAL", `unknown feature effect ${JSON.stringify(unknown)}`);
+    }
+  }
+};
+
+export function createActivities({ store, logger }: ActivityDependencies): ReleaseActivities {
+  const log = logger?.child({ component: "release-activities" });
+
+  const guard = async <T>(name: string, run: () => Promise<T>): Promise<T> => {
+    try {
+      return await run();
+    } catch (error) {
+      log?.warn({ activity: name, err: error }, "release activity failed");
+      throw toActivityFailure(error);
+    }
+  };
+
+  return {
+    loadRelease: (releaseId) =>
+      guard("loadRelease", async () => {
+        const loaded = await loadStream(store, releaseDecider, releaseStream(releaseId));
+        const revision = loaded.revision === "no_stream" ? -1 : Number(loaded.revision);
+        return { state: loaded.state, revision };
+      }),
+
+    appendReleaseEvents: (input) =>
+      guard("appendReleaseEvents", async () => {
+        const events: EventToAppend[] = input.events.map((event) => ({
+          id: event.id,
+          type: event.type,
+          data: event.data,
+          metadata: {
+            actor: event.actor,
+            occurredAt: (event.data as { at: string }).at,
+            correlationId: input.correlationId,
+            causationId: input.causationId,
+            schemaVersion: SCHEMA_VERSION,
+            projectId: input.projectId,
+            source: input.source,
+          },
+        }));
+        const expected = input.expectedRevision < 0 ? "no_stream" : BigInt(input.expectedRevision);
+        const result = await store.append(releaseStream(input.releaseId), events, expected);
+        log?.debug({ releaseId: input.releaseId, types: input.events.map((e) => e.type) }, "release events appended");
+        return { nextExpectedRevision: Number(result.nextExpectedRevision) };
+      }),
+
+    applyFeatureEffects: (input) =>
+      guard("applyFeatureEffects", async () => {
+        let appended = 0;
+        for (const [index, effect] of input.effects.entries()) {
+          let k = 0;
+          const result = await handleCommand(store, featureDecider, {
+            stream: `feature-${input.featureId}`,
+            command: toFeatureCommand(effect, input.releaseId, input.actor, input.at),
+            metadata: {
+              actor: input.actor,
+              occurredAt: input.at,
+              correlationId: input.correlationId,
+              causationId: input.causationId,
+              projectId: input.projectId,
+              extra: { source: "release", releaseId: input.releaseId, releaseEventId: input.eventIdSeed },
+            },
+            // Same seed, same ids: a retry that would store the same events again is refused by the store.
+            newId: () => deriveEventId(`${input.eventIdSeed}/${index}/${k++}`),
+            maxAttempts: 5,
+          });
+          appended += result.appended.length;
+        }
+        return { appended };
+      }),
+  };
+}

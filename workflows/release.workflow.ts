@@ -1,0 +1,347 @@
+// One workflow per release (id `release-<releaseId>`): a thin, durable shell over the release decider
+// (services/release/release.ts). It loads the release stream, then feeds the decider: a `Tick` on entry
+// and whenever the bake timer (`nextWakeAt`) passes, and every person's action. What the decider returns
+// is evolved into the in-memory state at once and appended to the stream through one serialized queue,
+// so the stored order is exactly the order in which things took effect.
+//
+// Only ApplicationFailures leave this file: a DomainError becomes one whose `type` is the error code.
+
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  currentUpdateInfo,
+  log,
+  proxyActivities,
+  setHandler,
+  uuid4,
+  workflowInfo,
+} from "@temporalio/workflow";
+import { isDomainError } from "../services/core/errors.ts";
+import { SYSTEM_ACTOR } from "../services/core/model.ts";
+import type { ReleaseEvent } from "../services/release/events.ts";
+import {
+  decide,
+  eventActor,
+  evolve,
+  featureEffects,
+  nextWakeAt,
+  type Release,
+  type ReleaseState,
+} from "../services/release/release.ts";
+import type { FeatureEffectBatch, ReleaseActivities, ReleaseEventToAppend } from "./activities.ts";
+import {
+  ACTION_KINDS,
+  parseActionInput,
+  RELEASE_ACTIONS,
+  type ReleaseActionInput,
+  type ReleaseActionName,
+  releaseSignals,
+  releaseState,
+  releaseUpdates,
+  toCommand,
+} from "./release-messages.workflow.ts";
+
+export interface ReleaseWorkflowOptions {
+  /** Continue-as-new once this many events were appended by one run (default 1000). */
+  continueAsNewAfterEvents?: number;
+}
+
+export interface ReleaseWorkflowInput {
+  releaseId: string;
+  /** Set by continue-as-new: the state the previous run had reached (the stream is not read again). */
+  carried?: CarriedState;
+  options?: ReleaseWorkflowOptions;
+}
+
+export interface CarriedState {
+  state: Release;
+  /** Revision of the last stored event of the release stream. */
+  revision: number;
+  /** Update ids already applied, so a retried update that lands on the new run is still applied once. */
+  appliedUpdateIds: string[];
+}
+
+const DEFAULT_CONTINUE_AS_NEW_AFTER_EVENTS = 1000;
+const REMEMBERED_UPDATE_IDS = 500;
+
+// Loading and appending must get through store outages: retry for as long as it takes, with backoff.
+// DomainErrors other than CONFLICT arrive as non-retryable failures (see activities.ts).
+const { loadRelease, appendReleaseEvents, applyFeatureEffects } = proxyActivities<ReleaseActivities>({
+  startToCloseTimeout: "10 seconds",
+  retry: { initialInterval: "200 milliseconds", backoffCoefficient: 2, maximumInterval: "10 seconds" },
+});
+
+/** Workflow time (deterministic: the time of the current workflow task) as an ISO instant. */
+const nowIso = (): string => new Date(Date.now()).toISOString();
+
+/** Every failure that leaves the workflow: an ApplicationFailure typed with the contract's error code. */
+export function toFailure(error: unknown): ApplicationFailure {
+  if (error instanceof ApplicationFailure) return error;
+  if (error instanceof ActivityFailure && error.cause instanceof ApplicationFailure) {
+    const cause = error.cause;
+    return ApplicationFailure.create({ type: cause.type ?? "INTERNAL", message: cause.message, nonRetryable: true });
+  }
+  if (isDomainError(error)) {
+    return ApplicationFailure.create({
+      type: error.code,
+      message: error.message,
+      nonRetryable: true,
+      details: error.field === undefined ? undefined : [{ field: error.field }],
+    });
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return ApplicationFailure.create({ type: "INTERNAL", message, nonRetryable: true });
+}
+
+interface Decided {
+  /** Automatic steps already due at `now` (a bake timer that ended): they took effect first. */
+  due: ReleaseEvent[];
+  /** The action's own events and the automatic steps that follow from it. */
+  action: ReleaseEvent[];
+}
+
+interface Causation {
+  causationId: string | null;
+  correlationId: string;
+  source: "timer" | "update" | "signal";
+}
+
+export async function releaseWorkflow(input: ReleaseWorkflowInput): Promise<Release> {
+  const { releaseId } = input;
+  const continueAfter = input.options?.continueAsNewAfterEvents ?? DEFAULT_CONTINUE_AS_NEW_AFTER_EVENTS;
+
+  let state: Release | null = input.carried?.state ?? null;
+  let revision = input.carried?.revision ?? -1;
+  const appliedUpdateIds: string[] = [...(input.carried?.appliedUpdateIds ?? [])];
+  /** Bumped whenever the in-memory state changes: the main loop re-arms its timer from nextWakeAt. */
+  let changes = 0;
+  let eventsThisRun = 0;
+  let pendingAppends = 0;
+  let appendQueue: Promise<void> = Promise.resolve();
+  /** Set when an append failed for good: the in-memory state is ahead of the store, so the run ends. */
+  let broken: ApplicationFailure | undefined;
+
+  const current = (): Release => {
+    if (!state)
+      throw ApplicationFailure.create({ type: "INTERNAL", message: "release not loaded", nonRetryable: true });
+    return state;
+  };
+
+  /**
+   * Evolves the in-memory state with `events` now (synchronously, so the next message already sees it)
+   * and queues their append behind every earlier one; resolves once they and their effects on the
+   * feature are stored.
+   */
+  function record(events: ReleaseEvent[], causation: Causation): Promise<void> {
+    if (events.length === 0) return appendQueue;
+    const release = current();
+    const toAppend: ReleaseEventToAppend[] = [];
+    const effects: FeatureEffectBatch[] = [];
+    let next: ReleaseState = release;
+    for (const event of events) {
+      const id = uuid4();
+      toAppend.push({ id, type: event.type, data: event.data, actor: eventActor(event) });
+      if (next) {
+        const fx = featureEffects(next, event);
+        if (fx.length > 0) effects.push({ effects: fx, eventIdSeed: id, actor: eventActor(event), at: event.data.at });
+      }
+      next = evolve(next, event);
+    }
+    if (!next) throw ApplicationFailure.create({ type: "INTERNAL", message: "release state lost", nonRetryable: true });
+    state = next;
+    const expectedRevision = revision;
+    revision += events.length;
+    eventsThisRun += events.length;
+    changes++;
+    pendingAppends++;
+    const { projectId, featureId } = release;
+    const done = appendQueue.then(async () => {
+      try {
+        if (broken) throw broken;
+        await appendReleaseEvents({ releaseId, projectId, expectedRevision, events: toAppend, ...causation });
+        for (const batch of effects) {
+          await applyFeatureEffects({ featureId, releaseId, projectId, ...batch, ...causation });
+        }
+      } catch (error) {
+        broken ??= toFailure(error);
+        throw broken;
+      } finally {
+        pendingAppends--;
+      }
+    });
+    // The queue goes on after a failure (later entries see `broken` and fail fast); callers get `done`.
+    appendQueue = done.catch(() => undefined);
+    return done;
+  }
+
+  /** The due automatic steps at `now`, then the action on top of them; throws DomainError when it does not apply. */
+  function decideAction(action: ReleaseActionName, actionInput: ReleaseActionInput, now: string): Decided {
+    const release = current();
+    // Time is authoritative: a bake timer that has ended by `now` took effect before this action,
+    // whether or not its timer task has been processed yet.
+    const due = decide({ type: "Tick", data: {}, actor: SYSTEM_ACTOR, now }, release);
+    const ticked = due.reduce<ReleaseState>(evolve, release);
+    return { due, action: decide(toCommand(action, actionInput, now), ticked) };
+  }
+
+  function tick(): Promise<void> {
+    let due: ReleaseEvent[];
+    try {
+      due = decide({ type: "Tick", data: {}, actor: SYSTEM_ACTOR, now: nowIso() }, current());
+    } catch (error) {
+      throw toFailure(error);
+    }
+    return record(due, { causationId: null, correlationId: releaseId, source: "timer" });
+  }
+
+  // Updates, not signals, for the API: the caller (a GraphQL mutation) must learn synchronously whether
+  // the action applied and, if not, why (INVALID_STATE, FORBIDDEN, ...). The validator rejects an action
+  // that does not apply before anything is written to history; the handler returns the release as it
+  // stands once the action's events are stored. An update id derived from the request makes a retry
+  // of the same request a no-op (Temporal deduplicates by update id within a run; `appliedUpdateIds`
+  // across continue-as-new).
+  for (const action of RELEASE_ACTIONS) {
+    setHandler(
+      releaseUpdates[action],
+      async (raw: ReleaseActionInput): Promise<Release> => {
+        const updateId = currentUpdateInfo()?.id ?? null;
+        await condition(() => state !== null);
+        if (updateId !== null && appliedUpdateIds.includes(updateId)) return current();
+        let decided: Decided;
+        let actionInput: ReleaseActionInput;
+        try {
+          actionInput = parseActionInput(raw);
+          decided = decideAction(action, actionInput, nowIso());
+        } catch (error) {
+          throw toFailure(error);
+        }
+        if (updateId !== null) {
+          appliedUpdateIds.push(updateId);
+          if (appliedUpdateIds.length > REMEMBERED_UPDATE_IDS) appliedUpdateIds.shift();
+        }
+        const correlationId = actionInput.correlationId ?? releaseId;
+        const timer = record(decided.due, { causationId: null, correlationId: releaseId, source: "timer" });
+        const applied = record(decided.action, { causationId: updateId, correlationId, source: "update" });
+        await Promise.all([timer, applied]);
+        return current();
+      },
+      {
+        // Runs against the current state without changing it. Before the stream is loaded there is
+        // nothing to check against: the handler waits for the load and decides then.
+        validator: (raw: ReleaseActionInput): void => {
+          if (!state) return;
+          const updateId = currentUpdateInfo()?.id;
+          if (updateId !== undefined && appliedUpdateIds.includes(updateId)) return;
+          try {
+            decideAction(action, parseActionInput(raw), nowIso());
+          } catch (error) {
+            throw toFailure(error);
+          }
+        },
+      },
+    );
+
+    // Signals for integrations (Temporal CLI, chat bots) that cannot wait for an answer: the same
+    // decider and role check; one that does not apply is stored as ReleaseSignalRejected with its reason.
+    setHandler(releaseSignals[action], async (raw: ReleaseActionInput): Promise<void> => {
+      await condition(() => state !== null);
+      const now = nowIso();
+      const signalId = uuid4();
+      let events: Decided;
+      let correlationId = releaseId;
+      try {
+        const actionInput = parseActionInput(raw);
+        correlationId = actionInput.correlationId ?? releaseId;
+        events = decideAction(action, actionInput, now);
+      } catch (error) {
+        const failure = toFailure(error);
+        const by = typeof raw?.actor?.name === "string" && raw.actor.name !== "" ? raw.actor.name : "unknown";
+        events = {
+          due: [],
+          action: [
+            {
+              type: "ReleaseSignalRejected",
+              data: {
+                releaseId,
+                action: ACTION_KINDS[action],
+                by,
+                code: failure.type ?? "INTERNAL",
+                message: failure.message,
+                at: now,
+              },
+            },
+          ],
+        };
+      }
+      try {
+        const timer = record(events.due, { causationId: null, correlationId: releaseId, source: "timer" });
+        const applied = record(events.action, { causationId: signalId, correlationId, source: "signal" });
+        await Promise.all([timer, applied]);
+      } catch (error) {
+        // A signal has nobody to answer: the main loop fails the run with the append's failure.
+        log.error("signal could not be stored", { releaseId, action, error: toFailure(error).message });
+      }
+    });
+  }
+
+  setHandler(releaseState, () => state);
+
+  if (!state) {
+    const loaded = await loadRelease(releaseId).catch((error: unknown) => {
+      throw toFailure(error);
+    });
+    if (!loaded.state) {
+      throw ApplicationFailure.create({
+        type: "NOT_FOUND",
+        message: `release ${releaseId} has no stored ReleaseStarted event`,
+        nonRetryable: true,
+      });
+    }
+    state = loaded.state;
+    revision = loaded.revision;
+    changes++;
+  }
+
+  const shouldContinueAsNew = (): boolean => workflowInfo().continueAsNewSuggested || eventsThisRun >= continueAfter;
+  const atRest = (): boolean => pendingAppends === 0 && allHandlersFinished();
+
+  await tick().catch((error: unknown) => {
+    throw toFailure(error);
+  });
+  while (current().status === "IN_PROGRESS") {
+    if (broken) throw broken;
+    if (shouldContinueAsNew()) {
+      // Only at rest: no handler half-way, no append in flight. Every step of a phase (wait started,
+      // approval requested, rolled out) is decided and appended as one unit, so a rest point is always
+      // a boundary between steps and the carried state is exactly what the stream holds.
+      await condition(() => atRest() || broken !== undefined);
+      if (broken) throw broken;
+      const release = current();
+      if (release.status === "IN_PROGRESS") {
+        await continueAsNew<typeof releaseWorkflow>({
+          releaseId,
+          carried: { state: release, revision, appliedUpdateIds },
+          options: input.options,
+        });
+      }
+      break;
+    }
+    const seen = changes;
+    const wakeUp = (): boolean => changes !== seen || broken !== undefined || shouldContinueAsNew();
+    const wakeAt = nextWakeAt(current());
+    // Re-armed after every change: a pause clears nextWakeAt, an unpause sets it to now + the remaining time.
+    if (wakeAt === null) await condition(wakeUp);
+    else await condition(wakeUp, Math.max(1, Date.parse(wakeAt) - Date.now()));
+    await tick().catch((error: unknown) => {
+      throw toFailure(error);
+    });
+  }
+
+  // Signals that arrived late are still stored (as rejected) before the run completes.
+  await condition(() => atRest() || broken !== undefined);
+  if (broken) throw broken;
+  return current();
+}

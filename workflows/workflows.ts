@@ -1,0 +1,2 @@
+// The workflow bundle's entry (bundleWorkflowCode's workflowsPath): every workflow the worker runs.
+export { releaseWorkflow } from "./release.workflow.ts";
