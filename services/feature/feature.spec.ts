@@ -79,7 +79,7 @@ const elsewhere = pipeline("pl-other", { projectId: "p2" });
 
 const on: Definition = { enabled: true, value: null, rules: [] };
 const off = disabledDefinition();
-const betaOnly: Definition = {
+const betaRule: Definition = {
   enabled: false,
   value: null,
   rules: [{ segment: "beta", enabled: true, value: null, rolloutPercentage: 50 }],
@@ -191,7 +191,7 @@ describe("Feature", () => {
           create({
             pipeline: pl1,
             environments: [
-              { environment: "production", definition: betaOnly },
+              { environment: "production", definition: betaRule },
               { environment: "development", definition: { enabled: true } },
             ],
           }),
@@ -199,7 +199,7 @@ describe("Feature", () => {
         .then([
           {
             type: "FeatureCreated",
-            data: { ...created.data, pipelineId: "pl1", environments: envs(on, off, betaOnly), at: t1 },
+            data: { ...created.data, pipelineId: "pl1", environments: envs(on, off, betaRule), at: t1 },
           },
         ]);
     });
@@ -327,9 +327,9 @@ describe("Feature", () => {
     it("holds the new definitions at version 2 after a direct update", () => {
       spec
         .given([created])
-        .when(update([{ environment: "production", definition: betaOnly }]))
+        .when(update([{ environment: "production", definition: betaRule }]))
         .thenState((feature) =>
-          expect(feature).toMatchObject({ environments: envs(off, off, betaOnly), version: 2, updatedAt: t1 }),
+          expect(feature).toMatchObject({ environments: envs(off, off, betaRule), version: 2, updatedAt: t1 }),
         );
     });
 
@@ -569,8 +569,8 @@ describe("Feature", () => {
     it("holds the rolled-out definition afterwards", () => {
       spec
         .given(history)
-        .when(apply("r1", [{ environment: "staging", definition: betaOnly }], "ROLLOUT", 0))
-        .thenState((f) => expect(f).toMatchObject({ environments: envs(off, betaOnly, off), version: 3 }));
+        .when(apply("r1", [{ environment: "staging", definition: betaRule }], "ROLLOUT", 0))
+        .thenState((f) => expect(f).toMatchObject({ environments: envs(off, betaRule, off), version: 3 }));
     });
 
     it("lists only the environments that change, in the feature's order, without phaseIndex when none is given", () => {
