@@ -1,0 +1,117 @@
+// Audit replay: an entity as it was at an instant or a global position — the same upcasters and the same
+// evolve that build the live state, folded over a prefix of the entity's stream.
+//
+// The point is exactly one of `at` (an ISO-8601 instant, compared with the events' metadata.occurredAt)
+// or `position` (a global position of the store, compared with store.comparePositions); giving both or
+// neither is VALIDATION (there is no implicit "now": the live queries answer that). The prefix ends at
+// the first event past the point, so the result is always a state the entity really had.
+
+import type { Decider, DomainEvent } from "../core/decider.ts";
+import { isDomainError, validation } from "../core/errors.ts";
+import { streams } from "../core/event.ts";
+import { upcastEvent } from "../event-store/command-handler.ts";
+import type { EventStore, RecordedEvent } from "../event-store/port.ts";
+import { evolveFeature, type Feature } from "../feature/feature.ts";
+import { evolvePipeline, type Pipeline } from "../pipeline/pipeline.ts";
+import { evolveProject, type Project } from "../project/project.ts";
+import { evolve as evolveRelease, type Release } from "../release/release.ts";
+import { UPCASTERS } from "./upcasters.ts";
+
+export interface AsOfPoint {
+  /** ISO-8601 instant. */
+  at?: string | null;
+  /** A global position of the store (e.g. an audit event's `position`). */
+  position?: string | null;
+}
+
+export interface AsOfOptions {
+  /** Events read per page of the stream (default 1000). */
+  pageSize?: number;
+}
+
+type Evolve<State> = Decider<State, unknown, DomainEvent>["evolve"];
+
+/** Returns a predicate "is this event at or before the point", validating the point. */
+function pointTest(store: EventStore, point: AsOfPoint): (event: RecordedEvent) => boolean {
+  const hasAt = point.at !== undefined && point.at !== null;
+  const hasPosition = point.position !== undefined && point.position !== null;
+  if (hasAt === hasPosition) {
+    throw validation(
+      hasAt ? "position" : "at",
+      "give exactly one of `at` (an instant) or `position` (a global position)",
+    );
+  }
+  if (hasPosition) {
+    const position = point.position as string;
+    try {
+      store.comparePositions(position, position);
+    } catch (error) {
+      if (isDomainError(error)) throw validation("position", `"${position}" is not a position of this event store`);
+      throw error;
+    }
+    return (event) => store.comparePositions(event.position, position) <= 0;
+  }
+  const at = Date.parse(point.at as string);
+  if (typeof point.at !== "string" || Number.isNaN(at)) {
+    throw validation("at", `"${String(point.at)}" is not an ISO-8601 date-time`);
+  }
+  return (event) => {
+    const occurred = Date.parse(String(event.metadata?.occurredAt));
+    // An event without a readable time is placed by when the store recorded it.
+    return (Number.isNaN(occurred) ? Date.parse(event.recordedAt) : occurred) <= at;
+  };
+}
+
+/** Folds `evolve` over the prefix of `stream` up to the point; null when the entity did not exist by then. */
+export async function foldAsOf<State>(
+  store: EventStore,
+  stream: string,
+  evolve: Evolve<State>,
+  point: AsOfPoint,
+  options: AsOfOptions = {},
+): Promise<State | null> {
+  const included = pointTest(store, point);
+  const pageSize = options.pageSize ?? 1000;
+  let state: State | null = null;
+  let any = false;
+  let fromRevision = 0n;
+  for (;;) {
+    const page = await store.readStream(stream, { fromRevision, maxCount: pageSize });
+    for (const event of page) {
+      if (!included(event)) return any ? state : null;
+      state = evolve(state as State, upcastEvent(event, UPCASTERS));
+      any = true;
+    }
+    const last = page[page.length - 1];
+    if (page.length < pageSize || last === undefined) return any ? state : null;
+    fromRevision = last.revision + 1n;
+  }
+}
+
+export const projectAsOf = (store: EventStore, id: string, point: AsOfPoint, options?: AsOfOptions) =>
+  foldAsOf<Project | null>(store, streams.project(id), evolveProject as Evolve<Project | null>, point, options);
+
+export const pipelineAsOf = (store: EventStore, id: string, point: AsOfPoint, options?: AsOfOptions) =>
+  foldAsOf<Pipeline | null>(store, streams.pipeline(id), evolvePipeline as Evolve<Pipeline | null>, point, options);
+
+export const featureAsOf = (store: EventStore, id: string, point: AsOfPoint, options?: AsOfOptions) =>
+  foldAsOf<Feature | null>(store, streams.feature(id), evolveFeature as Evolve<Feature | null>, point, options);
+
+export const releaseAsOf = (store: EventStore, id: string, point: AsOfPoint, options?: AsOfOptions) =>
+  foldAsOf<Release | null>(store, streams.release(id), evolveRelease as Evolve<Release | null>, point, options);
+
+/**
+ * A feature as of the point together with its active release as of the same point (Feature.activeRelease
+ * under featureAsOf). The release is null when none was active, or its stream had no event yet by then.
+ */
+export async function featureWithReleaseAsOf(
+  store: EventStore,
+  id: string,
+  point: AsOfPoint,
+  options?: AsOfOptions,
+): Promise<{ feature: Feature | null; activeRelease: Release | null }> {
+  const feature = await featureAsOf(store, id, point, options);
+  const releaseId = feature?.activeReleaseId ?? null;
+  const activeRelease = releaseId === null ? null : await releaseAsOf(store, releaseId, point, options);
+  return { feature, activeRelease };
+}

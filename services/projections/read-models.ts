@@ -1,0 +1,435 @@
+// The read models: live state of every project, API token, pipeline, feature and release, and the indexes
+// the GraphQL queries need, kept in memory and fed event by event in global order by the projection runner.
+//
+// Each entity's state is built by the SAME evolve its decider uses (evolveProject, evolveToken,
+// evolvePipeline, evolveFeature, the release evolve), after the same upcasters the command handler applies:
+// a read model never holds a second copy of the domain rules. The indexes are derived from the states
+// before and after each event. See docs/decisions/0005-read-models.md.
+//
+// Getters are synchronous and return frozen snapshots: states are immutable values (evolve returns new
+// objects), frozen when stored so no reader can change what another reader sees.
+
+import { UPCASTERS } from "../audit/upcasters.ts";
+import type { DomainEvent } from "../core/decider.ts";
+import { type EntityKind, streams } from "../core/event.ts";
+import type { ReleaseStatus } from "../core/model.ts";
+import { upcastEvent } from "../event-store/command-handler.ts";
+import type { RecordedEvent } from "../event-store/port.ts";
+import type { FeatureEvent } from "../feature/events.ts";
+import { evolveFeature, type Feature } from "../feature/feature.ts";
+import type { PipelineEvent } from "../pipeline/events.ts";
+import { evolvePipeline, type Pipeline } from "../pipeline/pipeline.ts";
+import type { ProjectEvent } from "../project/events.ts";
+import { evolveProject, type Project } from "../project/project.ts";
+import type { ReleaseEvent } from "../release/events.ts";
+import { evolve as evolveRelease, type Release } from "../release/release.ts";
+import type { TokenEvent } from "../token/events.ts";
+import { type ApiToken, evolveToken } from "../token/token.ts";
+
+/** An event that could not be applied (its evolve threw): kept, not fatal, so one bad event cannot stop every read. */
+export interface ProjectionProblem {
+  position: string;
+  stream: string;
+  type: string;
+  message: string;
+}
+
+/** What one applied event changed: the entity it touched, before and after. */
+export interface AppliedChange {
+  kind: EntityKind | null;
+  id: string;
+  before: unknown;
+  after: unknown;
+}
+
+export interface ReadModelCounts {
+  events: number;
+  projects: number;
+  tokens: number;
+  pipelines: number;
+  features: number;
+  releases: number;
+  releasesInProgress: number;
+  releasesAwaitingApproval: number;
+}
+
+const PROBLEMS_KEPT = 100;
+
+/** Stream prefix → entity kind, derived from `streams` (one source of truth for stream names). */
+const KIND_BY_PREFIX = new Map<string, EntityKind>(
+  (Object.keys(streams) as EntityKind[]).map((kind) => [streams[kind]("").slice(0, -1), kind]),
+);
+
+const EMPTY: readonly never[] = Object.freeze([]);
+
+/** Freezes a value and everything reachable from it that is not frozen yet (shared parts are skipped). */
+function freeze<T>(value: T): T {
+  if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) freeze(value[i]);
+    } else {
+      for (const key in value) freeze((value as Record<string, unknown>)[key]);
+    }
+  }
+  return value;
+}
+
+const isAwaitingApproval = (release: Release): boolean => {
+  if (release.status !== "IN_PROGRESS" || release.currentPhaseIndex === null) return false;
+  return release.phases[release.currentPhaseIndex]?.status === "AWAITING_APPROVAL";
+};
+
+const pushTo = <K, V>(map: Map<K, V[]>, key: K, value: V): void => {
+  const list = map.get(key);
+  if (list === undefined) map.set(key, [value]);
+  else list.push(value);
+};
+
+const keyOf = (projectId: string, key: string): string => `${projectId}\u0000${key}`;
+
+export interface ReadModelsOptions {
+  /** Freeze stored states (default true). Off only for measurements. */
+  freeze?: boolean;
+}
+
+export class ReadModels {
+  readonly #projects = new Map<string, Project>();
+  readonly #projectOrder: string[] = [];
+  #projectsSnapshot: readonly Project[] | null = null;
+  readonly #tokens = new Map<string, ApiToken>();
+  readonly #tokenByHash = new Map<string, string>();
+  readonly #pipelines = new Map<string, Pipeline>();
+  readonly #pipelinesByProject = new Map<string, string[]>();
+  readonly #features = new Map<string, Feature>();
+  readonly #featuresByProject = new Map<string, string[]>();
+  readonly #featureByKey = new Map<string, string>();
+  readonly #featuresByPipeline = new Map<string, Set<string>>();
+  readonly #releases = new Map<string, Release>();
+  readonly #releasesByFeature = new Map<string, string[]>();
+  readonly #releasesByProject = new Map<string, string[]>();
+  /** In the order they started waiting for approval. */
+  readonly #awaitingApproval = new Set<string>();
+  readonly #inProgress = new Set<string>();
+  readonly #problems: ProjectionProblem[] = [];
+  readonly #freeze: boolean;
+  #position: string | null = null;
+  #events = 0;
+
+  constructor(options: ReadModelsOptions = {}) {
+    this.#freeze = options.freeze ?? true;
+  }
+
+  /** Global position of the last applied event (null before the first). */
+  get position(): string | null {
+    return this.#position;
+  }
+
+  /** Events applied so far. */
+  get eventCount(): number {
+    return this.#events;
+  }
+
+  /** Events whose evolve threw (at most the last 100). */
+  get problems(): readonly ProjectionProblem[] {
+    return this.#problems.slice();
+  }
+
+  /**
+   * Applies one stored event (events must arrive in global order, each once). Returns what it changed;
+   * an event of an unknown stream or type changes nothing.
+   */
+  apply(recorded: RecordedEvent): AppliedChange {
+    this.#position = recorded.position;
+    this.#events++;
+    const dash = recorded.stream.indexOf("-");
+    const kind = dash < 0 ? undefined : KIND_BY_PREFIX.get(recorded.stream.slice(0, dash));
+    if (kind === undefined) return { kind: null, id: recorded.stream, before: null, after: null };
+    const id = recorded.stream.slice(dash + 1);
+    const event = upcastEvent(recorded, UPCASTERS);
+    try {
+      switch (kind) {
+        case "project":
+          return this.#applyProject(id, event as ProjectEvent);
+        case "token":
+          return this.#applyToken(id, event as TokenEvent);
+        case "pipeline":
+          return this.#applyPipeline(id, event as PipelineEvent);
+        case "feature":
+          return this.#applyFeature(id, event as FeatureEvent);
+        case "release":
+          return this.#applyRelease(id, event as ReleaseEvent);
+        default: {
+          const unknown: never = kind;
+          return { kind: null, id: String(unknown), before: null, after: null };
+        }
+      }
+    } catch (error) {
+      this.#problems.push({
+        position: recorded.position,
+        stream: recorded.stream,
+        type: recorded.type,
+        message: error instanceof Error ? error.message : String(error),
+      });
+      if (this.#problems.length > PROBLEMS_KEPT) this.#problems.shift();
+      return { kind, id, before: null, after: null };
+    }
+  }
+
+  #store<T>(value: T): T {
+    return this.#freeze ? freeze(value) : value;
+  }
+
+  #applyProject(id: string, event: DomainEvent): AppliedChange {
+    const before = this.#projects.get(id) ?? null;
+    const after = evolveProject(before, event as ProjectEvent);
+    if (after !== before && after !== null) {
+      this.#projects.set(id, this.#store(after));
+      if (before === null) this.#projectOrder.push(id);
+      this.#projectsSnapshot = null;
+    }
+    return { kind: "project", id, before, after };
+  }
+
+  #applyToken(id: string, event: TokenEvent): AppliedChange {
+    const before = this.#tokens.get(id) ?? null;
+    const after = evolveToken(before, event);
+    if (after !== before && after !== null) {
+      this.#tokens.set(id, this.#store(after));
+      if (before !== null && before.secretHash !== after.secretHash) this.#tokenByHash.delete(before.secretHash);
+      this.#tokenByHash.set(after.secretHash, id);
+    }
+    return { kind: "token", id, before, after };
+  }
+
+  #applyPipeline(id: string, event: PipelineEvent): AppliedChange {
+    const before = this.#pipelines.get(id) ?? null;
+    const after = evolvePipeline(before, event);
+    if (after !== before && after !== null) {
+      this.#pipelines.set(id, this.#store(after));
+      if (before === null) pushTo(this.#pipelinesByProject, after.projectId, id);
+    }
+    return { kind: "pipeline", id, before, after };
+  }
+
+  #applyFeature(id: string, event: FeatureEvent): AppliedChange {
+    const before = this.#features.get(id) ?? null;
+    const after = evolveFeature(before, event);
+    if (after !== before && after !== null) {
+      this.#features.set(id, this.#store(after));
+      if (before === null) {
+        pushTo(this.#featuresByProject, after.projectId, id);
+        this.#featureByKey.set(keyOf(after.projectId, after.key), id);
+      }
+      const was = before?.pipelineId ?? null;
+      if (was !== after.pipelineId) {
+        if (was !== null) this.#featuresByPipeline.get(was)?.delete(id);
+        if (after.pipelineId !== null) {
+          let set = this.#featuresByPipeline.get(after.pipelineId);
+          if (set === undefined) {
+            set = new Set();
+            this.#featuresByPipeline.set(after.pipelineId, set);
+          }
+          set.add(id);
+        }
+      }
+    }
+    return { kind: "feature", id, before, after };
+  }
+
+  #applyRelease(id: string, event: ReleaseEvent): AppliedChange {
+    const before = this.#releases.get(id) ?? null;
+    const after = evolveRelease(before, event);
+    if (after !== before && after !== null) {
+      this.#releases.set(id, this.#store(after));
+      if (before === null) {
+        pushTo(this.#releasesByFeature, after.featureId, id);
+        pushTo(this.#releasesByProject, after.projectId, id);
+      }
+      if (after.status === "IN_PROGRESS") this.#inProgress.add(id);
+      else this.#inProgress.delete(id);
+      const awaiting = isAwaitingApproval(after);
+      if (awaiting !== (before !== null && isAwaitingApproval(before))) {
+        if (awaiting) this.#awaitingApproval.add(id);
+        else this.#awaitingApproval.delete(id);
+      }
+    }
+    return { kind: "release", id, before, after };
+  }
+
+  // ---- getters ------------------------------------------------------------------------------
+
+  project(id: string): Project | null {
+    return this.#projects.get(id) ?? null;
+  }
+
+  /** Every project, oldest first. */
+  projects(): readonly Project[] {
+    if (this.#projectsSnapshot === null) {
+      this.#projectsSnapshot = Object.freeze(this.#projectOrder.map((id) => this.#projects.get(id) as Project));
+    }
+    return this.#projectsSnapshot;
+  }
+
+  token(id: string): ApiToken | null {
+    return this.#tokens.get(id) ?? null;
+  }
+
+  /** The token whose secret hashes (SHA-256, hex) to `hash`. */
+  tokenByHash(hash: string): ApiToken | null {
+    const id = this.#tokenByHash.get(hash);
+    return id === undefined ? null : (this.#tokens.get(id) ?? null);
+  }
+
+  tokenCount(): number {
+    return this.#tokens.size;
+  }
+
+  pipeline(id: string): Pipeline | null {
+    return this.#pipelines.get(id) ?? null;
+  }
+
+  /** A project's pipelines, oldest first; DELETED ones only with `includeDeleted`. */
+  pipelines(projectId: string, includeDeleted = false): readonly Pipeline[] {
+    const ids = this.#pipelinesByProject.get(projectId);
+    if (ids === undefined) return EMPTY;
+    const list: Pipeline[] = [];
+    for (const id of ids) {
+      const pipeline = this.#pipelines.get(id);
+      if (pipeline !== undefined && (includeDeleted || pipeline.status !== "DELETED")) list.push(pipeline);
+    }
+    return Object.freeze(list);
+  }
+
+  feature(id: string): Feature | null {
+    return this.#features.get(id) ?? null;
+  }
+
+  featureByKey(projectId: string, key: string): Feature | null {
+    const id = this.#featureByKey.get(keyOf(projectId, key));
+    return id === undefined ? null : (this.#features.get(id) ?? null);
+  }
+
+  /** A project's features, oldest first. */
+  features(projectId: string): readonly Feature[] {
+    return this.#list(this.#featuresByProject.get(projectId), this.#features);
+  }
+
+  /** Features that have the pipeline attached now, oldest attachment first. */
+  featuresWithPipeline(pipelineId: string): readonly Feature[] {
+    const ids = this.#featuresByPipeline.get(pipelineId);
+    return ids === undefined ? EMPTY : this.#list([...ids], this.#features);
+  }
+
+  release(id: string): Release | null {
+    return this.#releases.get(id) ?? null;
+  }
+
+  /** A feature's releases, oldest first. */
+  releasesOfFeature(featureId: string): readonly Release[] {
+    return this.#list(this.#releasesByFeature.get(featureId), this.#releases);
+  }
+
+  /** The feature's release in progress, if any. */
+  activeRelease(featureId: string): Release | null {
+    const id = this.#features.get(featureId)?.activeReleaseId;
+    return id ? (this.#releases.get(id) ?? null) : null;
+  }
+
+  /** A project's releases, oldest first, optionally only those with `status`. */
+  releases(projectId: string, status?: ReleaseStatus | null): readonly Release[] {
+    const all = this.#list(this.#releasesByProject.get(projectId), this.#releases);
+    return status ? Object.freeze(all.filter((release) => release.status === status)) : all;
+  }
+
+  /** Releases whose current phase awaits approval (of one project, or all), in the order they began to wait. */
+  releasesAwaitingApproval(projectId?: string | null): readonly Release[] {
+    const list: Release[] = [];
+    for (const id of this.#awaitingApproval) {
+      const release = this.#releases.get(id);
+      if (release !== undefined && (!projectId || release.projectId === projectId)) list.push(release);
+    }
+    return Object.freeze(list);
+  }
+
+  /** Releases IN_PROGRESS (all projects), oldest first by start. */
+  releasesInProgress(): readonly Release[] {
+    return this.#list([...this.#inProgress], this.#releases);
+  }
+
+  #list<T>(ids: readonly string[] | undefined, from: Map<string, T>): readonly T[] {
+    if (ids === undefined || ids.length === 0) return EMPTY;
+    const list = new Array<T>(ids.length);
+    let n = 0;
+    for (const id of ids) {
+      const value = from.get(id);
+      if (value !== undefined) list[n++] = value;
+    }
+    list.length = n;
+    return Object.freeze(list);
+  }
+
+  counts(): ReadModelCounts {
+    return {
+      events: this.#events,
+      projects: this.#projects.size,
+      tokens: this.#tokens.size,
+      pipelines: this.#pipelines.size,
+      features: this.#features.size,
+      releases: this.#releases.size,
+      releasesInProgress: this.#inProgress.size,
+      releasesAwaitingApproval: this.#awaitingApproval.size,
+    };
+  }
+
+  /**
+   * Everything held, as plain data in a canonical order (entities by id; index lists in their own order):
+   * what `digest` hashes and what the rebuild test compares deeply.
+   */
+  snapshot(): ReadModelsSnapshot {
+    const byId = <T>(map: Map<string, T>): [string, T][] => [...map.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
+    const lists = (map: Map<string, Iterable<string>>): [string, string[]][] =>
+      [...map.entries()].map(([k, v]): [string, string[]] => [k, [...v]]).sort(([a], [b]) => (a < b ? -1 : 1));
+    return {
+      position: this.#position,
+      events: this.#events,
+      projects: byId(this.#projects),
+      projectOrder: [...this.#projectOrder],
+      tokens: byId(this.#tokens),
+      tokenByHash: byId(this.#tokenByHash),
+      pipelines: byId(this.#pipelines),
+      pipelinesByProject: lists(this.#pipelinesByProject),
+      features: byId(this.#features),
+      featuresByProject: lists(this.#featuresByProject),
+      featureByKey: byId(this.#featureByKey),
+      featuresByPipeline: lists(this.#featuresByPipeline).filter(([, ids]) => ids.length > 0),
+      releases: byId(this.#releases),
+      releasesByFeature: lists(this.#releasesByFeature),
+      releasesByProject: lists(this.#releasesByProject),
+      awaitingApproval: [...this.#awaitingApproval],
+      inProgress: [...this.#inProgress].sort(),
+    };
+  }
+}
+
+export interface ReadModelsSnapshot {
+  position: string | null;
+  events: number;
+  projects: [string, Project][];
+  projectOrder: string[];
+  tokens: [string, ApiToken][];
+  tokenByHash: [string, string][];
+  pipelines: [string, Pipeline][];
+  pipelinesByProject: [string, string[]][];
+  features: [string, Feature][];
+  featuresByProject: [string, string[]][];
+  featureByKey: [string, string][];
+  featuresByPipeline: [string, string[]][];
+  releases: [string, Release][];
+  releasesByFeature: [string, string[]][];
+  releasesByProject: [string, string[]][];
+  awaitingApproval: string[];
+  inProgress: string[];
+}
+
+export const createReadModels = (options: ReadModelsOptions = {}): ReadModels => new ReadModels(options);

@@ -1,0 +1,231 @@
+// The projection runner: one catch-up subscription to the whole log (history from the start, then live)
+// feeds the read models and the audit index, then fans each event out to listeners (the GraphQL
+// subscriptions). Because it reads the store's subscription — not the process's own writes — an API
+// process sees mutations made by any other process on the same store.
+//
+// Read-your-writes: a mutation gets the position of its last appended event from the command handler and
+// awaits `waitFor(position)` before it reads the read models.
+
+import type { AuditIndex } from "../audit/audit-index.ts";
+import { DomainError } from "../core/errors.ts";
+import type { EventStore, RecordedEvent, Subscription } from "../event-store/port.ts";
+import type { AppliedChange, ReadModels } from "./read-models.ts";
+
+export type ProjectionListener = (event: RecordedEvent, readModels: ReadModels, change: AppliedChange) => void;
+
+export interface StartProjectionsOptions {
+  store: EventStore;
+  readModels: ReadModels;
+  /** Optional: the audit index to feed (skipped for events it already holds, when file-backed). */
+  audit?: AuditIndex | null;
+  /** Default timeout of `waitFor`, ms (default 10,000). */
+  waitTimeoutMs?: number;
+  /** Called when a listener throws (default: a process warning). The runner goes on. */
+  onListenerError?: (error: unknown, event: RecordedEvent) => void;
+}
+
+export interface ProjectionStatus {
+  caughtUp: boolean;
+  position: string | null;
+  events: number;
+  error: Error | null;
+  closed: boolean;
+}
+
+export interface ProjectionRunner {
+  readonly readModels: ReadModels;
+  readonly audit: AuditIndex | null;
+  /** Resolves once the history present at start is applied (and the audit index is indexed). */
+  readonly ready: Promise<void>;
+  /** Listens to every event applied from now on, after the read models and the audit index have it. */
+  onEvent(listener: ProjectionListener): () => void;
+  /**
+   * Resolves once an event at or after `position` is applied. Rejects with INTERNAL after `timeoutMs`,
+   * with VALIDATION when `position` is not a position of this store, or when the runner stops.
+   */
+  waitFor(position: string, timeoutMs?: number): Promise<void>;
+  status(): ProjectionStatus;
+  close(): Promise<void>;
+}
+
+interface Waiter {
+  position: string;
+  resolve: () => void;
+  reject: (error: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+export function startProjections(options: StartProjectionsOptions): ProjectionRunner {
+  const { store, readModels } = options;
+  const audit = options.audit ?? null;
+  const defaultTimeout = options.waitTimeoutMs ?? 10_000;
+  const compare = (a: string, b: string) => store.comparePositions(a, b);
+  const listeners = new Set<ProjectionListener>();
+  let waiters: Waiter[] = [];
+  let caughtUp = false;
+  let closed = false;
+  let failure: Error | null = null;
+  let flushScheduled = false;
+
+  // Where each projection already is: a fresh in-memory model starts at null; a file-backed audit index
+  // resumes at its last stored event. The subscription starts at the earlier of the two.
+  let readModelsFrom = readModels.position;
+  let auditFrom = audit?.lastPosition ?? null;
+  const startAfter = (): string | undefined => {
+    if (audit === null) return readModelsFrom ?? undefined;
+    if (readModelsFrom === null || auditFrom === null) return undefined;
+    return compare(readModelsFrom, auditFrom) <= 0 ? readModelsFrom : auditFrom;
+  };
+  const after = startAfter();
+
+  let resolveReady: () => void = () => {};
+  let rejectReady: (error: Error) => void = () => {};
+  const ready = new Promise<void>((resolve, reject) => {
+    resolveReady = resolve;
+    rejectReady = reject;
+  });
+  // A caller that never awaits `ready` must not see an unhandled rejection.
+  ready.catch(() => {});
+
+  const reportListenerError =
+    options.onListenerError ??
+    ((error: unknown, event: RecordedEvent) =>
+      process.emitWarning(
+        `projection listener failed on ${event.type} at ${event.position}: ${error instanceof Error ? error.message : String(error)}`,
+        { code: "PROJECTION_LISTENER" },
+      ));
+
+  const flushLater = (): void => {
+    if (flushScheduled || audit === null) return;
+    flushScheduled = true;
+    setImmediate(() => {
+      flushScheduled = false;
+      if (!closed) audit.flush();
+    });
+  };
+
+  const settleWaiters = (position: string): void => {
+    const still: Waiter[] = [];
+    for (const waiter of waiters) {
+      let reached: boolean;
+      try {
+        reached = compare(position, waiter.position) >= 0;
+      } catch (error) {
+        clearTimeout(waiter.timer);
+        waiter.reject(error as Error);
+        continue;
+      }
+      if (reached) {
+        clearTimeout(waiter.timer);
+        waiter.resolve();
+      } else still.push(waiter);
+    }
+    waiters = still;
+  };
+
+  const failAll = (error: Error): void => {
+    for (const waiter of waiters) {
+      clearTimeout(waiter.timer);
+      waiter.reject(error);
+    }
+    waiters = [];
+  };
+
+  const onEvent = (event: RecordedEvent): void => {
+    let change: AppliedChange | null = null;
+    if (readModelsFrom === null || compare(event.position, readModelsFrom) > 0) {
+      readModelsFrom = null;
+      change = readModels.apply(event);
+    }
+    if (audit !== null && (auditFrom === null || compare(event.position, auditFrom) > 0)) {
+      auditFrom = null;
+      audit.add(event);
+      if (caughtUp) flushLater();
+    }
+    if (change === null) return;
+    if (waiters.length > 0) settleWaiters(event.position);
+    if (listeners.size > 0) {
+      for (const listener of listeners) {
+        try {
+          listener(event, readModels, change);
+        } catch (error) {
+          reportListenerError(error, event);
+        }
+      }
+    }
+  };
+
+  const subscription: Subscription = store.subscribeToAll({
+    ...(after === undefined ? {} : { after }),
+    onEvent,
+    onCaughtUp: () => {
+      try {
+        audit?.finishBulkLoad();
+      } catch (error) {
+        rejectReady(error as Error);
+        return;
+      }
+      caughtUp = true;
+      resolveReady();
+    },
+    onError: (error) => {
+      failure = error;
+      rejectReady(error);
+      failAll(new DomainError("INTERNAL", `projections stopped: ${error.message}`));
+    },
+  });
+
+  return {
+    readModels,
+    audit,
+    ready,
+    onEvent(listener) {
+      listeners.add(listener);
+      return () => {
+        listeners.delete(listener);
+      };
+    },
+    waitFor(position, timeoutMs = defaultTimeout) {
+      if (closed) return Promise.reject(new DomainError("INTERNAL", "projections are closed"));
+      if (failure !== null)
+        return Promise.reject(new DomainError("INTERNAL", `projections stopped: ${failure.message}`));
+      const current = readModels.position;
+      try {
+        if (current !== null && compare(current, position) >= 0) return Promise.resolve();
+        // Validate the position now rather than on the next event.
+        compare(position, position);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      return new Promise<void>((resolve, reject) => {
+        const waiter: Waiter = {
+          position,
+          resolve,
+          reject,
+          timer: setTimeout(() => {
+            waiters = waiters.filter((w) => w !== waiter);
+            reject(
+              new DomainError(
+                "INTERNAL",
+                `read models did not reach position ${position} within ${timeoutMs} ms (at ${readModels.position ?? "start"})`,
+              ),
+            );
+          }, timeoutMs),
+        };
+        waiters.push(waiter);
+      });
+    },
+    status() {
+      return { caughtUp, position: readModels.position, events: readModels.eventCount, error: failure, closed };
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await subscription.close();
+      failAll(new DomainError("INTERNAL", "projections are closed"));
+      rejectReady(new Error("projections closed before catching up"));
+      listeners.clear();
+      audit?.flush();
+    },
+  };
+}
