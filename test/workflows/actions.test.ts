@@ -20,6 +20,7 @@ import { type SeedReleaseOptions, seedRelease } from "../../workflows/testing/se
 import { buildWorkflowBundle } from "../../workflows/worker.ts";
 import { temporalTestAddress } from "../setup/temporal.ts";
 import {
+  dataOf,
   duplicateIds,
   featureEvents,
   foldFeature,
@@ -27,8 +28,8 @@ import {
   releaseEvents,
   startWorkerHarness,
   typesOf,
-  waitForReleaseEvents,
   type WorkerHarness,
+  waitForReleaseEvents,
 } from "./helpers.ts";
 
 const HOUR = 3_600_000;
@@ -55,7 +56,7 @@ async function act(
   releaseId: string,
   action: ReleaseActionName,
   input: ReleaseActionInput,
-  updateId = randomUUID(),
+  updateId: string = randomUUID(),
 ): Promise<Release | DomainError> {
   try {
     return await runReleaseAction(harness.client, releaseId, action, input, { updateId });
@@ -204,5 +205,329 @@ describe("every action in every phase state", () => {
     expect(currentPhase(after)).toBe(expected.phase);
     // The answer is the release once the action's events are stored.
     expect(answer).toEqual(after);
+  });
+});
+
+describe("refusals", () => {
+  it("refuses a stale phaseIndex with INVALID_STATE, so a stale console cannot act on the wrong phase", async () => {
+    const { releaseId, setup } = await releaseIn("AWAITING_APPROVAL");
+    const answer = await act(releaseId, "approve", { actor: approver, phaseIndex: 1 });
+    expect(codeOf(answer)).toBe("INVALID_STATE");
+    expect((answer as DomainError).message).toMatch(/no longer the current phase/);
+    const waiting = await releaseIn("WAITING");
+    expect(codeOf(await act(waiting.releaseId, "skip", { actor: editor, phaseIndex: 1 }))).toBe("INVALID_STATE");
+    expect(typesOf(await releaseEvents(harness.store, releaseId))).toEqual(setup);
+    expect(typesOf(await releaseEvents(harness.store, waiting.releaseId))).toEqual(waiting.setup);
+  });
+
+  it("refuses the starter's approval with SELF_APPROVAL_FORBIDDEN when the pipeline forbids it", async () => {
+    const { releaseId } = await startRelease({
+      phases: APPROVAL_PIPELINE,
+      selfApproval: "FORBIDDEN",
+      startedBy: "sam",
+    });
+    await waitForReleaseEvents(harness.store, releaseId, (e) => typesOf(e).includes("ReleaseApprovalRequested"));
+    const answer = await act(releaseId, "approve", { actor: { name: "sam", role: "ADMIN" } });
+    expect(codeOf(answer)).toBe("SELF_APPROVAL_FORBIDDEN");
+    expect(codeOf(await act(releaseId, "approve", { actor: approver }))).toBe("OK");
+    expect(typesOf(await releaseEvents(harness.store, releaseId))).toEqual([
+      "ReleaseStarted",
+      "ReleaseApprovalRequested",
+      "ReleasePhaseApproved",
+      "ReleasePhaseRolledOut",
+      "ReleaseApprovalRequested",
+    ]);
+  });
+
+  it("refuses the same approver twice with INVALID_STATE and counts distinct approvers", async () => {
+    const { releaseId } = await startRelease({
+      phases: [{ environment: "development", approvals: 2 }, ...APPROVAL_PIPELINE.slice(1)],
+    });
+    await waitForReleaseEvents(harness.store, releaseId, (e) => typesOf(e).includes("ReleaseApprovalRequested"));
+    const first = await act(releaseId, "approve", { actor: approver, comment: "lgtm" });
+    expect(codeOf(first)).toBe("OK");
+    expect((first as Release).phases[0]?.approvals.map((a) => a.by)).toEqual(["approver"]);
+    const again = await act(releaseId, "approve", { actor: approver });
+    expect(codeOf(again)).toBe("INVALID_STATE");
+    expect((again as DomainError).message).toMatch(/already approved/);
+    const second = await act(releaseId, "approve", { actor: { name: "other", role: "ADMIN" } });
+    expect(currentPhase(second as Release)).toBe("1:AWAITING_APPROVAL");
+    expect(typesOf(await releaseEvents(harness.store, releaseId))).toEqual([
+      "ReleaseStarted",
+      "ReleaseApprovalRequested",
+      "ReleasePhaseApproved",
+      "ReleasePhaseApproved",
+      "ReleasePhaseRolledOut",
+      "ReleaseApprovalRequested",
+    ]);
+  });
+
+  it("refuses a role below the action's with FORBIDDEN", async () => {
+    const awaiting = await releaseIn("AWAITING_APPROVAL");
+    const waiting = await releaseIn("WAITING");
+    expect(codeOf(await act(awaiting.releaseId, "approve", { actor: editor }))).toBe("FORBIDDEN");
+    expect(codeOf(await act(awaiting.releaseId, "fullRollout", { actor: editor }))).toBe("FORBIDDEN");
+    expect(codeOf(await act(waiting.releaseId, "pause", { actor: { name: "viewer", role: "VIEWER" } }))).toBe(
+      "FORBIDDEN",
+    );
+    expect(codeOf(await act(waiting.releaseId, "abort", { actor: { name: "viewer", role: "VIEWER" } }))).toBe(
+      "FORBIDDEN",
+    );
+    expect(typesOf(await releaseEvents(harness.store, awaiting.releaseId))).toEqual(awaiting.setup);
+    expect(typesOf(await releaseEvents(harness.store, waiting.releaseId))).toEqual(waiting.setup);
+  });
+
+  it("refuses a malformed payload with VALIDATION", async () => {
+    const { releaseId } = await releaseIn("WAITING");
+    const answer = await act(releaseId, "pause", {
+      actor: { name: "x", role: "ROOT" },
+    } as unknown as ReleaseActionInput);
+    expect(codeOf(answer)).toBe("VALIDATION");
+    expect((answer as DomainError).field).toBe("actor.role");
+  });
+
+  it("answers NOT_FOUND for a release that has no workflow", async () => {
+    expect(codeOf(await act(randomUUID(), "abort", { actor: editor }))).toBe("NOT_FOUND");
+  });
+});
+
+describe("update ids", () => {
+  it("applies a retried update (same id) once and answers it the same", async () => {
+    const { releaseId } = await startRelease({
+      phases: [{ environment: "development", approvals: 2 }, ...APPROVAL_PIPELINE.slice(1)],
+    });
+    await waitForReleaseEvents(harness.store, releaseId, (e) => typesOf(e).includes("ReleaseApprovalRequested"));
+    const updateId = `request-${randomUUID()}`;
+    const first = await act(releaseId, "approve", { actor: approver }, updateId);
+    const retried = await act(releaseId, "approve", { actor: approver }, updateId);
+    expect(codeOf(first)).toBe("OK");
+    expect(retried).toEqual(first);
+    // Not applied twice (a second application would be refused: same approver twice).
+    expect(codeOf(await act(releaseId, "approve", { actor: approver }))).toBe("INVALID_STATE");
+    const stored = await releaseEvents(harness.store, releaseId);
+    expect(typesOf(stored).filter((t) => t === "ReleasePhaseApproved")).toHaveLength(1);
+    expect(stored.find((e) => e.type === "ReleasePhaseApproved")?.metadata.causationId).toBe(updateId);
+  });
+
+  it("answers a retried update the same after the action completed the release", async () => {
+    const { releaseId } = await startRelease({ phases: [{ environment: "development", approvals: 1 }] });
+    await waitForReleaseEvents(harness.store, releaseId, (e) => typesOf(e).includes("ReleaseApprovalRequested"));
+    const updateId = `request-${randomUUID()}`;
+    const first = await act(releaseId, "approve", { actor: approver }, updateId);
+    expect((first as Release).status).toBe("COMPLETED");
+    await harness.client.workflow.getHandle(`release-${releaseId}`).result();
+    const retried = await act(releaseId, "approve", { actor: approver }, updateId);
+    expect(retried).toEqual(first);
+    expect(
+      typesOf(await releaseEvents(harness.store, releaseId)).filter((t) => t === "ReleasePhaseApproved"),
+    ).toHaveLength(1);
+  });
+});
+
+describe("signals", () => {
+  it("an approve signal that applies rolls the phase out, recorded like the update would be", async () => {
+    const { releaseId } = await releaseIn("AWAITING_APPROVAL");
+    await signalReleaseAction(harness.client, releaseId, "approve", { actor: approver, comment: "from chat" });
+    const stored = await waitForReleaseEvents(harness.store, releaseId, (e) => e.length >= 5);
+    expect(typesOf(stored)).toEqual([
+      "ReleaseStarted",
+      "ReleaseApprovalRequested",
+      "ReleasePhaseApproved",
+      "ReleasePhaseRolledOut",
+      "ReleaseApprovalRequested",
+    ]);
+    expect(stored[2]?.metadata).toMatchObject({ actor: "approver", source: "signal" });
+    expect(stored[3]?.metadata).toMatchObject({ actor: "system", source: "signal" });
+  });
+
+  it("a signal that does not apply is stored as ReleaseSignalRejected with its reason, never dropped", async () => {
+    const { releaseId, setup } = await releaseIn("AWAITING_APPROVAL");
+    await signalReleaseAction(harness.client, releaseId, "pause", { actor: editor });
+    await signalReleaseAction(harness.client, releaseId, "approve", { actor: editor });
+    const stored = await waitForReleaseEvents(harness.store, releaseId, (e) => e.length >= setup.length + 2);
+    expect(typesOf(stored)).toEqual([...setup, "ReleaseSignalRejected", "ReleaseSignalRejected"]);
+    expect(stored.slice(-2).map((e) => e.data)).toEqual([
+      expect.objectContaining({ action: "PAUSE", by: "editor", code: "INVALID_STATE" }),
+      expect.objectContaining({ action: "APPROVE", by: "editor", code: "FORBIDDEN" }),
+    ]);
+    expect(dataOf<{ message: string }>(stored.at(-2)).message).toMatch(/AWAITING_APPROVAL/);
+    const release = await queryReleaseState(harness.client, releaseId);
+    expect(release?.rejectedSignals.map((r) => r.code)).toEqual(["INVALID_STATE", "FORBIDDEN"]);
+    expect(currentPhase(release as Release)).toBe("0:AWAITING_APPROVAL");
+  });
+});
+
+describe("event metadata", () => {
+  it("stores actor, time, correlation and causation with every release and feature event", async () => {
+    const { releaseId, featureId, projectId } = await startRelease({ phases: APPROVAL_PIPELINE });
+    await waitForReleaseEvents(harness.store, releaseId, (e) => typesOf(e).includes("ReleaseApprovalRequested"));
+    const updateId = `request-${randomUUID()}`;
+    await runReleaseAction(
+      harness.client,
+      releaseId,
+      "approve",
+      { actor: approver, correlationId: "corr-1" },
+      { updateId },
+    );
+    const stored = await releaseEvents(harness.store, releaseId);
+    for (const event of stored.slice(1)) {
+      expect(event.metadata).toMatchObject({
+        schemaVersion: 1,
+        projectId,
+        occurredAt: (event.data as { at: string }).at,
+      });
+    }
+    expect(stored[1]?.metadata).toMatchObject({ actor: "system", causationId: null, correlationId: releaseId });
+    expect(
+      stored.slice(2).map((e) => [e.type, e.metadata.actor, e.metadata.causationId, e.metadata.correlationId]),
+    ).toEqual([
+      ["ReleasePhaseApproved", "approver", updateId, "corr-1"],
+      ["ReleasePhaseRolledOut", "system", updateId, "corr-1"],
+      ["ReleaseApprovalRequested", "system", updateId, "corr-1"],
+    ]);
+    const feature = await featureEvents(harness.store, featureId);
+    expect(feature.at(-1)).toMatchObject({
+      type: "FeatureUpdated",
+      data: { cause: "ROLLOUT", releaseId, phaseIndex: 0 },
+      metadata: { causationId: updateId, correlationId: "corr-1", releaseEventId: stored[3]?.id },
+    });
+  });
+});
+
+describe("races settle in one order: the stored order is the order that took effect", () => {
+  it("two approvals at once: one applies, the other sees the new state", async () => {
+    for (let round = 0; round < 3; round++) {
+      const { releaseId, setup } = await releaseIn("AWAITING_APPROVAL");
+      const answers = await Promise.all(
+        ["ann", "ben"].map((name) => act(releaseId, "approve", { actor: { name, role: "APPROVER" }, phaseIndex: 0 })),
+      );
+      expect(answers.map(codeOf).sort()).toEqual(["INVALID_STATE", "OK"]);
+      const winner = answers[0] instanceof DomainError ? "ben" : "ann";
+      const stored = await releaseEvents(harness.store, releaseId);
+      expect(typesOf(stored)).toEqual([
+        ...setup,
+        "ReleasePhaseApproved",
+        "ReleasePhaseRolledOut",
+        "ReleaseApprovalRequested",
+      ]);
+      expect(stored.find((e) => e.type === "ReleasePhaseApproved")?.data).toMatchObject({ by: winner });
+    }
+  });
+
+  it("a bake timer ending while a skip arrives: the phase rolls out exactly once, in the order that took effect", async () => {
+    for (const offset of [-40, -5, 0, 15]) {
+      const { releaseId } = await startRelease({
+        phases: [{ environment: "development", waitMs: 1_000 }, ...APPROVAL_PIPELINE.slice(1)],
+      });
+      const started = await waitForReleaseEvents(harness.store, releaseId, (e) => e.length >= 2);
+      const endsAt = Date.parse(dataOf<{ endsAt: string }>(started[1]).endsAt);
+      await sleep(Math.max(0, endsAt - Date.now() + offset));
+      const answer = await act(releaseId, "skip", { actor: editor });
+      const stored = await waitForReleaseEvents(harness.store, releaseId, (e) =>
+        typesOf(e).includes("ReleaseApprovalRequested"),
+      );
+      const tail = typesOf(stored).slice(2);
+      if (answer instanceof DomainError) {
+        expect(answer.code).toBe("INVALID_STATE");
+        expect(tail).toEqual(["ReleasePhaseRolledOut", "ReleaseApprovalRequested"]);
+      } else {
+        expect(tail).toEqual(["ReleasePhaseWaitSkipped", "ReleasePhaseRolledOut", "ReleaseApprovalRequested"]);
+        // The skip took effect before the bake ended.
+        expect(Date.parse(dataOf<{ at: string }>(stored[2]).at)).toBeLessThan(endsAt);
+      }
+    }
+  });
+
+  it("abort during a rollout: the feature ends on `before` and its events follow the release's order", async () => {
+    for (let round = 0; round < 3; round++) {
+      const { releaseId, featureId, before } = await releaseIn("AWAITING_APPROVAL").then(async ({ releaseId }) => {
+        const events = await releaseEvents(harness.store, releaseId);
+        const data = events[0]?.data as { featureId: string; before: unknown };
+        return { releaseId, featureId: data.featureId, before: data.before };
+      });
+      const [approved, aborted] = await Promise.all([
+        act(releaseId, "approve", { actor: approver }),
+        act(releaseId, "abort", { actor: editor, reason: "stop" }),
+      ]);
+      expect(codeOf(aborted)).toBe("OK");
+      const stored = typesOf(await releaseEvents(harness.store, releaseId));
+      const feature = await featureEvents(harness.store, featureId);
+      const featureTail = feature.slice(2).map((e) => `${e.type}:${(e.data as { cause?: string }).cause ?? ""}`);
+      if (codeOf(approved) === "OK") {
+        expect(stored.slice(2)).toEqual([
+          "ReleasePhaseApproved",
+          "ReleasePhaseRolledOut",
+          "ReleaseApprovalRequested",
+          "ReleaseAborted",
+        ]);
+        expect(featureTail).toEqual(["FeatureUpdated:ROLLOUT", "FeatureUpdated:REVERT", "FeatureReleaseEnded:"]);
+      } else {
+        expect(codeOf(approved)).toBe("INVALID_STATE");
+        expect(stored.slice(2)).toEqual(["ReleaseAborted"]);
+        expect(featureTail).toEqual(["FeatureReleaseEnded:"]);
+      }
+      const final = foldFeature(feature);
+      expect(final?.environments).toEqual(before);
+      expect(final?.activeReleaseId).toBeNull();
+    }
+  });
+
+  it("fullRollout and abort at once: exactly one of them ends the release", async () => {
+    const { releaseId, setup } = await releaseIn("WAITING");
+    const answers = await Promise.all([
+      act(releaseId, "fullRollout", { actor: approver }),
+      act(releaseId, "abort", { actor: editor }),
+    ]);
+    expect(answers.map(codeOf).sort()).toEqual(["INVALID_STATE", "OK"]);
+    const stored = typesOf(await releaseEvents(harness.store, releaseId));
+    expect(stored.slice(setup.length)).toEqual(
+      codeOf(answers[0] as Release) === "OK" ? FULL_ROLLOUT_FROM_PHASE_0 : ["ReleaseAborted"],
+    );
+  });
+});
+
+describe("long histories", () => {
+  it("continues as new at rest, carrying state, revision and applied update ids; every event stored once", async () => {
+    const { releaseId } = await seedRelease(harness.store, {
+      phases: [
+        { environment: "development", waitMs: 300 },
+        { environment: "staging", approvals: 1 },
+        { environment: "production", waitMs: 300 },
+        { environment: "europe", waitMs: 300 },
+      ],
+    });
+    const handle = await startReleaseWorkflow(harness.client, releaseId, {
+      taskQueue: harness.taskQueue,
+      workflowOptions: { continueAsNewAfterEvents: 2 },
+    });
+    await waitForReleaseEvents(harness.store, releaseId, (e) => typesOf(e).includes("ReleaseApprovalRequested"));
+    const updateId = `request-${randomUUID()}`;
+    expect(codeOf(await act(releaseId, "approve", { actor: approver }, updateId))).toBe("OK");
+    // Let the run continue as new, then retry the same request: still applied once.
+    await sleep(200);
+    const retried = await act(releaseId, "approve", { actor: approver }, updateId);
+    expect(codeOf(retried)).toBe("OK");
+    const final = await handle.result();
+    expect(final.status).toBe("COMPLETED");
+    const stored = await releaseEvents(harness.store, releaseId);
+    expect(typesOf(stored)).toEqual([
+      "ReleaseStarted",
+      "ReleasePhaseWaitStarted",
+      "ReleasePhaseRolledOut",
+      "ReleaseApprovalRequested",
+      "ReleasePhaseApproved",
+      "ReleasePhaseRolledOut",
+      "ReleasePhaseWaitStarted",
+      "ReleasePhaseRolledOut",
+      "ReleasePhaseWaitStarted",
+      "ReleasePhaseRolledOut",
+      "ReleaseCompleted",
+    ]);
+    expect(duplicateIds(stored)).toEqual([]);
+    expect(final).toEqual(foldRelease(stored));
+    // The last run was started by continue-as-new from an earlier one.
+    const history = await harness.client.workflow.getHandle(handle.workflowId).fetchHistory();
+    const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
+    expect(started?.continuedExecutionRunId).toBeTruthy();
   });
 });

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Client, Connection } from "@temporalio/client";
-import { NativeConnection, type Worker, type WorkerOptions } from "@temporalio/worker";
+import { DefaultLogger, NativeConnection, Runtime, type Worker, type WorkerOptions } from "@temporalio/worker";
 import type { EventStore, RecordedEvent } from "../../services/event-store/port.ts";
 import { createSqliteEventStore } from "../../services/event-store/sqlite/sqlite-event-store.ts";
 import type { FeatureEvent } from "../../services/feature/events.ts";
@@ -15,6 +15,19 @@ import { evolveFeature, type FeatureState } from "../../services/feature/feature
 import type { ReleaseEvent } from "../../services/release/events.ts";
 import { evolve, type ReleaseState } from "../../services/release/release.ts";
 import { createReleaseWorker } from "../../workflows/worker.ts";
+
+let runtimeInstalled = false;
+
+/** The SDK logs only warnings and errors in tests (once per test process, before any worker). */
+export function quietTemporalLogs(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  try {
+    Runtime.install({ logger: new DefaultLogger("WARN") });
+  } catch {
+    // Already installed in this process: keep it.
+  }
+}
 
 export interface WorkerHarness {
   store: EventStore;
@@ -31,6 +44,7 @@ export async function startWorkerHarness(options: {
   bundle: { code: string };
   workerOptions?: Partial<WorkerOptions>;
 }): Promise<WorkerHarness> {
+  quietTemporalLogs();
   const dataDir = mkdtempSync(join(tmpdir(), "release-workflows-"));
   const store = createSqliteEventStore({ path: join(dataDir, "events.sqlite") });
   const taskQueue = `releases-test-${randomUUID()}`;
@@ -99,4 +113,10 @@ export async function waitForReleaseEvents(
 export function duplicateIds(events: RecordedEvent[]): string[] {
   const seen = new Set<string>();
   return events.filter((event) => seen.size === seen.add(event.id).size).map((event) => event.id);
+}
+
+/** The data of a stored event that must be there. */
+export function dataOf<T>(event: RecordedEvent | undefined): T {
+  if (event === undefined) throw new Error("expected an event, found none");
+  return event.data as T;
 }
