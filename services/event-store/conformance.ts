@@ -360,6 +360,16 @@ export const describeEventStoreConformance = (
         expect((await store.readStream(`${p}-s`)).length).toBe(2);
       });
 
+      it("a retry naming the wrong place is a CONFLICT, not a no-op", async () => {
+        await store.append(`${p}-s`, numbered(1), "no_stream");
+        const batch = numbered(2);
+        await store.append(`${p}-s`, batch, 0n);
+        await store.append(`${p}-s`, numbered(1), 2n);
+        await expectConflict(store.append(`${p}-s`, batch, 1n), `${p}-s`, "revision 1", "revision 3");
+        await expectConflict(store.append(`${p}-s`, batch, "no_stream"), `${p}-s`, "no_stream");
+        expect((await store.readStream(`${p}-s`)).length).toBe(4);
+      });
+
       it("a batch overlapping stored events only partly is a CONFLICT and writes nothing", async () => {
         const stored = newEvent("Stored");
         await store.append(`${p}-s`, [stored], "no_stream");
@@ -582,6 +592,21 @@ export const describeEventStoreConformance = (
         await waitUntil(() => order.length === 8, "8 handled events");
         expect(maxRunning).toBe(1);
         expect(order).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+        await subscription.close();
+      });
+
+      it("an event appended while a handler runs is delivered without any further append", async () => {
+        const received: RecordedEvent[] = [];
+        const subscription = store.subscribeToAll({
+          filter: { streamPrefixes: [p] },
+          onEvent: async (event) => {
+            received.push(event);
+            if (received.length === 1) await store.append(`${p}-s`, [newEvent("Follow")], 0n);
+          },
+        });
+        await store.append(`${p}-s`, [newEvent("First")], "no_stream");
+        await waitUntil(() => received.length === 2, "the event appended from inside the handler");
+        expect(received.map((e) => e.type)).toEqual(["First", "Follow"]);
         await subscription.close();
       });
 
