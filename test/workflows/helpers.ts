@@ -38,17 +38,26 @@ export interface WorkerHarness {
   close(): Promise<void>;
 }
 
-/** A worker on `address` with its own task queue and store; `close()` shuts everything down. */
-export async function startWorkerHarness(options: {
-  address: string;
-  bundle: { code: string };
-  workerOptions?: Partial<WorkerOptions>;
-}): Promise<WorkerHarness> {
+/**
+ * A worker with its own task queue and store, on the server at `address` or on a test environment's
+ * connections; `close()` shuts everything down.
+ */
+export async function startWorkerHarness(
+  options: { bundle: { code: string }; workerOptions?: Partial<WorkerOptions> } & (
+    | { address: string }
+    | { nativeConnection: NativeConnection; client: Client }
+  ),
+): Promise<WorkerHarness> {
   quietTemporalLogs();
   const dataDir = mkdtempSync(join(tmpdir(), "release-workflows-"));
   const store = createSqliteEventStore({ path: join(dataDir, "events.sqlite") });
   const taskQueue = `releases-test-${randomUUID()}`;
-  const nativeConnection = await NativeConnection.connect({ address: options.address });
+  const owned = "address" in options;
+  const nativeConnection = owned
+    ? await NativeConnection.connect({ address: options.address })
+    : options.nativeConnection;
+  const connection = owned ? await Connection.connect({ address: options.address }) : undefined;
+  const client = owned ? new Client({ connection }) : options.client;
   const worker = await createReleaseWorker({
     connection: nativeConnection,
     store,
@@ -57,8 +66,6 @@ export async function startWorkerHarness(options: {
     workerOptions: options.workerOptions,
   });
   const running = worker.run();
-  const connection = await Connection.connect({ address: options.address });
-  const client = new Client({ connection });
   return {
     store,
     client,
@@ -68,8 +75,10 @@ export async function startWorkerHarness(options: {
     async close() {
       if (worker.getState() === "RUNNING") worker.shutdown();
       await running;
-      await connection.close();
-      await nativeConnection.close();
+      if (owned) {
+        await connection?.close();
+        await nativeConnection.close();
+      }
       await store.close();
       rmSync(dataDir, { recursive: true, force: true });
     },
