@@ -101,6 +101,15 @@ export async function getFreePort(host = "127.0.0.1"): Promise<number> {
   });
 }
 
+function isPortFree(host: string, port: number): Promise<boolean> {
+  return new Promise((resolveFree) => {
+    const server = createServer();
+    server.unref();
+    server.once("error", () => resolveFree(false));
+    server.listen({ port, host, exclusive: true }, () => server.close(() => resolveFree(true)));
+  });
+}
+
 // $@ is the server command. fd 0 is a pipe from the launcher: EOF there means the launcher is gone.
 const GUARD_SCRIPT = `
 exec 3<&0 0</dev/null
@@ -125,6 +134,13 @@ export async function startTemporalDevServer(options: DevServerOptions): Promise
   const namespace = options.namespace ?? "default";
   const logger = options.logger;
   mkdirSync(dirname(options.dbFilename), { recursive: true });
+  // Checked up front: the readiness probe below cannot tell our server from another one on the port.
+  if (!(await isPortFree(ip, port))) {
+    throw new TemporalDevServerError(
+      `cannot start a Temporal dev server on ${ip}:${port}: the port is already in use (another \`npm start\` or Temporal server?)`,
+      [],
+    );
+  }
 
   const args = [
     "server",
@@ -205,10 +221,12 @@ export async function startTemporalDevServer(options: DevServerOptions): Promise
       stopping = true;
       return terminate(child, exited, graceMs);
     },
-    kill: () => {
+    kill: async () => {
       stopping = true;
       signalGroup(pid, "SIGKILL");
-      return exited;
+      const exit = await exited;
+      await groupGone(pid);
+      return exit;
     },
   };
 }
@@ -249,9 +267,27 @@ async function terminate(child: ChildProcess, exited: Promise<ExitInfo>, graceMs
   child.kill("SIGTERM");
   const timer = setTimeout(() => signalGroup(pid, "SIGKILL"), graceMs);
   try {
-    return await exited;
+    const exit = await exited;
+    await groupGone(pid);
+    return exit;
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/**
+ * Waits (up to timeoutMs) until no process of the group is left: after a SIGKILL the guard may be
+ * reaped before the server it led has released its ports and database file.
+ */
+async function groupGone(pgid: number, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      process.kill(-pgid, 0);
+    } catch {
+      return;
+    }
+    await sleep(25);
   }
 }
 
