@@ -1,0 +1,44 @@
+import type { Definition, EnvironmentDefinition, Target } from "../../services/core/model.ts";
+import type { Release } from "../../services/release/release.ts";
+import { builder } from "../builder.ts";
+import { DefinitionRef } from "./Definition.ts";
+import { TargetRef } from "./Target.ts";
+
+export interface EnvironmentStateView {
+  environment: string;
+  definition: Definition;
+  rolledOutTargets: Target[];
+}
+
+/**
+ * The feature's definitions, each with the segment targets of that environment on which the active
+ * release has already rolled out (whole environments are already in the stored definition).
+ */
+export function environmentStates(
+  feature: { environments: EnvironmentDefinition[] },
+  activeRelease: Release | null,
+): EnvironmentStateView[] {
+  const live = activeRelease !== null && activeRelease.status === "IN_PROGRESS" ? activeRelease : null;
+  return feature.environments.map(({ environment, definition }) => ({
+    environment,
+    definition,
+    rolledOutTargets: (live?.rolledOut ?? []).flatMap((phase) =>
+      phase.targets.filter((target) => target.environment === environment && target.segment !== null),
+    ),
+  }));
+}
+
+export const EnvironmentStateRef = builder.objectRef<EnvironmentStateView>("EnvironmentState");
+
+EnvironmentStateRef.implement({
+  fields: (t) => ({
+    environment: t.exposeString("environment"),
+    definition: t.field({ type: DefinitionRef, resolve: (state) => state.definition }),
+    rolledOutTargets: t.field({
+      type: [TargetRef],
+      description:
+        "Segment targets of this environment on which the active release has already rolled out (units matching them are served the new definition while the rest still get `definition`).",
+      resolve: (state) => state.rolledOutTargets,
+    }),
+  }),
+});

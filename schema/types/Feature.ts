@@ -1,0 +1,148 @@
+import { featureAsOf } from "../../services/audit/as-of.ts";
+import type { Feature } from "../../services/feature/feature.ts";
+import { callerOf, canSeeProject, required, visibleFeature, visibleProject } from "../access.ts";
+import { builder } from "../builder.ts";
+import { AuditEventConnectionRef } from "./AuditEvent.ts";
+import { EnvironmentDefinitionInput } from "./Definition.ts";
+import { EnvironmentStateRef, environmentStates } from "./EnvironmentState.ts";
+import { FeatureKindEnum } from "./enums.ts";
+import { PipelineRef } from "./Pipeline.ts";
+import { ProjectRef } from "./Project.ts";
+import { ReleaseRef } from "./Release.ts";
+
+export const FeatureRef = builder.objectRef<Feature>("Feature");
+
+FeatureRef.implement({
+  description: "A gate (on/off) or a dynamic config (a JSON value), with one definition per environment.",
+  fields: (t) => ({
+    id: t.exposeID("id"),
+    project: t.field({
+      type: ProjectRef,
+      resolve: (feature, _args, ctx) =>
+        required(ctx.readModels.project(feature.projectId), "project", feature.projectId),
+    }),
+    key: t.exposeString("key"),
+    kind: t.field({ type: FeatureKindEnum, resolve: (feature) => feature.kind }),
+    description: t.exposeString("description", { nullable: true }),
+    pipeline: t.field({
+      type: PipelineRef,
+      nullable: true,
+      resolve: (feature, _args, ctx) =>
+        feature.pipelineId === null ? null : ctx.readModels.pipeline(feature.pipelineId),
+    }),
+    environments: t.field({
+      type: [EnvironmentStateRef],
+      description:
+        "Per environment: its definition now. A phase that rolls out a whole environment replaces it with the release's new definition; abort puts back the pre-release one.",
+      resolve: (feature, _args, ctx) =>
+        environmentStates(
+          feature,
+          feature.activeReleaseId === null ? null : ctx.readModels.release(feature.activeReleaseId),
+        ),
+    }),
+    activeRelease: t.field({
+      type: ReleaseRef,
+      nullable: true,
+      resolve: (feature, _args, ctx) =>
+        feature.activeReleaseId === null ? null : ctx.readModels.release(feature.activeReleaseId),
+    }),
+    releases: t.field({
+      type: [ReleaseRef],
+      description: "Every release of the feature, oldest first.",
+      resolve: (feature, _args, ctx) => ctx.readModels.releasesOfFeature(feature.id),
+    }),
+    history: t.field({
+      type: AuditEventConnectionRef,
+      description: "The feature's events and its releases' events, newest first.",
+      args: { first: t.arg.int({ defaultValue: 50 }), after: t.arg.string() },
+      resolve: (feature, args, ctx) => ctx.audit.historyOf(feature.id, { first: args.first, after: args.after }),
+    }),
+    version: t.exposeInt("version"),
+  }),
+});
+
+export const CreateFeatureInput = builder.inputType("CreateFeatureInput", {
+  fields: (t) => ({
+    projectId: t.id({ required: true }),
+    key: t.string({ required: true }),
+    kind: t.field({ type: FeatureKindEnum, required: true }),
+    description: t.string(),
+    pipelineId: t.id(),
+    environments: t.field({
+      type: [EnvironmentDefinitionInput],
+      description: "One entry per project environment; missing environments start disabled with no value.",
+    }),
+  }),
+});
+
+export const UpdateFeatureInput = builder.inputType("UpdateFeatureInput", {
+  fields: (t) => ({
+    description: t.string(),
+    environments: t.field({ type: [EnvironmentDefinitionInput], required: true }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  feature: t.field({
+    type: FeatureRef,
+    nullable: true,
+    authScopes: { viewer: true },
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, args, ctx) => visibleFeature(ctx, args.id),
+  }),
+  featureByKey: t.field({
+    type: FeatureRef,
+    nullable: true,
+    authScopes: { viewer: true },
+    args: { projectId: t.arg.id({ required: true }), key: t.arg.string({ required: true }) },
+    resolve: (_root, args, ctx) =>
+      visibleProject(ctx, args.projectId) === null ? null : ctx.readModels.featureByKey(args.projectId, args.key),
+  }),
+  featureAsOf: t.field({
+    type: FeatureRef,
+    nullable: true,
+    description: "Audit replay: the feature as it was after the last event at or before `at` (or `position`).",
+    authScopes: { viewer: true },
+    args: { id: t.arg.id({ required: true }), at: t.arg({ type: "DateTime" }), position: t.arg.string() },
+    resolve: async (_root, args, ctx) => {
+      const feature = await featureAsOf(ctx.store, args.id, { at: args.at, position: args.position });
+      return feature && canSeeProject(ctx.auth, feature.projectId) ? feature : null;
+    },
+  }),
+}));
+
+export const FeatureUpdateResultRef = builder.unionType("FeatureUpdateResult", {
+  types: [FeatureRef, ReleaseRef],
+  resolveType: (value) => ("phaseSpecs" in value ? ReleaseRef : FeatureRef),
+});
+
+builder.mutationFields((t) => ({
+  createFeature: t.field({
+    type: FeatureRef,
+    description: "`pipelineId` attaches a published pipeline at creation.",
+    authScopes: { editor: true },
+    args: { input: t.arg({ type: CreateFeatureInput, required: true }) },
+    resolve: (_root, args, ctx) => ctx.commands.createFeature(callerOf(ctx), args.input),
+  }),
+  attachPipeline: t.field({
+    type: FeatureRef,
+    description: "Replaces any attached pipeline; not during a release.",
+    authScopes: { editor: true },
+    args: { featureId: t.arg.id({ required: true }), pipelineId: t.arg.id({ required: true }) },
+    resolve: (_root, args, ctx) => ctx.commands.attachPipeline(callerOf(ctx), args.featureId, args.pipelineId),
+  }),
+  detachPipeline: t.field({
+    type: FeatureRef,
+    description: "Flagsmith's 'remove from release pipeline'; not during a release.",
+    authScopes: { editor: true },
+    args: { featureId: t.arg.id({ required: true }) },
+    resolve: (_root, args, ctx) => ctx.commands.detachPipeline(callerOf(ctx), args.featureId),
+  }),
+  updateFeature: t.field({
+    type: FeatureUpdateResultRef,
+    description: "Without a pipeline the change applies at once to every environment; with one it starts a Release.",
+    authScopes: { editor: true },
+    args: { id: t.arg.id({ required: true }), input: t.arg({ type: UpdateFeatureInput, required: true }) },
+    resolve: (_root, args, ctx) => ctx.commands.updateFeature(callerOf(ctx), args.id, args.input),
+  }),
+}));

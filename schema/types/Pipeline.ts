@@ -1,0 +1,112 @@
+import { pipelineAsOf } from "../../services/audit/as-of.ts";
+import type { Pipeline } from "../../services/pipeline/pipeline.ts";
+import { callerOf, canSeeProject, required, visiblePipeline } from "../access.ts";
+import { builder } from "../builder.ts";
+import { PipelineStatusEnum, SelfApprovalEnum } from "./enums.ts";
+import { FeatureRef } from "./Feature.ts";
+import { PhaseInput, PhaseRef, phaseViews } from "./Phase.ts";
+import { ProjectRef } from "./Project.ts";
+
+export const PipelineRef = builder.objectRef<Pipeline>("Pipeline");
+
+PipelineRef.implement({
+  description: "An ordered list of phases. DRAFT is editable; PUBLISHED is immutable and attachable.",
+  fields: (t) => ({
+    id: t.exposeID("id"),
+    project: t.field({
+      type: ProjectRef,
+      resolve: (pipeline, _args, ctx) =>
+        required(ctx.readModels.project(pipeline.projectId), "project", pipeline.projectId),
+    }),
+    name: t.exposeString("name"),
+    description: t.exposeString("description", { nullable: true }),
+    status: t.field({ type: PipelineStatusEnum, resolve: (pipeline) => pipeline.status }),
+    version: t.exposeInt("version", { description: "Increments with each stored change to the pipeline." }),
+    selfApproval: t.field({ type: SelfApprovalEnum, resolve: (pipeline) => pipeline.selfApproval }),
+    phases: t.field({ type: [PhaseRef], resolve: (pipeline) => phaseViews(pipeline.phases) }),
+    attachedFeatures: t.field({
+      type: [FeatureRef],
+      resolve: (pipeline, _args, ctx) => ctx.readModels.featuresWithPipeline(pipeline.id),
+    }),
+    createdAt: t.field({ type: "DateTime", resolve: (pipeline) => pipeline.createdAt }),
+    publishedAt: t.field({ type: "DateTime", nullable: true, resolve: (pipeline) => pipeline.publishedAt }),
+  }),
+});
+
+export const CreatePipelineInput = builder.inputType("CreatePipelineInput", {
+  fields: (t) => ({
+    projectId: t.id({ required: true }),
+    name: t.string({ required: true }),
+    description: t.string(),
+    selfApproval: t.field({ type: SelfApprovalEnum, defaultValue: "ALLOWED" }),
+    phases: t.field({ type: [PhaseInput], required: true }),
+  }),
+});
+
+export const UpdatePipelineInput = builder.inputType("UpdatePipelineInput", {
+  fields: (t) => ({
+    name: t.string(),
+    description: t.string(),
+    selfApproval: t.field({ type: SelfApprovalEnum }),
+    phases: t.field({ type: [PhaseInput] }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  pipeline: t.field({
+    type: PipelineRef,
+    nullable: true,
+    authScopes: { viewer: true },
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, args, ctx) => visiblePipeline(ctx, args.id),
+  }),
+  pipelineAsOf: t.field({
+    type: PipelineRef,
+    nullable: true,
+    description: "Audit replay: the pipeline as it was after the last event at or before `at` (or `position`).",
+    authScopes: { viewer: true },
+    args: { id: t.arg.id({ required: true }), at: t.arg({ type: "DateTime" }), position: t.arg.string() },
+    resolve: async (_root, args, ctx) => {
+      const pipeline = await pipelineAsOf(ctx.store, args.id, { at: args.at, position: args.position });
+      return pipeline && canSeeProject(ctx.auth, pipeline.projectId) ? pipeline : null;
+    },
+  }),
+}));
+
+builder.mutationFields((t) => ({
+  createPipeline: t.field({
+    type: PipelineRef,
+    description: "Starts as DRAFT.",
+    authScopes: { editor: true },
+    args: { input: t.arg({ type: CreatePipelineInput, required: true }) },
+    resolve: (_root, args, ctx) => ctx.commands.createPipeline(callerOf(ctx), args.input),
+  }),
+  updatePipeline: t.field({
+    type: PipelineRef,
+    description: "DRAFT only, else IMMUTABLE.",
+    authScopes: { editor: true },
+    args: { id: t.arg.id({ required: true }), input: t.arg({ type: UpdatePipelineInput, required: true }) },
+    resolve: (_root, args, ctx) => ctx.commands.updatePipeline(callerOf(ctx), args.id, args.input),
+  }),
+  publishPipeline: t.field({
+    type: PipelineRef,
+    description: "DRAFT → PUBLISHED, immutable from then on.",
+    authScopes: { editor: true },
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, args, ctx) => ctx.commands.publishPipeline(callerOf(ctx), args.id),
+  }),
+  clonePipeline: t.field({
+    type: PipelineRef,
+    description: "A new DRAFT with the same phases.",
+    authScopes: { editor: true },
+    args: { id: t.arg.id({ required: true }), name: t.arg.string() },
+    resolve: (_root, args, ctx) => ctx.commands.clonePipeline(callerOf(ctx), args.id, args.name ?? null),
+  }),
+  deletePipeline: t.field({
+    type: PipelineRef,
+    description: "PIPELINE_IN_USE while a feature has it attached.",
+    authScopes: { editor: true },
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, args, ctx) => ctx.commands.deletePipeline(callerOf(ctx), args.id),
+  }),
+}));

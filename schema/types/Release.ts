@@ -1,0 +1,189 @@
+import { releaseAsOf } from "../../services/audit/as-of.ts";
+import type { Release } from "../../services/release/release.ts";
+import { callerOf, canSeeProject, required, visibleRelease } from "../access.ts";
+import { builder } from "../builder.ts";
+import { EnvironmentDefinitionRef } from "./Definition.ts";
+import { ReleaseStatusEnum } from "./enums.ts";
+import { FeatureRef } from "./Feature.ts";
+import { PipelineRef } from "./Pipeline.ts";
+import { ReleaseActionRef } from "./ReleaseAction.ts";
+import { ReleasePhaseRef } from "./ReleasePhase.ts";
+
+export const ReleaseRef = builder.objectRef<Release>("Release");
+
+ReleaseRef.implement({
+  description: "One run of a pipeline over one change of one feature.",
+  fields: (t) => ({
+    id: t.exposeID("id"),
+    feature: t.field({
+      type: FeatureRef,
+      resolve: (release, _args, ctx) =>
+        required(ctx.readModels.feature(release.featureId), "feature", release.featureId),
+    }),
+    pipeline: t.field({
+      type: PipelineRef,
+      resolve: (release, _args, ctx) =>
+        required(ctx.readModels.pipeline(release.pipelineId), "pipeline", release.pipelineId),
+    }),
+    pipelineVersion: t.exposeInt("pipelineVersion"),
+    status: t.field({ type: ReleaseStatusEnum, resolve: (release) => release.status }),
+    before: t.field({
+      type: [EnvironmentDefinitionRef],
+      description: "The pre-release state, restored by abort.",
+      resolve: (release) => release.before,
+    }),
+    after: t.field({
+      type: [EnvironmentDefinitionRef],
+      description: "The change being rolled out.",
+      resolve: (release) => release.after,
+    }),
+    phases: t.field({ type: [ReleasePhaseRef], resolve: (release) => release.phases }),
+    currentPhaseIndex: t.exposeInt("currentPhaseIndex", {
+      nullable: true,
+      description: "null once COMPLETED or ABORTED.",
+    }),
+    startedBy: t.exposeString("startedBy"),
+    startedAt: t.field({ type: "DateTime", resolve: (release) => release.startedAt }),
+    endedAt: t.field({ type: "DateTime", nullable: true, resolve: (release) => release.endedAt }),
+    abortReason: t.exposeString("abortReason", { nullable: true }),
+    actions: t.field({
+      type: [ReleaseActionRef],
+      description: "Every action taken, oldest first.",
+      resolve: (release) => release.actions,
+    }),
+    version: t.exposeInt("version"),
+  }),
+});
+
+builder.queryFields((t) => ({
+  release: t.field({
+    type: ReleaseRef,
+    nullable: true,
+    authScopes: { viewer: true },
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, args, ctx) => visibleRelease(ctx, args.id),
+  }),
+  releaseAsOf: t.field({
+    type: ReleaseRef,
+    nullable: true,
+    description: "Audit replay: the release as it was after the last event at or before `at` (or `position`).",
+    authScopes: { viewer: true },
+    args: { id: t.arg.id({ required: true }), at: t.arg({ type: "DateTime" }), position: t.arg.string() },
+    resolve: async (_root, args, ctx) => {
+      const release = await releaseAsOf(ctx.store, args.id, { at: args.at, position: args.position });
+      return release && canSeeProject(ctx.auth, release.projectId) ? release : null;
+    },
+  }),
+}));
+
+const phaseGuard = "When given, must be the current phase, else INVALID_STATE.";
+
+builder.mutationFields((t) => ({
+  startRelease: t.field({
+    type: ReleaseRef,
+    description:
+      "Run the attached pipeline over the current definition (Flagsmith's 'add to release pipeline', for ENABLE/DISABLE phases).",
+    authScopes: { editor: true },
+    args: { featureId: t.arg.id({ required: true }), reason: t.arg.string() },
+    resolve: (_root, args, ctx) => ctx.commands.startRelease(callerOf(ctx), args.featureId, args.reason ?? null),
+  }),
+  approveRelease: t.field({
+    type: ReleaseRef,
+    authScopes: { approver: true },
+    args: {
+      id: t.arg.id({ required: true }),
+      comment: t.arg.string(),
+      phaseIndex: t.arg.int({ description: phaseGuard }),
+    },
+    resolve: (_root, args, ctx) =>
+      ctx.commands.releaseAction(callerOf(ctx), args.id, "approve", {
+        comment: args.comment ?? null,
+        phaseIndex: args.phaseIndex ?? null,
+      }),
+  }),
+  pauseRelease: t.field({
+    type: ReleaseRef,
+    authScopes: { editor: true },
+    args: {
+      id: t.arg.id({ required: true }),
+      reason: t.arg.string(),
+      phaseIndex: t.arg.int({ description: phaseGuard }),
+    },
+    resolve: (_root, args, ctx) =>
+      ctx.commands.releaseAction(callerOf(ctx), args.id, "pause", {
+        reason: args.reason ?? null,
+        phaseIndex: args.phaseIndex ?? null,
+      }),
+  }),
+  unpauseRelease: t.field({
+    type: ReleaseRef,
+    authScopes: { editor: true },
+    args: {
+      id: t.arg.id({ required: true }),
+      reason: t.arg.string(),
+      phaseIndex: t.arg.int({ description: phaseGuard }),
+    },
+    resolve: (_root, args, ctx) =>
+      ctx.commands.releaseAction(callerOf(ctx), args.id, "unpause", {
+        reason: args.reason ?? null,
+        phaseIndex: args.phaseIndex ?? null,
+      }),
+  }),
+  skipPhase: t.field({
+    type: ReleaseRef,
+    authScopes: { editor: true },
+    args: {
+      id: t.arg.id({ required: true }),
+      reason: t.arg.string(),
+      phaseIndex: t.arg.int({ description: phaseGuard }),
+    },
+    resolve: (_root, args, ctx) =>
+      ctx.commands.releaseAction(callerOf(ctx), args.id, "skip", {
+        reason: args.reason ?? null,
+        phaseIndex: args.phaseIndex ?? null,
+      }),
+  }),
+  abortRelease: t.field({
+    type: ReleaseRef,
+    description: "Irreversible; every rolled-out target returns to `before`.",
+    authScopes: { editor: true },
+    args: { id: t.arg.id({ required: true }), reason: t.arg.string() },
+    resolve: (_root, args, ctx) =>
+      ctx.commands.releaseAction(callerOf(ctx), args.id, "abort", { reason: args.reason ?? null }),
+  }),
+  fullRollout: t.field({
+    type: ReleaseRef,
+    description: "All remaining phases roll out at once, bypassing waits and approvals.",
+    authScopes: { approver: true },
+    args: { id: t.arg.id({ required: true }), reason: t.arg.string() },
+    resolve: (_root, args, ctx) =>
+      ctx.commands.releaseAction(callerOf(ctx), args.id, "fullRollout", { reason: args.reason ?? null }),
+  }),
+}));
+
+builder.subscriptionFields((t) => ({
+  releaseUpdated: t.field({
+    type: ReleaseRef,
+    description: "Every change of one release, starting with its current state.",
+    authScopes: { viewer: true },
+    args: { id: t.arg.id({ required: true }) },
+    subscribe: (_root, args, ctx) => ctx.live.releaseUpdated(ctx, args.id),
+    resolve: (release) => release,
+  }),
+  featureReleases: t.field({
+    type: ReleaseRef,
+    description: "Every change of any release of one feature (new releases included).",
+    authScopes: { viewer: true },
+    args: { featureId: t.arg.id({ required: true }) },
+    subscribe: (_root, args, ctx) => ctx.live.featureReleases(ctx, args.featureId),
+    resolve: (release) => release,
+  }),
+  approvalRequested: t.field({
+    type: ReleaseRef,
+    description: "A phase of some release in the project now awaits approval.",
+    authScopes: { viewer: true },
+    args: { projectId: t.arg.id({ required: true }) },
+    subscribe: (_root, args, ctx) => ctx.live.approvalRequested(ctx, args.projectId),
+    resolve: (release) => release,
+  }),
+}));

@@ -1,0 +1,26 @@
+// Ids and secrets made at the edge (the domain takes them as inputs).
+
+import { createHash, randomBytes, randomUUID } from "node:crypto";
+
+export const newId = (): string => randomUUID();
+
+/** A UUID-shaped id derived from text (SHA-256), so the same input always names the same stream. */
+export function idFromText(text: string): string {
+  const hex = createHash("sha256").update(text).digest("hex");
+  // Version 8 (custom) and the RFC 4122 variant, so it is a well-formed UUID.
+  const variant = ((Number.parseInt(hex.slice(16, 17), 16) & 0x3) | 0x8).toString(16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+/**
+ * A feature's id is derived from (project, key): two concurrent creations of one key append to the same
+ * `feature-<id>` stream, and the store's no_stream check turns the second into CONFLICT atomically.
+ */
+export const featureIdFor = (projectId: string, key: string): string =>
+  idFromText(`feature\u0000${projectId}\u0000${key}`);
+
+/** A new API token secret: 32 random bytes, base64url, with a recognizable prefix. */
+export const newTokenSecret = (): string => `rp_${randomBytes(32).toString("base64url")}`;
+
+/** What is stored of a secret: its SHA-256, lowercase hex. */
+export const hashSecret = (secret: string): string => createHash("sha256").update(secret, "utf8").digest("hex");
