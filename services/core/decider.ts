@@ -1,8 +1,12 @@
-// The decider pattern: pure domain logic with no I/O. `decide` turns a command and the current state into
-// events (or throws a DomainError to refuse); `evolve` folds an event into the state. The command handler
-// in services/event-store/command-handler.ts does the loading and appending around it.
+// The decider pattern (Jérémie Chassaing's): pure domain logic with no I/O. `decide` turns a command and the
+// current state into events (or throws a DomainError to refuse); `evolve` folds an event into the state.
+// Time and ids arrive inside commands. services/event-store/command-handler.ts does the loading and
+// appending around it.
 
-/** A domain event as the decider sees it: a type and its payload (no ids, positions or metadata). */
+/**
+ * A domain event as the decider sees it: a type and its payload (no ids, positions or metadata).
+ * Structurally the same as `DomainEvent` in ./event.ts.
+ */
 export interface DomainEvent {
   type: string;
   data: unknown;
