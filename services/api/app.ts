@@ -6,7 +6,6 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { Readable } from "node:stream";
 import { costLimitPlugin } from "@escape.tech/graphql-armor-cost-limit";
 import { maxDepthPlugin } from "@escape.tech/graphql-armor-max-depth";
 import { maxTokensPlugin } from "@escape.tech/graphql-armor-max-tokens";
@@ -343,24 +342,22 @@ export function buildApp(deps: BuildAppDeps): App {
       return;
     }
     // Streams SSE as it comes; a client that goes away cancels the stream (and the subscription).
-    const stream = Readable.fromWeb(response.body as import("node:stream/web").ReadableStream<Uint8Array>);
-    res.once("close", () => stream.destroy());
-    stream.on("data", (chunk: Buffer) => {
-      res.write(chunk);
-      // SSE lines must reach the client now, not when a buffer fills.
-      (res as ServerResponse & { flush?: () => void }).flush?.();
+    const reader = response.body.getReader();
+    let closed = false;
+    res.once("close", () => {
+      closed = true;
+      reader.cancel().catch(() => {});
     });
-    await new Promise<void>((resolve) => {
-      stream.once("end", () => {
-        res.end();
-        resolve();
-      });
-      stream.once("error", () => {
-        res.destroy();
-        resolve();
-      });
-      stream.once("close", () => resolve());
-    });
+    try {
+      while (!closed) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        res.write(value);
+      }
+      res.end();
+    } catch {
+      res.destroy();
+    }
   }
 
   function startWebSocket(httpServer: Server): void {

@@ -1,0 +1,299 @@
+// The API wired as `npm start` wires it, for tests: a temp embedded store, projections, the audit index, a
+// Temporal client on the run's shared dev server, a real release worker in-process on a task queue of the
+// test's own, the bootstrap ADMIN token, and buildApp listening on a free port. Plus small GraphQL clients
+// over HTTP (fetch) and WebSocket (graphql-ws).
+
+import { randomUUID } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Client, Connection } from "@temporalio/client";
+import { NativeConnection, type Worker } from "@temporalio/worker";
+import { createClient, type Client as WsClient } from "graphql-ws";
+import WebSocket from "ws";
+import { type App, type BuildAppOptions, buildApp } from "../../services/api/app.ts";
+import { ensureAdminToken } from "../../services/api/auth.ts";
+import { type AuditIndex, createAuditIndex } from "../../services/audit/audit-index.ts";
+import { createEventStore } from "../../services/event-store/create-event-store.ts";
+import type { EventStore } from "../../services/event-store/port.ts";
+import { createLogger, type Logger } from "../../services/platform/logger.ts";
+import { createReadModels, type ReadModels } from "../../services/projections/read-models.ts";
+import { type ProjectionRunner, startProjections } from "../../services/projections/runner.ts";
+import { buildWorkflowBundle, createReleaseWorker } from "../../workflows/worker.ts";
+import { temporalTestAddress } from "../setup/temporal.ts";
+import { quietTemporalLogs } from "../workflows/helpers.ts";
+
+export interface GraphQLResponse<T = Record<string, unknown>> {
+  status: number;
+  data: T | null;
+  errors: { message: string; extensions?: { code?: string; field?: string } }[] | undefined;
+}
+
+export interface TestApi {
+  url: string;
+  app: App;
+  store: EventStore;
+  readModels: ReadModels;
+  runner: ProjectionRunner;
+  audit: AuditIndex;
+  client: Client;
+  taskQueue: string;
+  dataDir: string;
+  /** The bootstrap ADMIN token's secret. */
+  adminToken: string;
+  /** POST /graphql with a bearer token (default: the admin's; null: none). */
+  gql<T = Record<string, unknown>>(
+    query: string,
+    variables?: Record<string, unknown>,
+    token?: string | null,
+    headers?: Record<string, string>,
+  ): Promise<GraphQLResponse<T>>;
+  /** Like `gql` but throws unless the answer has data and no errors. */
+  ok<T = Record<string, unknown>>(
+    query: string,
+    variables?: Record<string, unknown>,
+    token?: string | null,
+  ): Promise<T>;
+  /** A graphql-ws client on the API's WebSocket, authenticated with `token` (default: the admin's). */
+  ws(token?: string | null): WsClient;
+  close(): Promise<void>;
+}
+
+let bundle: Promise<{ code: string }> | null = null;
+/** The workflow bundle, built once per test process (a few seconds). */
+export const workflowBundle = (): Promise<{ code: string }> => {
+  bundle ??= buildWorkflowBundle();
+  return bundle;
+};
+
+export interface StartTestApiOptions {
+  /** Run a release worker in this process (default true). */
+  worker?: boolean;
+  /** An existing data directory (a second API on the same store). */
+  dataDir?: string;
+  /** An existing task queue (a second API sharing the first one's worker). */
+  taskQueue?: string;
+  /** Wrap the store the API writes with (the worker keeps the real one). */
+  wrapStore?: (store: EventStore) => EventStore;
+  options?: BuildAppOptions;
+  logger?: Logger;
+}
+
+export async function startTestApi(options: StartTestApiOptions = {}): Promise<TestApi> {
+  quietTemporalLogs();
+  const ownsDir = options.dataDir === undefined;
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "api-test-"));
+  const realStore = await createEventStore({ dataDir, connectionString: "" });
+  const store = options.wrapStore ? options.wrapStore(realStore) : realStore;
+  const readModels = createReadModels();
+  const audit = createAuditIndex();
+  const runner = startProjections({ store: realStore, readModels, audit });
+  await runner.ready;
+  const logger = options.logger ?? createLogger("test", { level: "silent" });
+
+  const address = temporalTestAddress();
+  const connection = await Connection.connect({ address });
+  const client = new Client({ connection });
+  const taskQueue = options.taskQueue ?? `api-test-${randomUUID()}`;
+
+  let worker: Worker | null = null;
+  let running: Promise<void> | null = null;
+  let nativeConnection: NativeConnection | null = null;
+  if (options.worker !== false) {
+    nativeConnection = await NativeConnection.connect({ address });
+    worker = await createReleaseWorker({
+      connection: nativeConnection,
+      store: realStore,
+      bundle: await workflowBundle(),
+      taskQueue,
+    });
+    running = worker.run();
+  }
+
+  let adminToken = "";
+  await ensureAdminToken({
+    store: realStore,
+    readModels,
+    runner,
+    adminToken: process.env.TEST_ADMIN_TOKEN,
+    print: (line) => {
+      adminToken = line.replace(/^ADMIN token \(shown once\): /, "");
+    },
+  });
+  if (adminToken === "" && process.env.TEST_ADMIN_TOKEN) adminToken = process.env.TEST_ADMIN_TOKEN;
+
+  const app = buildApp({
+    store,
+    temporal: { client },
+    readModels,
+    runner,
+    audit,
+    logger,
+    options: { rateLimit: false, taskQueue, ...options.options },
+  });
+  const { url } = await app.start(0);
+  const wsUrl = url.replace(/^http/, "ws");
+  const sockets: WsClient[] = [];
+
+  const gql: TestApi["gql"] = async (query, variables, token, headers) => {
+    const bearer = token === undefined ? adminToken : token;
+    const response = await fetch(url, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        accept: "application/graphql-response+json, application/json",
+        ...(bearer !== null && { authorization: `Bearer ${bearer}` }),
+        ...headers,
+      },
+      body: JSON.stringify({ query, variables }),
+    });
+    const text = await response.text();
+    let body: { data?: unknown; errors?: GraphQLResponse["errors"] };
+    try {
+      body = JSON.parse(text);
+    } catch {
+      throw new Error(`not JSON (${response.status}): ${text.slice(0, 500)}`);
+    }
+    return { status: response.status, data: (body.data ?? null) as never, errors: body.errors };
+  };
+
+  return {
+    url,
+    app,
+    store,
+    readModels,
+    runner,
+    audit,
+    client,
+    taskQueue,
+    dataDir,
+    adminToken,
+    gql,
+    async ok(query, variables, token) {
+      const result = await gql(query, variables, token);
+      if (result.errors?.length || result.data === null) {
+        throw new Error(`GraphQL errors: ${JSON.stringify(result.errors)}`);
+      }
+      return result.data as never;
+    },
+    ws(token) {
+      const bearer = token === undefined ? adminToken : token;
+      const socket = createClient({
+        url: wsUrl,
+        webSocketImpl: WebSocket,
+        lazy: true,
+        retryAttempts: 0,
+        connectionParams: bearer === null ? {} : { authorization: `Bearer ${bearer}` },
+      });
+      sockets.push(socket);
+      return socket;
+    },
+    async close() {
+      for (const socket of sockets) await socket.dispose();
+      await app.stop();
+      if (worker !== null && worker.getState() === "RUNNING") worker.shutdown();
+      await running;
+      await nativeConnection?.close();
+      await runner.close();
+      await connection.close();
+      audit.close();
+      await realStore.close();
+      if (ownsDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Collects a subscription's payloads; `next(n)` waits for the n-th. */
+export interface Collected<T> {
+  items: T[];
+  errors: unknown[];
+  completed: boolean;
+  /** Resolves when at least `count` items arrived (rejects after `timeoutMs`). */
+  waitFor(count: number, timeoutMs?: number): Promise<T[]>;
+  /** Resolves with the first item (from now on) matching `predicate`. */
+  until(predicate: (item: T) => boolean, timeoutMs?: number): Promise<T>;
+  stop(): void;
+}
+
+export function subscribe<T>(
+  client: WsClient,
+  query: string,
+  variables: Record<string, unknown>,
+  pick: (data: Record<string, unknown>) => T,
+): Collected<T> {
+  const items: T[] = [];
+  const errors: unknown[] = [];
+  const waiters = new Set<() => void>();
+  const notify = () => {
+    for (const waiter of [...waiters]) waiter();
+  };
+  const collected: Collected<T> = {
+    items,
+    errors,
+    completed: false,
+    waitFor(count, timeoutMs = 20_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          if (items.length >= count) {
+            waiters.delete(check);
+            clearTimeout(timer);
+            resolve(items.slice(0, count));
+          } else if (errors.length > 0 || collected.completed) {
+            waiters.delete(check);
+            clearTimeout(timer);
+            reject(new Error(`subscription ended with ${items.length}/${count} items: ${JSON.stringify(errors)}`));
+          }
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`timed out with ${items.length}/${count} items: ${JSON.stringify(items).slice(0, 2000)}`));
+        }, timeoutMs);
+        waiters.add(check);
+        check();
+      });
+    },
+    until(predicate, timeoutMs = 20_000) {
+      const start = items.length;
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const found = items.slice(start).find(predicate);
+          if (found !== undefined) {
+            waiters.delete(check);
+            clearTimeout(timer);
+            resolve(found);
+          } else if (errors.length > 0 || collected.completed) {
+            waiters.delete(check);
+            clearTimeout(timer);
+            reject(new Error(`subscription ended first: ${JSON.stringify(errors)}`));
+          }
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`timed out; got ${JSON.stringify(items.slice(start)).slice(0, 2000)}`));
+        }, timeoutMs);
+        waiters.add(check);
+        check();
+      });
+    },
+    stop: () => {},
+  };
+  collected.stop = client.subscribe(
+    { query, variables },
+    {
+      next: (message) => {
+        if (message.errors) errors.push(message.errors);
+        if (message.data) items.push(pick(message.data as Record<string, unknown>));
+        notify();
+      },
+      error: (error) => {
+        errors.push(error);
+        notify();
+      },
+      complete: () => {
+        collected.completed = true;
+        notify();
+      },
+    },
+  );
+  return collected;
+}
