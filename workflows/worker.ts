@@ -58,6 +58,11 @@ export function createReleaseWorker(options: ReleaseWorkerOptions): Promise<Work
     taskQueue: options.taskQueue ?? RELEASE_TASK_QUEUE,
     workflowBundle: options.bundle,
     activities: createActivities({ store: options.store, logger: options.logger }),
+    // After a worker dies, the next task of each workflow it had cached waits this long on the dead
+    // worker's sticky queue before any worker gets it: a bake timer ending then is late by up to this
+    // much. The SDK default (10 s) is tuned for throughput; releases want their steps on time, and a
+    // task that misses it is only replayed from history by another worker (correct, slightly costlier).
+    stickyQueueScheduleToStartTimeout: "3 seconds",
     ...options.workerOptions,
   });
 }
@@ -110,9 +115,9 @@ async function main(): Promise<void> {
   }
 
   const running = worker.run();
-  logger.info({ temporalAddress: address, namespace, taskQueue, dataDir: config.dataDir }, "worker ready");
 
   // Heal releases whose workflow was never started (the API died after storing ReleaseStarted).
+  // "worker ready" comes after it, so whoever waits for it knows every in-progress release has a workflow.
   const clientConnection = await Connection.connect({ address });
   try {
     await reconcileReleases(new Client({ connection: clientConnection, namespace }), store, { taskQueue, logger });
@@ -121,6 +126,7 @@ async function main(): Promise<void> {
   } finally {
     await clientConnection.close();
   }
+  logger.info({ temporalAddress: address, namespace, taskQueue, dataDir: config.dataDir }, "worker ready");
 
   try {
     await running;

@@ -131,7 +131,13 @@ describe("release on the time-skipping server", () => {
     await env.sleep(3 * DAY);
     // Still paused: the timer is stopped, not merely late.
     expect((await queryReleaseState(harness.client, releaseId))?.phases[0]?.status).toBe("PAUSED");
-    const unpaused = await runReleaseAction(harness.client, releaseId, "unpause", { actor: editor }, { updateId: "u1" });
+    const unpaused = await runReleaseAction(
+      harness.client,
+      releaseId,
+      "unpause",
+      { actor: editor },
+      { updateId: "u1" },
+    );
     const final = await handle.result();
     expect(final.status).toBe("COMPLETED");
 

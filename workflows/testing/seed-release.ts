@@ -91,7 +91,12 @@ export async function seedRelease(store: EventStore, options: SeedReleaseOptions
   ];
   await store.append(
     `feature-${featureId}`,
-    featureEvents.map((event) => ({ id: randomUUID(), type: event.type, data: event.data, metadata: metadata(startedBy) })),
+    featureEvents.map((event) => ({
+      id: randomUUID(),
+      type: event.type,
+      data: event.data,
+      metadata: metadata(startedBy),
+    })),
     "no_stream",
   );
 
