@@ -28,10 +28,13 @@ import { reconcileReleases } from "./reconcile.ts";
 export const WORKFLOWS_PATH = fileURLToPath(new URL("./workflows.ts", import.meta.url));
 
 /** The workflow code, bundled once (a few seconds): pass the result to every worker of the process. */
-export async function buildWorkflowBundle(logger?: Logger): Promise<{ code: string }> {
+export async function buildWorkflowBundle(
+  logger?: Logger,
+  workflowsPath: string = WORKFLOWS_PATH,
+): Promise<{ code: string }> {
   const log = logger?.child({ component: "bundler" });
   const { code } = await bundleWorkflowCode({
-    workflowsPath: WORKFLOWS_PATH,
+    workflowsPath,
     logger: new DefaultLogger("WARN", ({ level, message, meta }) =>
       log?.[level === "ERROR" ? "error" : "warn"](meta ?? {}, message),
     ),

@@ -1,0 +1,256 @@
+// Records the histories the replay test (test/workflows/replay.test.ts) replays: real runs of
+// representative releases on a dev server, written to test/histories/<scenario>.json.
+//
+//   node workflows/record-histories.ts            # starts its own dev server
+//   TEMPORAL_ADDRESS=host:port node workflows/record-histories.ts
+//
+// Re-record only when a change is meant to be incompatible and old histories can no longer exist in
+// production (see docs/decisions/0004-workflow-versioning.md); otherwise add a new scenario beside
+// the old ones: the old files are the proof that in-flight releases still replay.
+
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
+import { Client, Connection } from "@temporalio/client";
+import protos, { type temporal } from "@temporalio/proto";
+import { NativeConnection } from "@temporalio/worker";
+import type { Actor } from "../services/core/model.ts";
+import type { EventStore } from "../services/event-store/port.ts";
+import { createSqliteEventStore } from "../services/event-store/sqlite/sqlite-event-store.ts";
+import { startTemporalDevServer } from "../services/platform/temporal-dev-server.ts";
+import {
+  type ReleaseActionInput,
+  type ReleaseActionName,
+  type ReleaseWorkflowHandle,
+  runReleaseAction,
+  signalReleaseAction,
+  startReleaseWorkflow,
+} from "./client.ts";
+import type { ReleaseWorkflowOptions } from "./release.workflow.ts";
+import { type SeedPhase, seedRelease } from "./testing/seed-release.ts";
+import { buildWorkflowBundle, createReleaseWorker } from "./worker.ts";
+
+// CommonJS: its named exports are only reachable through the default import under Node's ESM.
+const { History } = protos.temporal.api.history.v1;
+type History = temporal.api.history.v1.History;
+
+/**
+ * History files are protobufjs JSON (`History.toJSON()`: int64 as strings, enums by name, bytes in
+ * base64), read back with `History.fromObject`. Not the SDK's historyToJSON/historyFromJSON: with
+ * protobufjs 7 hoisted for @grpc/proto-loader, @temporalio/common and @temporalio/proto each get their own
+ * protobufjs 8 copy and those two functions fail (`type must be a Type`). Same content, same replay.
+ */
+export const historyToFile = (history: History): string => `${JSON.stringify(history.toJSON(), null, 1)}\n`;
+export const historyFromFile = (text: string): History => History.fromObject(JSON.parse(text));
+
+export const HISTORIES_DIR = fileURLToPath(new URL("../test/histories/", import.meta.url));
+
+const approver: Actor = { name: "approver", role: "APPROVER" };
+const editor: Actor = { name: "editor", role: "EDITOR" };
+
+interface ScenarioContext {
+  store: EventStore;
+  client: Client;
+  taskQueue: string;
+}
+
+interface Scenario {
+  name: string;
+  phases: SeedPhase[];
+  workflowOptions?: ReleaseWorkflowOptions;
+  /** Drives the release to its end. */
+  drive(run: RunningRelease): Promise<void>;
+}
+
+interface RunningRelease {
+  releaseId: string;
+  handle: ReleaseWorkflowHandle;
+  /** Resolves once the release stream holds an event of `type` (the n-th one when `count` is given). */
+  stored(type: string, count?: number): Promise<void>;
+  act(action: ReleaseActionName, input: ReleaseActionInput): Promise<void>;
+  signal(action: ReleaseActionName, input: ReleaseActionInput): Promise<void>;
+}
+
+export const SCENARIOS: Scenario[] = [
+  {
+    name: "wait-then-approval",
+    phases: [
+      { environment: "development", waitMs: 1_000 },
+      { environment: "staging", approvals: 1 },
+      { environment: "production", waitMs: 1_000 },
+    ],
+    async drive(run) {
+      await run.stored("ReleaseApprovalRequested");
+      await run.act("approve", { actor: approver, phaseIndex: 1, comment: "looks good" });
+    },
+  },
+  {
+    name: "pause-unpause",
+    phases: [
+      { environment: "development", waitMs: 2_000 },
+      { environment: "production", waitMs: 500 },
+    ],
+    async drive(run) {
+      await run.stored("ReleasePhaseWaitStarted");
+      await sleep(300);
+      await run.act("pause", { actor: editor, reason: "investigating" });
+      await sleep(700);
+      await run.act("unpause", { actor: editor });
+    },
+  },
+  {
+    name: "approvals-and-signals",
+    phases: [
+      { environment: "development", approvals: 2 },
+      { environment: "production", approvals: 1 },
+    ],
+    async drive(run) {
+      await run.stored("ReleaseApprovalRequested");
+      await run.act("approve", { actor: approver });
+      // Refused in the validator: never reaches history as an accepted update.
+      await run.act("approve", { actor: approver }).catch(() => undefined);
+      // A signal that does not apply: stored as ReleaseSignalRejected.
+      await run.signal("pause", { actor: editor });
+      await run.stored("ReleaseSignalRejected");
+      await run.act("approve", { actor: { name: "second", role: "ADMIN" } });
+      await run.signal("approve", { actor: approver, phaseIndex: 1 });
+    },
+  },
+  {
+    name: "abort-after-rollout",
+    phases: [
+      { environment: "development", approvals: 1 },
+      { environment: "production", waitMs: 3_600_000 },
+    ],
+    async drive(run) {
+      await run.stored("ReleaseApprovalRequested");
+      await run.act("approve", { actor: approver });
+      await run.stored("ReleasePhaseWaitStarted");
+      await run.act("abort", { actor: editor, reason: "error rate up" });
+    },
+  },
+  {
+    name: "skip-then-full-rollout",
+    phases: [
+      { environment: "development", waitMs: 3_600_000 },
+      { environment: "staging", waitMs: 3_600_000 },
+      { environment: "production", approvals: 1 },
+    ],
+    async drive(run) {
+      await run.stored("ReleasePhaseWaitStarted");
+      await run.act("skip", { actor: editor, phaseIndex: 0 });
+      await run.stored("ReleasePhaseWaitStarted", 2);
+      await run.act("fullRollout", { actor: approver, reason: "hotfix" });
+    },
+  },
+  {
+    name: "continue-as-new",
+    phases: [
+      { environment: "development", waitMs: 300 },
+      { environment: "staging", approvals: 1 },
+      { environment: "production", waitMs: 300 },
+    ],
+    workflowOptions: { continueAsNewAfterEvents: 3 },
+    async drive(run) {
+      await run.stored("ReleaseApprovalRequested");
+      await run.act("approve", { actor: approver });
+    },
+  },
+];
+
+async function runScenario(context: ScenarioContext, scenario: Scenario): Promise<Record<string, History>> {
+  const { releaseId } = await seedRelease(context.store, { phases: scenario.phases });
+  const handle = await startReleaseWorkflow(context.client, releaseId, {
+    taskQueue: context.taskQueue,
+    workflowOptions: scenario.workflowOptions,
+  });
+  let updates = 0;
+  const run: RunningRelease = {
+    releaseId,
+    handle,
+    async stored(type, count = 1) {
+      for (let i = 0; i < 600; i++) {
+        const events = await context.store.readStream(`release-${releaseId}`);
+        if (events.filter((event) => event.type === type).length >= count) return;
+        await sleep(50);
+      }
+      throw new Error(`${scenario.name}: ${type} never stored`);
+    },
+    async act(action, input) {
+      await runReleaseAction(context.client, releaseId, action, input, {
+        updateId: `${scenario.name}-${action}-${++updates}`,
+      });
+    },
+    signal: (action, input) => signalReleaseAction(context.client, releaseId, action, input),
+  };
+  await scenario.drive(run);
+  await handle.result();
+  // Every run of the chain (continue-as-new makes more than one), oldest first.
+  const histories: Record<string, History> = {};
+  let runId: string | undefined;
+  const latest = await context.client.workflow.getHandle(handle.workflowId).fetchHistory();
+  const chain = [latest];
+  runId = latest.events?.[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId ?? undefined;
+  while (runId) {
+    const previous = await context.client.workflow.getHandle(handle.workflowId, runId).fetchHistory();
+    chain.unshift(previous);
+    runId = previous.events?.[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId ?? undefined;
+  }
+  chain.forEach((history, index) => {
+    const suffix = chain.length > 1 ? `.run-${index + 1}` : "";
+    histories[`${scenario.name}${suffix}.json`] = History.fromObject(history);
+  });
+  return histories;
+}
+
+export async function recordHistories(options: { address?: string; outDir?: string } = {}): Promise<string[]> {
+  const outDir = options.outDir ?? HISTORIES_DIR;
+  const dir = mkdtempSync(join(tmpdir(), "record-histories-"));
+  const server =
+    options.address === undefined ? await startTemporalDevServer({ dbFilename: join(dir, "temporal.db") }) : undefined;
+  const address = options.address ?? server?.address ?? "";
+  const store = createSqliteEventStore({ path: join(dir, "events.sqlite") });
+  const nativeConnection = await NativeConnection.connect({ address });
+  const connection = await Connection.connect({ address });
+  const taskQueue = `record-histories-${Date.now()}`;
+  const worker = await createReleaseWorker({
+    connection: nativeConnection,
+    store,
+    bundle: await buildWorkflowBundle(),
+    taskQueue,
+  });
+  const written: string[] = [];
+  try {
+    await worker.runUntil(async () => {
+      const client = new Client({ connection });
+      mkdirSync(outDir, { recursive: true });
+      for (const scenario of SCENARIOS) {
+        const histories = await runScenario({ store, client, taskQueue }, scenario);
+        for (const [file, history] of Object.entries(histories)) {
+          writeFileSync(join(outDir, file), historyToFile(history));
+          written.push(file);
+        }
+      }
+    });
+  } finally {
+    await connection.close();
+    await nativeConnection.close();
+    await store.close();
+    await server?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return written;
+}
+
+if (import.meta.main) {
+  const address = process.env.TEMPORAL_ADDRESS;
+  recordHistories({ address: address === undefined || address === "" ? undefined : address }).then(
+    (files) => process.stdout.write(`recorded ${files.length} histories in ${HISTORIES_DIR}:\n${files.join("\n")}\n`),
+    (error: unknown) => {
+      process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.exit(1);
+    },
+  );
+}
