@@ -210,7 +210,7 @@ export interface Collected<T> {
   completed: boolean;
   /** Resolves when at least `count` items arrived (rejects after `timeoutMs`). */
   waitFor(count: number, timeoutMs?: number): Promise<T[]>;
-  /** Resolves with the first item (from now on) matching `predicate`. */
+  /** Resolves with the first item received (already, or later) that matches `predicate`. */
   until(predicate: (item: T) => boolean, timeoutMs?: number): Promise<T>;
   stop(): void;
 }
@@ -253,7 +253,7 @@ export function subscribe<T>(
       });
     },
     until(predicate, timeoutMs = 20_000) {
-      const start = items.length;
+      const start = 0;
       return new Promise((resolve, reject) => {
         const check = () => {
           const found = items.slice(start).find(predicate);

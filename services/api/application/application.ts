@@ -12,13 +12,15 @@ import { toCommand } from "../../../workflows/release-messages.workflow.ts";
 import type { Decider, DomainEvent } from "../../core/decider.ts";
 import { DomainError, isDomainError } from "../../core/errors.ts";
 import { streams } from "../../core/event.ts";
-import type {
-  Actor,
-  EnvironmentDefinition,
-  FeatureKind,
-  Role,
-  SegmentOperator,
-  SelfApproval,
+import {
+  type Actor,
+  type Definition,
+  type EnvironmentDefinition,
+  type FeatureKind,
+  jsonEqual,
+  type Role,
+  type SegmentOperator,
+  type SelfApproval,
 } from "../../core/model.ts";
 import { type CommandMetadata, handleCommand, loadStream } from "../../event-store/command-handler.ts";
 import type { EventStore } from "../../event-store/port.ts";
@@ -209,6 +211,26 @@ export function createApiApplication(deps: ApplicationDeps): ApiApplication {
     return state;
   }
 
+  /**
+   * Whether the feature's read model shows the release's effects up to `release`'s state: whole environments
+   * rolled out store the new definition, and an ended release no longer holds the lock. The workflow applies
+   * them right after the release events, in its next activity.
+   */
+  function featureShows(release: Release): boolean {
+    const feature = readModels.feature(release.featureId);
+    if (feature === null) return false;
+    if (release.status !== "IN_PROGRESS") return feature.activeReleaseId !== release.id;
+    const latest = new Map<string, Definition>();
+    for (const phase of release.rolledOut) {
+      const whole = new Set(phase.targets.filter((t) => t.segment === null).map((t) => t.environment));
+      for (const entry of phase.definitions)
+        if (whole.has(entry.environment)) latest.set(entry.environment, entry.definition);
+    }
+    return [...latest].every(([environment, definition]) =>
+      jsonEqual(feature.environments.find((e) => e.environment === environment)?.definition, definition),
+    );
+  }
+
   function fromReadModel<T>(value: T | null, kind: string, id: string): T {
     if (value === null) throw new DomainError("INTERNAL", `${kind} ${id} is missing from the read models`);
     return value;
@@ -326,7 +348,9 @@ export function createApiApplication(deps: ApplicationDeps): ApiApplication {
     if (started.position !== null) await runner.waitFor(started.position);
     const shown = await waitUntil(() => {
       const release = readModels.release(releaseId);
-      return release !== null && (release.version > 1 || release.status !== "IN_PROGRESS") ? release : null;
+      return release !== null && (release.version > 1 || release.status !== "IN_PROGRESS") && featureShows(release)
+        ? release
+        : null;
     }, releaseStartWaitMs);
     return shown ?? fromReadModel(readModels.release(releaseId), "release", releaseId);
   }
@@ -610,7 +634,7 @@ export function createApiApplication(deps: ApplicationDeps): ApiApplication {
       }
       const shown = await waitUntil(() => {
         const current = readModels.release(id);
-        return current !== null && current.version >= updated.version ? current : null;
+        return current !== null && current.version >= updated.version && featureShows(current) ? current : null;
       }, actionWaitMs);
       return shown ?? updated;
     },
