@@ -178,7 +178,7 @@ export function remainingWaitMs(phase: ReleasePhaseState, now: string): number |
 
 /** When the workflow must wake up next to Tick (the current bake timer's end), or null. */
 export function nextWakeAt(release: ReleaseState): string | null {
-  if (!release || release.status !== "IN_PROGRESS" || release.currentPhaseIndex === null) return null;
+  if (release?.status !== "IN_PROGRESS" || release.currentPhaseIndex === null) return null;
   const phase = release.phases[release.currentPhaseIndex];
   return phase?.status === "WAITING" ? phase.waitEndsAt : null;
 }
