@@ -223,3 +223,10 @@ export async function eventually<T>(check: () => Promise<T>, timeoutMs = 10_000)
     }
   }
 }
+
+/** The release an action answered (throws with the errors when it was refused). */
+export function answered(result: { data: Record<string, ReleaseView> | null; errors?: unknown }): ReleaseView {
+  const value = result.data === null ? undefined : Object.values(result.data)[0];
+  if (value === undefined) throw new Error(`refused: ${JSON.stringify(result.errors)}`);
+  return value;
+}

@@ -297,3 +297,110 @@ export function subscribe<T>(
   );
   return collected;
 }
+
+/**
+ * A subscription over SSE (Yoga's built-in: POST with `Accept: text/event-stream`), collecting `next` payloads.
+ */
+export function sseSubscribe<T>(
+  url: string,
+  token: string | null,
+  query: string,
+  variables: Record<string, unknown>,
+  pick: (data: Record<string, unknown>) => T,
+): Collected<T> & { ready: Promise<void> } {
+  const items: T[] = [];
+  const errors: unknown[] = [];
+  const waiters = new Set<() => void>();
+  const notify = () => {
+    for (const waiter of [...waiters]) waiter();
+  };
+  const controller = new AbortController();
+  let markReady: () => void = () => {};
+  const ready = new Promise<void>((resolve) => {
+    markReady = resolve;
+  });
+  const collected = {
+    items,
+    errors,
+    completed: false,
+    ready,
+    waitFor(count: number, timeoutMs = 20_000): Promise<T[]> {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          if (items.length >= count) {
+            waiters.delete(check);
+            clearTimeout(timer);
+            resolve(items.slice(0, count));
+          } else if (errors.length > 0 || collected.completed) {
+            waiters.delete(check);
+            clearTimeout(timer);
+            reject(new Error(`SSE ended with ${items.length}/${count} items: ${JSON.stringify(errors)}`));
+          }
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`SSE timed out with ${items.length}/${count} items`));
+        }, timeoutMs);
+        waiters.add(check);
+        check();
+      });
+    },
+    async until(predicate: (item: T) => boolean, timeoutMs = 20_000): Promise<T> {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const found = items.find(predicate);
+        if (found !== undefined) return found;
+        if (Date.now() > deadline) throw new Error("SSE: timed out");
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    },
+    stop: () => controller.abort(),
+  };
+  (async () => {
+    const response = await fetch(url, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        accept: "text/event-stream",
+        ...(token !== null && { authorization: `Bearer ${token}` }),
+      },
+      body: JSON.stringify({ query, variables }),
+      signal: controller.signal,
+    });
+    markReady();
+    if (response.body === null) throw new Error(`SSE: no body (${response.status})`);
+    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = "";
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      buffer += value;
+      let end = buffer.indexOf("\n\n");
+      while (end >= 0) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const event = /^event: (.*)$/m.exec(block)?.[1];
+        const data = block
+          .split("\n")
+          .filter((line) => line.startsWith("data:"))
+          .map((line) => line.slice(5).trimStart())
+          .join("\n");
+        if (event === "complete") collected.completed = true;
+        else if (data !== "") {
+          const message = JSON.parse(data) as { data?: Record<string, unknown>; errors?: unknown[] };
+          if (message.errors) errors.push(message.errors);
+          if (message.data) items.push(pick(message.data));
+        }
+        notify();
+        end = buffer.indexOf("\n\n");
+      }
+    }
+    collected.completed = true;
+    notify();
+  })().catch((error: unknown) => {
+    markReady();
+    if (!controller.signal.aborted) errors.push(error);
+    notify();
+  });
+  return collected;
+}

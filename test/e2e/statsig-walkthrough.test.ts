@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   action,
+  answered,
   createProject,
   createPublishedPipeline,
   createToken,
@@ -160,12 +161,12 @@ describe("Statsig walk-through", () => {
       editor,
     );
     expect(paused.errors).toBeUndefined();
-    const pausedRelease = paused.data?.pauseRelease as ReleaseView;
+    const pausedRelease = answered(paused);
     expect(pausedRelease.phases[1]?.status).toBe("PAUSED");
     expect(pausedRelease.phases[1]?.waitEndsAt).toBeNull();
     expect(pausedRelease.phases[1]?.remainingWait).toMatch(/^PT[0-9.]+S$/);
     const unpaused = await action(api, "unpauseRelease", releaseId, { phaseIndex: 1 }, editor);
-    expect((unpaused.data?.unpauseRelease as ReleaseView).phases[1]?.status).toBe("WAITING");
+    expect(answered(unpaused).phases[1]?.status).toBe("WAITING");
 
     // The bake ends by itself; the us-west phase then awaits approval.
     const awaiting = await updates.until((r) => r.phases[2]?.status === "AWAITING_APPROVAL");
@@ -193,7 +194,7 @@ describe("Statsig walk-through", () => {
 
     const approved = await action(api, "approveRelease", releaseId, { phaseIndex: 2, comment: "LGTM" }, approver);
     expect(approved.errors).toBeUndefined();
-    const afterApproval = approved.data?.approveRelease as ReleaseView;
+    const afterApproval = answered(approved);
     expect(afterApproval.phases[2]?.status).toBe("ROLLED_OUT");
     expect(afterApproval.phases[2]?.approvals).toEqual([{ by: "amy", comment: "LGTM" }]);
     // us-west serves the change from the release; us-east still the stored definition.
@@ -219,7 +220,7 @@ describe("Statsig walk-through", () => {
     await updates.until((r) => r.phases[3]?.status === "WAITING");
     const skipped = await action(api, "skipPhase", releaseId, { phaseIndex: 3, reason: "confident" }, editor);
     expect(skipped.errors).toBeUndefined();
-    const done = skipped.data?.skipPhase as ReleaseView;
+    const done = answered(skipped);
     expect(done.status).toBe("COMPLETED");
     expect(done.currentPhaseIndex).toBeNull();
     expect(done.actions.map((a) => [a.kind, a.by, a.phaseIndex])).toEqual([
@@ -330,7 +331,7 @@ describe("Statsig walk-through", () => {
 
     const aborted = await action(api, "abortRelease", releaseId, { reason: "metrics regressed" }, editor);
     expect(aborted.errors).toBeUndefined();
-    const abortedRelease = aborted.data?.abortRelease as ReleaseView;
+    const abortedRelease = answered(aborted);
     expect(abortedRelease.status).toBe("ABORTED");
     expect(abortedRelease.abortReason).toBe("metrics regressed");
 
