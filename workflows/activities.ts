@@ -8,10 +8,12 @@
 
 import { createHash } from "node:crypto";
 import { ApplicationFailure } from "@temporalio/common";
+import type { Decider } from "../services/core/decider.ts";
 import { DomainError, isDomainError } from "../services/core/errors.ts";
 import { handleCommand, loadStream } from "../services/event-store/command-handler.ts";
 import type { EventStore, EventToAppend } from "../services/event-store/port.ts";
-import { type FeatureCommand, featureDecider } from "../services/feature/feature.ts";
+import type { FeatureEvent } from "../services/feature/events.ts";
+import { type FeatureCommand, type FeatureState, featureDecider } from "../services/feature/feature.ts";
 import type { Logger } from "../services/platform/logger.ts";
 import type { ReleaseEvent } from "../services/release/events.ts";
 import { type FeatureEffect, type Release, releaseDecider, releaseStream } from "../services/release/release.ts";
@@ -119,6 +121,23 @@ const toFeatureCommand = (effect: FeatureEffect, releaseId: string, actor: strin
   }
 };
 
+/** The feature decider over a list of commands, applied in order. */
+const featureEffectsDecider: Decider<FeatureState, FeatureCommand[], FeatureEvent> = {
+  initialState: featureDecider.initialState,
+  evolve: featureDecider.evolve,
+  decide: (commands, state) => {
+    const events: FeatureEvent[] = [];
+    let current = state;
+    for (const command of commands) {
+      for (const event of featureDecider.decide(command, current)) {
+        events.push(event);
+        current = featureDecider.evolve(current, event);
+      }
+    }
+    return events;
+  },
+};
+
 export function createActivities({ store, logger }: ActivityDependencies): ReleaseActivities {
   const log = logger?.child({ component: "release-activities" });
 
@@ -163,27 +182,25 @@ export function createActivities({ store, logger }: ActivityDependencies): Relea
 
     applyFeatureEffects: (input) =>
       guard("applyFeatureEffects", async () => {
-        let appended = 0;
-        for (const [index, effect] of input.effects.entries()) {
-          let k = 0;
-          const result = await handleCommand(store, featureDecider, {
-            stream: `feature-${input.featureId}`,
-            command: toFeatureCommand(effect, input.releaseId, input.actor, input.at),
-            metadata: {
-              actor: input.actor,
-              occurredAt: input.at,
-              correlationId: input.correlationId,
-              causationId: input.causationId,
-              projectId: input.projectId,
-              extra: { source: "release", releaseId: input.releaseId, releaseEventId: input.eventIdSeed },
-            },
-            // Same seed, same ids: a retry that would store the same events again is refused by the store.
-            newId: () => deriveEventId(`${input.eventIdSeed}/${index}/${k++}`),
-            maxAttempts: 5,
-          });
-          appended += result.appended.length;
-        }
-        return { appended };
+        let k = 0;
+        // Every effect of one release event in one append: decided in order, each on the state the
+        // previous ones left (load → decide all → append, retried on CONFLICT by the command handler).
+        const result = await handleCommand(store, featureEffectsDecider, {
+          stream: `feature-${input.featureId}`,
+          command: input.effects.map((effect) => toFeatureCommand(effect, input.releaseId, input.actor, input.at)),
+          metadata: {
+            actor: input.actor,
+            occurredAt: input.at,
+            correlationId: input.correlationId,
+            causationId: input.causationId,
+            projectId: input.projectId,
+            extra: { source: "release", releaseId: input.releaseId, releaseEventId: input.eventIdSeed },
+          },
+          // Same seed, same ids: a retry that would store the same events again is refused by the store.
+          newId: () => deriveEventId(`${input.eventIdSeed}/${k++}`),
+          maxAttempts: 5,
+        });
+        return { appended: result.appended.length };
       }),
   };
 }
