@@ -14,9 +14,9 @@ import type { Release } from "../release/release.ts";
 
 export interface LiveFeed {
   /** The release's current state, then every change; completes after COMPLETED or ABORTED. */
-  releaseUpdated(ctx: ApiContext, id: string): AsyncIterable<Release>;
-  featureReleases(ctx: ApiContext, featureId: string): AsyncIterable<Release>;
-  approvalRequested(ctx: ApiContext, projectId: string): AsyncIterable<Release>;
+  releaseUpdated(ctx: ApiContext, id: string): Promise<AsyncIterable<Release>>;
+  featureReleases(ctx: ApiContext, featureId: string): Promise<AsyncIterable<Release>>;
+  approvalRequested(ctx: ApiContext, projectId: string): Promise<AsyncIterable<Release>>;
   /** With `after`: first what was stored after that position, then live — no gap, no duplicate. */
   auditEvents(ctx: ApiContext, filter: AuditFilter, after: string | null): AsyncIterable<AuditEvent>;
   /** Open subscriptions (for metrics and tests). */
@@ -26,7 +26,7 @@ export interface LiveFeed {
 }
 
 export interface LiveFeedDeps {
-  runner: Pick<ProjectionRunner, "onEvent">;
+  runner: Pick<ProjectionRunner, "onEvent" | "waitFor">;
   readModels: ReadModels;
   audit: AuditIndex;
   store: EventStore;
@@ -124,9 +124,23 @@ export function createLiveFeed(deps: LiveFeedDeps): LiveFeed {
 
   const isTerminal = (release: Release): boolean => release.status !== "IN_PROGRESS";
 
+  /**
+   * `find()`, or — when it finds nothing — `find()` again once this process has projected everything
+   * stored so far: the entity may have been created through another API process a moment ago.
+   */
+  async function findCaughtUp<T>(find: () => T | null): Promise<T | null> {
+    const found = find();
+    if (found !== null) return found;
+    const head = await store.headPosition();
+    if (head !== null) await runner.waitFor(head);
+    return find();
+  }
+
   return {
-    releaseUpdated(ctx, id) {
-      if (visibleRelease(ctx, id) === null) throw new DomainError("NOT_FOUND", `release ${id} not found`);
+    async releaseUpdated(ctx, id) {
+      if ((await findCaughtUp(() => visibleRelease(ctx, id))) === null) {
+        throw new DomainError("NOT_FOUND", `release ${id} not found`);
+      }
       const queue = listen<Release>((q) => (_event, _models, change) => {
         if (change.kind !== "release" || change.id !== id || change.after === null) return;
         const release = change.after as Release;
@@ -142,8 +156,10 @@ export function createLiveFeed(deps: LiveFeedDeps): LiveFeed {
       return queue;
     },
 
-    featureReleases(ctx, featureId) {
-      if (visibleFeature(ctx, featureId) === null) throw new DomainError("NOT_FOUND", `feature ${featureId} not found`);
+    async featureReleases(ctx, featureId) {
+      if ((await findCaughtUp(() => visibleFeature(ctx, featureId))) === null) {
+        throw new DomainError("NOT_FOUND", `feature ${featureId} not found`);
+      }
       return listen<Release>((q) => (_event, _models, change) => {
         if (change.kind !== "release" || change.after === null) return;
         const release = change.after as Release;
@@ -151,8 +167,10 @@ export function createLiveFeed(deps: LiveFeedDeps): LiveFeed {
       });
     },
 
-    approvalRequested(ctx, projectId) {
-      if (visibleProject(ctx, projectId) === null) throw new DomainError("NOT_FOUND", `project ${projectId} not found`);
+    async approvalRequested(ctx, projectId) {
+      if ((await findCaughtUp(() => visibleProject(ctx, projectId))) === null) {
+        throw new DomainError("NOT_FOUND", `project ${projectId} not found`);
+      }
       return listen<Release>((q) => (event, _models, change) => {
         if (event.type !== "ReleaseApprovalRequested" || change.kind !== "release" || change.after === null) return;
         const release = change.after as Release;
