@@ -143,19 +143,24 @@ export async function releaseWorkflow(input: ReleaseWorkflowInput): Promise<Rele
    * feature are stored.
    */
   function record(events: ReleaseEvent[], causation: Causation): Promise<void> {
-    if (events.length === 0) return appendQueue;
+    if (events.length === 0) return Promise.resolve();
     const release = current();
     const toAppend: ReleaseEventToAppend[] = [];
     const effects: FeatureEffectBatch[] = [];
     let next: ReleaseState = release;
-    for (const event of events) {
-      const id = uuid4();
-      toAppend.push({ id, type: event.type, data: event.data, actor: eventActor(event) });
-      if (next) {
-        const fx = featureEffects(next, event);
-        if (fx.length > 0) effects.push({ effects: fx, eventIdSeed: id, actor: eventActor(event), at: event.data.at });
+    try {
+      for (const event of events) {
+        const id = uuid4();
+        toAppend.push({ id, type: event.type, data: event.data, actor: eventActor(event) });
+        if (next) {
+          const fx = featureEffects(next, event);
+          if (fx.length > 0)
+            effects.push({ effects: fx, eventIdSeed: id, actor: eventActor(event), at: event.data.at });
+        }
+        next = evolve(next, event);
       }
-      next = evolve(next, event);
+    } catch (error) {
+      throw toFailure(error);
     }
     if (!next) throw ApplicationFailure.create({ type: "INTERNAL", message: "release state lost", nonRetryable: true });
     state = next;
