@@ -104,6 +104,11 @@ async function actionError(
       ? domainErrorFromFailure(error.cause)
       : new DomainError("INTERNAL", error.cause?.message ?? error.message);
   }
+  if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
+    // Nobody answered in time (no worker running?). Whether it applied is unknown: a retry with the
+    // same update id is safe and returns the outcome once a worker runs.
+    return new DomainError("INTERNAL", `the release's workflow did not answer in time; retry (update ${updateId})`);
+  }
   if (!(error instanceof WorkflowNotFoundError)) return error;
   // No running workflow: either there never was one, or the release has ended and its workflow with it.
   let status: string;
