@@ -1,7 +1,12 @@
 // What the API (and scripts, tests, the bench) call to drive release workflows. Errors come back as
 // DomainErrors with the contract's code, so a GraphQL resolver maps them like any other.
 
-import { type Client, type WorkflowHandle, WorkflowUpdateFailedError } from "@temporalio/client";
+import {
+  type Client,
+  type WorkflowHandle,
+  WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
+} from "@temporalio/client";
 import { ApplicationFailure, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from "@temporalio/common";
 import { DomainError, ERROR_CODES, type ErrorCode } from "../services/core/errors.ts";
 import { decide, type Release, type ReleaseState } from "../services/release/release.ts";
