@@ -18,7 +18,7 @@ export interface LiveFeed {
   featureReleases(ctx: ApiContext, featureId: string): Promise<AsyncIterable<Release>>;
   approvalRequested(ctx: ApiContext, projectId: string): Promise<AsyncIterable<Release>>;
   /** With `after`: first what was stored after that position, then live — no gap, no duplicate. */
-  auditEvents(ctx: ApiContext, filter: AuditFilter, after: string | null): AsyncIterable<AuditEvent>;
+  auditEvents(ctx: ApiContext, filter: AuditFilter, after: string | null): Promise<AsyncIterable<AuditEvent>>;
   /** Open subscriptions (for metrics and tests). */
   readonly openCount: number;
   /** Ends every open subscription (server shutdown). */
@@ -178,7 +178,7 @@ export function createLiveFeed(deps: LiveFeedDeps): LiveFeed {
       });
     },
 
-    auditEvents(ctx, filter, after) {
+    async auditEvents(ctx, filter, after) {
       const matches = compileAuditFilter(filter);
       const visible = (event: AuditEvent): boolean => canSeeProject(ctx.auth, event.projectId) && matches(event);
       if (after !== null) {
@@ -187,10 +187,11 @@ export function createLiveFeed(deps: LiveFeedDeps): LiveFeed {
         } catch {
           throw validation("after", `"${after}" is not a position of this event store`);
         }
-        if (audit.event(after) === null) throw validation("after", `unknown position "${after}"`);
+        if ((await audit.event(after)) === null) throw validation("after", `unknown position "${after}"`);
       }
-      // Live first, into a buffer; then the replay; then the buffer, skipping what the replay already sent.
-      let replaying = true;
+      // Live first, into a buffer; then the replay from the audit index; then the buffer, skipping what the
+      // replay already sent (an event applied while a page was read is in both).
+      let replaying = after !== null;
       const buffered: AuditEvent[] = [];
       let lastSent: string | null = after;
       const send = (q: LiveQueue<AuditEvent>, event: AuditEvent): void => {
@@ -205,16 +206,19 @@ export function createLiveFeed(deps: LiveFeedDeps): LiveFeed {
         else send(q, node);
       });
       if (after !== null) {
-        let cursor: string | null = after;
-        for (;;) {
-          const page = audit.query({ filter, order: "ASC", first: 500, after: cursor });
-          for (const edge of page.edges) if (canSeeProject(ctx.auth, edge.node.projectId)) send(queue, edge.node);
-          if (!page.pageInfo.hasNextPage || page.pageInfo.endCursor === null) break;
-          cursor = page.pageInfo.endCursor;
-        }
+        (async () => {
+          let cursor: string | null = after;
+          for (;;) {
+            const page = await audit.query({ filter, order: "ASC", first: 500, after: cursor });
+            for (const edge of page.edges) if (canSeeProject(ctx.auth, edge.node.projectId)) send(queue, edge.node);
+            if (!page.pageInfo.hasNextPage || page.pageInfo.endCursor === null) break;
+            cursor = page.pageInfo.endCursor;
+          }
+          // Synchronously from here: no event can be applied between the drain and going live.
+          for (const node of buffered.splice(0)) send(queue, node);
+          replaying = false;
+        })().catch((error: unknown) => queue.fail(error instanceof Error ? error : new Error(String(error))));
       }
-      for (const node of buffered.splice(0)) send(queue, node);
-      replaying = false;
       return queue;
     },
 

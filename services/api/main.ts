@@ -47,7 +47,7 @@ async function main(): Promise<void> {
   });
   // In memory, rebuilt from the log at each start: API processes share nothing but the store and Temporal.
   const readModels = createReadModels();
-  const audit = createAuditIndex();
+  const audit = createAuditIndex({ store });
   const runner = startProjections({
     store,
     readModels,

@@ -86,7 +86,7 @@ export async function startTestApi(options: StartTestApiOptions = {}): Promise<T
   const realStore = await createEventStore({ dataDir, connectionString: "" });
   const store = options.wrapStore ? options.wrapStore(realStore) : realStore;
   const readModels = createReadModels();
-  const audit = createAuditIndex();
+  const audit = createAuditIndex({ store: realStore });
   const runner = startProjections({ store: realStore, readModels, audit });
   await runner.ready;
   const logger = options.logger ?? createLogger("test", { level: "silent" });
