@@ -1,6 +1,7 @@
 // Queries, subscriptions and access: what a token sees, the audit log and its live replay, audit replay of
 // entities (asOf), evaluation edge cases, idempotent actions, and the HTTP endpoints around /graphql.
 
+import { getIntrospectionQuery } from "graphql/index.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   action,
@@ -292,6 +293,10 @@ describe("HTTP", () => {
     const ready = await fetch(`${base}/readyz`);
     expect(ready.status).toBe(200);
     expect(await ready.json()).toMatchObject({ status: "ready" });
+    // GraphiQL's introspection query passes the depth and cost limits.
+    const introspection = await api.gql<{ __schema: { types: unknown[] } }>(getIntrospectionQuery(), {}, null);
+    expect(introspection.errors).toBeUndefined();
+    expect(introspection.data?.__schema.types.length).toBeGreaterThan(30);
     const graphiql = await fetch(api.url, { headers: { accept: "text/html" } });
     expect(graphiql.status).toBe(200);
     expect(await graphiql.text()).toContain("GraphiQL");
