@@ -1,23 +1,25 @@
-// The audit log index: every stored event, in log order, in a node:sqlite table with an index per filter of
-// the contract's AuditFilter. Fed by the projection runner; queried by `auditLog` and `Feature.history`.
+// The audit log index: an index over the stored events, in log order, in a node:sqlite table with an index
+// per filter of the contract's AuditFilter. Fed by the projection runner; queried by `auditLog` and
+// `Feature.history`. See docs/decisions/0006-audit-index.md.
 //
-// - Keyset pagination on a local monotonic `seq` (the order in which the runner applied events = global
+// - It indexes, it does not copy: a row holds the event's seq, position and filter columns (small integers
+//   from a name dictionary, and the time in epoch ms). A page's payloads (id, type, stream, data) are read
+//   back from the log by position — the log stays the one place an event's data lives, a million-event
+//   index stays around a hundred bytes per event instead of a kilobyte, and a rebuild writes little.
+// - Keyset pagination on the local monotonic `seq` (the order in which the runner applied events = global
 //   order), never OFFSET, so a deep page costs what the first costs. Cursors are the events' global
 //   positions (opaque to clients, and usable in featureAsOf & co.); a cursor is found by binary search over
-//   seq with the store's position comparator, so no index on the position text is needed.
-// - Repeated strings (types, streams, entity, project and actor ids) are stored as integers from a name
-//   dictionary, and times as epoch milliseconds: small integer keys make the indexes cheap to build.
+//   seq with the store's position comparator.
 // - Writes are buffered and flushed in one transaction per batch; every read flushes first, so what the
 //   runner has applied is visible to the next query (read-your-writes holds with `runner.waitFor`).
-// - An empty index is bulk-loaded without its secondary indexes, which are built once when the runner
-//   has caught up (`finishBulkLoad`): building an index over a million rows at once is several times
-//   cheaper than maintaining it row by row.
-// See docs/decisions/0006-audit-index.md.
+// - An empty index is bulk-loaded without its secondary indexes, which are built once when the runner has
+//   caught up (`finishBulkLoad`): building an index over a million rows at once is several times cheaper
+//   than maintaining it row by row.
 
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { DomainError, isDomainError, validation } from "../core/errors.ts";
 import { type EntityKind, streams } from "../core/event.ts";
-import type { RecordedEvent } from "../event-store/port.ts";
+import type { EventStore, RecordedEvent } from "../event-store/port.ts";
 
 /** The contract's AuditFilter. */
 export interface AuditFilter {
@@ -74,18 +76,18 @@ export interface PageArgs {
 }
 
 export interface AuditIndexOptions {
+  /** The log the index is built from: pages read their events' payloads back from it. */
+  store: EventStore;
   /** File path, or `:memory:` (default). */
   path?: string;
   /** Rows buffered before a write transaction is forced (default 4000). */
   batchSize?: number;
-  /** The store's position order (`store.comparePositions`); default: numeric order of decimal positions. */
-  comparePositions?: (a: string, b: string) => number;
 }
 
 export const AUDIT_PAGE_MAX = 500;
 export const AUDIT_PAGE_DEFAULT = 50;
 
-const SCHEMA_VERSION = 2;
+const SCHEMA_VERSION = 4;
 
 const TABLES = `
 CREATE TABLE IF NOT EXISTS audit_names (
@@ -95,15 +97,12 @@ CREATE TABLE IF NOT EXISTS audit_names (
 CREATE TABLE IF NOT EXISTS audit_events (
   seq      INTEGER PRIMARY KEY,
   position TEXT    NOT NULL,
-  id       TEXT    NOT NULL,
   type     INTEGER NOT NULL,
-  stream   INTEGER NOT NULL,
   entity   INTEGER NOT NULL,
   project  INTEGER,
   history  INTEGER NOT NULL,
   actor    INTEGER NOT NULL,
-  at       INTEGER NOT NULL,
-  data     TEXT    NOT NULL
+  at       INTEGER NOT NULL
 ) STRICT;
 `;
 
@@ -119,22 +118,20 @@ CREATE INDEX IF NOT EXISTS audit_actor ON audit_events (actor);
 CREATE INDEX IF NOT EXISTS audit_at ON audit_events (at);
 `;
 
-const COLUMNS = "seq, position, id, type, stream, entity, project, actor, at, data";
+const DROP_INDEXES = ["audit_project", "audit_history", "audit_type", "audit_actor", "audit_at"]
+  .map((name) => `DROP INDEX IF EXISTS ${name};`)
+  .join(" ");
 
-interface AuditRow {
+interface IndexRow {
   seq: number;
   position: string;
-  id: string;
-  type: number;
-  stream: number;
   entity: number;
   project: number | null;
   actor: number;
   at: number;
-  data: string;
 }
 
-const FIELDS_PER_ROW = 10;
+const FIELDS_PER_ROW = 8;
 
 const KIND_BY_PREFIX = new Map<string, EntityKind>(
   (Object.keys(streams) as EntityKind[]).map((kind) => [streams[kind]("").slice(0, -1), kind]),
@@ -163,16 +160,6 @@ const checkFirst = (first: number | null | undefined): number => {
 
 const stringOf = (value: unknown): string | null => (typeof value === "string" && value !== "" ? value : null);
 
-/** Numeric order of decimal positions (the embedded store's), text order otherwise. */
-const defaultCompare = (a: string, b: string): number => {
-  if (/^\d+$/.test(a) && /^\d+$/.test(b)) {
-    const x = BigInt(a);
-    const y = BigInt(b);
-    return x < y ? -1 : x > y ? 1 : 0;
-  }
-  return a < b ? -1 : a > b ? 1 : 0;
-};
-
 /**
  * A filter as a predicate over audit events: the same meaning as `query`'s filter, for the live path
  * (the `auditEvents` subscription tests each new event with it). VALIDATION for a bad time.
@@ -196,8 +183,8 @@ export function compileAuditFilter(filter: AuditFilter | null | undefined): (eve
 
 export class AuditIndex {
   readonly #db: DatabaseSync;
+  readonly #store: EventStore;
   readonly #batchSize: number;
-  readonly #compare: (a: string, b: string) => number;
   /** Flat row values waiting for the next write transaction. */
   #pending: (string | number | null)[] = [];
   #pendingCount = 0;
@@ -205,8 +192,8 @@ export class AuditIndex {
   #pendingNames: (string | number)[] = [];
   readonly #nameIds = new Map<string, number>();
   readonly #names: string[] = [""];
-  /** stream → [entity name id, stream name id, kind]. */
-  readonly #streamInfo = new Map<string, { stream: number; entity: number; kind: EntityKind | null }>();
+  /** stream → its entity's name id and kind. */
+  readonly #streamInfo = new Map<string, { entity: number; kind: EntityKind | null }>();
   /** entity name id → history name id (a release → its feature). */
   readonly #historyOf = new Map<number, number>();
   /** entity name id → project name id, for events whose metadata lacks the project. */
@@ -220,13 +207,14 @@ export class AuditIndex {
   readonly #insert: StatementSync;
   readonly #insertName: StatementSync;
   readonly #atSeq: StatementSync;
+  readonly #positionOf: StatementSync;
   readonly #positionAt: StatementSync;
   #closed = false;
 
-  constructor(options: AuditIndexOptions = {}) {
+  constructor(options: AuditIndexOptions) {
     const path = options.path ?? ":memory:";
+    this.#store = options.store;
     this.#batchSize = options.batchSize ?? 4000;
-    this.#compare = options.comparePositions ?? defaultCompare;
     const db = new DatabaseSync(path);
     this.#db = db;
     try {
@@ -234,8 +222,13 @@ export class AuditIndex {
         db.exec("PRAGMA journal_mode = WAL");
         // A projection: losing the last transactions on power loss only means re-reading them from the log.
         db.exec("PRAGMA synchronous = NORMAL");
+      } else {
+        // Nothing to recover in memory: a failed batch means rebuilding from the log anyway.
+        db.exec("PRAGMA journal_mode = OFF");
       }
       db.exec("PRAGMA temp_store = MEMORY");
+      // Room to sort while the indexes are built after a bulk load.
+      db.exec("PRAGMA cache_size = -131072");
       this.#migrate();
     } catch (error) {
       db.close();
@@ -268,10 +261,11 @@ export class AuditIndex {
       }
     }
     this.#insert = db.prepare(
-      "INSERT INTO audit_events (seq, position, id, type, stream, entity, project, history, actor, at, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      "INSERT INTO audit_events (seq, position, type, entity, project, history, actor, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
     );
     this.#insertName = db.prepare("INSERT INTO audit_names (id, name) VALUES (?, ?)");
     this.#atSeq = db.prepare("SELECT seq, position FROM audit_events WHERE seq >= ? ORDER BY seq LIMIT 1");
+    this.#positionOf = db.prepare("SELECT position FROM audit_events WHERE seq = ?");
     this.#positionAt = db.prepare("SELECT position FROM audit_events WHERE at <= ? ORDER BY at DESC, seq DESC LIMIT 1");
   }
 
@@ -282,7 +276,9 @@ export class AuditIndex {
       throw new Error(`audit index has schema version ${version}; this build supports ${SCHEMA_VERSION}`);
     }
     // A projection: an older layout is dropped and rebuilt from the log, never migrated in place.
-    this.#db.exec("DROP TABLE IF EXISTS audit_events; DROP TABLE IF EXISTS audit_names;");
+    this.#db.exec(
+      "DROP TABLE IF EXISTS audit_events; DROP TABLE IF EXISTS audit_payloads; DROP TABLE IF EXISTS audit_names;",
+    );
     this.#db.exec(TABLES);
     this.#db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
   }
@@ -308,16 +304,12 @@ export class AuditIndex {
     return id;
   }
 
-  #stream(stream: string): { stream: number; entity: number; kind: EntityKind | null } {
+  #stream(stream: string): { entity: number; kind: EntityKind | null } {
     let info = this.#streamInfo.get(stream);
     if (info === undefined) {
       const dash = stream.indexOf("-");
       const kind = (dash < 0 ? undefined : KIND_BY_PREFIX.get(stream.slice(0, dash))) ?? null;
-      info = {
-        stream: this.#nameId(stream),
-        entity: this.#nameId(kind === null ? stream : stream.slice(dash + 1)),
-        kind,
-      };
+      info = { entity: this.#nameId(kind === null ? stream : stream.slice(dash + 1)), kind };
       this.#streamInfo.set(stream, info);
     }
     return info;
@@ -326,7 +318,7 @@ export class AuditIndex {
   /** Adds one event (in global order). Buffered: written with the next batch, or before the next read. */
   add(event: RecordedEvent): void {
     this.#assertOpen();
-    const { stream, entity, kind } = this.#stream(event.stream);
+    const { entity, kind } = this.#stream(event.stream);
     const data = event.data as Record<string, unknown> | null;
     let project = this.#projectOf.get(entity);
     if (project === undefined) {
@@ -350,19 +342,15 @@ export class AuditIndex {
         this.#historyOf.set(entity, history);
       }
     }
-    const actor = this.#nameId(stringOf(event.metadata?.actor) ?? "system");
     this.#pending.push(
       ++this.#lastSeq,
       event.position,
-      event.id,
       this.#nameId(event.type),
-      stream,
       entity,
       project ?? null,
       history,
-      actor,
+      this.#nameId(stringOf(event.metadata?.actor) ?? "system"),
       eventTime(event),
-      JSON.stringify(event.data ?? null),
     );
     this.#pendingCount++;
     this.#lastPosition = event.position;
@@ -381,19 +369,16 @@ export class AuditIndex {
     this.#db.exec("BEGIN");
     try {
       for (let i = 0; i < names.length; i += 2) this.#insertName.run(names[i] as number, names[i + 1] as string);
-      for (let i = 0; i < rows.length; i += FIELDS_PER_ROW + 1) {
+      for (let i = 0; i < rows.length; i += FIELDS_PER_ROW) {
         insert.run(
           rows[i] as number,
           rows[i + 1] as string,
-          rows[i + 2] as string,
+          rows[i + 2] as number,
           rows[i + 3] as number,
-          rows[i + 4] as number,
+          rows[i + 4] as number | null,
           rows[i + 5] as number,
-          rows[i + 6] as number | null,
+          rows[i + 6] as number,
           rows[i + 7] as number,
-          rows[i + 8] as number,
-          rows[i + 9] as number,
-          rows[i + 10] as string,
         );
       }
       this.#db.exec("COMMIT");
@@ -424,21 +409,6 @@ export class AuditIndex {
     if (this.#closed) throw new Error("audit index is closed");
   }
 
-  #node(row: AuditRow): AuditEvent {
-    const names = this.#names;
-    return {
-      id: row.id,
-      position: row.position,
-      type: names[row.type] as string,
-      stream: names[row.stream] as string,
-      entityId: names[row.entity] as string,
-      projectId: row.project === null ? null : (names[row.project] as string),
-      actor: names[row.actor] as string,
-      at: new Date(row.at).toISOString(),
-      data: JSON.parse(row.data),
-    };
-  }
-
   /** seq of the event at `cursor`: binary search over seq in position order. VALIDATION when no event has it. */
   #seqOfCursor(cursor: string, field: string): number {
     const cached = this.#cursorSeq.get(cursor);
@@ -456,7 +426,7 @@ export class AuditIndex {
       }
       let order: number;
       try {
-        order = this.#compare(cursor, row.position);
+        order = this.#store.comparePositions(cursor, row.position);
       } catch (error) {
         if (isDomainError(error)) throw unknown();
         throw error;
@@ -492,7 +462,7 @@ export class AuditIndex {
    * One page of the audit log, newest first unless `order: "ASC"`. VALIDATION for `first` outside
    * 1..500, a bad order or time, or an unknown cursor.
    */
-  query(args: AuditQuery = {}): AuditConnection {
+  async query(args: AuditQuery = {}): Promise<AuditConnection> {
     const first = checkFirst(args.first);
     const order: SortOrder = args.order ?? "DESC";
     if (order !== "ASC" && order !== "DESC") throw validation("order", `must be ASC or DESC (got ${String(order)})`);
@@ -545,44 +515,90 @@ export class AuditIndex {
       params.push(after);
     }
     params.push(first + 1);
-    const sql = `SELECT ${COLUMNS} FROM audit_events${where.length ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY seq ${order} LIMIT ?`;
-    return this.#page(this.#statement(sql).all(...params) as unknown as AuditRow[], first);
+    const sql = `SELECT seq, position, entity, project, actor, at FROM audit_events${
+      where.length ? ` WHERE ${where.join(" AND ")}` : ""
+    } ORDER BY seq ${order} LIMIT ?`;
+    return this.#page(this.#statement(sql).all(...params) as unknown as IndexRow[], first);
   }
 
-  #page(rows: AuditRow[], first: number): AuditConnection {
+  /** Reads the rows' events back from the log (one read per run of consecutive events) and builds the page. */
+  async #page(rows: IndexRow[], first: number): Promise<AuditConnection> {
     const hasNextPage = rows.length > first;
-    const count = hasNextPage ? first : rows.length;
-    const edges: AuditEdge[] = new Array(count);
-    for (let i = 0; i < count; i++) {
-      const row = rows[i] as AuditRow;
-      edges[i] = { cursor: row.position, node: this.#node(row) };
-    }
-    const last = rows[count - 1];
+    const page = hasNextPage ? rows.slice(0, first) : rows;
+    const events = await this.#events(page);
+    const edges: AuditEdge[] = page.map((row) => {
+      const event = events.get(row.seq);
+      if (event === undefined || event.position !== row.position) {
+        throw new DomainError("INTERNAL", `the event at position ${row.position} is missing from the event store`);
+      }
+      return { cursor: row.position, node: this.#node(row, event) };
+    });
+    const last = page[page.length - 1];
     if (last !== undefined) this.#remember(last.position, last.seq);
     return { edges, pageInfo: { hasNextPage, endCursor: last?.position ?? null } };
+  }
+
+  async #events(rows: readonly IndexRow[]): Promise<Map<number, RecordedEvent>> {
+    const seqs = rows.map((row) => row.seq).sort((a, b) => a - b);
+    const runs: { start: number; count: number }[] = [];
+    for (const seq of seqs) {
+      const run = runs[runs.length - 1];
+      if (run !== undefined && run.start + run.count === seq) run.count++;
+      else runs.push({ start: seq, count: 1 });
+    }
+    const bySeq = new Map<number, RecordedEvent>();
+    await Promise.all(
+      runs.map(async ({ start, count }) => {
+        // The event before the run (every event of the log is in the index) is where the read starts.
+        const before =
+          start === 1 ? undefined : (this.#positionOf.get(start - 1) as { position: string } | undefined)?.position;
+        const read = await this.#store.readAll({ ...(before === undefined ? {} : { after: before }), maxCount: count });
+        read.forEach((event, i) => {
+          bySeq.set(start + i, event);
+        });
+      }),
+    );
+    return bySeq;
+  }
+
+  #node(row: IndexRow, event: RecordedEvent): AuditEvent {
+    const names = this.#names;
+    return {
+      id: event.id,
+      position: row.position,
+      type: event.type,
+      stream: event.stream,
+      entityId: names[row.entity] as string,
+      projectId: row.project === null ? null : (names[row.project] as string),
+      actor: names[row.actor] as string,
+      at: new Date(row.at).toISOString(),
+      data: event.data ?? null,
+    };
   }
 
   /**
    * Feature.history: the feature's own events and the events of its releases, newest first. For any other
    * entity id: that entity's own events. VALIDATION for a bad `first` or an unknown cursor.
    */
-  historyOf(entityId: string, page: PageArgs = {}): AuditConnection {
+  async historyOf(entityId: string, page: PageArgs = {}): Promise<AuditConnection> {
     const first = checkFirst(page.first);
     this.#ready();
     const after = page.after === undefined || page.after === null ? null : this.#seqOfCursor(page.after, "after");
     const id = this.#nameIds.get(entityId);
     if (id === undefined) return { edges: [], pageInfo: { hasNextPage: false, endCursor: null } };
     const statement = this.#statement(
-      `SELECT ${COLUMNS} FROM audit_events WHERE history = ?${after === null ? "" : " AND seq < ?"} ORDER BY seq DESC LIMIT ?`,
+      `SELECT seq, position, entity, project, actor, at FROM audit_events WHERE history = ?${
+        after === null ? "" : " AND seq < ?"
+      } ORDER BY seq DESC LIMIT ?`,
     );
     const rows = (after === null
       ? statement.all(id, first + 1)
-      : statement.all(id, after, first + 1)) as unknown as AuditRow[];
+      : statement.all(id, after, first + 1)) as unknown as IndexRow[];
     return this.#page(rows, first);
   }
 
-  /** The event at `position`, or null. */
-  event(position: string): AuditEvent | null {
+  /** The audit event at `position`, or null when the index has none there. */
+  async event(position: string): Promise<AuditEvent | null> {
     this.#ready();
     let seq: number;
     try {
@@ -591,8 +607,12 @@ export class AuditIndex {
       if (isDomainError(error)) return null;
       throw error;
     }
-    const row = this.#statement(`SELECT ${COLUMNS} FROM audit_events WHERE seq = ?`).get(seq) as AuditRow | undefined;
-    return row === undefined ? null : this.#node(row);
+    const row = this.#statement("SELECT seq, position, entity, project, actor, at FROM audit_events WHERE seq = ?").get(
+      seq,
+    ) as IndexRow | undefined;
+    if (row === undefined) return null;
+    const { edges } = await this.#page([row], 1);
+    return edges[0]?.node ?? null;
   }
 
   /**
@@ -645,9 +665,7 @@ export class AuditIndex {
     this.#projectOf.clear();
     this.#cursorSeq.clear();
     // Back to a bulk load: the indexes are built again once the rebuild has caught up.
-    this.#db.exec(
-      "DROP INDEX IF EXISTS audit_project; DROP INDEX IF EXISTS audit_history; DROP INDEX IF EXISTS audit_type; DROP INDEX IF EXISTS audit_actor; DROP INDEX IF EXISTS audit_at; DELETE FROM audit_events; DELETE FROM audit_names;",
-    );
+    this.#db.exec(`${DROP_INDEXES} DELETE FROM audit_events; DELETE FROM audit_names;`);
     this.#indexed = false;
     this.#lastSeq = 0;
     this.#lastPosition = null;
@@ -664,7 +682,7 @@ export class AuditIndex {
   }
 }
 
-export const createAuditIndex = (options: AuditIndexOptions = {}): AuditIndex => {
+export const createAuditIndex = (options: AuditIndexOptions): AuditIndex => {
   if (options.path !== undefined && (typeof options.path !== "string" || options.path === "")) {
     throw new DomainError("VALIDATION", "path: the audit index needs a file path or :memory:", "path");
   }

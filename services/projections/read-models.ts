@@ -7,7 +7,9 @@
 // before and after each event. See docs/decisions/0005-read-models.md.
 //
 // Getters are synchronous and return frozen snapshots: states are immutable values (evolve returns new
-// objects), frozen when stored so no reader can change what another reader sees.
+// objects, sharing what did not change). A state is frozen when it is first handed out — not when it is
+// stored, so a rebuild that nobody reads meanwhile pays nothing for it — and freezing skips the parts that
+// are already frozen, so it costs only what the last events created.
 
 import { UPCASTERS } from "../audit/upcasters.ts";
 import type { DomainEvent } from "../core/decider.ts";
@@ -63,7 +65,7 @@ const KIND_BY_PREFIX = new Map<string, EntityKind>(
 const EMPTY: readonly never[] = Object.freeze([]);
 
 /** Freezes a value and everything reachable from it that is not frozen yet (shared parts are skipped). */
-function freeze<T>(value: T): T {
+export function freeze<T>(value: T): T {
   if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {
     Object.freeze(value);
     if (Array.isArray(value)) {
@@ -88,11 +90,6 @@ const pushTo = <K, V>(map: Map<K, V[]>, key: K, value: V): void => {
 
 const keyOf = (projectId: string, key: string): string => `${projectId}\u0000${key}`;
 
-export interface ReadModelsOptions {
-  /** Freeze stored states (default true). Off only for measurements. */
-  freeze?: boolean;
-}
-
 export class ReadModels {
   readonly #projects = new Map<string, Project>();
   readonly #projectOrder: string[] = [];
@@ -112,13 +109,8 @@ export class ReadModels {
   readonly #awaitingApproval = new Set<string>();
   readonly #inProgress = new Set<string>();
   readonly #problems: ProjectionProblem[] = [];
-  readonly #freeze: boolean;
   #position: string | null = null;
   #events = 0;
-
-  constructor(options: ReadModelsOptions = {}) {
-    this.#freeze = options.freeze ?? true;
-  }
 
   /** Global position of the last applied event (null before the first). */
   get position(): string | null {
@@ -176,15 +168,11 @@ export class ReadModels {
     }
   }
 
-  #store<T>(value: T): T {
-    return this.#freeze ? freeze(value) : value;
-  }
-
   #applyProject(id: string, event: DomainEvent): AppliedChange {
     const before = this.#projects.get(id) ?? null;
     const after = evolveProject(before, event as ProjectEvent);
     if (after !== before && after !== null) {
-      this.#projects.set(id, this.#store(after));
+      this.#projects.set(id, after);
       if (before === null) this.#projectOrder.push(id);
       this.#projectsSnapshot = null;
     }
@@ -195,7 +183,7 @@ export class ReadModels {
     const before = this.#tokens.get(id) ?? null;
     const after = evolveToken(before, event);
     if (after !== before && after !== null) {
-      this.#tokens.set(id, this.#store(after));
+      this.#tokens.set(id, after);
       if (before !== null && before.secretHash !== after.secretHash) this.#tokenByHash.delete(before.secretHash);
       this.#tokenByHash.set(after.secretHash, id);
     }
@@ -206,7 +194,7 @@ export class ReadModels {
     const before = this.#pipelines.get(id) ?? null;
     const after = evolvePipeline(before, event);
     if (after !== before && after !== null) {
-      this.#pipelines.set(id, this.#store(after));
+      this.#pipelines.set(id, after);
       if (before === null) pushTo(this.#pipelinesByProject, after.projectId, id);
     }
     return { kind: "pipeline", id, before, after };
@@ -216,7 +204,7 @@ export class ReadModels {
     const before = this.#features.get(id) ?? null;
     const after = evolveFeature(before, event);
     if (after !== before && after !== null) {
-      this.#features.set(id, this.#store(after));
+      this.#features.set(id, after);
       if (before === null) {
         pushTo(this.#featuresByProject, after.projectId, id);
         this.#featureByKey.set(keyOf(after.projectId, after.key), id);
@@ -241,7 +229,7 @@ export class ReadModels {
     const before = this.#releases.get(id) ?? null;
     const after = evolveRelease(before, event);
     if (after !== before && after !== null) {
-      this.#releases.set(id, this.#store(after));
+      this.#releases.set(id, after);
       if (before === null) {
         pushTo(this.#releasesByFeature, after.featureId, id);
         pushTo(this.#releasesByProject, after.projectId, id);
@@ -260,25 +248,25 @@ export class ReadModels {
   // ---- getters ------------------------------------------------------------------------------
 
   project(id: string): Project | null {
-    return this.#projects.get(id) ?? null;
+    return freeze(this.#projects.get(id) ?? null);
   }
 
   /** Every project, oldest first. */
   projects(): readonly Project[] {
     if (this.#projectsSnapshot === null) {
-      this.#projectsSnapshot = Object.freeze(this.#projectOrder.map((id) => this.#projects.get(id) as Project));
+      this.#projectsSnapshot = freeze(this.#projectOrder.map((id) => this.#projects.get(id) as Project));
     }
     return this.#projectsSnapshot;
   }
 
   token(id: string): ApiToken | null {
-    return this.#tokens.get(id) ?? null;
+    return freeze(this.#tokens.get(id) ?? null);
   }
 
   /** The token whose secret hashes (SHA-256, hex) to `hash`. */
   tokenByHash(hash: string): ApiToken | null {
     const id = this.#tokenByHash.get(hash);
-    return id === undefined ? null : (this.#tokens.get(id) ?? null);
+    return id === undefined ? null : freeze(this.#tokens.get(id) ?? null);
   }
 
   tokenCount(): number {
@@ -286,7 +274,7 @@ export class ReadModels {
   }
 
   pipeline(id: string): Pipeline | null {
-    return this.#pipelines.get(id) ?? null;
+    return freeze(this.#pipelines.get(id) ?? null);
   }
 
   /** A project's pipelines, oldest first; DELETED ones only with `includeDeleted`. */
@@ -298,16 +286,16 @@ export class ReadModels {
       const pipeline = this.#pipelines.get(id);
       if (pipeline !== undefined && (includeDeleted || pipeline.status !== "DELETED")) list.push(pipeline);
     }
-    return Object.freeze(list);
+    return freeze(list);
   }
 
   feature(id: string): Feature | null {
-    return this.#features.get(id) ?? null;
+    return freeze(this.#features.get(id) ?? null);
   }
 
   featureByKey(projectId: string, key: string): Feature | null {
     const id = this.#featureByKey.get(keyOf(projectId, key));
-    return id === undefined ? null : (this.#features.get(id) ?? null);
+    return id === undefined ? null : freeze(this.#features.get(id) ?? null);
   }
 
   /** A project's features, oldest first. */
@@ -322,7 +310,7 @@ export class ReadModels {
   }
 
   release(id: string): Release | null {
-    return this.#releases.get(id) ?? null;
+    return freeze(this.#releases.get(id) ?? null);
   }
 
   /** A feature's releases, oldest first. */
@@ -333,13 +321,13 @@ export class ReadModels {
   /** The feature's release in progress, if any. */
   activeRelease(featureId: string): Release | null {
     const id = this.#features.get(featureId)?.activeReleaseId;
-    return id ? (this.#releases.get(id) ?? null) : null;
+    return id ? freeze(this.#releases.get(id) ?? null) : null;
   }
 
   /** A project's releases, oldest first, optionally only those with `status`. */
   releases(projectId: string, status?: ReleaseStatus | null): readonly Release[] {
     const all = this.#list(this.#releasesByProject.get(projectId), this.#releases);
-    return status ? Object.freeze(all.filter((release) => release.status === status)) : all;
+    return status ? freeze(all.filter((release) => release.status === status)) : all;
   }
 
   /** Releases whose current phase awaits approval (of one project, or all), in the order they began to wait. */
@@ -349,7 +337,7 @@ export class ReadModels {
       const release = this.#releases.get(id);
       if (release !== undefined && (!projectId || release.projectId === projectId)) list.push(release);
     }
-    return Object.freeze(list);
+    return freeze(list);
   }
 
   /** Releases IN_PROGRESS (all projects), oldest first by start. */
@@ -366,7 +354,7 @@ export class ReadModels {
       if (value !== undefined) list[n++] = value;
     }
     list.length = n;
-    return Object.freeze(list);
+    return freeze(list);
   }
 
   counts(): ReadModelCounts {
@@ -387,7 +375,8 @@ export class ReadModels {
    * what `digest` hashes and what the rebuild test compares deeply.
    */
   snapshot(): ReadModelsSnapshot {
-    const byId = <T>(map: Map<string, T>): [string, T][] => [...map.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
+    const byId = <T>(map: Map<string, T>): [string, T][] =>
+      [...map.entries()].map(([k, v]): [string, T] => [k, freeze(v)]).sort(([a], [b]) => (a < b ? -1 : 1));
     const lists = (map: Map<string, Iterable<string>>): [string, string[]][] =>
       [...map.entries()].map(([k, v]): [string, string[]] => [k, [...v]]).sort(([a], [b]) => (a < b ? -1 : 1));
     return {
@@ -432,4 +421,4 @@ export interface ReadModelsSnapshot {
   inProgress: string[];
 }
 
-export const createReadModels = (options: ReadModelsOptions = {}): ReadModels => new ReadModels(options);
+export const createReadModels = (): ReadModels => new ReadModels();

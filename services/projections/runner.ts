@@ -9,7 +9,7 @@
 import type { AuditIndex } from "../audit/audit-index.ts";
 import { DomainError } from "../core/errors.ts";
 import type { EventStore, RecordedEvent, Subscription } from "../event-store/port.ts";
-import type { AppliedChange, ReadModels } from "./read-models.ts";
+import { type AppliedChange, freeze, type ReadModels } from "./read-models.ts";
 
 export type ProjectionListener = (event: RecordedEvent, readModels: ReadModels, change: AppliedChange) => void;
 
@@ -47,6 +47,9 @@ export interface ProjectionRunner {
   status(): ProjectionStatus;
   close(): Promise<void>;
 }
+
+/** Events per read while catching up on history. */
+const CATCH_UP_PAGE = 512;
 
 interface Waiter {
   position: string;
@@ -145,6 +148,8 @@ export function startProjections(options: StartProjectionsOptions): ProjectionRu
     if (change === null) return;
     if (waiters.length > 0) settleWaiters(event.position);
     if (listeners.size > 0) {
+      freeze(change.before);
+      freeze(change.after);
       for (const listener of listeners) {
         try {
           listener(event, readModels, change);
@@ -155,25 +160,47 @@ export function startProjections(options: StartProjectionsOptions): ProjectionRu
     }
   };
 
-  const subscription: Subscription = store.subscribeToAll({
-    ...(after === undefined ? {} : { after }),
-    onEvent,
-    onCaughtUp: () => {
-      try {
-        audit?.finishBulkLoad();
-      } catch (error) {
-        rejectReady(error as Error);
-        return;
-      }
-      caughtUp = true;
-      resolveReady();
-    },
-    onError: (error) => {
-      failure = error;
-      rejectReady(error);
-      failAll(new DomainError("INTERNAL", `projections stopped: ${error.message}`));
-    },
-  });
+  const fail = (error: Error): void => {
+    failure = error;
+    rejectReady(error);
+    failAll(new DomainError("INTERNAL", `projections stopped: ${error.message}`));
+  };
+
+  // History first, read in pages (no per-event hand-off: the bulk of a rebuild goes fastest this way),
+  // then the catch-up subscription from where the pages ended: it delivers whatever was appended in the
+  // meantime, says when it is caught up, and stays live. No gap, no duplicate: each starts strictly
+  // after the last position the previous one delivered.
+  let subscription: Subscription | null = null;
+  const started = (async () => {
+    let position = after;
+    for (;;) {
+      if (closed) return;
+      const page = await store.readAll({
+        ...(position === undefined ? {} : { after: position }),
+        maxCount: CATCH_UP_PAGE,
+      });
+      for (const event of page) onEvent(event);
+      const last = page[page.length - 1];
+      if (last !== undefined) position = last.position;
+      if (page.length < CATCH_UP_PAGE) break;
+    }
+    if (closed) return;
+    subscription = store.subscribeToAll({
+      ...(position === undefined ? {} : { after: position }),
+      onEvent,
+      onCaughtUp: () => {
+        try {
+          audit?.finishBulkLoad();
+        } catch (error) {
+          rejectReady(error as Error);
+          return;
+        }
+        caughtUp = true;
+        resolveReady();
+      },
+      onError: fail,
+    });
+  })().catch((error: unknown) => fail(error instanceof Error ? error : new Error(String(error))));
 
   return {
     readModels,
@@ -221,7 +248,8 @@ export function startProjections(options: StartProjectionsOptions): ProjectionRu
     async close() {
       if (closed) return;
       closed = true;
-      await subscription.close();
+      await started;
+      await (subscription as Subscription | null)?.close();
       failAll(new DomainError("INTERNAL", "projections are closed"));
       rejectReady(new Error("projections closed before catching up"));
       listeners.clear();

@@ -1,0 +1,216 @@
+// Replay benchmark: generates EVENTS (default 1,000,000) events through the real deciders and the real
+// append path (batched appends to an embedded store in a temp dir), then measures
+//   - the rebuild of every read model and the audit index from the log, through the projection runner
+//     (catch-up subscription from the start, audit indexes built once caught up), in events/s;
+//   - auditLog page latency: the first page, and deep pages (after the middle of the log), p99;
+//   - featureAsOf on a feature with 10,000 events, at random positions of its history, p99.
+// Targets on the 2-core reference machine: rebuild >= 100,000 events/s; an auditLog page < 20 ms p99.
+// The last line printed is one JSON object with the numbers.
+//
+//   npm run bench:replay                 # 1,000,000 events
+//   EVENTS=100000 npm run bench:replay   # quicker
+//   BENCH_KEEP=/tmp/replay-1m npm run bench:replay   # keep (and on the next run reuse) the generated log there
+
+import { spawn } from "node:child_process";
+import { access, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { featureAsOf } from "../services/audit/as-of.ts";
+import { createAuditIndex } from "../services/audit/audit-index.ts";
+import { createSqliteEventStore, formatSqlitePosition } from "../services/event-store/sqlite/sqlite-event-store.ts";
+import type { Project } from "../services/project/project.ts";
+import { digest } from "../services/projections/digest.ts";
+import { ReadModels } from "../services/projections/read-models.ts";
+import { startProjections } from "../services/projections/runner.ts";
+import { BatchingExecutor, prng, Simulation, uuidFrom } from "../services/projections/testing/simulation.ts";
+
+const EVENTS = Number(process.env.EVENTS ?? 1_000_000);
+const HOT_FEATURE_EVENTS = Math.min(10_000, Math.floor(EVENTS / 10));
+const SEED = Number(process.env.SEED ?? 20_260_101);
+
+const log = (message: string) => process.stderr.write(`${message}\n`);
+
+const p99 = (samples: number[]): number => {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * 0.99) - 1)] ?? Number.NaN;
+};
+const round = (value: number, digits = 3) => Number(value.toFixed(digits));
+
+async function measure(times: number, run: (i: number) => unknown | Promise<unknown>): Promise<number[]> {
+  const samples: number[] = [];
+  for (let i = 0; i < times; i++) {
+    const started = performance.now();
+    await run(i);
+    samples.push(performance.now() - started);
+  }
+  return samples;
+}
+
+async function generate(path: string): Promise<{ total: number; hotFeatureId: string }> {
+  // Generation only: NORMAL sync so the temp store is written quickly (the log it leaves is the same).
+  const store = createSqliteEventStore({ path, synchronous: "NORMAL" });
+  const ids = prng(SEED ^ 0x5eed);
+  const executor = new BatchingExecutor(store, () => uuidFrom(ids), 20_000);
+  const projects = Math.max(2, Math.min(40, Math.round(EVENTS / 25_000)));
+  const simulation = new Simulation(executor, {
+    seed: SEED,
+    maxProjects: projects,
+    maxPipelinesPerProject: 12,
+    maxFeaturesPerProject: Math.max(20, Math.round(EVENTS / 40 / projects)),
+  });
+  let decided = 0;
+  let hotEvents = 0;
+  let hotFeatureId = "";
+  simulation.onCommit((record) => {
+    decided += record.events;
+    if (record.id === hotFeatureId) hotEvents += record.events;
+  });
+  const first = (await simulation.createProject()) as Project;
+  const hot = await simulation.createFeature(first, null);
+  if (!hot) throw new Error("could not create the hot feature");
+  hotFeatureId = hot.id;
+  simulation.reserve(hotFeatureId);
+  const started = performance.now();
+  let lastReport = started;
+  while (decided < EVENTS) {
+    await simulation.step();
+    // The hot feature's updates are spread evenly over the log.
+    while (hotEvents < HOT_FEATURE_EVENTS && hotEvents < (decided / EVENTS) * HOT_FEATURE_EVENTS) {
+      simulation.advance(1);
+      const feature = simulation.features.get(hotFeatureId);
+      if (feature) await simulation.updateFeatureDirectly(feature);
+    }
+    if (performance.now() - lastReport > 5000) {
+      lastReport = performance.now();
+      log(`  generated ${decided} events (${Math.round(decided / ((lastReport - started) / 1000))}/s)`);
+    }
+  }
+  await executor.flush();
+  const total = executor.appended;
+  log(
+    `generated ${total} events in ${round((performance.now() - started) / 1000, 1)} s: ${JSON.stringify({
+      projects: simulation.projects.size,
+      pipelines: simulation.pipelines.size,
+      features: simulation.features.size,
+      releases: simulation.releases.size,
+      hotFeatureEvents: hotEvents,
+      ...simulation.stats,
+    })}`,
+  );
+  await store.close();
+  return { total, hotFeatureId };
+}
+
+interface BenchInfo {
+  total: number;
+  hotFeatureId: string;
+}
+
+/** Generates the log (or reuses a kept one), then measures in a fresh process, as an API process starts. */
+async function main(): Promise<void> {
+  const keep = process.env.BENCH_KEEP;
+  const dir = keep ?? (await mkdtemp(join(tmpdir(), "bench-replay-")));
+  if (keep !== undefined) await mkdir(keep, { recursive: true });
+  const path = join(dir, "events.sqlite");
+  const infoPath = join(dir, "bench-info.json");
+  try {
+    const reuse =
+      keep !== undefined &&
+      (await access(infoPath).then(
+        () => true,
+        () => false,
+      ));
+    if (reuse) log(`reusing the log in ${path}`);
+    else {
+      log(`generating ${EVENTS} events into ${path}`);
+      const info: BenchInfo = await generate(path);
+      await writeFile(infoPath, JSON.stringify(info));
+    }
+    // The generator's heap (a million decided states) must not weigh on the measurement.
+    const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), "--measure", dir], {
+      stdio: "inherit",
+    });
+    const code = await new Promise<number>((resolve, reject) => {
+      child.once("error", reject);
+      child.once("exit", (exitCode) => resolve(exitCode ?? 1));
+    });
+    if (code !== 0) process.exitCode = code;
+  } finally {
+    if (keep === undefined) await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function measureRun(dir: string): Promise<void> {
+  const path = join(dir, "events.sqlite");
+  const { total, hotFeatureId }: BenchInfo = JSON.parse(await readFile(join(dir, "bench-info.json"), "utf8"));
+  const store = createSqliteEventStore({ path });
+  // Rebuild: everything from the log, through the runner, as an API process does at start.
+  const readModels = new ReadModels();
+  const audit = createAuditIndex({ store });
+  const rebuildStarted = performance.now();
+  const runner = startProjections({ store, readModels, audit });
+  await runner.ready;
+  const rebuildSeconds = (performance.now() - rebuildStarted) / 1000;
+  const rebuildEventsPerSec = Math.round(readModels.eventCount / rebuildSeconds);
+  log(
+    `rebuilt ${readModels.eventCount} events in ${round(rebuildSeconds, 2)} s (${rebuildEventsPerSec}/s): ${JSON.stringify(
+      readModels.counts(),
+    )}; audit rows ${audit.count}; problems ${readModels.problems.length}; digest ${digest(readModels)}`,
+  );
+  if (readModels.eventCount !== total) throw new Error(`rebuilt ${readModels.eventCount} of ${total} events`);
+
+  const random = prng(SEED + 1);
+  const firstPage = await measure(300, () => audit.query({ first: 50 }));
+  // Deep pages: a different cursor each time (no cursor cache help), all past the middle of the log.
+  const middle = Math.floor(total / 2);
+  const deepCursor = () => formatSqlitePosition(middle + Math.floor(random() * (total - middle - 100)));
+  const deepPage = await measure(300, () => audit.query({ first: 50, after: deepCursor() }));
+  const deepAsc = await measure(100, () => audit.query({ first: 50, order: "ASC", after: deepCursor() }));
+  const someProject = readModels.projects()[1]?.id ?? readModels.projects()[0]?.id ?? "";
+  const projectDeep = await measure(100, () =>
+    audit.query({ first: 50, filter: { projectId: someProject }, after: deepCursor() }),
+  );
+  const typesDeep = await measure(100, () =>
+    audit.query({ first: 50, filter: { types: ["ReleasePhaseApproved", "ReleaseAborted"] }, after: deepCursor() }),
+  );
+  const actorPage = await measure(100, () => audit.query({ first: 50, filter: { actor: "carol" } }));
+  const history = await measure(100, () => audit.historyOf(hotFeatureId, { first: 50 }));
+  log(
+    `auditLog p99 ms: first ${round(p99(firstPage))}, deep ${round(p99(deepPage))}, deep ASC ${round(
+      p99(deepAsc),
+    )}, project deep ${round(p99(projectDeep))}, types deep ${round(p99(typesDeep))}, actor ${round(
+      p99(actorPage),
+    )}, feature history ${round(p99(history))}`,
+  );
+
+  // featureAsOf on the hot feature at random positions of its history, and at its end (the whole stream).
+  const stream = await store.readStream(`feature-${hotFeatureId}`);
+  const positions = stream.map((event) => event.position);
+  const asOf = await measure(100, async (i) => {
+    const position =
+      i === 0
+        ? (positions[positions.length - 1] as string)
+        : (positions[Math.floor(random() * positions.length)] as string);
+    const feature = await featureAsOf(store, hotFeatureId, { position });
+    if (!feature) throw new Error("featureAsOf returned null");
+  });
+  log(`featureAsOf (${positions.length} events) p99 ${round(p99(asOf))} ms, full stream ${round(asOf[0] ?? 0)} ms`);
+
+  await runner.close();
+  audit.close();
+  await store.close();
+  console.log(
+    JSON.stringify({
+      events: total,
+      rebuildEventsPerSec,
+      auditFirstPageP99Ms: round(p99(firstPage)),
+      auditDeepPageP99Ms: round(p99(deepPage)),
+      featureAsOfP99Ms: round(p99(asOf)),
+    }),
+  );
+}
+
+const measureAt = process.argv.indexOf("--measure");
+if (measureAt >= 0) await measureRun(process.argv[measureAt + 1] as string);
+else await main();
