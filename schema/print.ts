@@ -3,7 +3,7 @@
 
 import { writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { printSchema } from "graphql/index.js";
+import { printSchema } from "graphql";
 import { schema } from "./index.ts";
 
 export const SCHEMA_FILE = fileURLToPath(new URL("./schema.graphql", import.meta.url));

@@ -1,7 +1,7 @@
 // The contract's scalars. Input errors are thrown as DomainError VALIDATION; the API's error plugin names
 // the argument or input field at fault (graphql-js only knows the value).
 
-import { Kind, type ValueNode, valueFromASTUntyped } from "graphql/index.js";
+import { Kind, type ValueNode, valueFromASTUntyped } from "graphql";
 import { formatDuration, MAX_WAIT_MS, parseDuration } from "../../services/core/duration.ts";
 import { DomainError } from "../../services/core/errors.ts";
 import { builder } from "../builder.ts";

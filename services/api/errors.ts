@@ -4,7 +4,7 @@
 // - anything else is unexpected: logged, and masked as INTERNAL "Unexpected error.".
 // `toPublicError` is Yoga's `maskedErrors.maskError` (HTTP and SSE) and also formats graphql-ws results.
 
-import { type ASTNode, GraphQLError, Kind, parse } from "graphql/index.js";
+import { type ASTNode, GraphQLError, Kind, parse } from "graphql";
 import { type DomainError, ERROR_CODES, type ErrorCode, isDomainError } from "../core/errors.ts";
 import type { Logger } from "../platform/logger.ts";
 

@@ -20,7 +20,7 @@ import {
   isScalarType,
   isUnionType,
   print,
-} from "graphql/index.js";
+} from "graphql";
 import { describe, expect, it } from "vitest";
 import { schema } from "../../schema/index.ts";
 

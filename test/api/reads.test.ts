@@ -1,7 +1,7 @@
 // Queries, subscriptions and access: what a token sees, the audit log and its live replay, audit replay of
 // entities (asOf), evaluation edge cases, idempotent actions, and the HTTP endpoints around /graphql.
 
-import { getIntrospectionQuery } from "graphql/index.js";
+import { getIntrospectionQuery } from "graphql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   action,
