@@ -49,7 +49,7 @@ export async function replay(
 ): Promise<{ readModels: ReadModels; audit: AuditIndex; report: ReplayReport }> {
   const { store } = options;
   const audit = createAuditIndex({ store, ...(options.auditPath === undefined ? {} : { path: options.auditPath }) });
-  audit.clear();
+  await audit.clear();
   const readModels = new ReadModels();
   const started = performance.now();
   const runner = startProjections({ store, readModels, audit });

@@ -73,14 +73,13 @@ export function startProjections(options: StartProjectionsOptions): ProjectionRu
   // Where each projection already is: a fresh in-memory model starts at null; a file-backed audit index
   // resumes at its last stored event. The subscription starts at the earlier of the two.
   let readModelsFrom = readModels.position;
-  let auditFrom = audit?.lastPosition ?? null;
+  // Known once the audit index is open (a file-backed one resumes where it was).
+  let auditFrom: string | null = null;
   const startAfter = (): string | undefined => {
     if (audit === null) return readModelsFrom ?? undefined;
     if (readModelsFrom === null || auditFrom === null) return undefined;
     return compare(readModelsFrom, auditFrom) <= 0 ? readModelsFrom : auditFrom;
   };
-  const after = startAfter();
-
   let resolveReady: () => void = () => {};
   let rejectReady: (error: Error) => void = () => {};
   const ready = new Promise<void>((resolve, reject) => {
@@ -172,7 +171,11 @@ export function startProjections(options: StartProjectionsOptions): ProjectionRu
   // after the last position the previous one delivered.
   let subscription: Subscription | null = null;
   const started = (async () => {
-    let position = after;
+    if (audit !== null) {
+      await audit.opened;
+      auditFrom = audit.lastPosition;
+    }
+    let position = startAfter();
     for (;;) {
       if (closed) return;
       const page = await store.readAll({
@@ -189,14 +192,11 @@ export function startProjections(options: StartProjectionsOptions): ProjectionRu
       ...(position === undefined ? {} : { after: position }),
       onEvent,
       onCaughtUp: () => {
-        try {
-          audit?.finishBulkLoad();
-        } catch (error) {
-          rejectReady(error as Error);
-          return;
-        }
-        caughtUp = true;
-        resolveReady();
+        // Ready once the audit index has indexed the history too (and built what a bulk load deferred).
+        (audit === null ? Promise.resolve() : audit.finishBulkLoad()).then(() => {
+          caughtUp = true;
+          resolveReady();
+        }, rejectReady);
       },
       onError: fail,
     });

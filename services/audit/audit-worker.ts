@@ -1,0 +1,90 @@
+// The audit worker: owns the audit index's SQLite table (audit-table.ts) on its own thread, so indexing
+// the log runs beside the read models instead of after them. Messages are handled one at a time, in the
+// order they were posted: a query posted after a batch of events sees that batch.
+
+import { parentPort, workerData } from "node:worker_threads";
+import { AuditTable, type EventBatch, type TableQuery, UnknownCursorError } from "./audit-table.ts";
+
+export type AuditRequest =
+  | { op: "query"; query: TableQuery }
+  | { op: "history"; entityId: string; after: string | null; limit: number }
+  | { op: "row"; position: string }
+  | { op: "positionAt"; ms: number }
+  | { op: "finishBulkLoad" }
+  | { op: "sync" }
+  | { op: "clear" }
+  | { op: "close" };
+
+export type AuditMessage = { t: "add"; batch: EventBatch } | { t: "req"; id: number; request: AuditRequest };
+
+export type AuditReply =
+  | { t: "opened"; lastPosition: string | null; count: number; names: string[] }
+  | { t: "res"; id: number; ok: true; value: unknown }
+  | { t: "res"; id: number; ok: false; unknownCursor: boolean; message: string }
+  | { t: "failed"; message: string };
+
+const port = parentPort;
+if (port === null) throw new Error("audit-worker.ts runs as a worker thread");
+
+const { path } = workerData as { path: string };
+let table: AuditTable;
+try {
+  table = new AuditTable(path);
+  port.postMessage({ t: "opened", ...table.head(), names: table.names() } satisfies AuditReply);
+} catch (error) {
+  port.postMessage({ t: "failed", message: (error as Error).message } satisfies AuditReply);
+  throw error;
+}
+
+function handle(request: AuditRequest): unknown {
+  switch (request.op) {
+    case "query":
+      return table.query(request.query);
+    case "history":
+      return table.history(request.entityId, request.after, request.limit);
+    case "row":
+      return table.row(request.position);
+    case "positionAt":
+      return table.positionAt(request.ms);
+    case "finishBulkLoad":
+      table.finishBulkLoad();
+      return null;
+    case "sync":
+      return table.head();
+    case "clear":
+      table.clear();
+      return null;
+    case "close":
+      table.close();
+      return null;
+    default: {
+      const unknown: never = request;
+      throw new Error(`unknown audit request ${JSON.stringify(unknown)}`);
+    }
+  }
+}
+
+port.on("message", (message: AuditMessage) => {
+  if (message.t === "add") {
+    try {
+      table.add(message.batch);
+    } catch (error) {
+      port.postMessage({ t: "failed", message: (error as Error).message } satisfies AuditReply);
+    }
+    return;
+  }
+  let reply: AuditReply;
+  try {
+    reply = { t: "res", id: message.id, ok: true, value: handle(message.request) };
+  } catch (error) {
+    reply = {
+      t: "res",
+      id: message.id,
+      ok: false,
+      unknownCursor: error instanceof UnknownCursorError,
+      message: (error as Error).message,
+    };
+  }
+  port.postMessage(reply);
+  if (message.request.op === "close") port.close();
+});
