@@ -181,6 +181,14 @@ export function compileAuditFilter(filter: AuditFilter | null | undefined): (eve
   };
 }
 
+interface StreamNames {
+  placement: Placement;
+  entity: number;
+  /** The project name last seen on this stream's events, and its id. */
+  project: string | null;
+  projectId: number;
+}
+
 interface Pending {
   resolve: (value: unknown) => void;
   reject: (error: Error) => void;
@@ -195,8 +203,10 @@ export class AuditIndex {
   #nextNameId = 1;
   /** Whether names can be assigned: at once for a new in-memory index, once opened for a file. */
   #dictionaryReady: boolean;
-  /** stream → its entity's name id (and kind). */
-  readonly #streamNames = new Map<string, { entity: number; kind: EntityKind | null }>();
+  /** stream → where its events belong, with the name ids last used for them. */
+  readonly #streamNames = new Map<string, StreamNames>();
+  #lastActor = "";
+  #lastActorId = 0;
   // The batch being filled.
   #newNames: string[] = [];
   #ids: Int32Array;
@@ -322,27 +332,36 @@ export class AuditIndex {
     this.#assertUsable();
     if (!this.#dictionaryReady) throw new DomainError("INTERNAL", "audit index: add() before `opened` resolved");
     let stream = this.#streamNames.get(event.stream);
-    const placement = placementOf(event.stream);
     if (stream === undefined) {
-      stream = { entity: this.#nameId(placement.entityId), kind: placement.kind };
+      const placement = placementOf(event.stream);
+      stream = { placement, entity: this.#nameId(placement.entityId), project: null, projectId: -1 };
       this.#streamNames.set(event.stream, stream);
     }
-    const project = projectOf(event, placement);
+    const project = projectOf(event, stream.placement);
+    if (project !== stream.project) {
+      stream.project = project;
+      stream.projectId = project === null ? -1 : this.#nameId(project);
+    }
     let feature = -1;
-    if (stream.kind === "release") {
+    if (stream.placement.kind === "release") {
       // A release's events belong to its feature's history: ReleaseStarted names the feature.
       const data = event.data as Record<string, unknown> | null;
       const featureId = data !== null && typeof data === "object" ? stringOf(data.featureId) : null;
       if (featureId !== null) feature = this.#nameId(featureId);
+    }
+    const actor = actorOf(event);
+    if (actor !== this.#lastActor) {
+      this.#lastActor = actor;
+      this.#lastActorId = this.#nameId(actor);
     }
     const n = this.#pendingCount;
     const i = n * IDS_PER_EVENT;
     const ids = this.#ids;
     ids[i] = this.#nameId(event.type);
     ids[i + 1] = stream.entity;
-    ids[i + 2] = project === null ? -1 : this.#nameId(project);
+    ids[i + 2] = stream.projectId;
     ids[i + 3] = feature;
-    ids[i + 4] = this.#nameId(actorOf(event));
+    ids[i + 4] = this.#lastActorId;
     this.#at[n] = eventTime(event);
     this.#positions.push(event.position);
     this.#lastPosition = event.position;
@@ -493,6 +512,7 @@ export class AuditIndex {
     await this.#request({ op: "clear" });
     this.#nameIds.clear();
     this.#streamNames.clear();
+    this.#lastActor = "";
     this.#nextNameId = 1;
     this.#lastPosition = null;
     this.#count = 0;

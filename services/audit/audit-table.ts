@@ -9,13 +9,15 @@
 // entity = E). The event's payload is not copied: pages read it back from the log by position.
 //
 // Indexes: position (unique; positions arrive in increasing order, so inserts append), at (nearly
-// increasing), project, type, actor (few distinct values: a handful of insertion points) are kept up to
-// date row by row; history (one value per feature, inserts all over the tree) is built in one pass after a
-// bulk load from empty, which is several times cheaper than maintaining it row by row.
+// increasing), project, type, actor (few distinct values: a handful of insertion points) are SQLite
+// indexes kept up to date row by row. Entity and history have one value per entity — a B-tree insert
+// all over the tree for every event — so they are posting lists in memory instead (entity or feature →
+// its seqs, ascending; an append per event), rebuilt from the table when a file-backed index is opened.
+// A query through one of them walks the list from the cursor and reads the rows by seq.
 
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 
-const SCHEMA_VERSION = 5;
+const SCHEMA_VERSION = 6;
 
 const TABLES = `
 CREATE TABLE IF NOT EXISTS audit_names (
@@ -36,15 +38,29 @@ CREATE TABLE IF NOT EXISTS audit_events (
 
 // A secondary index holds the rowid, so (column) is (column, seq): an equality filter plus `seq < ?`
 // ORDER BY seq is one index range scan.
-const ROW_BY_ROW_INDEXES = `
+const INDEXES = `
 CREATE UNIQUE INDEX IF NOT EXISTS audit_position ON audit_events (position);
 CREATE INDEX IF NOT EXISTS audit_at ON audit_events (at);
 CREATE INDEX IF NOT EXISTS audit_project ON audit_events (project);
 CREATE INDEX IF NOT EXISTS audit_type ON audit_events (type);
 CREATE INDEX IF NOT EXISTS audit_actor ON audit_events (actor);
 `;
-const BULK_INDEXES = "CREATE INDEX IF NOT EXISTS audit_history ON audit_events (history);";
-const DROP_BULK_INDEXES = "DROP INDEX IF EXISTS audit_history;";
+
+/** Seqs read per step while walking a posting list with other filters to apply. */
+const LIST_CHUNK = 256;
+
+/** First index in the ascending `list` whose value is >= `seq` (or > `seq` when `strict`). */
+function bound(list: readonly number[], seq: number, strict: boolean): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const value = list[mid] as number;
+    if (value < seq || (strict && value === seq)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
 
 /**
  * A batch of events as the main thread hands it over, cheap to post: the names first seen in this batch
@@ -117,9 +133,11 @@ export class AuditTable {
   readonly #names: string[] = [""];
   /** release entity id → its feature's name id. */
   readonly #historyOf = new Map<number, number>();
+  /** Posting lists: entity name id → its events' seqs; history name id → the seqs of its history. */
+  readonly #byEntity = new Map<number, number[]>();
+  readonly #byHistory = new Map<number, number[]>();
   #lastPosition: string | null;
   #lastSeq: number;
-  #bulkIndexed: boolean;
   readonly #statements = new Map<string, StatementSync>();
   readonly #insert: StatementSync;
   readonly #insertName: StatementSync;
@@ -157,14 +175,15 @@ export class AuditTable {
       | undefined;
     this.#lastPosition = head?.position ?? null;
     this.#lastSeq = head?.seq ?? 0;
-    db.exec(ROW_BY_ROW_INDEXES);
-    this.#bulkIndexed = head !== undefined;
-    if (this.#bulkIndexed) {
-      db.exec(BULK_INDEXES);
-      for (const row of db
-        .prepare("SELECT entity, max(history) AS history FROM audit_events WHERE history <> entity GROUP BY entity")
-        .all() as { entity: number; history: number }[]) {
-        this.#historyOf.set(row.entity, row.history);
+    db.exec(INDEXES);
+    if (head !== undefined) {
+      for (const row of db.prepare("SELECT seq, entity, history FROM audit_events ORDER BY seq").iterate() as Iterable<{
+        seq: number;
+        entity: number;
+        history: number;
+      }>) {
+        this.#post(row.seq, row.entity, row.history);
+        if (row.history !== row.entity) this.#historyOf.set(row.entity, row.history);
       }
     }
     this.#insert = db.prepare(
@@ -191,6 +210,15 @@ export class AuditTable {
 
   head(): { lastPosition: string | null; count: number } {
     return { lastPosition: this.#lastPosition, count: this.#lastSeq };
+  }
+
+  #post(seq: number, entity: number, history: number): void {
+    const own = this.#byEntity.get(entity);
+    if (own === undefined) this.#byEntity.set(entity, [seq]);
+    else own.push(seq);
+    const list = this.#byHistory.get(history);
+    if (list === undefined) this.#byHistory.set(history, [seq]);
+    else list.push(seq);
   }
 
   /** Every name by id (index 0 unused): the main thread's dictionary starts from it. */
@@ -225,8 +253,10 @@ export class AuditTable {
         }
         const project = ids[i + 2] as number;
         const position = positions[e] as string;
+        const seq = ++this.#lastSeq;
+        this.#post(seq, entity, history);
         insert.run(
-          ++this.#lastSeq,
+          seq,
           position,
           ids[i] as number,
           entity,
@@ -242,13 +272,6 @@ export class AuditTable {
       if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
       throw error;
     }
-  }
-
-  /** Builds the indexes a bulk load deferred (no-op when they exist). */
-  finishBulkLoad(): void {
-    if (this.#bulkIndexed) return;
-    this.#db.exec(BULK_INDEXES);
-    this.#bulkIndexed = true;
   }
 
   #statement(sql: string): StatementSync {
@@ -281,10 +304,10 @@ export class AuditTable {
 
   /** Rows of one page, keyset-paginated on seq. A name never stored matches nothing. */
   query(query: TableQuery): TableRow[] {
-    this.finishBulkLoad();
     const { filter, order } = query;
     const where: string[] = [];
     const params: (number | string)[] = [];
+    let list: number[] | undefined;
     if (filter.projectId) {
       const id = this.#nameIds.get(filter.projectId);
       if (id === undefined) return [];
@@ -294,8 +317,8 @@ export class AuditTable {
     if (filter.entityId) {
       const id = this.#nameIds.get(filter.entityId);
       if (id === undefined) return [];
-      where.push("history = ? AND entity = ?");
-      params.push(this.#historyOf.get(id) ?? id, id);
+      list = this.#byEntity.get(id);
+      if (list === undefined) return [];
     }
     if (filter.types && filter.types.length > 0) {
       const ids = [...new Set(filter.types)].flatMap((type) => {
@@ -320,9 +343,11 @@ export class AuditTable {
       where.push("at <= ?");
       params.push(filter.toMs);
     }
-    if (query.after !== null) {
+    const after = query.after === null ? null : this.#seqOfCursor(query.after);
+    if (list !== undefined) return this.#rows(this.#walk(list, after, order, query.limit, where, params));
+    if (after !== null) {
       where.push(order === "DESC" ? "seq < ?" : "seq > ?");
-      params.push(this.#seqOfCursor(query.after));
+      params.push(after);
     }
     params.push(query.limit);
     const sql = `SELECT ${COLUMNS} FROM audit_events AS e${
@@ -331,19 +356,51 @@ export class AuditTable {
     return this.#rows(this.#statement(sql).all(...params) as unknown as RawRow[]);
   }
 
+  /**
+   * Rows whose seq is in a posting list, after the cursor, in `order`, that pass the other filters: the
+   * list is walked from the cursor a chunk at a time, each chunk's rows read (and filtered) by seq.
+   */
+  #walk(
+    list: readonly number[],
+    after: number | null,
+    order: "ASC" | "DESC",
+    limit: number,
+    where: readonly string[],
+    params: readonly (number | string)[],
+  ): RawRow[] {
+    const statement = this.#statement(
+      `SELECT ${COLUMNS} FROM audit_events AS e WHERE seq IN (SELECT value FROM json_each(?))${
+        where.length ? ` AND ${where.join(" AND ")}` : ""
+      } ORDER BY seq ${order} LIMIT ?`,
+    );
+    const found: RawRow[] = [];
+    if (order === "DESC") {
+      let end = after === null ? list.length : bound(list, after, false);
+      while (end > 0 && found.length < limit) {
+        const start = Math.max(0, end - (where.length ? LIST_CHUNK : limit - found.length));
+        const seqs = JSON.stringify(list.slice(start, end));
+        found.push(...(statement.all(seqs, ...params, limit - found.length) as unknown as RawRow[]));
+        end = start;
+      }
+    } else {
+      let start = after === null ? 0 : bound(list, after, true);
+      while (start < list.length && found.length < limit) {
+        const end = Math.min(list.length, start + (where.length ? LIST_CHUNK : limit - found.length));
+        const seqs = JSON.stringify(list.slice(start, end));
+        found.push(...(statement.all(seqs, ...params, limit - found.length) as unknown as RawRow[]));
+        start = end;
+      }
+    }
+    return found;
+  }
+
   /** An entity's history (a feature's: its own events and its releases'), newest first. */
   history(entityId: string, after: string | null, limit: number): TableRow[] {
-    this.finishBulkLoad();
     const seq = after === null ? null : this.#seqOfCursor(after);
     const id = this.#nameIds.get(entityId);
-    if (id === undefined) return [];
-    const statement = this.#statement(
-      `SELECT ${COLUMNS} FROM audit_events AS e WHERE history = ?${
-        seq === null ? "" : " AND seq < ?"
-      } ORDER BY seq DESC LIMIT ?`,
-    );
-    const raw = (seq === null ? statement.all(id, limit) : statement.all(id, seq, limit)) as unknown as RawRow[];
-    return this.#rows(raw);
+    const list = id === undefined ? undefined : this.#byHistory.get(id);
+    if (list === undefined) return [];
+    return this.#rows(this.#walk(list, seq, "DESC", limit, [], []));
   }
 
   /** The row at `position`, or null. */
@@ -363,10 +420,9 @@ export class AuditTable {
     this.#nameIds.clear();
     this.#names.length = 1;
     this.#historyOf.clear();
-    this.#statements.clear();
-    // Back to a bulk load: the deferred indexes are built again once the rebuild has caught up.
-    this.#db.exec(`${DROP_BULK_INDEXES} DELETE FROM audit_events; DELETE FROM audit_names;`);
-    this.#bulkIndexed = false;
+    this.#byEntity.clear();
+    this.#byHistory.clear();
+    this.#db.exec("DELETE FROM audit_events; DELETE FROM audit_names;");
     this.#lastSeq = 0;
     this.#lastPosition = null;
   }

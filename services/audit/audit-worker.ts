@@ -47,7 +47,6 @@ function handle(request: AuditRequest): unknown {
     case "positionAt":
       return table.positionAt(request.ms);
     case "finishBulkLoad":
-      table.finishBulkLoad();
       return null;
     case "sync":
       return table.head();

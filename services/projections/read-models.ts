@@ -62,6 +62,8 @@ const KIND_BY_PREFIX = new Map<string, EntityKind>(
   (Object.keys(streams) as EntityKind[]).map((kind) => [streams[kind]("").slice(0, -1), kind]),
 );
 
+const DASH = "-".charCodeAt(0);
+
 const EMPTY: readonly never[] = Object.freeze([]);
 
 /** Freezes a value and everything reachable from it that is not frozen yet (shared parts are skipped). */
@@ -134,11 +136,19 @@ export class ReadModels {
   apply(recorded: RecordedEvent): AppliedChange {
     this.#position = recorded.position;
     this.#events++;
-    const dash = recorded.stream.indexOf("-");
-    const kind = dash < 0 ? undefined : KIND_BY_PREFIX.get(recorded.stream.slice(0, dash));
-    if (kind === undefined) return { kind: null, id: recorded.stream, before: null, after: null };
-    const id = recorded.stream.slice(dash + 1);
-    const event = upcastEvent(recorded, UPCASTERS);
+    const { stream } = recorded;
+    let kind: EntityKind | undefined;
+    let id = stream;
+    for (const [prefix, prefixKind] of KIND_BY_PREFIX) {
+      if (stream.startsWith(prefix) && stream.charCodeAt(prefix.length) === DASH) {
+        kind = prefixKind;
+        id = stream.slice(prefix.length + 1);
+        break;
+      }
+    }
+    if (kind === undefined) return { kind: null, id: stream, before: null, after: null };
+    // A recorded event is already a { type, data } domain event; only an upcast makes a new one.
+    const event: DomainEvent = UPCASTERS[recorded.type] === undefined ? recorded : upcastEvent(recorded, UPCASTERS);
     try {
       switch (kind) {
         case "project":
