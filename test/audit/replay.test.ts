@@ -1,6 +1,9 @@
 // Read models are projections: dropped and rebuilt from the log they must come out identical to the ones
 // kept live while a long randomized scenario ran through the real deciders and the command handler.
 
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSqliteEventStore } from "../../services/event-store/sqlite/sqlite-event-store.ts";
 import type { Feature } from "../../services/feature/feature.ts";
@@ -122,6 +125,20 @@ describe("rebuilding from the log", () => {
     expect(report.auditEvents).toBe(scenario.log.length);
     expect(report.counts).toEqual(scenario.readModels.counts());
     audit.close();
+  });
+
+  it("`npm run replay` rebuilds from the store in DATA_DIR, verifies, and prints counts, rate and digest", async () => {
+    const cli = fileURLToPath(new URL("../../services/projections/replay-cli.ts", import.meta.url));
+    const { stdout } = await promisify(execFile)(process.execPath, [cli], {
+      env: { ...process.env, DATA_DIR: scenario.dir, EVENTSTORE_CONNECTION_STRING: "" },
+    });
+    const lines = stdout.trim().split("\n");
+    const report = JSON.parse(lines[lines.length - 1] as string);
+    expect(report.ok).toBe(true);
+    expect(report.digest).toBe(digest(scenario.readModels));
+    expect(report.counts).toEqual(scenario.readModels.counts());
+    expect(stdout).toMatch(/events: +\d+ in [\d.]+ s \(\d+ events\/s\)/);
+    expect(stdout).toMatch(/verified: +a second fold of the log gives the same digest/);
   });
 
   it("another process on the same store builds the same read models, then follows new writes live", async () => {
