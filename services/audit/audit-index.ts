@@ -95,11 +95,56 @@ const parseFilterTime = (field: string, value: unknown): number => {
   return ms;
 };
 
+const digit = (text: string, at: number): number => text.charCodeAt(at) - 48;
+
+/** `YYYY-MM-DDTHH:mm:ss.sssZ`: where the separators are; every other character is a digit. */
+const CANONICAL_SEPARATORS = new Map([
+  [4, 45 /* - */],
+  [7, 45 /* - */],
+  [10, 84 /* T */],
+  [13, 58 /* : */],
+  [16, 58 /* : */],
+  [19, 46 /* . */],
+  [23, 90 /* Z */],
+]);
+
+/**
+ * Epoch ms of a canonical `YYYY-MM-DDTHH:mm:ss.sssZ` (what every writer here stores), without the general
+ * parser; NaN for anything else (then Date.parse decides).
+ */
+function canonicalMs(text: string): number {
+  if (text.length !== 24) return Number.NaN;
+  for (let i = 0; i < 24; i++) {
+    const code = text.charCodeAt(i);
+    const separator = CANONICAL_SEPARATORS.get(i);
+    if (separator === undefined ? code < 48 || code > 57 : code !== separator) return Number.NaN;
+  }
+  const year = digit(text, 0) * 1000 + digit(text, 1) * 100 + digit(text, 2) * 10 + digit(text, 3);
+  const month = digit(text, 5) * 10 + digit(text, 6);
+  const day = digit(text, 8) * 10 + digit(text, 9);
+  const hours = digit(text, 11) * 10 + digit(text, 12);
+  const minutes = digit(text, 14) * 10 + digit(text, 15);
+  const seconds = digit(text, 17) * 10 + digit(text, 18);
+  const millis = digit(text, 20) * 100 + digit(text, 21) * 10 + digit(text, 22);
+  // (Date.UTC reads years 0-99 as 1900-1999: those go to the general parser.)
+  if (year < 100 || month < 1 || month > 12 || day < 1 || hours > 23 || minutes > 59 || seconds > 59) return Number.NaN;
+  const ms = Date.UTC(year, month - 1, day, hours, minutes, seconds, millis);
+  // Date.UTC rolls 2026-02-30 over into March: only a date that comes back as written is canonical.
+  return new Date(ms).getUTCDate() === day ? ms : Number.NaN;
+}
+
 /** The event's time: metadata.occurredAt (when it was decided), else when the store recorded it. */
 const eventTime = (event: RecordedEvent): number => {
   const occurred = event.metadata?.occurredAt;
-  let ms = typeof occurred === "string" ? Date.parse(occurred) : Number.NaN;
-  if (Number.isNaN(ms)) ms = Date.parse(event.recordedAt);
+  if (typeof occurred !== "string") return fallbackTime(event);
+  const fast = canonicalMs(occurred);
+  if (!Number.isNaN(fast)) return fast;
+  const ms = Date.parse(occurred);
+  return Number.isNaN(ms) ? fallbackTime(event) : ms;
+};
+
+const fallbackTime = (event: RecordedEvent): number => {
+  const ms = Date.parse(event.recordedAt);
   return Number.isNaN(ms) ? 0 : ms;
 };
 

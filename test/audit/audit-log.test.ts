@@ -14,6 +14,7 @@ import {
   compileAuditFilter,
   createAuditIndex,
   type SortOrder,
+  toAuditEvent,
 } from "../../services/audit/audit-index.ts";
 import { isDomainError } from "../../services/core/errors.ts";
 import type { RecordedEvent } from "../../services/event-store/port.ts";
@@ -224,6 +225,52 @@ describe("auditLog", () => {
     }
     expect(await audit.positionAt("2000-01-01T00:00:00Z")).toBeNull();
     await expectError(() => audit.positionAt("soon"), "VALIDATION", "at");
+  });
+});
+
+describe("an audit event's time", () => {
+  it("is metadata.occurredAt as an ISO instant — or when the store recorded it, when that is not a time", () => {
+    const recordedAt = "2026-03-04T05:06:07.089Z";
+    const timeOf = (occurredAt: unknown) =>
+      toAuditEvent({
+        id: "e",
+        stream: "feature-f",
+        revision: 0n,
+        position: "1",
+        type: "FeatureUpdated",
+        data: {},
+        metadata: {
+          actor: "a",
+          occurredAt: occurredAt as string,
+          correlationId: "c",
+          causationId: null,
+          schemaVersion: 1,
+          projectId: "p",
+        },
+        recordedAt,
+      }).at;
+    const general = (text: string) => {
+      const ms = Date.parse(text);
+      return Number.isNaN(ms) ? recordedAt : new Date(ms).toISOString();
+    };
+    for (const text of [
+      "2026-01-01T00:00:00.000Z",
+      "2024-02-29T23:59:59.999Z",
+      "1999-12-31T12:00:00.500Z",
+      "2026-02-30T00:00:00.000Z",
+      "2025-02-29T00:00:00.000Z",
+      "2026-13-01T00:00:00.000Z",
+      "2026-1/-01T00:00:00.000Z",
+      "0050-06-01T00:00:00.000Z",
+      "2026-01-01T01:00:00.000+01:00",
+      "2026-01-01T00:00:00Z",
+      "2026-01-01",
+      "not a time",
+    ]) {
+      expect(timeOf(text), text).toBe(general(text));
+    }
+    expect(timeOf(undefined)).toBe(recordedAt);
+    expect(timeOf(42)).toBe(recordedAt);
   });
 });
 
