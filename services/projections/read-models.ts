@@ -63,6 +63,7 @@ const KIND_BY_PREFIX = new Map<string, EntityKind>(
 );
 
 const DASH = "-".charCodeAt(0);
+const PREFIXES = [...KIND_BY_PREFIX].map(([prefix, kind]) => ({ prefix, kind }));
 
 const EMPTY: readonly never[] = Object.freeze([]);
 
@@ -139,7 +140,8 @@ export class ReadModels {
     const { stream } = recorded;
     let kind: EntityKind | undefined;
     let id = stream;
-    for (const [prefix, prefixKind] of KIND_BY_PREFIX) {
+    for (let i = 0; i < PREFIXES.length; i++) {
+      const { prefix, kind: prefixKind } = PREFIXES[i] as { prefix: string; kind: EntityKind };
       if (stream.startsWith(prefix) && stream.charCodeAt(prefix.length) === DASH) {
         kind = prefixKind;
         id = stream.slice(prefix.length + 1);
