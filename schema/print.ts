@@ -14,7 +14,9 @@ export const printedSchema = (): string => `${printSchema(schema)}\n`;
 if (import.meta.main) {
   if (process.argv.includes("--check")) {
     if (readFileSync(SCHEMA_FILE, "utf8") !== printedSchema()) {
-      process.stderr.write("schema/schema.graphql differs from the code's schema: run `npm run schema:print` and review the diff\n");
+      process.stderr.write(
+        "schema/schema.graphql differs from the code's schema: run `npm run schema:print` and review the diff\n",
+      );
       process.exit(1);
     }
     process.stdout.write("schema/schema.graphql matches the code\n");
