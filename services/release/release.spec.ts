@@ -185,10 +185,10 @@ describe("release decider", () => {
         .thenThrows("VALIDATION");
     });
 
-    it("after: the last phase touching an environment decides, ENABLE/DISABLE force enabled on the change", () => {
+    it("after: the last phase touching an environment decides; a whole-environment ENABLE/DISABLE forces enabled", () => {
       const phases = [
         phase({ name: "a", action: "ENABLE", targets: [{ environment: "development", segment: null }] }),
-        phase({ name: "b", action: "DISABLE", targets: [{ environment: "staging", segment: "us-west" }] }),
+        phase({ name: "b", action: "DISABLE", targets: [{ environment: "staging", segment: null }] }),
       ];
       const value = { limit: 3 };
       const changed = environments.map((e) => env(e, { enabled: false, value, rules: [] }));
@@ -196,6 +196,27 @@ describe("release decider", () => {
         env("development", { enabled: true, value, rules: [] }),
         env("staging", { enabled: false, value, rules: [] }),
         env("production", { enabled: false, value, rules: [] }),
+      ]);
+    });
+
+    it("after: a segment ENABLE/DISABLE becomes a rule for that segment, first, and leaves the default alone", () => {
+      const beta = { segment: "beta", enabled: false, value: null, rolloutPercentage: 100 };
+      const prod: Definition = { enabled: false, value: null, rules: [beta] };
+      const phases = [
+        phase({ name: "west", action: "ENABLE", targets: [{ environment: "production", segment: "us-west" }] }),
+        phase({ name: "east", action: "ENABLE", targets: [{ environment: "production", segment: "us-east" }] }),
+        phase({ name: "beta", action: "ENABLE", targets: [{ environment: "production", segment: "beta" }] }),
+      ];
+      const changed = environments.map((e) => env(e, e === "production" ? prod : off));
+      const rule = (segment: string) => ({ segment, enabled: true, value: null, rolloutPercentage: 100 });
+      expect(computeAfter(phases, environments, changed)[2]).toEqual(
+        env("production", { enabled: false, value: null, rules: [rule("beta"), rule("us-east"), rule("us-west")] }),
+      );
+      // Rules accumulate: phase 1 still serves us-west its rule.
+      const { state } = run([started(phases, { change: changed, trigger: "START" })], [tick(T0)]);
+      const east = state?.rolledOut.find((r) => r.phaseIndex === 1);
+      expect(east?.definitions).toEqual([
+        env("production", { enabled: false, value: null, rules: [rule("us-east"), rule("us-west"), beta] }),
       ]);
     });
   });

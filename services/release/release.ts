@@ -13,6 +13,7 @@ import type {
   ReleaseActionKind,
   ReleaseStatus,
   Role,
+  Rule,
   SelfApproval,
   Target,
 } from "../core/model.ts";
@@ -140,31 +141,68 @@ export const ACTION_ROLES: Record<ReleaseActionCommand["type"], Role> = {
 const definitionOf = (list: EnvironmentDefinition[], environment: string): Definition | undefined =>
   list.find((entry) => entry.environment === environment)?.definition;
 
-/** What a phase's targets in `environment` serve once it rolls out. */
-export function phaseDefinition(phase: Phase, change: EnvironmentDefinition[], environment: string): Definition {
+/**
+ * What the targets of phase `index` in `environment` serve once it rolls out: the change, as the phases
+ * up to this one shaped it. A whole-environment ENABLE/DISABLE forces `enabled` (the environment's
+ * default); a segment ENABLE/DISABLE ("enable flag for segment", as in Flagsmith) puts a rule for that
+ * segment first, so the units in it get the forced value and everyone else keeps the default. Segment
+ * rules accumulate phase after phase, so us-east rolling out does not take us-west back.
+ */
+export function phaseDefinition(
+  phases: readonly Phase[],
+  index: number,
+  change: EnvironmentDefinition[],
+  environment: string,
+): Definition {
   const base = definitionOf(change, environment);
   if (!base) throw new DomainError("INTERNAL", `release has no definition for environment ${environment}`);
-  if (phase.action === "APPLY_CHANGE") return base;
-  return { ...base, enabled: phase.action === "ENABLE" };
+  let enabled = base.enabled;
+  const forced = new Map<string, boolean>();
+  for (const phase of phases.slice(0, index + 1)) {
+    const here = phase.targets.filter((t) => t.environment === environment);
+    if (here.length === 0) continue;
+    const whole = here.some((t) => t.segment === null);
+    if (phase.action === "APPLY_CHANGE") {
+      if (whole) enabled = base.enabled;
+      continue;
+    }
+    const value = phase.action === "ENABLE";
+    if (whole) {
+      enabled = value;
+      continue;
+    }
+    for (const target of here) {
+      if (target.segment === null) continue;
+      forced.delete(target.segment); // the latest phase's rule goes first
+      forced.set(target.segment, value);
+    }
+  }
+  if (forced.size === 0) return { ...base, enabled };
+  const segmentRules: Rule[] = [...forced].reverse().map(([segment, on]) => ({
+    segment,
+    enabled: on,
+    value: null,
+    rolloutPercentage: 100,
+  }));
+  return { ...base, enabled, rules: [...segmentRules, ...base.rules.filter((rule) => !forced.has(rule.segment))] };
 }
 
 const uniqueEnvironments = (targets: Target[]): string[] => [...new Set(targets.map((t) => t.environment))];
 
-/** Every environment's definition once the release completes: the last phase touching it decides. */
+/**
+ * Every environment's definition once the release completes: what the last phase touching it serves
+ * (so segment rules forced by ENABLE/DISABLE phases stay), or the change where no phase touches it.
+ */
 export function computeAfter(
   phases: Phase[],
   environments: string[],
   change: EnvironmentDefinition[],
 ): EnvironmentDefinition[] {
   return environments.map((environment) => {
-    let definition = definitionOf(change, environment);
-    if (!definition) throw new DomainError("INTERNAL", `release has no definition for environment ${environment}`);
-    for (const phase of phases) {
-      if (phase.targets.some((t) => t.environment === environment)) {
-        definition = phaseDefinition(phase, change, environment);
-      }
-    }
-    return { environment, definition };
+    const last = phases.findLastIndex((phase) => phase.targets.some((t) => t.environment === environment));
+    const untouched = definitionOf(change, environment);
+    if (last < 0 && untouched) return { environment, definition: untouched };
+    return { environment, definition: phaseDefinition(phases, last, change, environment) };
   });
 }
 
@@ -371,7 +409,7 @@ function rollOut(release: Release, index: number, at: string): ReleasePhaseRolle
       targets: spec.targets,
       definitions: uniqueEnvironments(spec.targets).map((environment) => ({
         environment,
-        definition: phaseDefinition(spec, release.change, environment),
+        definition: phaseDefinition(release.phaseSpecs, index, release.change, environment),
       })),
       at,
     },
@@ -625,11 +663,16 @@ export const releaseDecider: Decider<ReleaseState, ReleaseCommand, ReleaseEvent>
 
 export const releaseStream = (releaseId: string): string => `release-${releaseId}`;
 
-/** What serving needs of a release (services/serving/evaluate.ts). */
+/**
+ * What serving needs of a release (services/serving/evaluate.ts). `outcome`: what the feature will store
+ * once the release's end reaches it (after for COMPLETED, before for ABORTED), so serving does not flicker
+ * back to the old definition between the release ending and the feature's update being applied.
+ */
 export const toReleaseView = (release: Release) => ({
   id: release.id,
   status: release.status,
   rolledOut: release.rolledOut,
+  outcome: release.status === "COMPLETED" ? release.after : release.status === "ABORTED" ? release.before : null,
 });
 
 /**

@@ -49,9 +49,13 @@ describe("evaluate", () => {
       expect(run({ feature: feature(definition()), environment: "qa" })).toEqual(notFound);
     });
 
-    it("serves a disabled definition as off with its value, whatever its rules", () => {
+    it("serves a disabled definition's matching rule first (a segment override works while the default is off)", () => {
       const off = definition({ enabled: false, value: { color: "grey" }, rules: [rule("beta")] });
-      expect(run({ feature: feature(off), unit: attrs({ plan: "beta" }) })).toEqual({
+      expect(run({ feature: feature(off), unit: attrs({ plan: "beta" }) })).toMatchObject({
+        enabled: true,
+        reason: "RULE:beta",
+      });
+      expect(run({ feature: feature(off), unit: attrs({ plan: "pro" }) })).toEqual({
         enabled: false,
         value: { color: "grey" },
         reason: "DEFAULT",
@@ -288,7 +292,29 @@ describe("evaluate", () => {
       });
     });
 
-    it("ignores a completed or aborted release", () => {
+    it("serves an ended release's outcome until the feature stores it (no flicker back to the old definition)", () => {
+      const west = [rolledOut(0, [{ environment: "production", segment: "us-west" }])];
+      const completed: ReleaseView = {
+        ...release(west, "COMPLETED"),
+        outcome: [{ environment: "production", definition: after }],
+      };
+      expect(run({ feature: current, release: completed, unit: attrs({ region: "eu" }) })).toEqual({
+        enabled: true,
+        value: "new",
+        reason: "DEFAULT",
+      });
+      const aborted: ReleaseView = {
+        ...release(west, "ABORTED"),
+        outcome: [{ environment: "production", definition: before }],
+      };
+      expect(run({ feature: feature(after), release: aborted, unit: attrs({ region: "us-west-1" }) })).toEqual({
+        enabled: false,
+        value: "old",
+        reason: "DEFAULT",
+      });
+    });
+
+    it("ignores the rolled-out targets of a completed or aborted release", () => {
       const whole = [rolledOut(0, [{ environment: "production", segment: null }])];
       for (const status of ["COMPLETED", "ABORTED"] as const) {
         expect(run({ feature: current, release: release(whole, status) })).toEqual({

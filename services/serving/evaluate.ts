@@ -10,6 +10,11 @@ export interface ReleaseView {
   id: string;
   status: ReleaseStatus;
   rolledOut: { phaseIndex: number; targets: Target[]; definitions: EnvironmentDefinition[] }[];
+  /**
+   * For a release that has ended but whose end has not reached the feature yet: what the feature is
+   * about to store (after a completion, before an abort). Served instead of the stored definition.
+   */
+  outcome?: EnvironmentDefinition[] | null;
 }
 
 export interface Unit {
@@ -27,7 +32,10 @@ export interface Evaluation {
 
 export interface EvaluateInput {
   feature: Pick<Feature, "key" | "environments"> | null;
-  /** The feature's active release, if any; one that is not IN_PROGRESS is ignored. */
+  /**
+   * The release the feature is locked by, if any. IN_PROGRESS: its rolled-out targets are served; ended
+   * (its end not yet stored on the feature): its `outcome` is served.
+   */
   release: ReleaseView | null;
   /** The project's segments. */
   segments: readonly Segment[];
@@ -54,14 +62,17 @@ export function segmentMatches(segment: Segment, attributes: Readonly<Record<str
 
 type Matches = (segmentKey: string) => boolean;
 
-/** One definition for one unit: disabled → off; else the first matching rule; else the default. */
+/**
+ * One definition for one unit: the first rule whose segment the unit matches decides; a unit no rule
+ * matches gets the default (`enabled`, `value`). Rules come first, as Flagsmith's segment overrides do,
+ * so "enable for a segment" works while the environment's default is off.
+ */
 export function evaluateDefinition(
   featureKey: string,
   definition: Definition,
   matches: Matches,
   unitId: string,
 ): Evaluation {
-  if (!definition.enabled) return { enabled: false, value: definition.value, reason: "DEFAULT" };
   for (const rule of definition.rules) {
     if (!matches(rule.segment)) continue;
     // As in Statsig, the first matching rule decides, its pass percentage included: a unit that
@@ -110,5 +121,7 @@ export function evaluate({ feature, release, segments, environment, unit }: Eval
       return { ...served, reason: `RELEASE:${release.id}:PHASE:${released.phaseIndex}` };
     }
   }
-  return evaluateDefinition(feature.key, stored.definition, matches, unit.id);
+  const outcome = release && release.status !== "IN_PROGRESS" ? release.outcome : null;
+  const definition = outcome?.find((d) => d.environment === environment)?.definition ?? stored.definition;
+  return evaluateDefinition(feature.key, definition, matches, unit.id);
 }
