@@ -1,5 +1,6 @@
 import { releaseAsOf } from "../../services/audit/as-of.ts";
 import type { Release } from "../../services/release/release.ts";
+import type { ReleaseActionName } from "../../workflows/client.ts";
 import { callerOf, canSeeProject, required, visibleRelease } from "../access.ts";
 import { builder } from "../builder.ts";
 import { EnvironmentDefinitionRef } from "./Definition.ts";
@@ -78,8 +79,46 @@ builder.queryFields((t) => ({
 
 const phaseGuard = "When given, must be the current phase, else INVALID_STATE.";
 
-builder.mutationFields((t) => ({
-  startRelease: t.field({
+interface ReleaseActionSpec {
+  action: ReleaseActionName;
+  /** The least role that may take the action. */
+  scope: "editor" | "approver";
+  /** The free-text argument: an approval's `comment`, any other action's `reason`. */
+  note: "comment" | "reason";
+  /** Whether the action takes the `phaseIndex` guard (phase-level actions do, release-level ones do not). */
+  phased: boolean;
+  description?: string;
+}
+
+/**
+ * One action mutation (approveRelease, pauseRelease, …): `id`, the note, the optional `phaseIndex` guard,
+ * the role's scope, and a resolver that runs the action through the workflow's Update.
+ */
+function releaseActionField(name: string, spec: ReleaseActionSpec): void {
+  builder.mutationField(name, (t) =>
+    t.field({
+      type: ReleaseRef,
+      ...(spec.description !== undefined && { description: spec.description }),
+      authScopes: spec.scope === "approver" ? { approver: true } : { editor: true },
+      args: {
+        id: t.arg.id({ required: true }),
+        [spec.note]: t.arg.string(),
+        ...(spec.phased && { phaseIndex: t.arg.int({ description: phaseGuard }) }),
+      },
+      resolve: (_root, args, ctx) => {
+        // The args object is built per spec above; these are the keys it can have.
+        const given = args as { comment?: string | null; reason?: string | null; phaseIndex?: number | null };
+        return ctx.commands.releaseAction(callerOf(ctx), args.id, spec.action, {
+          [spec.note]: given[spec.note] ?? null,
+          ...(spec.phased && { phaseIndex: given.phaseIndex ?? null }),
+        });
+      },
+    }),
+  );
+}
+
+builder.mutationField("startRelease", (t) =>
+  t.field({
     type: ReleaseRef,
     description:
       "Run the attached pipeline over the current definition (Flagsmith's 'add to release pipeline', for ENABLE/DISABLE phases).",
@@ -87,79 +126,25 @@ builder.mutationFields((t) => ({
     args: { featureId: t.arg.id({ required: true }), reason: t.arg.string() },
     resolve: (_root, args, ctx) => ctx.commands.startRelease(callerOf(ctx), args.featureId, args.reason ?? null),
   }),
-  approveRelease: t.field({
-    type: ReleaseRef,
-    authScopes: { approver: true },
-    args: {
-      id: t.arg.id({ required: true }),
-      comment: t.arg.string(),
-      phaseIndex: t.arg.int({ description: phaseGuard }),
-    },
-    resolve: (_root, args, ctx) =>
-      ctx.commands.releaseAction(callerOf(ctx), args.id, "approve", {
-        comment: args.comment ?? null,
-        phaseIndex: args.phaseIndex ?? null,
-      }),
-  }),
-  pauseRelease: t.field({
-    type: ReleaseRef,
-    authScopes: { editor: true },
-    args: {
-      id: t.arg.id({ required: true }),
-      reason: t.arg.string(),
-      phaseIndex: t.arg.int({ description: phaseGuard }),
-    },
-    resolve: (_root, args, ctx) =>
-      ctx.commands.releaseAction(callerOf(ctx), args.id, "pause", {
-        reason: args.reason ?? null,
-        phaseIndex: args.phaseIndex ?? null,
-      }),
-  }),
-  unpauseRelease: t.field({
-    type: ReleaseRef,
-    authScopes: { editor: true },
-    args: {
-      id: t.arg.id({ required: true }),
-      reason: t.arg.string(),
-      phaseIndex: t.arg.int({ description: phaseGuard }),
-    },
-    resolve: (_root, args, ctx) =>
-      ctx.commands.releaseAction(callerOf(ctx), args.id, "unpause", {
-        reason: args.reason ?? null,
-        phaseIndex: args.phaseIndex ?? null,
-      }),
-  }),
-  skipPhase: t.field({
-    type: ReleaseRef,
-    authScopes: { editor: true },
-    args: {
-      id: t.arg.id({ required: true }),
-      reason: t.arg.string(),
-      phaseIndex: t.arg.int({ description: phaseGuard }),
-    },
-    resolve: (_root, args, ctx) =>
-      ctx.commands.releaseAction(callerOf(ctx), args.id, "skip", {
-        reason: args.reason ?? null,
-        phaseIndex: args.phaseIndex ?? null,
-      }),
-  }),
-  abortRelease: t.field({
-    type: ReleaseRef,
-    description: "Irreversible; every rolled-out target returns to `before`.",
-    authScopes: { editor: true },
-    args: { id: t.arg.id({ required: true }), reason: t.arg.string() },
-    resolve: (_root, args, ctx) =>
-      ctx.commands.releaseAction(callerOf(ctx), args.id, "abort", { reason: args.reason ?? null }),
-  }),
-  fullRollout: t.field({
-    type: ReleaseRef,
-    description: "All remaining phases roll out at once, bypassing waits and approvals.",
-    authScopes: { approver: true },
-    args: { id: t.arg.id({ required: true }), reason: t.arg.string() },
-    resolve: (_root, args, ctx) =>
-      ctx.commands.releaseAction(callerOf(ctx), args.id, "fullRollout", { reason: args.reason ?? null }),
-  }),
-}));
+);
+releaseActionField("approveRelease", { action: "approve", scope: "approver", note: "comment", phased: true });
+releaseActionField("pauseRelease", { action: "pause", scope: "editor", note: "reason", phased: true });
+releaseActionField("unpauseRelease", { action: "unpause", scope: "editor", note: "reason", phased: true });
+releaseActionField("skipPhase", { action: "skip", scope: "editor", note: "reason", phased: true });
+releaseActionField("abortRelease", {
+  action: "abort",
+  scope: "editor",
+  note: "reason",
+  phased: false,
+  description: "Irreversible; every rolled-out target returns to `before`.",
+});
+releaseActionField("fullRollout", {
+  action: "fullRollout",
+  scope: "approver",
+  note: "reason",
+  phased: false,
+  description: "All remaining phases roll out at once, bypassing waits and approvals.",
+});
 
 builder.subscriptionFields((t) => ({
   releaseUpdated: t.field({

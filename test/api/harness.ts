@@ -203,7 +203,7 @@ export async function startTestApi(options: StartTestApiOptions = {}): Promise<T
   };
 }
 
-/** Collects a subscription's payloads; `next(n)` waits for the n-th. */
+/** Collects a subscription's payloads; `waitFor(n)` waits for the n-th. */
 export interface Collected<T> {
   items: T[];
   errors: unknown[];
@@ -215,83 +215,91 @@ export interface Collected<T> {
   stop(): void;
 }
 
+/**
+ * The collecting half of a subscription client, whatever the transport: the transport pushes items and
+ * errors and marks completion, then calls `notify()`; `waitFor` and `until` re-check on each notify and
+ * reject early once the subscription failed or completed.
+ */
+function collector<T>(label: string): Collected<T> & { notify(): void } {
+  const waiters = new Set<() => void>();
+  const collected: Collected<T> & { notify(): void } = {
+    items: [],
+    errors: [],
+    completed: false,
+    notify() {
+      for (const waiter of [...waiters]) waiter();
+    },
+    waitFor(count, timeoutMs = 20_000) {
+      return awaitCheck(
+        () => (collected.items.length >= count ? { found: collected.items.slice(0, count) } : null),
+        () => `${label} ended with ${collected.items.length}/${count} items: ${JSON.stringify(collected.errors)}`,
+        () => `${label} timed out with ${collected.items.length}/${count} items: ${preview(collected.items)}`,
+        timeoutMs,
+      );
+    },
+    until(predicate, timeoutMs = 20_000) {
+      return awaitCheck(
+        () => {
+          const found = collected.items.find(predicate);
+          return found === undefined ? null : { found };
+        },
+        () => `${label} ended first: ${JSON.stringify(collected.errors)}`,
+        () => `${label} timed out; got ${preview(collected.items)}`,
+        timeoutMs,
+      );
+    },
+    stop: () => {},
+  };
+  /** Resolves with `check()`'s find, re-checked on every notify; rejects once ended or at the deadline. */
+  function awaitCheck<R>(
+    check: () => { found: R } | null,
+    ended: () => string,
+    timedOut: () => string,
+    timeoutMs: number,
+  ): Promise<R> {
+    return new Promise((resolve, reject) => {
+      const settle = (outcome: () => void): void => {
+        waiters.delete(run);
+        clearTimeout(timer);
+        outcome();
+      };
+      const run = (): void => {
+        const result = check();
+        if (result !== null) settle(() => resolve(result.found));
+        else if (collected.errors.length > 0 || collected.completed) settle(() => reject(new Error(ended())));
+      };
+      const timer = setTimeout(() => settle(() => reject(new Error(timedOut()))), timeoutMs);
+      waiters.add(run);
+      run();
+    });
+  }
+  return collected;
+}
+
+const preview = (items: unknown[]): string => JSON.stringify(items).slice(0, 2000);
+
 export function subscribe<T>(
   client: WsClient,
   query: string,
   variables: Record<string, unknown>,
   pick: (data: Record<string, unknown>) => T,
 ): Collected<T> {
-  const items: T[] = [];
-  const errors: unknown[] = [];
-  const waiters = new Set<() => void>();
-  const notify = () => {
-    for (const waiter of [...waiters]) waiter();
-  };
-  const collected: Collected<T> = {
-    items,
-    errors,
-    completed: false,
-    waitFor(count, timeoutMs = 20_000) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          if (items.length >= count) {
-            waiters.delete(check);
-            clearTimeout(timer);
-            resolve(items.slice(0, count));
-          } else if (errors.length > 0 || collected.completed) {
-            waiters.delete(check);
-            clearTimeout(timer);
-            reject(new Error(`subscription ended with ${items.length}/${count} items: ${JSON.stringify(errors)}`));
-          }
-        };
-        const timer = setTimeout(() => {
-          waiters.delete(check);
-          reject(new Error(`timed out with ${items.length}/${count} items: ${JSON.stringify(items).slice(0, 2000)}`));
-        }, timeoutMs);
-        waiters.add(check);
-        check();
-      });
-    },
-    until(predicate, timeoutMs = 20_000) {
-      const start = 0;
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          const found = items.slice(start).find(predicate);
-          if (found !== undefined) {
-            waiters.delete(check);
-            clearTimeout(timer);
-            resolve(found);
-          } else if (errors.length > 0 || collected.completed) {
-            waiters.delete(check);
-            clearTimeout(timer);
-            reject(new Error(`subscription ended first: ${JSON.stringify(errors)}`));
-          }
-        };
-        const timer = setTimeout(() => {
-          waiters.delete(check);
-          reject(new Error(`timed out; got ${JSON.stringify(items.slice(start)).slice(0, 2000)}`));
-        }, timeoutMs);
-        waiters.add(check);
-        check();
-      });
-    },
-    stop: () => {},
-  };
+  const collected = collector<T>("subscription");
   collected.stop = client.subscribe(
     { query, variables },
     {
       next: (message) => {
-        if (message.errors) errors.push(message.errors);
-        if (message.data) items.push(pick(message.data as Record<string, unknown>));
-        notify();
+        if (message.errors) collected.errors.push(message.errors);
+        if (message.data) collected.items.push(pick(message.data as Record<string, unknown>));
+        collected.notify();
       },
       error: (error) => {
-        errors.push(error);
-        notify();
+        collected.errors.push(error);
+        collected.notify();
       },
       complete: () => {
         collected.completed = true;
-        notify();
+        collected.notify();
       },
     },
   );
@@ -308,54 +316,14 @@ export function sseSubscribe<T>(
   variables: Record<string, unknown>,
   pick: (data: Record<string, unknown>) => T,
 ): Collected<T> & { ready: Promise<void> } {
-  const items: T[] = [];
-  const errors: unknown[] = [];
-  const waiters = new Set<() => void>();
-  const notify = () => {
-    for (const waiter of [...waiters]) waiter();
-  };
+  const collected = collector<T>("SSE");
+  const { items, errors, notify } = collected;
   const controller = new AbortController();
+  collected.stop = () => controller.abort();
   let markReady: () => void = () => {};
   const ready = new Promise<void>((resolve) => {
     markReady = resolve;
   });
-  const collected = {
-    items,
-    errors,
-    completed: false,
-    ready,
-    waitFor(count: number, timeoutMs = 20_000): Promise<T[]> {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          if (items.length >= count) {
-            waiters.delete(check);
-            clearTimeout(timer);
-            resolve(items.slice(0, count));
-          } else if (errors.length > 0 || collected.completed) {
-            waiters.delete(check);
-            clearTimeout(timer);
-            reject(new Error(`SSE ended with ${items.length}/${count} items: ${JSON.stringify(errors)}`));
-          }
-        };
-        const timer = setTimeout(() => {
-          waiters.delete(check);
-          reject(new Error(`SSE timed out with ${items.length}/${count} items`));
-        }, timeoutMs);
-        waiters.add(check);
-        check();
-      });
-    },
-    async until(predicate: (item: T) => boolean, timeoutMs = 20_000): Promise<T> {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const found = items.find(predicate);
-        if (found !== undefined) return found;
-        if (Date.now() > deadline) throw new Error("SSE: timed out");
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-    },
-    stop: () => controller.abort(),
-  };
   (async () => {
     const response = await fetch(url, {
       method: "POST",
@@ -402,5 +370,5 @@ export function sseSubscribe<T>(
     if (!controller.signal.aborted) errors.push(error);
     notify();
   });
-  return collected;
+  return Object.assign(collected, { ready });
 }
