@@ -10,7 +10,7 @@ import type { Logger } from "../platform/logger.ts";
 import type { ReadModels } from "../projections/read-models.ts";
 import type { ProjectionRunner } from "../projections/runner.ts";
 import { tokenDecider } from "../token/token.ts";
-import { hashSecret, idFromText, newTokenSecret } from "./ids.ts";
+import { hashSecret, newTokenSecret, tokenIdFor } from "./ids.ts";
 
 /** The secret of `Authorization: Bearer <secret>`, or null. */
 export function bearerSecret(header: string | null | undefined): string | null {
@@ -54,11 +54,15 @@ export interface EnsureAdminTokenResult {
   secret: string | null;
 }
 
+/** The bootstrap token's name. */
+const ADMIN_NAME = "admin";
+
 /**
  * First start (no token at all): an ADMIN token named "admin", its secret from ADMIN_TOKEN or random (then
- * printed once). With ADMIN_TOKEN set and no token of that secret: that token is added. The token id derives
- * from the secret's hash (or a fixed seed for the generated one), so API processes starting together on
- * one store create it once: the second append meets `no_stream` and CONFLICT, and is ignored.
+ * printed once). With ADMIN_TOKEN set and no token of that secret: that token is added, named "admin", or
+ * `admin-<first 12 hex of its hash>` when "admin" is taken (token names are unique). Token ids derive from
+ * names, so API processes starting together on one store create it once: the second append meets
+ * `no_stream` and CONFLICT, and is ignored.
  */
 export async function ensureAdminToken(options: EnsureAdminTokenOptions): Promise<EnsureAdminTokenResult> {
   const { store, readModels, runner } = options;
@@ -71,30 +75,37 @@ export async function ensureAdminToken(options: EnsureAdminTokenOptions): Promis
   }
   const secret = given ?? newTokenSecret();
   const secretHash = hashSecret(secret);
-  const tokenId =
-    given === undefined ? idFromText("bootstrap-admin-token") : idFromText(`admin-token\u0000${secretHash}`);
-  const at = (options.now?.() ?? new Date()).toISOString();
-  try {
-    const result = await handleCommand(store, tokenDecider, {
-      stream: streams.token(tokenId),
-      command: {
-        type: "CreateApiToken",
-        data: { tokenId, name: "admin", role: "ADMIN", projectId: null, secretHash, projectExists: false },
-        actor: { name: "system", role: "ADMIN" },
-        now: at,
-      },
-      metadata: { actor: "system", occurredAt: at, correlationId: tokenId, projectId: null },
-    });
-    if (result.position !== null) await runner.waitFor(result.position);
-  } catch (error) {
-    // Another process created it first (same stream): that one printed the secret.
-    if (isDomainError(error) && error.code === "CONFLICT") return { created: false, secret: null };
-    throw error;
+  const names = given === undefined ? [ADMIN_NAME] : [ADMIN_NAME, `${ADMIN_NAME}-${secretHash.slice(0, 12)}`];
+  for (const name of names) {
+    const tokenId = tokenIdFor(name);
+    const at = (options.now?.() ?? new Date()).toISOString();
+    try {
+      const result = await handleCommand(store, tokenDecider, {
+        stream: streams.token(tokenId),
+        command: {
+          type: "CreateApiToken",
+          data: { tokenId, name, role: "ADMIN", projectId: null, secretHash, projectExists: false },
+          actor: { name: "system", role: "ADMIN" },
+          now: at,
+        },
+        metadata: { actor: "system", occurredAt: at, correlationId: tokenId, projectId: null },
+      });
+      if (result.position !== null) await runner.waitFor(result.position);
+    } catch (error) {
+      if (!(isDomainError(error) && error.code === "CONFLICT")) throw error;
+      // The name is taken. By another process starting with the same secret (it printed it, if generated)?
+      if (given === undefined) return { created: false, secret: null };
+      const head = await store.headPosition();
+      if (head !== null) await runner.waitFor(head);
+      if (readModels.tokenByHash(secretHash) !== null) return { created: false, secret: null };
+      continue;
+    }
+    if (given === undefined) {
+      (options.print ?? ((line) => process.stdout.write(`${line}\n`)))(`ADMIN token (shown once): ${secret}`);
+      return { created: true, secret };
+    }
+    options.logger?.info({ name }, "created the ADMIN token given by ADMIN_TOKEN");
+    return { created: true, secret: null };
   }
-  if (given === undefined) {
-    (options.print ?? ((line) => process.stdout.write(`${line}\n`)))(`ADMIN token (shown once): ${secret}`);
-    return { created: true, secret };
-  }
-  options.logger?.info("created the ADMIN token given by ADMIN_TOKEN");
-  return { created: true, secret: null };
+  throw new Error(`could not create the ADMIN_TOKEN token: the names ${names.join(", ")} are taken`);
 }

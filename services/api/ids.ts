@@ -19,6 +19,14 @@ export function idFromText(text: string): string {
 export const featureIdFor = (projectId: string, key: string): string =>
   idFromText(`feature\u0000${projectId}\u0000${key}`);
 
+/**
+ * An API token's id is derived from its name: token names are unique across the installation (a name is
+ * the actor of the token's events and the identity an approval counts), and two concurrent creations of
+ * one name append to the same `apitoken-<id>` stream, where the store's no_stream check turns the second
+ * into CONFLICT atomically.
+ */
+export const tokenIdFor = (name: string): string => idFromText(`apitoken\u0000${name.trim()}`);
+
 /** A new API token secret: 32 random bytes, base64url, with a recognizable prefix. */
 export const newTokenSecret = (): string => `rp_${randomBytes(32).toString("base64url")}`;
 

@@ -75,7 +75,11 @@ describe("the bootstrap ADMIN token", () => {
     const added = await ensureAdminToken({ ...handle, adminToken: given, print: (line) => printed.push(line) });
     expect(added).toEqual({ created: true, secret: null });
     expect(printed).toHaveLength(1);
-    expect(authenticate(handle.readModels, given)?.role).toBe("ADMIN");
+    // "admin" is the generated token's name, and names are unique: this one is named after its hash.
+    expect(authenticate(handle.readModels, given)).toMatchObject({
+      role: "ADMIN",
+      name: `admin-${hashSecret(given).slice(0, 12)}`,
+    });
     // Only the hash is stored.
     const stored = JSON.stringify((await handle.store.readAll()).map((event) => event.data));
     expect(stored).not.toContain(given);
@@ -98,6 +102,22 @@ describe("the bootstrap ADMIN token", () => {
     expect(printed).toHaveLength(1);
     const heads = (await a.store.readAll()).filter((event) => event.type === "ApiTokenCreated");
     expect(heads).toHaveLength(1);
+  });
+});
+
+describe("the ADMIN_TOKEN token", () => {
+  it("is named admin on a fresh store, and created once by processes starting together", async () => {
+    const dir = freshDir();
+    const a = await open(dir);
+    const b = await open(dir);
+    const given = "operator-chosen-secret-abcdef0123";
+    const results = await Promise.all([
+      ensureAdminToken({ ...a, adminToken: given }),
+      ensureAdminToken({ ...b, adminToken: given }),
+    ]);
+    expect(results.filter((r) => r.created)).toHaveLength(1);
+    expect(authenticate(a.readModels, given)).toMatchObject({ name: "admin", role: "ADMIN" });
+    expect((await a.store.readAll()).filter((event) => event.type === "ApiTokenCreated")).toHaveLength(1);
   });
 });
 

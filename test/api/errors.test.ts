@@ -58,7 +58,8 @@ beforeAll(async () => {
   projectB = await createProject(api, "B");
   viewer = await createToken(api, "val", "VIEWER", projectA);
   editorA = await createToken(api, "eve", "EDITOR", projectA);
-  approverA = await createToken(api, "eve", "APPROVER", projectA);
+  // Its own name: token names are unique, so "eve" the editor and "ava" the approver are two people.
+  approverA = await createToken(api, "ava", "APPROVER", projectA);
   pipelineB = await createPublishedPipeline(api, projectB, [{ name: "all", targets: [{ environment: "production" }] }]);
   // Phase 0 awaits an approval at once: a release that stays put (no timer appends while we probe it).
   approvalPipeline = await createPublishedPipeline(
@@ -80,7 +81,7 @@ beforeAll(async () => {
   const started = await api.ok<{ startRelease: ReleaseView }>(
     /* GraphQL */ `mutation($f: ID!) { startRelease(featureId: $f) { ${RELEASE_FIELDS} } }`,
     { f: gateWithRelease },
-    editorA,
+    approverA,
   );
   awaitingRelease = started.startRelease;
   const quick = await createPublishedPipeline(api, projectA, [
@@ -196,12 +197,16 @@ describe("error codes", () => {
     expect(large.status).toBe(413);
   });
 
-  it("CONFLICT: a feature key already taken in the project", async () => {
+  it("CONFLICT: a feature key already taken in the project, a token name already taken", async () => {
     await refuses("CONFLICT", () =>
       api.gql(`mutation($p: ID!) { createFeature(input: { projectId: $p, key: "guarded", kind: GATE }) { id } }`, {
         p: projectA,
       }),
     );
+    const taken = await refuses("CONFLICT", () =>
+      api.gql(`mutation { createApiToken(input: { name: "eve", role: APPROVER }) { secret } }`),
+    );
+    expect(taken.errors?.[0]?.message).toContain('"eve"');
   });
 
   it("IMMUTABLE: editing a published pipeline", async () => {

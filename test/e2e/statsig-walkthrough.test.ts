@@ -186,9 +186,12 @@ describe("Statsig walk-through", () => {
     expect(skipWhileApproval.errors?.[0]?.extensions?.code).toBe("INVALID_STATE");
     const editorApproves = await action(api, "approveRelease", releaseId, {}, editor);
     expect(editorApproves.errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
-    const eveApprover = await createToken(api, "eve", "APPROVER", projectId);
-    const selfApproval = await action(api, "approveRelease", releaseId, {}, eveApprover);
-    expect(selfApproval.errors?.[0]?.extensions?.code).toBe("SELF_APPROVAL_FORBIDDEN");
+    // Nor under a second token with her name: token names are unique, so "eve" is one person everywhere.
+    const eveApprover = await api.gql(
+      /* GraphQL */ `mutation($p: ID) { createApiToken(input: { name: "eve", role: APPROVER, projectId: $p }) { secret } }`,
+      { p: projectId },
+    );
+    expect(eveApprover.errors?.[0]?.extensions?.code).toBe("CONFLICT");
     const stale = await action(api, "approveRelease", releaseId, { phaseIndex: 1 }, approver);
     expect(stale.errors?.[0]?.extensions?.code).toBe("INVALID_STATE");
 

@@ -41,7 +41,7 @@ import {
   type StartRelease,
 } from "../../release/release.ts";
 import { tokenDecider } from "../../token/token.ts";
-import { featureIdFor, hashSecret, newId, newTokenSecret } from "../ids.ts";
+import { featureIdFor, hashSecret, newId, newTokenSecret, tokenIdFor } from "../ids.ts";
 
 /** Who a mutation is by. */
 export interface Caller {
@@ -422,7 +422,8 @@ export function createApiApplication(deps: ApplicationDeps): ApiApplication {
           ? false
           : (await loadStream(store, projectDecider, streams.project(projectId))).state !== null;
       const secret = newTokenSecret();
-      const tokenId = newId();
+      // The id derives from the name: a taken name meets the existing stream (CONFLICT, nothing written).
+      const tokenId = tokenIdFor(input.name);
       const at = now().toISOString();
       const result = await handleCommand(store, tokenDecider, {
         stream: streams.token(tokenId),
@@ -440,6 +441,14 @@ export function createApiApplication(deps: ApplicationDeps): ApiApplication {
           now: at,
         },
         metadata: metadata(caller, projectId, at),
+      }).catch((error: unknown) => {
+        if (isDomainError(error) && error.code === "CONFLICT") {
+          throw new DomainError(
+            "CONFLICT",
+            `an API token named "${input.name.trim()}" already exists: token names are unique (a name is who acted and who approved)`,
+          );
+        }
+        throw error;
       });
       await caughtUp(result.position);
       const token = fromReadModel(readModels.token(tokenId), "token", tokenId);
