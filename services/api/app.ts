@@ -25,7 +25,6 @@ import type { ProjectionRunner } from "../projections/runner.ts";
 import { type ApiApplication, createApiApplication } from "./application/application.ts";
 import { authenticate, bearerSecret, secretFromConnectionParams } from "./auth.ts";
 import { toPublicError } from "./errors.ts";
-import { hashSecret } from "./ids.ts";
 import {
   createRateLimiter,
   DEFAULT_MAX_BODY_BYTES,
@@ -39,7 +38,10 @@ import { createLiveFeed, type LiveFeed } from "./live.ts";
 export const GRAPHQL_PATH = "/graphql";
 
 export interface BuildAppOptions {
-  /** Per-token rate limit (default 50/s, burst 100); false turns it off. */
+  /**
+   * Rate limit per token (a valid token, by its id) and per client address (requests without a valid
+   * token); default 50/s, burst 100; false turns it off.
+   */
   rateLimit?: RateLimitOptions | false;
   /** Request bodies above this answer 413 (default 1 MB). */
   maxBodyBytes?: number;
@@ -230,11 +232,18 @@ export function buildApp(deps: BuildAppDeps): App {
     return { ok: Object.values(checks).every((value) => value === "ok"), checks };
   }
 
-  async function rateLimited(request: Request): Promise<Response | null> {
+  /**
+   * The rate limiter's key: a valid token by its id (every request of one token shares its allowance, from
+   * any address); a missing or unknown token by the client's address, so sending random bearer values
+   * does not mint fresh allowances: an anonymous flood is limited per address.
+   */
+  const rateKey = (auth: AuthInfo | null, remoteAddress: string | null): string =>
+    auth !== null ? `token:${auth.tokenId}` : `address:${remoteAddress ?? "unknown"}`;
+
+  async function rateLimited(key: string): Promise<Response | null> {
     if (rateLimiter === null) return null;
-    const secret = bearerSecret(request.headers.get("authorization"));
     try {
-      await rateLimiter.consume(secret === null ? "anonymous" : hashSecret(secret));
+      await rateLimiter.consume(key);
       return null;
     } catch (error) {
       if (!(error instanceof RateLimitedError)) throw error;
@@ -244,7 +253,7 @@ export function buildApp(deps: BuildAppDeps): App {
     }
   }
 
-  async function handle(request: Request): Promise<Response> {
+  async function handle(request: Request, remoteAddress: string | null): Promise<Response> {
     const url = new URL(request.url);
     if (url.pathname === "/healthz" && request.method === "GET") {
       return Response.json({ status: "ok" });
@@ -268,14 +277,18 @@ export function buildApp(deps: BuildAppDeps): App {
         signal: request.signal,
       });
     }
-    const limited = await rateLimited(forwarded);
+    // Authenticated first, so the limit applies to who is calling (see rateKey); the context reuses it.
+    const auth = authenticate(readModels, bearerSecret(forwarded.headers.get("authorization")));
+    const limited = await rateLimited(rateKey(auth, remoteAddress));
     if (limited !== null) return limited;
-    return yoga.fetch(forwarded, {});
+    const server: ServerContext = { auth };
+    return yoga.fetch(forwarded, server);
   }
 
-  async function fetchHandler(request: Request): Promise<Response> {
+  /** `remoteAddress`: the client's address, when the transport knows it (the Node server does). */
+  async function fetchHandler(request: Request, remoteAddress: string | null = null): Promise<Response> {
     try {
-      return await handle(request);
+      return await handle(request, remoteAddress);
     } catch (error) {
       log.error({ err: error }, "request failed");
       return errorResponse(500, "Unexpected error.", "INTERNAL");
@@ -325,7 +338,7 @@ export function buildApp(deps: BuildAppDeps): App {
       ...(body !== undefined && { body }),
       signal: controller.signal,
     });
-    await writeResponse(res, await fetchHandler(request));
+    await writeResponse(res, await fetchHandler(request, req.socket.remoteAddress ?? null));
   }
 
   async function writeResponse(res: ServerResponse, response: Response): Promise<void> {
@@ -368,16 +381,15 @@ export function buildApp(deps: BuildAppDeps): App {
         execute: (args: ExecutionArgs) => (args.rootValue as EnvelopedRoot).execute(args),
         subscribe: (args: ExecutionArgs) => (args.rootValue as EnvelopedRoot).subscribe(args),
         onSubscribe: async (ctx, _id, payload) => {
-          const secret = secretFromConnectionParams(ctx.connectionParams);
+          const auth = authenticate(readModels, secretFromConnectionParams(ctx.connectionParams));
+          const upgrade = ctx.extra.request;
           if (rateLimiter !== null) {
             try {
-              await rateLimiter.consume(secret === null ? "anonymous" : hashSecret(secret));
+              await rateLimiter.consume(rateKey(auth, upgrade.socket.remoteAddress ?? null));
             } catch (error) {
               return [toPublicError(error, log)];
             }
           }
-          const auth = authenticate(readModels, secret);
-          const upgrade = ctx.extra.request;
           const requestInfo = requestInfoFrom({
             get: (name) => {
               const value = upgrade.headers[name];
@@ -421,7 +433,7 @@ export function buildApp(deps: BuildAppDeps): App {
   }
 
   return {
-    fetch: fetchHandler,
+    fetch: (request) => fetchHandler(request),
     live,
     commands,
     async start(port, host = "127.0.0.1") {

@@ -17,7 +17,7 @@ import {
   type ReleaseView,
   release,
 } from "./documents.ts";
-import { type GraphQLResponse, startTestApi, type TestApi } from "./harness.ts";
+import { type GraphQLResponse, startTestApi, subscribe, type TestApi } from "./harness.ts";
 
 let api: TestApi;
 let projectA: string;
@@ -261,21 +261,45 @@ describe("error codes", () => {
     await refuses("SELF_APPROVAL_FORBIDDEN", () => action(api, "approveRelease", awaitingRelease.id, {}, approverA));
   });
 
-  it("RATE_LIMITED: more requests than the token's allowance", async () => {
+  it("RATE_LIMITED: more requests than the allowance, even with a fresh random bearer value each time", async () => {
     const limited = await startTestApi({ worker: false, options: { rateLimit: { perSecond: 2, burst: 3 } } });
     try {
-      let last: GraphQLResponse | null = null;
       const head = await limited.store.headPosition();
-      for (let i = 0; i < 10; i++) {
-        last = await limited.gql(CREATE_PROJECT, {}, "rp_unknown");
+      // Unknown tokens are limited by the client's address, not by whatever bearer value they send.
+      const statuses: number[] = [];
+      let last: GraphQLResponse | null = null;
+      for (let i = 0; i < 20; i++) {
+        last = await limited.gql(CREATE_PROJECT, {}, `rp_${randomUUID()}`);
+        statuses.push(last.status);
         if (last.status === 429) break;
       }
-      expect(last?.status).toBe(429);
+      expect(statuses).toContain(429);
+      expect(statuses.length).toBeLessThanOrEqual(5);
       expect(last?.errors?.[0]?.extensions?.code).toBe("RATE_LIMITED");
       expect(await limited.store.headPosition()).toBe(head);
       seen.add("RATE_LIMITED");
-      // Another token has its own allowance.
+      // A valid token has its own allowance (keyed by the token), untouched by the anonymous flood.
       expect((await limited.gql("{ viewer { role } }")).errors).toBeUndefined();
+      // And its own requests run out of it like anyone's.
+      let own: GraphQLResponse | null = null;
+      for (let i = 0; i < 20; i++) {
+        own = await limited.gql("{ viewer { role } }");
+        if (own.status === 429) break;
+      }
+      expect(own?.errors?.[0]?.extensions?.code).toBe("RATE_LIMITED");
+      // graphql-ws subscribes with random tokens draw on the same per-address allowance.
+      const refusals: string[] = [];
+      for (let i = 0; i < 20 && !refusals.some((r) => r.includes("RATE_LIMITED")); i++) {
+        const attempt = subscribe(
+          limited.ws(`rp_${randomUUID()}`),
+          `subscription { auditEvents { type } }`,
+          {},
+          (d) => d,
+        );
+        refusals.push(await attempt.waitFor(1, 5_000).then(String, (error: unknown) => String(error)));
+      }
+      expect(refusals.at(-1)).toContain("RATE_LIMITED");
+      expect(refusals.length).toBeLessThanOrEqual(5);
     } finally {
       await limited.close();
     }
