@@ -9,9 +9,14 @@ import {
   type AllStreamSubscription,
   ANY,
   type AppendExpectedRevision,
+  type AppendToStreamOptions,
   BACKWARDS,
   END,
+  type AppendResult as EsdbAppendResult,
+  type ReadAllOptions as EsdbReadAllOptions,
+  type ReadStreamOptions as EsdbReadStreamOptions,
   type RecordedEvent as EsdbRecordedEvent,
+  type EventData,
   EventStoreDBClient,
   eventTypeFilter,
   excludeSystemEvents,
@@ -22,9 +27,12 @@ import {
   NO_STREAM,
   type Position,
   type ReadPosition,
+  type ResolvedEvent,
   START,
   STREAM_EXISTS,
+  type StreamingRead,
   StreamNotFoundError,
+  type SubscribeToAllOptions,
   streamNameFilter,
   WrongExpectedVersionError,
 } from "@eventstore/db-client";
@@ -54,9 +62,24 @@ import {
   toJson,
 } from "../shared.ts";
 
+/** The part of `EventStoreDBClient` this adapter uses: tests hand in a fake (esdb/testing/fake-esdb-client.ts). */
+export interface EsdbClient {
+  appendToStream(
+    streamName: string,
+    events: EventData | EventData[],
+    options?: AppendToStreamOptions,
+  ): Promise<EsdbAppendResult>;
+  readStream(streamName: string, options?: EsdbReadStreamOptions): StreamingRead<ResolvedEvent>;
+  readAll(options?: EsdbReadAllOptions): StreamingRead<AllStreamResolvedEvent>;
+  subscribeToAll(options?: SubscribeToAllOptions): AllStreamSubscription;
+  dispose(): Promise<void>;
+}
+
 export interface EsdbEventStoreOptions {
-  /** `esdb://…` / `esdb+discover://…` connection string. */
-  connectionString: string;
+  /** `esdb://…` / `esdb+discover://…` connection string (ignored when `client` is given). */
+  connectionString?: string;
+  /** A client to use instead of connecting with `connectionString`; the store disposes it on close. */
+  client?: EsdbClient;
   /** First delay before resubscribing after a dropped subscription (ms, default 250, doubling up to 10 s). */
   resubscribeDelayMs?: number;
   /** Consecutive failed resubscriptions (without any event delivered in between) before giving up (default 20). */
@@ -148,7 +171,7 @@ class HandlerFailed extends Error {
 }
 
 class EsdbSubscription implements Subscription {
-  readonly #client: EventStoreDBClient;
+  readonly #client: EsdbClient;
   readonly #options: SubscribeOptions;
   readonly #settings: Required<Pick<EsdbEventStoreOptions, "resubscribeDelayMs" | "maxResubscribeAttempts">>;
   readonly #match: (stream: string, type: string) => boolean;
@@ -160,7 +183,7 @@ class EsdbSubscription implements Subscription {
   readonly done: Promise<void>;
 
   constructor(
-    client: EventStoreDBClient,
+    client: EsdbClient,
     options: SubscribeOptions,
     settings: Required<Pick<EsdbEventStoreOptions, "resubscribeDelayMs" | "maxResubscribeAttempts">>,
   ) {
@@ -281,12 +304,15 @@ class EsdbSubscription implements Subscription {
 }
 
 export class EsdbEventStore implements EventStore {
-  readonly #client: EventStoreDBClient;
+  readonly #client: EsdbClient;
   readonly #settings: Required<Pick<EsdbEventStoreOptions, "resubscribeDelayMs" | "maxResubscribeAttempts">>;
   readonly #subscriptions = new Set<EsdbSubscription>();
 
   constructor(options: EsdbEventStoreOptions) {
-    this.#client = EventStoreDBClient.connectionString(options.connectionString);
+    if (options.client !== undefined) this.#client = options.client;
+    else if (typeof options.connectionString === "string" && options.connectionString.trim() !== "") {
+      this.#client = EventStoreDBClient.connectionString(options.connectionString);
+    } else throw validation("connectionString", "an EventStoreDB connection string (or a client) is required");
     this.#settings = {
       resubscribeDelayMs: options.resubscribeDelayMs ?? 250,
       maxResubscribeAttempts: options.maxResubscribeAttempts ?? 20,
