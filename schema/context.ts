@@ -23,6 +23,11 @@ export interface RequestInfo {
   correlationId: string;
   /** `Idempotency-Key` header, when given: a retried request with the same key is applied once. */
   idempotencyKey: string | null;
+  /**
+   * `X-Request-Id` header, when given: without an Idempotency-Key, a release action retried with the same
+   * request id is applied once too (decision 0009).
+   */
+  requestId: string | null;
 }
 
 export interface ApiContext {

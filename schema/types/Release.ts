@@ -79,6 +79,10 @@ builder.queryFields((t) => ({
 
 const phaseGuard = "When given, must be the current phase, else INVALID_STATE.";
 
+/** Said of every action mutation: how a retried request is recognised (decision 0009). */
+const UPDATE_ID_NOTE =
+  "Applied through the release workflow's Temporal Update. A retry with the same `Idempotency-Key` header, or without one the same `X-Request-Id` header, is the same Update: applied once, same answer. With neither header every request is a new action.";
+
 interface ReleaseActionSpec {
   action: ReleaseActionName;
   /** The least role that may take the action. */
@@ -98,7 +102,7 @@ function releaseActionField(name: string, spec: ReleaseActionSpec): void {
   builder.mutationField(name, (t) =>
     t.field({
       type: ReleaseRef,
-      ...(spec.description !== undefined && { description: spec.description }),
+      description: spec.description === undefined ? UPDATE_ID_NOTE : `${spec.description} ${UPDATE_ID_NOTE}`,
       authScopes: spec.scope === "approver" ? { approver: true } : { editor: true },
       args: {
         id: t.arg.id({ required: true }),

@@ -93,13 +93,21 @@ interface ServerContext {
 }
 
 const IDEMPOTENCY_KEY_MAX = 200;
+const REQUEST_ID_MAX = 200;
+
+/** A header's value, trimmed; null when missing, blank or longer than `max`. */
+function headerValue(headers: { get(name: string): string | null }, name: string, max: number): string | null {
+  const value = headers.get(name)?.trim();
+  return value && value.length <= max ? value : null;
+}
 
 function requestInfoFrom(headers: { get(name: string): string | null }): RequestInfo {
-  const requestId = headers.get("x-request-id");
-  const key = headers.get("idempotency-key");
+  const requestId = headerValue(headers, "x-request-id", REQUEST_ID_MAX);
+  const key = headers.get("idempotency-key")?.trim();
   return {
-    correlationId: requestId && requestId.length <= 200 ? requestId : randomUUID(),
-    idempotencyKey: key && key.trim() !== "" ? key.trim().slice(0, IDEMPOTENCY_KEY_MAX) : null,
+    correlationId: requestId ?? randomUUID(),
+    idempotencyKey: key ? key.slice(0, IDEMPOTENCY_KEY_MAX) : null,
+    requestId,
   };
 }
 

@@ -255,7 +255,8 @@ describe("audit replay and evaluation", () => {
 });
 
 describe("idempotent actions", () => {
-  it("a retried action with the same Idempotency-Key is applied once and answers the same", async () => {
+  /** A release of a new feature whose only phase bakes for an hour: it stays WAITING. */
+  async function bakingRelease(key: string): Promise<string> {
     const pipelineId = await createPublishedPipeline(
       api,
       projectA,
@@ -263,8 +264,8 @@ describe("idempotent actions", () => {
       { token: editorA },
     );
     const feature = await api.ok<{ createFeature: { id: string } }>(
-      `mutation($p: ID!, $pl: ID) { createFeature(input: { projectId: $p, key: "retried", kind: GATE, pipelineId: $pl }) { id } }`,
-      { p: projectA, pl: pipelineId },
+      `mutation($p: ID!, $k: String!, $pl: ID) { createFeature(input: { projectId: $p, key: $k, kind: GATE, pipelineId: $pl }) { id } }`,
+      { p: projectA, k: key, pl: pipelineId },
       editorA,
     );
     const started = await api.ok<{ startRelease: ReleaseView }>(
@@ -272,16 +273,41 @@ describe("idempotent actions", () => {
       { f: feature.createFeature.id },
       editorA,
     );
-    const id = started.startRelease.id;
-    const pause = `mutation($id: ID!) { pauseRelease(id: $id, reason: "retry me") { ${RELEASE_FIELDS} } }`;
+    return started.startRelease.id;
+  }
+
+  const PAUSE = `mutation($id: ID!) { pauseRelease(id: $id, reason: "retry me") { ${RELEASE_FIELDS} } }`;
+  const UNPAUSE = `mutation($id: ID!) { unpauseRelease(id: $id) { ${RELEASE_FIELDS} } }`;
+
+  it("a retried action with the same Idempotency-Key is applied once and answers the same", async () => {
+    const id = await bakingRelease("retried");
     const headers = { "idempotency-key": "pause-once" };
-    const first = answered(await api.gql<Record<string, ReleaseView>>(pause, { id }, editorA, headers));
-    const again = answered(await api.gql<Record<string, ReleaseView>>(pause, { id }, editorA, headers));
+    const first = answered(await api.gql<Record<string, ReleaseView>>(PAUSE, { id }, editorA, headers));
+    const again = answered(await api.gql<Record<string, ReleaseView>>(PAUSE, { id }, editorA, headers));
     expect(again.version).toBe(first.version);
     expect(again.actions.filter((a) => a.kind === "PAUSE")).toHaveLength(1);
     // Without the key, a second pause is a new request: the phase is no longer WAITING.
     const fresh = await action(api, "pauseRelease", id, {}, editorA);
     expect(fresh.errors?.[0]?.extensions?.code).toBe("INVALID_STATE");
+    answered(await action(api, "abortRelease", id, {}, editorA));
+  });
+
+  it("without an Idempotency-Key, a retry with the same X-Request-Id is applied once; another request id is a new action", async () => {
+    const id = await bakingRelease("retried-by-request-id");
+    const first = answered(
+      await api.gql<Record<string, ReleaseView>>(PAUSE, { id }, editorA, { "x-request-id": "req-pause-1" }),
+    );
+    const again = answered(
+      await api.gql<Record<string, ReleaseView>>(PAUSE, { id }, editorA, { "x-request-id": "req-pause-1" }),
+    );
+    expect(again.version).toBe(first.version);
+    expect(again.actions.filter((a) => a.kind === "PAUSE")).toHaveLength(1);
+    answered(await api.gql<Record<string, ReleaseView>>(UNPAUSE, { id }, editorA, { "x-request-id": "req-unpause-1" }));
+    // A new request id: a new pause, applied (the phase is WAITING again).
+    const second = answered(
+      await api.gql<Record<string, ReleaseView>>(PAUSE, { id }, editorA, { "x-request-id": "req-pause-2" }),
+    );
+    expect(second.actions.map((a) => a.kind)).toEqual(["PAUSE", "UNPAUSE", "PAUSE"]);
     answered(await action(api, "abortRelease", id, {}, editorA));
   });
 });

@@ -380,10 +380,15 @@ export function createApiApplication(deps: ApplicationDeps): ApiApplication {
     }
   }
 
+  /**
+   * The action's Temporal Update id. A retried request is the same Update (applied once, same answer) when
+   * it carries the same `Idempotency-Key`, or, without one, the same `X-Request-Id`; with neither, every
+   * request is a new Update. The id is scoped to the token, the release, the action and its phase guard.
+   */
   function updateIdFor(caller: Caller, releaseId: string, action: ReleaseActionName, args: ReleaseActionArgs) {
-    const key = caller.request.idempotencyKey;
+    const { idempotencyKey, requestId } = caller.request;
+    const key = idempotencyKey !== null ? `key:${idempotencyKey}` : requestId !== null ? `request:${requestId}` : null;
     if (key === null) return newId();
-    // A retried request with the same Idempotency-Key is the same Update: applied once, same answer.
     return createHash("sha256")
       .update([caller.auth.tokenId, releaseId, action, String(args.phaseIndex ?? ""), key].join("\u0000"))
       .digest("hex");
