@@ -20,6 +20,15 @@ export const featureIdFor = (projectId: string, key: string): string =>
   idFromText(`feature\u0000${projectId}\u0000${key}`);
 
 /**
+ * A release's id is derived from its feature and its ordinal: `<featureId>.<n>`, n = the number of
+ * releases the feature had when the release was decided, plus one. Two racing starts of one feature
+ * decide the same id, so besides the feature stream's lock (its expected revision) the `release-<id>`
+ * stream's no_stream check and Temporal's workflow id refuse the second: one running release per feature
+ * holds even if one guard were bypassed.
+ */
+export const releaseIdFor = (featureId: string, ordinal: number): string => `${featureId}.${ordinal}`;
+
+/**
  * An API token's id is derived from its name: token names are unique across the installation (a name is
  * the actor of the token's events and the identity an approval counts), and two concurrent creations of
  * one name append to the same `apitoken-<id>` stream, where the store's no_stream check turns the second

@@ -41,7 +41,7 @@ import {
   type StartRelease,
 } from "../../release/release.ts";
 import { tokenDecider } from "../../token/token.ts";
-import { featureIdFor, hashSecret, newId, newTokenSecret, tokenIdFor } from "../ids.ts";
+import { featureIdFor, hashSecret, newId, newTokenSecret, releaseIdFor, tokenIdFor } from "../ids.ts";
 
 /** Who a mutation is by. */
 export interface Caller {
@@ -283,7 +283,8 @@ export function createApiApplication(deps: ApplicationDeps): ApiApplication {
     }
     const project = await loadProject(caller, feature.projectId);
     const pipeline = await loadPipeline(caller, feature.pipelineId);
-    const releaseId = newId();
+    // The feature's next release: racing starts compute the same id (see releaseIdFor).
+    const releaseId = releaseIdFor(feature.id, feature.releaseIds.length + 1);
     const at = now().toISOString();
     const changeOver = (base: readonly EnvironmentDefinition[]): EnvironmentDefinition[] =>
       options.inputs === null ? [...base] : normalizeDefinitions(project, feature.kind, options.inputs, base);
@@ -337,6 +338,14 @@ export function createApiApplication(deps: ApplicationDeps): ApiApplication {
         metadata: metadata(caller, project.id, at),
       });
     } catch (error) {
+      if (isDomainError(error) && error.code === "CONFLICT") {
+        // The release stream exists: a racing start of this feature stored this very release first. The
+        // lock is that release's (same id), so it stays; this start is the one refused.
+        throw new DomainError(
+          "RELEASE_IN_PROGRESS",
+          `feature ${feature.key} has release ${releaseId} in progress (started concurrently): cannot start another until it completes or is aborted`,
+        );
+      }
       // Give the lock back, so the feature is not stuck behind a release that never existed.
       await releaseLock(caller, feature, releaseId).catch((unlockError: unknown) =>
         logger.error({ err: unlockError, releaseId }, "could not give back the feature's release lock"),

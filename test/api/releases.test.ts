@@ -1,0 +1,124 @@
+// One running release per feature, guarded twice: the feature stream's lock (its expected revision), and the
+// release id derived from the feature (`<featureId>.<n>`), so racing starts decide the same id and the
+// release stream's no_stream check (and Temporal's workflow id) refuse the second.
+
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { EventStore, EventToAppend, ExpectedRevision, RecordedEvent } from "../../services/event-store/port.ts";
+import { action, answered, createProject, createPublishedPipeline, createToken } from "./documents.ts";
+import { type GraphQLResponse, startTestApi, type TestApi } from "./harness.ts";
+
+let api: TestApi;
+let projectId: string;
+let editor: string;
+let approvalPipeline: string;
+
+/** When set, the API's lock appends (FeatureReleaseStarted) wait for each other and then ignore the revision. */
+let bypassFeatureLock = false;
+const held: (() => void)[] = [];
+
+/** The store as the API sees it, with the feature lock's optimistic concurrency switchable off. */
+function lockBypassing(store: EventStore): EventStore {
+  const append = async (stream: string, events: EventToAppend[], expected: ExpectedRevision) => {
+    if (!bypassFeatureLock || !events.some((event) => event.type === "FeatureReleaseStarted")) {
+      return store.append(stream, events, expected);
+    }
+    // Both racers have decided before either appends: both lock appends go through.
+    await new Promise<void>((resolve) => {
+      held.push(resolve);
+      if (held.length >= 2) for (const release of held.splice(0)) release();
+      setTimeout(resolve, 5_000);
+    });
+    return store.append(stream, events, "any");
+  };
+  return new Proxy(store, {
+    get(target, property) {
+      if (property === "append") return append;
+      const value = Reflect.get(target, property);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}
+
+beforeAll(async () => {
+  api = await startTestApi({ wrapStore: lockBypassing });
+  projectId = await createProject(api, "Races");
+  editor = await createToken(api, "racer", "EDITOR", projectId);
+  // Phase 0 awaits an approval at once: the release stays IN_PROGRESS while the test looks at it.
+  approvalPipeline = await createPublishedPipeline(api, projectId, [
+    { name: "gate", requiresApproval: true, targets: [{ environment: "development" }] },
+  ]);
+}, 120_000);
+
+afterAll(async () => {
+  await api?.close();
+});
+
+async function newFeature(key: string): Promise<string> {
+  const data = await api.ok<{ createFeature: { id: string } }>(
+    /* GraphQL */ `mutation($p: ID!, $k: String!, $pl: ID) { createFeature(input: { projectId: $p, key: $k, kind: GATE, pipelineId: $pl }) { id } }`,
+    { p: projectId, k: key, pl: approvalPipeline },
+  );
+  return data.createFeature.id;
+}
+
+const START = /* GraphQL */ `mutation($f: ID!) { startRelease(featureId: $f) { id status } }`;
+
+/** Events stored after `head`. */
+async function storedSince(head: string | null): Promise<RecordedEvent[]> {
+  return api.store.readAll(head === null ? {} : { after: head });
+}
+
+describe("one running release per feature", () => {
+  it("two concurrent startRelease calls: exactly one Release, the other refused, nothing else written", async () => {
+    const featureId = await newFeature("raced");
+    const head = await api.store.headPosition();
+    const results = await Promise.all(
+      [1, 2].map(() => api.gql<{ startRelease: { id: string } }>(START, { f: featureId }, editor)),
+    );
+    const won = results.filter((r) => r.errors === undefined);
+    expect(won).toHaveLength(1);
+    expect(won[0]?.data?.startRelease.id).toBe(`${featureId}.1`);
+    const lost = results.find((r) => r.errors !== undefined) as GraphQLResponse;
+    expect(["RELEASE_IN_PROGRESS", "CONFLICT"]).toContain(lost.errors?.[0]?.extensions?.code);
+    const events = await storedSince(head);
+    expect(events.filter((e) => e.type === "FeatureReleaseStarted")).toHaveLength(1);
+    expect(events.filter((e) => e.type === "ReleaseStarted")).toHaveLength(1);
+    // Everything stored belongs to the one release and its feature's lock.
+    expect(new Set(events.map((e) => e.stream))).toEqual(new Set([`feature-${featureId}`, `release-${featureId}.1`]));
+  });
+
+  it("a feature's releases are numbered: after one ends, the next start is <featureId>.2", async () => {
+    const featureId = await newFeature("numbered");
+    const first = await api.ok<{ startRelease: { id: string } }>(START, { f: featureId }, editor);
+    expect(first.startRelease.id).toBe(`${featureId}.1`);
+    answered(await action(api, "abortRelease", first.startRelease.id, {}, editor));
+    const second = await api.ok<{ startRelease: { id: string } }>(START, { f: featureId }, editor);
+    expect(second.startRelease.id).toBe(`${featureId}.2`);
+  });
+
+  it("the release stream refuses a second start even when the feature's lock is bypassed", async () => {
+    const featureId = await newFeature("unlocked");
+    const head = await api.store.headPosition();
+    bypassFeatureLock = true;
+    let results: GraphQLResponse<{ startRelease: { id: string } }>[];
+    try {
+      results = await Promise.all(
+        [1, 2].map(() => api.gql<{ startRelease: { id: string } }>(START, { f: featureId }, editor)),
+      );
+    } finally {
+      bypassFeatureLock = false;
+    }
+    // The lock was bypassed (two FeatureReleaseStarted stored), yet only one release exists.
+    const events = await storedSince(head);
+    expect(events.filter((e) => e.type === "FeatureReleaseStarted")).toHaveLength(2);
+    expect(events.filter((e) => e.type === "ReleaseStarted").map((e) => e.stream)).toEqual([`release-${featureId}.1`]);
+    expect(results.filter((r) => r.errors === undefined)).toHaveLength(1);
+    expect(results.flatMap((r) => r.errors ?? []).map((e) => e.extensions?.code)).toEqual(["RELEASE_IN_PROGRESS"]);
+    // The lock stays with the release that exists.
+    const feature = await api.ok<{ feature: { activeRelease: { id: string } | null } }>(
+      `query($id: ID!) { feature(id: $id) { activeRelease { id } } }`,
+      { id: featureId },
+    );
+    expect(feature.feature.activeRelease?.id).toBe(`${featureId}.1`);
+  });
+});
