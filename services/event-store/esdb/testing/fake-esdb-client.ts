@@ -167,9 +167,15 @@ class ServerCall {
   cancel(): void {
     if (this.#cancelled) return;
     this.#cancelled = true;
-    for (const wake of this.#onCancel) wake();
+    for (const wake of [...this.#onCancel]) wake();
     this.#onCancel.clear();
     this.source.end();
+  }
+
+  /** Runs `listener` once when the call is cancelled (at once if it already is). */
+  onCancel(listener: () => void): void {
+    if (this.#cancelled) listener();
+    else this.#onCancel.add(listener);
   }
 
   /** Fails the call: the error reaches the client, then the stream ends. */
@@ -185,8 +191,13 @@ class ServerCall {
       cancel();
       return;
     }
-    const stop = new Promise<void>((resolve) => this.#onCancel.add(resolve));
+    let stopped = (): void => undefined;
+    const stop = new Promise<void>((resolve) => {
+      stopped = resolve;
+      this.#onCancel.add(resolve);
+    });
     await Promise.race([promise, stop]);
+    this.#onCancel.delete(stopped);
     cancel();
   }
 
@@ -558,8 +569,11 @@ export class FakeEsdbServer {
     return low;
   }
 
-  readStream(streamName: string, options: ReadStreamOptions): FakeStreamingRead<ResolvedEvent> {
-    const call = new ServerCall();
+  readStream(
+    streamName: string,
+    options: ReadStreamOptions,
+    call = new ServerCall(),
+  ): FakeStreamingRead<ResolvedEvent> {
     const positions = this.#options.positionsOnStreamReads;
     const read = new FakeStreamingRead<ResolvedEvent>(call, (record) => {
       const event = toRecorded(record, positions);
@@ -587,8 +601,7 @@ export class FakeEsdbServer {
     return read;
   }
 
-  readAll(options: ReadAllOptions): FakeStreamingRead<AllStreamResolvedEvent> {
-    const call = new ServerCall();
+  readAll(options: ReadAllOptions, call = new ServerCall()): FakeStreamingRead<AllStreamResolvedEvent> {
     const read = new FakeStreamingRead<AllStreamResolvedEvent>(call, (record) => ({
       event: toRecorded(record, true) as AllStreamRecordedEvent,
       commitPosition: record.position,
@@ -632,9 +645,8 @@ export class FakeEsdbServer {
 
   // ---- subscriptions ------------------------------------------------------------------------------------
 
-  subscribeToAll(options: SubscribeToAllOptions): FakeAllStreamSubscription {
+  subscribeToAll(options: SubscribeToAllOptions, call = new ServerCall()): FakeAllStreamSubscription {
     this.subscriptionsOpened++;
-    const call = new ServerCall();
     const checkpointReached = options.filter?.checkpointReached;
     const subscription = new FakeAllStreamSubscription(
       call,
@@ -711,21 +723,31 @@ export class FakeEsdbServer {
   }
 }
 
-/** The subset of `EventStoreDBClient` the adapter uses, served by a `FakeEsdbServer`. */
+/**
+ * The subset of `EventStoreDBClient` the adapter uses, served by a `FakeEsdbServer`. Like the real client,
+ * `dispose()` cancels the reads and subscriptions still open and leaves the client usable.
+ */
 export class FakeEventStoreDBClient {
   readonly #server: FakeEsdbServer;
-  #disposed = false;
+  readonly #open = new Set<ServerCall>();
+  /** How many times `dispose()` was called, for tests. */
+  disposeCalls = 0;
 
   constructor(server: FakeEsdbServer) {
     this.#server = server;
   }
 
-  get disposed(): boolean {
-    return this.#disposed;
+  /** Reads and subscriptions of this client that the server is still serving. */
+  get openCalls(): number {
+    return this.#open.size;
   }
 
-  #assertOpen(): void {
-    if (this.#disposed) throw new UnavailableError(undefined, "Client has been disposed");
+  #track(): ServerCall {
+    const call = new ServerCall();
+    this.#open.add(call);
+    call.source.once("close", () => this.#open.delete(call));
+    call.onCancel(() => this.#open.delete(call));
+    return call;
   }
 
   async appendToStream(
@@ -733,27 +755,25 @@ export class FakeEventStoreDBClient {
     events: EventData | EventData[],
     options: AppendToStreamOptions = {},
   ): Promise<AppendResult> {
-    this.#assertOpen();
     return this.#server.append(streamName, Array.isArray(events) ? events : [events], options.expectedRevision ?? ANY);
   }
 
   readStream(streamName: string, options: ReadStreamOptions = {}): StreamingRead<ResolvedEvent> {
-    this.#assertOpen();
-    return this.#server.readStream(streamName, options);
+    return this.#server.readStream(streamName, options, this.#track());
   }
 
   readAll(options: ReadAllOptions = {}): StreamingRead<AllStreamResolvedEvent> {
-    this.#assertOpen();
-    return this.#server.readAll(options);
+    return this.#server.readAll(options, this.#track());
   }
 
   subscribeToAll(options: SubscribeToAllOptions = {}): AllStreamSubscription {
-    this.#assertOpen();
-    return this.#server.subscribeToAll(options);
+    return this.#server.subscribeToAll(options, this.#track());
   }
 
   async dispose(): Promise<void> {
-    this.#disposed = true;
+    this.disposeCalls++;
+    for (const call of [...this.#open]) call.cancel();
+    this.#open.clear();
   }
 }
 
