@@ -3,7 +3,7 @@
 
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import { binaryEvent, jsonEvent, MaxAppendSizeExceededError, UnavailableError } from "@eventstore/db-client";
+import { binaryEvent, jsonEvent, UnavailableError } from "@eventstore/db-client";
 import { afterEach, describe, expect, it } from "vitest";
 import { DomainError } from "../../core/errors.ts";
 import { describeEventStoreConformance } from "../conformance.ts";
@@ -122,9 +122,16 @@ describe("EventStoreDB adapter (over the fake client)", () => {
       expect(await rejection(store.append("order-1", events(1), "no_stream"))).toBe(unavailable);
       expect(await store.readStream("order-1")).toEqual([]);
 
-      const tooLarge = await rejection(store.append("order-1", [event("Big", { text: "x".repeat(1_100_000) })], "any"));
-      expect(tooLarge).toBeInstanceOf(MaxAppendSizeExceededError);
       expect(await store.readStream("order-1")).toEqual([]);
+    });
+
+    it("an append larger than the server accepts is a VALIDATION error naming the limit", async () => {
+      const store = open({ maxAppendSize: 64 * 1024 });
+      const tooLarge = await rejection(store.append("order-1", [event("Big", { text: "x".repeat(70_000) })], "any"));
+      expect(tooLarge).toMatchObject({ name: "DomainError", code: "VALIDATION", field: "events" });
+      expect((tooLarge as Error).message).toContain("65536 bytes");
+      expect(await store.readStream("order-1")).toEqual([]);
+      await store.append("order-1", [event("Fits", { text: "x".repeat(60_000) })], "any");
     });
 
     it("an append whose reply was lost: the retry with the same ids returns the original result, stored once", async () => {
@@ -146,6 +153,12 @@ describe("EventStoreDB adapter (over the fake client)", () => {
       const first = await store.append("order-1", batch, "no_stream");
       await store.append("order-1", events(1), 1n);
       expect(await store.append("order-1", batch, "no_stream")).toEqual(first);
+    });
+
+    it("on a server older than 22.6 (no positions on stream reads) reading a stream says what is needed", async () => {
+      const store = open({ positionsOnStreamReads: false });
+      await store.append("order-1", events(1), "no_stream");
+      await expect(store.readStream("order-1")).rejects.toThrow("server 22.6 or later is required");
     });
 
     it("read errors other than a missing stream are rethrown unchanged", async () => {
@@ -433,9 +446,17 @@ describe("EventStoreDB adapter (over the fake client)", () => {
       await sleep(50);
       expect(received.length).toBe(3);
       closing.subscribeToAll({ onEvent: () => undefined });
+      await waitUntil(() => client.openCalls === 1, "the second subscription");
       await closing.close();
-      expect(client.disposed).toBe(true);
+      expect(client.disposeCalls).toBe(1);
+      expect(client.openCalls).toBe(0);
       await waitUntil(() => server.activeSubscriptions === 0, "every subscription to end");
+      // The real client would reconnect on the next call: the store refuses instead.
+      await expect(closing.readAll()).rejects.toThrow("event store is closed");
+      await expect(closing.append("order-1", events(1), "any")).rejects.toThrow("event store is closed");
+      expect(() => closing.subscribeToAll({ onEvent: () => undefined })).toThrow("event store is closed");
+      await closing.close();
+      expect(client.disposeCalls).toBe(1);
     });
   });
 

@@ -1,6 +1,8 @@
 // EventStoreDB adapter (production): the port maps almost one to one onto @eventstore/db-client.
 // Positions are `C<commit>/P<prepare>` with both numbers zero-padded to 20 digits, so string order is log order.
 // System events (`$`-prefixed streams or types) never leave this adapter.
+// Needs EventStoreDB 23.10 or later: stream reads carry $all positions only from 22.6 on, and a catch-up
+// subscription is told it is live (`caughtUp`, which `onCaughtUp` waits for) only from 23.10 on.
 
 import { AsyncLocalStorage } from "node:async_hooks";
 import {
@@ -24,6 +26,7 @@ import {
   FORWARDS,
   type JSONType,
   jsonEvent,
+  MaxAppendSizeExceededError,
   NO_STREAM,
   type Position,
   type ReadPosition,
@@ -307,6 +310,7 @@ export class EsdbEventStore implements EventStore {
   readonly #client: EsdbClient;
   readonly #settings: Required<Pick<EsdbEventStoreOptions, "resubscribeDelayMs" | "maxResubscribeAttempts">>;
   readonly #subscriptions = new Set<EsdbSubscription>();
+  #closed = false;
 
   constructor(options: EsdbEventStoreOptions) {
     if (options.client !== undefined) this.#client = options.client;
@@ -319,7 +323,13 @@ export class EsdbEventStore implements EventStore {
     };
   }
 
+  /** The client would quietly reconnect after `dispose()`: refuse instead, like the embedded store. */
+  #assertOpen(): void {
+    if (this.#closed) throw new Error("event store is closed");
+  }
+
   async append(stream: string, events: EventToAppend[], expected: ExpectedRevision): Promise<AppendResult> {
+    this.#assertOpen();
     assertStreamName(stream);
     assertExpectedRevision(expected);
     assertEventsToAppend(events);
@@ -346,6 +356,9 @@ export class EsdbEventStore implements EventStore {
         const actual = error.actualVersion === NO_STREAM ? null : error.actualVersion;
         throw conflict(stream, expected, typeof actual === "bigint" ? actual : null);
       }
+      if (error instanceof MaxAppendSizeExceededError) {
+        throw validation("events", `the append is larger than the server accepts (${error.maxAppendSize} bytes)`);
+      }
       throw error;
     }
   }
@@ -358,6 +371,7 @@ export class EsdbEventStore implements EventStore {
   }
 
   async readStream(stream: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+    this.#assertOpen();
     assertStreamName(stream);
     assertFromRevision(options.fromRevision);
     assertMaxCount(options.maxCount);
@@ -381,6 +395,7 @@ export class EsdbEventStore implements EventStore {
   }
 
   async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
+    this.#assertOpen();
     assertMaxCount(options.maxCount);
     const limit = options.maxCount ?? Number.POSITIVE_INFINITY;
     if (limit === 0) return [];
@@ -417,6 +432,7 @@ export class EsdbEventStore implements EventStore {
   }
 
   subscribeToAll(options: SubscribeOptions): Subscription {
+    this.#assertOpen();
     if (typeof options.onEvent !== "function") throw validation("onEvent", "must be a function");
     const subscription = new EsdbSubscription(this.#client, options, this.#settings);
     this.#subscriptions.add(subscription);
@@ -434,13 +450,16 @@ export class EsdbEventStore implements EventStore {
   }
 
   async ping(): Promise<void> {
+    this.#assertOpen();
     for await (const _ of this.#client.readAll({ direction: BACKWARDS, fromPosition: END, maxCount: 1 })) {
       // Reading one record proves the connection and the credentials.
     }
   }
 
   async close(): Promise<void> {
+    if (this.#closed) return;
     await Promise.all([...this.#subscriptions].map((subscription) => subscription.close()));
+    this.#closed = true;
     await this.#client.dispose();
   }
 }
