@@ -7,6 +7,7 @@ import type { AuditIndex } from "../services/audit/audit-index.ts";
 import type { Role } from "../services/core/model.ts";
 import type { EventStore } from "../services/event-store/port.ts";
 import type { ReadModels } from "../services/projections/read-models.ts";
+import type { AsOfLoader } from "./as-of.ts";
 
 /** The caller's API token (its secret never leaves the auth step). */
 export interface AuthInfo {
@@ -36,6 +37,8 @@ export interface ApiContext {
   readModels: ReadModels;
   audit: AuditIndex;
   store: EventStore;
+  /** Audit replay: entities as of a point, folded once per request (see schema/as-of.ts). */
+  asOf: AsOfLoader;
   /** Mutations: the application services (command handlers and workflow Updates). */
   commands: ApiApplication;
   /** Subscriptions: live changes from the projection runner. */

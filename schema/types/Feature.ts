@@ -1,7 +1,7 @@
-import { featureAsOf } from "../../services/audit/as-of.ts";
-import type { Feature } from "../../services/feature/feature.ts";
 import { callerOf, canSeeProject, required, visibleFeature, visibleProject } from "../access.ts";
+import { type FeatureNode, present, type ReleaseNode } from "../as-of.ts";
 import { builder } from "../builder.ts";
+import type { ApiContext } from "../context.ts";
 import { AuditEventConnectionRef } from "./AuditEvent.ts";
 import { EnvironmentDefinitionInput } from "./Definition.ts";
 import { EnvironmentStateRef, environmentStates } from "./EnvironmentState.ts";
@@ -10,7 +10,14 @@ import { PipelineRef } from "./Pipeline.ts";
 import { ProjectRef } from "./Project.ts";
 import { ReleaseRef } from "./Release.ts";
 
-export const FeatureRef = builder.objectRef<Feature>("Feature");
+export const FeatureRef = builder.objectRef<FeatureNode>("Feature");
+
+/** The feature's active release: live, or as of the feature's point (null while its stream had no event yet). */
+async function activeReleaseOf(feature: FeatureNode, ctx: ApiContext): Promise<ReleaseNode | null> {
+  const id = feature.activeReleaseId;
+  if (id === null) return null;
+  return feature.asOf === undefined ? ctx.readModels.release(id) : ctx.asOf.release(id, feature.asOf);
+}
 
 FeatureRef.implement({
   description: "A gate (on/off) or a dynamic config (a JSON value), with one definition per environment.",
@@ -27,29 +34,33 @@ FeatureRef.implement({
     pipeline: t.field({
       type: PipelineRef,
       nullable: true,
-      resolve: (feature, _args, ctx) =>
-        feature.pipelineId === null ? null : ctx.readModels.pipeline(feature.pipelineId),
+      resolve: (feature, _args, ctx) => {
+        if (feature.pipelineId === null) return null;
+        return feature.asOf === undefined
+          ? ctx.readModels.pipeline(feature.pipelineId)
+          : ctx.asOf.pipeline(feature.pipelineId, feature.asOf);
+      },
     }),
     environments: t.field({
       type: [EnvironmentStateRef],
       description:
         "Per environment: its definition now. A phase that rolls out a whole environment replaces it with the release's new definition; abort puts back the pre-release one.",
-      resolve: (feature, _args, ctx) =>
-        environmentStates(
-          feature,
-          feature.activeReleaseId === null ? null : ctx.readModels.release(feature.activeReleaseId),
-        ),
+      resolve: async (feature, _args, ctx) => environmentStates(feature, await activeReleaseOf(feature, ctx)),
     }),
     activeRelease: t.field({
       type: ReleaseRef,
       nullable: true,
-      resolve: (feature, _args, ctx) =>
-        feature.activeReleaseId === null ? null : ctx.readModels.release(feature.activeReleaseId),
+      resolve: (feature, _args, ctx) => activeReleaseOf(feature, ctx),
     }),
     releases: t.field({
       type: [ReleaseRef],
       description: "Every release of the feature, oldest first.",
-      resolve: (feature, _args, ctx) => ctx.readModels.releasesOfFeature(feature.id),
+      resolve: async (feature, _args, ctx) => {
+        const point = feature.asOf;
+        if (point === undefined) return ctx.readModels.releasesOfFeature(feature.id);
+        // The releases started by then, each as it was then.
+        return present(await Promise.all(feature.releaseIds.map((id) => ctx.asOf.release(id, point))));
+      },
     }),
     history: t.field({
       type: AuditEventConnectionRef,
@@ -101,11 +112,12 @@ builder.queryFields((t) => ({
   featureAsOf: t.field({
     type: FeatureRef,
     nullable: true,
-    description: "Audit replay: the feature as it was after the last event at or before `at` (or `position`).",
+    description:
+      "Audit replay: the feature as it was after the last event at or before `at` (or `position`). Its pipeline, activeRelease, releases and environments' rolledOutTargets are served as of the same point; `history` is the whole trail.",
     authScopes: { viewer: true },
     args: { id: t.arg.id({ required: true }), at: t.arg({ type: "DateTime" }), position: t.arg.string() },
     resolve: async (_root, args, ctx) => {
-      const feature = await featureAsOf(ctx.store, args.id, { at: args.at, position: args.position });
+      const feature = await ctx.asOf.feature(args.id, { at: args.at, position: args.position });
       return feature && canSeeProject(ctx.auth, feature.projectId) ? feature : null;
     },
   }),

@@ -1,13 +1,12 @@
-import { pipelineAsOf } from "../../services/audit/as-of.ts";
-import type { Pipeline } from "../../services/pipeline/pipeline.ts";
 import { callerOf, canSeeProject, required, visiblePipeline } from "../access.ts";
+import { type PipelineNode, present } from "../as-of.ts";
 import { builder } from "../builder.ts";
 import { PipelineStatusEnum, SelfApprovalEnum } from "./enums.ts";
 import { FeatureRef } from "./Feature.ts";
 import { PhaseInput, PhaseRef, phaseViews } from "./Phase.ts";
 import { ProjectRef } from "./Project.ts";
 
-export const PipelineRef = builder.objectRef<Pipeline>("Pipeline");
+export const PipelineRef = builder.objectRef<PipelineNode>("Pipeline");
 
 PipelineRef.implement({
   description: "An ordered list of phases. DRAFT is editable; PUBLISHED is immutable and attachable.",
@@ -26,7 +25,16 @@ PipelineRef.implement({
     phases: t.field({ type: [PhaseRef], resolve: (pipeline) => phaseViews(pipeline.phases) }),
     attachedFeatures: t.field({
       type: [FeatureRef],
-      resolve: (pipeline, _args, ctx) => ctx.readModels.featuresWithPipeline(pipeline.id),
+      resolve: async (pipeline, _args, ctx) => {
+        const point = pipeline.asOf;
+        if (point === undefined) return ctx.readModels.featuresWithPipeline(pipeline.id);
+        // As of the point: the project's features (features are never deleted, so today's list holds every
+        // feature that existed then) whose state then had this pipeline attached, oldest first.
+        const then = await Promise.all(
+          ctx.readModels.features(pipeline.projectId).map((f) => ctx.asOf.feature(f.id, point)),
+        );
+        return present(then).filter((feature) => feature.pipelineId === pipeline.id);
+      },
     }),
     createdAt: t.field({ type: "DateTime", resolve: (pipeline) => pipeline.createdAt }),
     publishedAt: t.field({ type: "DateTime", nullable: true, resolve: (pipeline) => pipeline.publishedAt }),
@@ -63,11 +71,12 @@ builder.queryFields((t) => ({
   pipelineAsOf: t.field({
     type: PipelineRef,
     nullable: true,
-    description: "Audit replay: the pipeline as it was after the last event at or before `at` (or `position`).",
+    description:
+      "Audit replay: the pipeline as it was after the last event at or before `at` (or `position`). Its attachedFeatures are the features that had it attached then, each as of the same point.",
     authScopes: { viewer: true },
     args: { id: t.arg.id({ required: true }), at: t.arg({ type: "DateTime" }), position: t.arg.string() },
     resolve: async (_root, args, ctx) => {
-      const pipeline = await pipelineAsOf(ctx.store, args.id, { at: args.at, position: args.position });
+      const pipeline = await ctx.asOf.pipeline(args.id, { at: args.at, position: args.position });
       return pipeline && canSeeProject(ctx.auth, pipeline.projectId) ? pipeline : null;
     },
   }),

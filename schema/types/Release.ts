@@ -1,7 +1,6 @@
-import { releaseAsOf } from "../../services/audit/as-of.ts";
-import type { Release } from "../../services/release/release.ts";
 import type { ReleaseActionName } from "../../workflows/client.ts";
 import { callerOf, canSeeProject, required, visibleRelease } from "../access.ts";
+import type { ReleaseNode } from "../as-of.ts";
 import { builder } from "../builder.ts";
 import { EnvironmentDefinitionRef } from "./Definition.ts";
 import { ReleaseStatusEnum } from "./enums.ts";
@@ -10,7 +9,7 @@ import { PipelineRef } from "./Pipeline.ts";
 import { ReleaseActionRef } from "./ReleaseAction.ts";
 import { ReleasePhaseRef } from "./ReleasePhase.ts";
 
-export const ReleaseRef = builder.objectRef<Release>("Release");
+export const ReleaseRef = builder.objectRef<ReleaseNode>("Release");
 
 ReleaseRef.implement({
   description: "One run of a pipeline over one change of one feature.",
@@ -18,13 +17,18 @@ ReleaseRef.implement({
     id: t.exposeID("id"),
     feature: t.field({
       type: FeatureRef,
-      resolve: (release, _args, ctx) =>
-        required(ctx.readModels.feature(release.featureId), "feature", release.featureId),
+      resolve: async (release, _args, ctx) => {
+        // As of the release's point: the feature's lock precedes ReleaseStarted, so it exists by then.
+        const then = release.asOf === undefined ? null : await ctx.asOf.feature(release.featureId, release.asOf);
+        return then ?? required(ctx.readModels.feature(release.featureId), "feature", release.featureId);
+      },
     }),
     pipeline: t.field({
       type: PipelineRef,
-      resolve: (release, _args, ctx) =>
-        required(ctx.readModels.pipeline(release.pipelineId), "pipeline", release.pipelineId),
+      resolve: async (release, _args, ctx) => {
+        const then = release.asOf === undefined ? null : await ctx.asOf.pipeline(release.pipelineId, release.asOf);
+        return then ?? required(ctx.readModels.pipeline(release.pipelineId), "pipeline", release.pipelineId);
+      },
     }),
     pipelineVersion: t.exposeInt("pipelineVersion"),
     status: t.field({ type: ReleaseStatusEnum, resolve: (release) => release.status }),
@@ -67,11 +71,12 @@ builder.queryFields((t) => ({
   releaseAsOf: t.field({
     type: ReleaseRef,
     nullable: true,
-    description: "Audit replay: the release as it was after the last event at or before `at` (or `position`).",
+    description:
+      "Audit replay: the release as it was after the last event at or before `at` (or `position`). Its feature and pipeline are served as of the same point.",
     authScopes: { viewer: true },
     args: { id: t.arg.id({ required: true }), at: t.arg({ type: "DateTime" }), position: t.arg.string() },
     resolve: async (_root, args, ctx) => {
-      const release = await releaseAsOf(ctx.store, args.id, { at: args.at, position: args.position });
+      const release = await ctx.asOf.release(args.id, { at: args.at, position: args.position });
       return release && canSeeProject(ctx.auth, release.projectId) ? release : null;
     },
   }),

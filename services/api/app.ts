@@ -15,6 +15,7 @@ import type { OperationResult } from "graphql-ws";
 import { useServer } from "graphql-ws/use/ws";
 import { createYoga, type Plugin, type YogaInitialContext } from "graphql-yoga";
 import { WebSocketServer } from "ws";
+import { createAsOfLoader } from "../../schema/as-of.ts";
 import type { ApiContext, AuthInfo, RequestInfo } from "../../schema/context.ts";
 import { schema } from "../../schema/index.ts";
 import type { AuditIndex } from "../audit/audit-index.ts";
@@ -172,6 +173,7 @@ export function buildApp(deps: BuildAppDeps): App {
     readModels,
     audit,
     store,
+    asOf: createAsOfLoader(store),
     commands,
     live,
     now,

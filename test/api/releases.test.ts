@@ -1,10 +1,11 @@
-// One running release per feature, guarded twice: the feature stream's lock (its expected revision), and the
-// release id derived from the feature (`<featureId>.<n>`), so racing starts decide the same id and the
-// release stream's no_stream check (and Temporal's workflow id) refuse the second.
+// Releases through the API: one running release per feature, guarded twice — the feature stream's lock (its
+// expected revision), and the release id derived from the feature (`<featureId>.<n>`), so racing starts
+// decide the same id and the release stream's no_stream check (and Temporal's workflow id) refuse the
+// second — and audit replay of a feature, pipeline or release together with everything reached from it.
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { EventStore, EventToAppend, ExpectedRevision, RecordedEvent } from "../../services/event-store/port.ts";
-import { action, answered, createProject, createPublishedPipeline, createToken } from "./documents.ts";
+import { action, answered, createProject, createPublishedPipeline, createToken, eventually } from "./documents.ts";
 import { type GraphQLResponse, startTestApi, type TestApi } from "./harness.ts";
 
 let api: TestApi;
@@ -120,5 +121,130 @@ describe("one running release per feature", () => {
       { id: featureId },
     );
     expect(feature.feature.activeRelease?.id).toBe(`${featureId}.1`);
+  });
+});
+
+describe("audit replay through the graph", () => {
+  const AS_OF = /* GraphQL */ `query($id: ID!, $position: String) {
+    featureAsOf(id: $id, position: $position) {
+      version
+      pipeline { id status }
+      activeRelease { id status phases { status } feature { version } }
+      releases { id status version }
+      environments { environment rolledOutTargets { environment segment } }
+    }
+  }`;
+  interface FeatureAsOf {
+    version: number;
+    pipeline: { id: string; status: string } | null;
+    activeRelease: { id: string; status: string; phases: { status: string }[]; feature: { version: number } } | null;
+    releases: { id: string; status: string; version: number }[];
+    environments: { environment: string; rolledOutTargets: { environment: string; segment: string | null }[] }[];
+  }
+  const featureAsOf = async (id: string, position: string): Promise<FeatureAsOf> =>
+    (await api.ok<{ featureAsOf: FeatureAsOf }>(AS_OF, { id, position })).featureAsOf;
+  const positionOf = async (stream: string, type: string): Promise<string> => {
+    const event = (await api.store.readStream(stream)).find((e) => e.type === type);
+    if (event === undefined) throw new Error(`no ${type} in ${stream}`);
+    return event.position;
+  };
+  const rolledOut = (view: FeatureAsOf) =>
+    Object.fromEntries(view.environments.map((e) => [e.environment, e.rolledOutTargets]));
+
+  it("featureAsOf serves the active release, releases, pipeline and rolled-out targets as of its point, before and after the release ends", async () => {
+    const pipelineId = await createPublishedPipeline(api, projectId, [
+      { name: "us-west", targets: [{ environment: "production", segment: "us-west" }] },
+      { name: "everywhere", requiresApproval: true, targets: [{ environment: "production" }] },
+    ]);
+    const created = await api.ok<{ createFeature: { id: string } }>(
+      /* GraphQL */ `mutation($p: ID!, $pl: ID) { createFeature(input: { projectId: $p, key: "replayed", kind: GATE, pipelineId: $pl }) { id } }`,
+      { p: projectId, pl: pipelineId },
+    );
+    const featureId = created.createFeature.id;
+    const started = await api.ok<{ updateFeature: { id: string } }>(
+      /* GraphQL */ `mutation($id: ID!) { updateFeature(id: $id, input: { environments: [{ environment: "production", definition: { enabled: true } }] }) { ... on Release { id } } }`,
+      { id: featureId },
+      editor,
+    );
+    const releaseId = started.updateFeature.id;
+    const stream = `release-${releaseId}`;
+    // Live: us-west rolled out, the whole of production awaits an approval.
+    await eventually(async () => {
+      const live = await api.ok<{ feature: { environments: FeatureAsOf["environments"] } }>(
+        `query($id: ID!) { feature(id: $id) { environments { environment rolledOutTargets { environment segment } } } }`,
+        { id: featureId },
+      );
+      expect(live.feature.environments.find((e) => e.environment === "production")?.rolledOutTargets).toEqual([
+        { environment: "production", segment: "us-west" },
+      ]);
+    });
+
+    // The feature's lock is stored just before ReleaseStarted: at the lock, the release did not exist yet.
+    const atLock = await featureAsOf(featureId, await positionOf(`feature-${featureId}`, "FeatureReleaseStarted"));
+    expect(atLock.activeRelease).toBeNull();
+    expect(atLock.releases).toEqual([]);
+    const startedAt = await positionOf(stream, "ReleaseStarted");
+    const rolledOutAt = await positionOf(stream, "ReleasePhaseRolledOut");
+    const atStart = await featureAsOf(featureId, startedAt);
+    expect(atStart.activeRelease).toMatchObject({
+      id: releaseId,
+      status: "IN_PROGRESS",
+      phases: [{ status: "PENDING" }, { status: "PENDING" }],
+    });
+    expect(atStart.activeRelease?.feature.version).toBe(atStart.version);
+    expect(atStart.releases).toEqual([{ id: releaseId, status: "IN_PROGRESS", version: 1 }]);
+    expect(atStart.pipeline).toEqual({ id: pipelineId, status: "PUBLISHED" });
+    expect(rolledOut(atStart)).toEqual({ development: [], staging: [], production: [] });
+    const atRollout = await featureAsOf(featureId, rolledOutAt);
+    expect(atRollout.activeRelease?.phases[0]?.status).toBe("ROLLED_OUT");
+    expect(rolledOut(atRollout)).toEqual({
+      development: [],
+      staging: [],
+      production: [{ environment: "production", segment: "us-west" }],
+    });
+
+    // The release completes and the pipeline is detached: the replayed answers do not change.
+    answered(await action(api, "approveRelease", releaseId, {}));
+    await eventually(async () => {
+      const live = await api.ok<{ feature: { activeRelease: unknown; pipeline: unknown } }>(
+        `query($id: ID!) { feature(id: $id) { activeRelease { id } pipeline { id } } }`,
+        { id: featureId },
+      );
+      expect(live.feature.activeRelease).toBeNull();
+    });
+    await api.ok(`mutation($f: ID!) { detachPipeline(featureId: $f) { id } }`, { f: featureId }, editor);
+    expect(await featureAsOf(featureId, startedAt)).toEqual(atStart);
+    expect(await featureAsOf(featureId, rolledOutAt)).toEqual(atRollout);
+
+    // pipelineAsOf: the features that had it attached then (none has it now), as they were then.
+    const pipelines = await api.ok<{
+      pipeline: { attachedFeatures: unknown[] };
+      pipelineAsOf: { attachedFeatures: { id: string; activeRelease: { id: string; status: string } | null }[] };
+    }>(
+      `query($id: ID!, $position: String) {
+        pipeline(id: $id) { attachedFeatures { id } }
+        pipelineAsOf(id: $id, position: $position) { attachedFeatures { id activeRelease { id status } } }
+      }`,
+      { id: pipelineId, position: rolledOutAt },
+    );
+    expect(pipelines.pipeline.attachedFeatures).toEqual([]);
+    expect(pipelines.pipelineAsOf.attachedFeatures).toEqual([
+      { id: featureId, activeRelease: { id: releaseId, status: "IN_PROGRESS" } },
+    ]);
+
+    // releaseAsOf: its feature as of the same point (the release was its active one then).
+    const release = await api.ok<{
+      releaseAsOf: {
+        status: string;
+        feature: { activeRelease: { id: string } | null; pipeline: { id: string } | null };
+      };
+    }>(
+      `query($id: ID!, $position: String) { releaseAsOf(id: $id, position: $position) { status feature { activeRelease { id } pipeline { id } } } }`,
+      { id: releaseId, position: rolledOutAt },
+    );
+    expect(release.releaseAsOf).toEqual({
+      status: "IN_PROGRESS",
+      feature: { activeRelease: { id: releaseId }, pipeline: { id: pipelineId } },
+    });
   });
 });

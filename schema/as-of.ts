@@ -1,0 +1,60 @@
+// Audit replay through the graph: `featureAsOf`, `pipelineAsOf` and `releaseAsOf` answer an entity as it was
+// at a point, and every entity reached from it is served as of the same point. The root resolver tags the
+// entity with the point (`asOf`); the fields that lead to other entities (Feature.activeRelease, .releases,
+// .pipeline, .environments' rolledOutTargets; Release.feature, .pipeline; Pipeline.attachedFeatures) fold
+// those entities' streams up to the same point instead of reading the live read models, and tag them too.
+// Projects never change after ProjectCreated, so Feature.project and Pipeline.project stay live.
+
+import type { AsOfPoint } from "../services/audit/as-of.ts";
+import { featureAsOf, pipelineAsOf, releaseAsOf } from "../services/audit/as-of.ts";
+import type { EventStore } from "../services/event-store/port.ts";
+import type { Feature } from "../services/feature/feature.ts";
+import type { Pipeline } from "../services/pipeline/pipeline.ts";
+import type { Release } from "../services/release/release.ts";
+
+/** An entity served by audit replay carries the point it was rebuilt at; a live one has none. */
+export interface AsOfTag {
+  asOf?: AsOfPoint;
+}
+
+export type FeatureNode = Feature & AsOfTag;
+export type PipelineNode = Pipeline & AsOfTag;
+export type ReleaseNode = Release & AsOfTag;
+
+/**
+ * Entities as of a point, each stream folded once per request: one query often reaches the same entity
+ * through several fields (a feature's activeRelease, its releases and its environments' rolledOutTargets).
+ */
+export interface AsOfLoader {
+  feature(id: string, point: AsOfPoint): Promise<FeatureNode | null>;
+  pipeline(id: string, point: AsOfPoint): Promise<PipelineNode | null>;
+  release(id: string, point: AsOfPoint): Promise<ReleaseNode | null>;
+}
+
+export function createAsOfLoader(store: EventStore): AsOfLoader {
+  const folded = new Map<string, Promise<unknown>>();
+  function load<T extends object>(
+    kind: string,
+    id: string,
+    point: AsOfPoint,
+    fold: (store: EventStore, id: string, point: AsOfPoint) => Promise<T | null>,
+  ): Promise<(T & AsOfTag) | null> {
+    const key = `${kind}\u0000${id}\u0000${point.position ?? ""}\u0000${point.at ?? ""}`;
+    let entry = folded.get(key) as Promise<(T & AsOfTag) | null> | undefined;
+    if (entry === undefined) {
+      // The point is kept as given (at or position), so every entity below answers for the same one.
+      const asOf: AsOfPoint = { at: point.at ?? null, position: point.position ?? null };
+      entry = fold(store, id, asOf).then((entity) => (entity === null ? null : { ...entity, asOf }));
+      folded.set(key, entry);
+    }
+    return entry;
+  }
+  return {
+    feature: (id, point) => load("feature", id, point, featureAsOf),
+    pipeline: (id, point) => load("pipeline", id, point, pipelineAsOf),
+    release: (id, point) => load("release", id, point, releaseAsOf),
+  };
+}
+
+/** The non-null values of `values`, in order. */
+export const present = <T>(values: readonly (T | null)[]): T[] => values.filter((value): value is T => value !== null);
