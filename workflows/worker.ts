@@ -1,8 +1,9 @@
 // The worker process (`npm run worker`): runs release workflows and their activities on the "releases"
 // task queue. Connects to TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE, opens the event store (EventStoreDB when
 // EVENTSTORE_CONNECTION_STRING is set, else the embedded store under DATA_DIR), bundles the workflow
-// code once at start (or loads a prebuilt bundle from WORKFLOW_BUNDLE_PATH), restarts the workflow of
-// every in-progress release, and shuts down gracefully on SIGTERM/SIGINT.
+// code once at start (or loads a prebuilt bundle from WORKFLOW_BUNDLE_PATH), starts the workflow of every
+// in-progress release that has none — at start and every RECONCILE_INTERVAL_MS (default 60 s) — and shuts
+// down gracefully on SIGTERM/SIGINT.
 
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
@@ -23,7 +24,7 @@ import { loadConfig } from "../services/platform/config.ts";
 import { createLogger, type Logger } from "../services/platform/logger.ts";
 import { createActivities } from "./activities.ts";
 import { RELEASE_TASK_QUEUE } from "./client.ts";
-import { reconcileReleases } from "./reconcile.ts";
+import { startReconcileLoop } from "./reconcile.ts";
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL("./workflows.ts", import.meta.url));
 
@@ -90,8 +91,19 @@ function installSdkLogger(logger: Logger): void {
   });
 }
 
+/** RECONCILE_INTERVAL_MS: how often the worker re-checks in-progress releases for a missing workflow (default 60 s). */
+export function reconcileIntervalMs(value: string | undefined): number {
+  if (value === undefined || value.trim() === "") return 60_000;
+  const ms = Number(value);
+  if (!Number.isInteger(ms) || ms < 100) {
+    throw new Error(`RECONCILE_INTERVAL_MS must be a whole number of milliseconds >= 100; got "${value}"`);
+  }
+  return ms;
+}
+
 async function main(): Promise<void> {
   const config = loadConfig();
+  const reconcileEveryMs = reconcileIntervalMs(process.env.RECONCILE_INTERVAL_MS);
   const logger = createLogger("worker", { level: config.logLevel });
   installSdkLogger(logger);
   const address = config.temporalAddress ?? "127.0.0.1:7233";
@@ -119,15 +131,19 @@ async function main(): Promise<void> {
 
   const running = worker.run();
 
-  // Heal releases whose workflow was never started (the API died after storing ReleaseStarted).
-  // "worker ready" comes after it, so whoever waits for it knows every in-progress release has a workflow.
+  // Heal releases whose workflow was never started (the API died, or Temporal was down, after storing
+  // ReleaseStarted): at start, then every RECONCILE_INTERVAL_MS. "worker ready" comes after the first sweep,
+  // so whoever waits for it knows every in-progress release has a workflow.
   const clientConnection = await Connection.connect({ address });
+  const reconcile = startReconcileLoop(new Client({ connection: clientConnection, namespace }), store, {
+    taskQueue,
+    logger,
+    intervalMs: reconcileEveryMs,
+  });
   try {
-    await reconcileReleases(new Client({ connection: clientConnection, namespace }), store, { taskQueue, logger });
+    await reconcile.ready;
   } catch (error) {
     logger.error({ err: error }, "reconciling in-progress releases failed; they heal at the next worker start");
-  } finally {
-    await clientConnection.close();
   }
   logger.info({ temporalAddress: address, namespace, taskQueue, dataDir: config.dataDir }, "worker ready");
 
@@ -135,6 +151,8 @@ async function main(): Promise<void> {
     await running;
     logger.info("worker stopped");
   } finally {
+    await reconcile.close();
+    await clientConnection.close();
     await connection.close();
     await store.close();
   }

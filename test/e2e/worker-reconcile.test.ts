@@ -1,0 +1,102 @@
+// The worker reconciles in-progress releases with their workflows at start and then periodically, so a
+// release whose workflow start failed (the API died, or Temporal was down, right after ReleaseStarted was
+// stored) heals without a worker restart.
+
+import type { Client } from "@temporalio/client";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type ReconcileLoop, startReconcileLoop } from "../../workflows/reconcile.ts";
+import { seedRelease } from "../../workflows/testing/seed-release.ts";
+import { reconcileIntervalMs } from "../../workflows/worker.ts";
+import { workflowBundle } from "../api/harness.ts";
+import { temporalTestAddress } from "../setup/temporal.ts";
+import { startWorkerHarness, type WorkerHarness } from "../workflows/helpers.ts";
+
+let harness: WorkerHarness;
+const loops: ReconcileLoop[] = [];
+
+beforeAll(async () => {
+  harness = await startWorkerHarness({ address: temporalTestAddress(), bundle: await workflowBundle() });
+}, 120_000);
+
+afterAll(async () => {
+  for (const loop of loops) await loop.close();
+  await harness?.close();
+});
+
+const QUICK = [{ environment: "development" }, { environment: "production" }];
+
+/** The release's workflow result, once some workflow for it exists and completes. */
+async function completes(releaseId: string, timeoutMs = 15_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const final = (await harness.client.workflow.getHandle(`release-${releaseId}`).result()) as { status: string };
+      return final.status;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
+/** A client whose first `failures` workflow starts fail, as when Temporal is unreachable. */
+function flaky(client: Client, failures: number): Client {
+  let left = failures;
+  const workflow = new Proxy(client.workflow, {
+    get(target, property) {
+      if (property === "start") {
+        return (...args: Parameters<Client["workflow"]["start"]>) => {
+          if (left > 0) {
+            left--;
+            return Promise.reject(new Error("Temporal unreachable"));
+          }
+          return target.start(...args);
+        };
+      }
+      const value = Reflect.get(target, property);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  return new Proxy(client, {
+    get: (target, property) => (property === "workflow" ? workflow : Reflect.get(target, property)),
+  });
+}
+
+describe("the worker's reconcile loop", () => {
+  it("starts at once the workflows of releases stored before it, and of releases stored later within an interval", async () => {
+    const before = await seedRelease(harness.store, { phases: QUICK });
+    const loop = startReconcileLoop(harness.client, harness.store, { taskQueue: harness.taskQueue, intervalMs: 300 });
+    loops.push(loop);
+    await loop.ready;
+    expect(await completes(before.releaseId)).toBe("COMPLETED");
+    // Stored while the worker runs, its workflow never started: no restart needed.
+    const later = await seedRelease(harness.store, { phases: QUICK });
+    expect(await completes(later.releaseId)).toBe("COMPLETED");
+    // Started releases are forgotten: a quiet installation makes no Temporal calls.
+    expect(loop.pending()).toEqual([]);
+    await loop.close();
+  });
+
+  it("keeps a release whose workflow start failed and starts it at a later sweep", async () => {
+    const loop = startReconcileLoop(flaky(harness.client, 1), harness.store, {
+      taskQueue: harness.taskQueue,
+      intervalMs: 60_000,
+    });
+    loops.push(loop);
+    await loop.ready;
+    const seeded = await seedRelease(harness.store, { phases: QUICK });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(await loop.sweep()).toEqual({ started: [], failed: [seeded.releaseId] });
+    expect(loop.pending()).toEqual([seeded.releaseId]);
+    expect(await loop.sweep()).toEqual({ started: [seeded.releaseId], failed: [] });
+    expect(await completes(seeded.releaseId)).toBe("COMPLETED");
+    await loop.close();
+  });
+
+  it("RECONCILE_INTERVAL_MS: default one minute; anything but whole milliseconds >= 100 is refused", () => {
+    expect(reconcileIntervalMs(undefined)).toBe(60_000);
+    expect(reconcileIntervalMs("5000")).toBe(5_000);
+    expect(() => reconcileIntervalMs("soon")).toThrow(/RECONCILE_INTERVAL_MS/);
+    expect(() => reconcileIntervalMs("10")).toThrow(/RECONCILE_INTERVAL_MS/);
+  });
+});
