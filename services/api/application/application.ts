@@ -380,9 +380,12 @@ export function createApiApplication(deps: ApplicationDeps): ApiApplication {
         return;
       } catch (error) {
         if (attempt >= 3) {
-          // ReleaseStarted is stored: the worker's reconcile starts the workflow at its next start.
+          // ReleaseStarted is stored: the worker's reconcile loop starts the workflow at its next sweep.
           logger.error({ err: error, releaseId }, "could not start the release's workflow");
-          throw new DomainError("INTERNAL", `release ${releaseId} is stored but its workflow could not start yet`);
+          throw new DomainError(
+            "INTERNAL",
+            `release ${releaseId} is stored but its workflow could not start yet; the worker starts it within its reconcile interval (default 1 min)`,
+          );
         }
         await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
       }
