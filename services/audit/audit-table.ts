@@ -1,23 +1,25 @@
-// The audit index's SQLite side: one narrow row per stored event, in log order, with an index per filter
-// of the contract's AuditFilter. It runs in the audit worker (audit-worker.ts), off the thread that
-// applies events to the read models; AuditIndex (audit-index.ts) is its face on the main thread.
+// The audit index's worker side: one narrow row per stored event, in log order, held in memory as
+// columns, with a posting list per filter value. It runs in the audit worker (audit-worker.ts), off the
+// thread that applies events to the read models; AuditIndex (audit-index.ts) is its face on the main thread.
 //
-// A row holds seq (local, monotonic: the order the runner applied events = global order), the position,
-// and the filter columns as small integers from a name dictionary (type, entity, project, history, actor)
-// plus the time in epoch ms. `history` is the entity whose history the event belongs to: a release's
-// events belong to its feature (Feature.history); the entity filter uses it too (history = H AND
-// entity = E). The event's payload is not copied: pages read it back from the log by position.
+// A row is an index `i` (seq = i + 1: local, monotonic, the order the runner applied events = global
+// order) into typed-array columns: type, entity, project, actor as small integers from a name dictionary,
+// and the time in epoch ms; plus the position string. `history` is the entity whose history the event
+// belongs to: a release's events belong to its feature (Feature.history).
 //
-// Indexes: position (unique; positions arrive in increasing order, so inserts append), at (nearly
-// increasing), project, type, actor (few distinct values: a handful of insertion points) are SQLite
-// indexes kept up to date row by row. Entity and history have one value per entity — a B-tree insert
-// all over the tree for every event — so they are posting lists in memory instead (entity or feature →
-// its seqs, ascending; an append per event), rebuilt from the table when a file-backed index is opened.
-// A query through one of them walks the list from the cursor and reads the rows by seq.
+// Indexes are posting lists — filter value → the rows that have it, ascending, an append per event —
+// for entity, history, type, project and actor, and a map from position to row for cursors. A query walks
+// the shortest posting list its filters allow (or every row) from the cursor in the asked order and checks
+// the other filters against the columns: no B-tree to keep up per event (that was most of a rebuild's
+// cost when this was a SQLite table with five indexes), and a scan that touches only typed arrays.
+// `positionAt` keeps the rows sorted by time, built on first use and merged as rows arrive.
+//
+// A file-backed index also writes each row to a SQLite table (no secondary index: the columns are
+// rebuilt from it when the file is reopened), so it resumes after its last event.
 
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 
-const SCHEMA_VERSION = 6;
+const SCHEMA_VERSION = 7;
 
 const TABLES = `
 CREATE TABLE IF NOT EXISTS audit_names (
@@ -36,27 +38,17 @@ CREATE TABLE IF NOT EXISTS audit_events (
 ) STRICT;
 `;
 
-// A secondary index holds the rowid, so (column) is (column, seq): an equality filter plus `seq < ?`
-// ORDER BY seq is one index range scan.
-const INDEXES = `
-CREATE UNIQUE INDEX IF NOT EXISTS audit_position ON audit_events (position);
-CREATE INDEX IF NOT EXISTS audit_at ON audit_events (at);
-CREATE INDEX IF NOT EXISTS audit_project ON audit_events (project);
-CREATE INDEX IF NOT EXISTS audit_type ON audit_events (type);
-CREATE INDEX IF NOT EXISTS audit_actor ON audit_events (actor);
-`;
+/** Rows appended to the time order unsorted before `positionAt` merges them in. */
+const UNSORTED_MAX = 4096;
 
-/** Seqs read per step while walking a posting list with other filters to apply. */
-const LIST_CHUNK = 256;
-
-/** First index in the ascending `list` whose value is >= `seq` (or > `seq` when `strict`). */
-function bound(list: readonly number[], seq: number, strict: boolean): number {
+/** First index in the ascending `list` whose value is >= `value` (or > `value` when `strict`). */
+function bound(list: ArrayLike<number>, length: number, value: number, strict: boolean): number {
   let lo = 0;
-  let hi = list.length;
+  let hi = length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    const value = list[mid] as number;
-    if (value < seq || (strict && value === seq)) lo = mid + 1;
+    const at = list[mid] as number;
+    if (at < value || (strict && at === value)) lo = mid + 1;
     else hi = mid;
   }
   return lo;
@@ -88,16 +80,6 @@ export interface TableRow {
   at: number;
 }
 
-interface RawRow {
-  seq: number;
-  position: string;
-  before: string | null;
-  entity: number;
-  project: number | null;
-  actor: number;
-  at: number;
-}
-
 /** Filter values as the table sees them (validated and parsed by the main thread). */
 export interface TableFilter {
   projectId?: string | null;
@@ -116,9 +98,6 @@ export interface TableQuery {
   after: string | null;
 }
 
-const COLUMNS =
-  "seq, position, (SELECT p.position FROM audit_events AS p WHERE p.seq = e.seq - 1) AS before, entity, project, actor, at";
-
 /** Thrown for an unknown cursor; the main thread turns it into VALIDATION on its field. */
 export class UnknownCursorError extends Error {
   constructor(cursor: string) {
@@ -127,98 +106,165 @@ export class UnknownCursorError extends Error {
   }
 }
 
-export class AuditTable {
-  readonly #db: DatabaseSync;
-  readonly #nameIds = new Map<string, number>();
-  readonly #names: string[] = [""];
-  /** release entity id → its feature's name id. */
-  readonly #historyOf = new Map<number, number>();
-  /** Posting lists: entity name id → its events' seqs; history name id → the seqs of its history. */
-  readonly #byEntity = new Map<number, number[]>();
-  readonly #byHistory = new Map<number, number[]>();
-  #lastPosition: string | null;
-  #lastSeq: number;
-  readonly #statements = new Map<string, StatementSync>();
+const growInt32 = (column: Int32Array, size: number): Int32Array<ArrayBuffer> => {
+  const next = new Int32Array(size);
+  next.set(column);
+  return next;
+};
+
+/** Value → the rows that have it, ascending. */
+type PostingLists = Map<number, number[]>;
+
+const post = (lists: PostingLists, value: number, row: number): void => {
+  const list = lists.get(value);
+  if (list === undefined) lists.set(value, [row]);
+  else list.push(row);
+};
+
+/** The rows to visit, ascending: one posting list, several merged (a types filter), or every row. */
+type Candidates = { lists: readonly number[][]; size: number } | null;
+
+/** The SQLite side of a file-backed index: rows and names written as they arrive, read back on open. */
+class AuditFile {
+  readonly db: DatabaseSync;
   readonly #insert: StatementSync;
   readonly #insertName: StatementSync;
-  readonly #seqOf: StatementSync;
-  readonly #positionAt: StatementSync;
 
   constructor(path: string) {
     const db = new DatabaseSync(path);
-    this.#db = db;
+    this.db = db;
     try {
-      if (path !== ":memory:") {
-        db.exec("PRAGMA journal_mode = WAL");
-        // A projection: losing the last transactions on power loss only means re-reading them from the log.
-        db.exec("PRAGMA synchronous = NORMAL");
-      } else {
-        // Nothing to recover in memory: a failed batch means rebuilding from the log anyway.
-        db.exec("PRAGMA journal_mode = OFF");
-      }
-      db.exec("PRAGMA temp_store = MEMORY");
-      db.exec("PRAGMA cache_size = -131072");
+      db.exec("PRAGMA journal_mode = WAL");
+      // A projection: losing the last transactions on power loss only means re-reading them from the log.
+      db.exec("PRAGMA synchronous = NORMAL");
       this.#migrate();
     } catch (error) {
       db.close();
       throw error;
     }
-    for (const row of db.prepare("SELECT id, name FROM audit_names ORDER BY id").all() as {
-      id: number;
-      name: string;
-    }[]) {
-      this.#names[row.id] = row.name;
-      this.#nameIds.set(row.name, row.id);
-    }
-    const head = db.prepare("SELECT position, seq FROM audit_events ORDER BY seq DESC LIMIT 1").get() as
-      | { position: string; seq: number }
-      | undefined;
-    this.#lastPosition = head?.position ?? null;
-    this.#lastSeq = head?.seq ?? 0;
-    db.exec(INDEXES);
-    if (head !== undefined) {
-      for (const row of db.prepare("SELECT seq, entity, history FROM audit_events ORDER BY seq").iterate() as Iterable<{
-        seq: number;
-        entity: number;
-        history: number;
-      }>) {
-        this.#post(row.seq, row.entity, row.history);
-        if (row.history !== row.entity) this.#historyOf.set(row.entity, row.history);
-      }
-    }
     this.#insert = db.prepare(
       "INSERT INTO audit_events (seq, position, type, entity, project, history, actor, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
     );
     this.#insertName = db.prepare("INSERT INTO audit_names (id, name) VALUES (?, ?)");
-    this.#seqOf = db.prepare("SELECT seq FROM audit_events WHERE position = ?");
-    this.#positionAt = db.prepare("SELECT position FROM audit_events WHERE at <= ? ORDER BY at DESC, seq DESC LIMIT 1");
   }
 
   #migrate(): void {
-    const version = Number((this.#db.prepare("PRAGMA user_version").get() as { user_version: number }).user_version);
+    const version = Number((this.db.prepare("PRAGMA user_version").get() as { user_version: number }).user_version);
     if (version === SCHEMA_VERSION) return;
     if (version > SCHEMA_VERSION) {
       throw new Error(`audit index has schema version ${version}; this build supports ${SCHEMA_VERSION}`);
     }
     // A projection: an older layout is dropped and rebuilt from the log, never migrated in place.
-    this.#db.exec(
+    this.db.exec(
       "DROP TABLE IF EXISTS audit_events; DROP TABLE IF EXISTS audit_payloads; DROP TABLE IF EXISTS audit_names;",
     );
-    this.#db.exec(TABLES);
-    this.#db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+    this.db.exec(TABLES);
+    this.db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+  }
+
+  names(): Iterable<[id: number, name: string]> {
+    const statement = this.db.prepare("SELECT id, name FROM audit_names ORDER BY id");
+    statement.setReturnArrays(true);
+    return statement.iterate() as Iterable<[number, string]>;
+  }
+
+  rows(): Iterable<
+    [
+      seq: number,
+      position: string,
+      type: number,
+      entity: number,
+      project: number | null,
+      history: number,
+      actor: number,
+      at: number,
+    ]
+  > {
+    const statement = this.db.prepare(
+      "SELECT seq, position, type, entity, project, history, actor, at FROM audit_events ORDER BY seq",
+    );
+    statement.setReturnArrays(true);
+    return statement.iterate() as Iterable<[number, string, number, number, number | null, number, number, number]>;
+  }
+
+  begin(): void {
+    this.db.exec("BEGIN");
+  }
+
+  commit(): void {
+    this.db.exec("COMMIT");
+  }
+
+  rollback(): void {
+    if (this.db.isTransaction) this.db.exec("ROLLBACK");
+  }
+
+  name(id: number, name: string): void {
+    this.#insertName.run(id, name);
+  }
+
+  row(
+    seq: number,
+    position: string,
+    type: number,
+    entity: number,
+    project: number,
+    history: number,
+    actor: number,
+    at: number,
+  ): void {
+    this.#insert.run(seq, position, type, entity, project < 0 ? null : project, history, actor, at);
+  }
+
+  clear(): void {
+    this.db.exec("DELETE FROM audit_events; DELETE FROM audit_names;");
+  }
+}
+
+export class AuditTable {
+  readonly #file: AuditFile | null;
+  readonly #nameIds = new Map<string, number>();
+  readonly #names: string[] = [""];
+  /** release entity id → its feature's name id. */
+  readonly #historyOf = new Map<number, number>();
+  #count = 0;
+  // Columns, by row.
+  #type = new Int32Array(1024);
+  #entity = new Int32Array(1024);
+  #project = new Int32Array(1024);
+  #actor = new Int32Array(1024);
+  #at = new Float64Array(1024);
+  #positions: string[] = [];
+  readonly #rowOfPosition = new Map<string, number>();
+  // Posting lists.
+  readonly #byEntity: PostingLists = new Map();
+  readonly #byHistory: PostingLists = new Map();
+  readonly #byType: PostingLists = new Map();
+  readonly #byProject: PostingLists = new Map();
+  readonly #byActor: PostingLists = new Map();
+  /** Rows [0, #timeSorted.length) sorted by (at, row); rows after that are not in it yet. */
+  #timeSorted = new Int32Array(0);
+
+  constructor(path: string) {
+    this.#file = path === ":memory:" ? null : new AuditFile(path);
+    if (this.#file === null) return;
+    try {
+      for (const [id, name] of this.#file.names()) {
+        this.#names[id] = name;
+        this.#nameIds.set(name, id);
+      }
+      for (const [, position, type, entity, project, history, actor, at] of this.#file.rows()) {
+        if (history !== entity) this.#historyOf.set(entity, history);
+        this.#append(position, type, entity, project ?? -1, history, actor, at);
+      }
+    } catch (error) {
+      this.#file.db.close();
+      throw error;
+    }
   }
 
   head(): { lastPosition: string | null; count: number } {
-    return { lastPosition: this.#lastPosition, count: this.#lastSeq };
-  }
-
-  #post(seq: number, entity: number, history: number): void {
-    const own = this.#byEntity.get(entity);
-    if (own === undefined) this.#byEntity.set(entity, [seq]);
-    else own.push(seq);
-    const list = this.#byHistory.get(history);
-    if (list === undefined) this.#byHistory.set(history, [seq]);
-    else list.push(seq);
+    return { lastPosition: this.#positions[this.#count - 1] ?? null, count: this.#count };
   }
 
   /** Every name by id (index 0 unused): the main thread's dictionary starts from it. */
@@ -226,18 +272,52 @@ export class AuditTable {
     return this.#names.slice();
   }
 
-  /** Inserts a batch of events in one transaction. */
+  #append(
+    position: string,
+    type: number,
+    entity: number,
+    project: number,
+    history: number,
+    actor: number,
+    at: number,
+  ): void {
+    const row = this.#count++;
+    if (row === this.#type.length) {
+      const size = row * 2;
+      this.#type = growInt32(this.#type, size);
+      this.#entity = growInt32(this.#entity, size);
+      this.#project = growInt32(this.#project, size);
+      this.#actor = growInt32(this.#actor, size);
+      const times = new Float64Array(size);
+      times.set(this.#at);
+      this.#at = times;
+    }
+    this.#type[row] = type;
+    this.#entity[row] = entity;
+    this.#project[row] = project;
+    this.#actor[row] = actor;
+    this.#at[row] = at;
+    this.#positions.push(position);
+    this.#rowOfPosition.set(position, row);
+    post(this.#byEntity, entity, row);
+    post(this.#byHistory, history, row);
+    post(this.#byType, type, row);
+    if (project >= 0) post(this.#byProject, project, row);
+    post(this.#byActor, actor, row);
+  }
+
+  /** Adds a batch of events (and writes it, in one transaction, to a file-backed index's table). */
   add(batch: EventBatch): void {
-    const insert = this.#insert;
+    const file = this.#file;
     const { ids, at } = batch;
     const positions = batch.positions.split("\n");
-    this.#db.exec("BEGIN");
+    file?.begin();
     try {
       for (const name of batch.names) {
         const id = this.#names.length;
         this.#names.push(name);
         this.#nameIds.set(name, id);
-        this.#insertName.run(id, name);
+        file?.name(id, name);
       }
       for (let e = 0; e < positions.length; e++) {
         const i = e * IDS_PER_EVENT;
@@ -251,183 +331,244 @@ export class AuditTable {
             this.#historyOf.set(entity, history);
           }
         }
-        const project = ids[i + 2] as number;
         const position = positions[e] as string;
-        const seq = ++this.#lastSeq;
-        this.#post(seq, entity, history);
-        insert.run(
-          seq,
-          position,
-          ids[i] as number,
-          entity,
-          project < 0 ? null : project,
-          history,
-          ids[i + 4] as number,
-          at[e] as number,
-        );
-        this.#lastPosition = position;
+        const type = ids[i] as number;
+        const project = ids[i + 2] as number;
+        const actor = ids[i + 4] as number;
+        const time = at[e] as number;
+        file?.row(this.#count + 1, position, type, entity, project, history, actor, time);
+        this.#append(position, type, entity, project, history, actor, time);
       }
-      this.#db.exec("COMMIT");
+      file?.commit();
     } catch (error) {
-      if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
+      file?.rollback();
       throw error;
     }
   }
 
-  #statement(sql: string): StatementSync {
-    let statement = this.#statements.get(sql);
-    if (statement === undefined) {
-      statement = this.#db.prepare(sql);
-      this.#statements.set(sql, statement);
-    }
-    return statement;
-  }
-
-  #seqOfCursor(cursor: string): number {
-    const row = this.#seqOf.get(cursor) as { seq: number } | undefined;
+  #rowOfCursor(cursor: string): number {
+    const row = this.#rowOfPosition.get(cursor);
     if (row === undefined) throw new UnknownCursorError(cursor);
-    return row.seq;
+    return row;
   }
 
-  #rows(raw: RawRow[]): TableRow[] {
-    const names = this.#names;
-    return raw.map((row) => ({
-      seq: row.seq,
-      position: row.position,
-      before: row.before,
-      entityId: names[row.entity] as string,
-      projectId: row.project === null ? null : (names[row.project] as string),
-      actor: names[row.actor] as string,
-      at: row.at,
-    }));
+  #row(row: number): TableRow {
+    const project = this.#project[row] as number;
+    return {
+      seq: row + 1,
+      position: this.#positions[row] as string,
+      before: row === 0 ? null : (this.#positions[row - 1] as string),
+      entityId: this.#names[this.#entity[row] as number] as string,
+      projectId: project < 0 ? null : (this.#names[project] as string),
+      actor: this.#names[this.#actor[row] as number] as string,
+      at: this.#at[row] as number,
+    };
   }
 
-  /** Rows of one page, keyset-paginated on seq. A name never stored matches nothing. */
+  /** Rows of one page, keyset-paginated on the row. A name never stored matches nothing. */
   query(query: TableQuery): TableRow[] {
-    const { filter, order } = query;
-    const where: string[] = [];
-    const params: (number | string)[] = [];
-    let list: number[] | undefined;
-    if (filter.projectId) {
-      const id = this.#nameIds.get(filter.projectId);
-      if (id === undefined) return [];
-      where.push("project = ?");
-      params.push(id);
-    }
-    if (filter.entityId) {
-      const id = this.#nameIds.get(filter.entityId);
-      if (id === undefined) return [];
-      list = this.#byEntity.get(id);
-      if (list === undefined) return [];
-    }
+    const { filter } = query;
+    const none = -2;
+    const idOf = (name: string | null | undefined): number => {
+      if (!name) return -1;
+      return this.#nameIds.get(name) ?? none;
+    };
+    const project = idOf(filter.projectId);
+    const entity = idOf(filter.entityId);
+    const actor = idOf(filter.actor);
+    if (project === none || entity === none || actor === none) return [];
+    let types: Set<number> | null = null;
     if (filter.types && filter.types.length > 0) {
-      const ids = [...new Set(filter.types)].flatMap((type) => {
+      types = new Set();
+      for (const type of filter.types) {
         const id = this.#nameIds.get(type);
-        return id === undefined ? [] : [id];
-      });
-      if (ids.length === 0) return [];
-      where.push(ids.length === 1 ? "type = ?" : `type IN (${ids.map(() => "?").join(", ")})`);
-      params.push(...ids);
+        if (id !== undefined) types.add(id);
+      }
+      if (types.size === 0) return [];
     }
-    if (filter.actor) {
-      const id = this.#nameIds.get(filter.actor);
-      if (id === undefined) return [];
-      where.push("actor = ?");
-      params.push(id);
-    }
-    if (filter.fromMs !== undefined && filter.fromMs !== null) {
-      where.push("at >= ?");
-      params.push(filter.fromMs);
-    }
-    if (filter.toMs !== undefined && filter.toMs !== null) {
-      where.push("at <= ?");
-      params.push(filter.toMs);
-    }
-    const after = query.after === null ? null : this.#seqOfCursor(query.after);
-    if (list !== undefined) return this.#rows(this.#walk(list, after, order, query.limit, where, params));
-    if (after !== null) {
-      where.push(order === "DESC" ? "seq < ?" : "seq > ?");
-      params.push(after);
-    }
-    params.push(query.limit);
-    const sql = `SELECT ${COLUMNS} FROM audit_events AS e${
-      where.length ? ` WHERE ${where.join(" AND ")}` : ""
-    } ORDER BY seq ${order} LIMIT ?`;
-    return this.#rows(this.#statement(sql).all(...params) as unknown as RawRow[]);
+    const from = filter.fromMs ?? null;
+    const to = filter.toMs ?? null;
+    const after = query.after === null ? null : this.#rowOfCursor(query.after);
+
+    // The shortest posting list among the equality filters drives the walk; the columns check the rest.
+    let candidates: Candidates = null;
+    const consider = (lists: number[][]): void => {
+      let size = 0;
+      for (const list of lists) size += list.length;
+      if (candidates === null || size < candidates.size) candidates = { lists, size };
+    };
+    const listOf = (lists: PostingLists, id: number): number[] => lists.get(id) ?? [];
+    if (entity >= 0) consider([listOf(this.#byEntity, entity)]);
+    if (project >= 0) consider([listOf(this.#byProject, project)]);
+    if (actor >= 0) consider([listOf(this.#byActor, actor)]);
+    if (types !== null) consider([...types].map((type) => listOf(this.#byType, type)));
+
+    const typeColumn = this.#type;
+    const entityColumn = this.#entity;
+    const projectColumn = this.#project;
+    const actorColumn = this.#actor;
+    const atColumn = this.#at;
+    const found: TableRow[] = [];
+    const visit = (row: number): boolean => {
+      if (entity >= 0 && entityColumn[row] !== entity) return true;
+      if (project >= 0 && projectColumn[row] !== project) return true;
+      if (actor >= 0 && actorColumn[row] !== actor) return true;
+      if (types !== null && !types.has(typeColumn[row] as number)) return true;
+      if (from !== null || to !== null) {
+        const time = atColumn[row] as number;
+        if ((from !== null && time < from) || (to !== null && time > to)) return true;
+      }
+      found.push(this.#row(row));
+      return found.length < query.limit;
+    };
+    this.#walk(candidates, after, query.order, visit);
+    return found;
   }
 
   /**
-   * Rows whose seq is in a posting list, after the cursor, in `order`, that pass the other filters: the
-   * list is walked from the cursor a chunk at a time, each chunk's rows read (and filtered) by seq.
+   * Visits the candidate rows strictly after the cursor row in `order` (every row when `candidates` is
+   * null; several lists are merged) until `visit` returns false.
    */
-  #walk(
-    list: readonly number[],
-    after: number | null,
-    order: "ASC" | "DESC",
-    limit: number,
-    where: readonly string[],
-    params: readonly (number | string)[],
-  ): RawRow[] {
-    const statement = this.#statement(
-      `SELECT ${COLUMNS} FROM audit_events AS e WHERE seq IN (SELECT value FROM json_each(?))${
-        where.length ? ` AND ${where.join(" AND ")}` : ""
-      } ORDER BY seq ${order} LIMIT ?`,
-    );
-    const found: RawRow[] = [];
-    if (order === "DESC") {
-      let end = after === null ? list.length : bound(list, after, false);
-      while (end > 0 && found.length < limit) {
-        const start = Math.max(0, end - (where.length ? LIST_CHUNK : limit - found.length));
-        const seqs = JSON.stringify(list.slice(start, end));
-        found.push(...(statement.all(seqs, ...params, limit - found.length) as unknown as RawRow[]));
-        end = start;
+  #walk(candidates: Candidates, after: number | null, order: "ASC" | "DESC", visit: (row: number) => boolean): void {
+    const descending = order === "DESC";
+    if (candidates === null) {
+      if (descending) {
+        for (let row = (after ?? this.#count) - 1; row >= 0; row--) if (!visit(row)) return;
+      } else {
+        for (let row = after === null ? 0 : after + 1; row < this.#count; row++) if (!visit(row)) return;
       }
-    } else {
-      let start = after === null ? 0 : bound(list, after, true);
-      while (start < list.length && found.length < limit) {
-        const end = Math.min(list.length, start + (where.length ? LIST_CHUNK : limit - found.length));
-        const seqs = JSON.stringify(list.slice(start, end));
-        found.push(...(statement.all(seqs, ...params, limit - found.length) as unknown as RawRow[]));
-        start = end;
-      }
+      return;
     }
-    return found;
+    const { lists } = candidates;
+    if (lists.length === 1) {
+      const list = lists[0] as number[];
+      if (descending) {
+        for (let i = (after === null ? list.length : bound(list, list.length, after, false)) - 1; i >= 0; i--) {
+          if (!visit(list[i] as number)) return;
+        }
+      } else {
+        for (let i = after === null ? 0 : bound(list, list.length, after, true); i < list.length; i++) {
+          if (!visit(list[i] as number)) return;
+        }
+      }
+      return;
+    }
+    // Several lists (one per type): merged on the fly, each from its own start.
+    const heads = lists.map((list) =>
+      descending
+        ? (after === null ? list.length : bound(list, list.length, after, false)) - 1
+        : after === null
+          ? 0
+          : bound(list, list.length, after, true),
+    );
+    for (;;) {
+      let best = -1;
+      let bestRow = 0;
+      for (let l = 0; l < lists.length; l++) {
+        const list = lists[l] as number[];
+        const head = heads[l] as number;
+        if (head < 0 || head >= list.length) continue;
+        const row = list[head] as number;
+        if (best < 0 || (descending ? row > bestRow : row < bestRow)) {
+          best = l;
+          bestRow = row;
+        }
+      }
+      if (best < 0) return;
+      heads[best] = (heads[best] as number) + (descending ? -1 : 1);
+      if (!visit(bestRow)) return;
+    }
   }
 
   /** An entity's history (a feature's: its own events and its releases'), newest first. */
   history(entityId: string, after: string | null, limit: number): TableRow[] {
-    const seq = after === null ? null : this.#seqOfCursor(after);
+    const from = after === null ? null : this.#rowOfCursor(after);
     const id = this.#nameIds.get(entityId);
     const list = id === undefined ? undefined : this.#byHistory.get(id);
     if (list === undefined) return [];
-    return this.#rows(this.#walk(list, seq, "DESC", limit, [], []));
+    const found: TableRow[] = [];
+    this.#walk({ lists: [list], size: list.length }, from, "DESC", (row) => {
+      found.push(this.#row(row));
+      return found.length < limit;
+    });
+    return found;
   }
 
   /** The row at `position`, or null. */
   row(position: string): TableRow | null {
-    const raw = this.#statement(`SELECT ${COLUMNS} FROM audit_events AS e WHERE position = ?`).get(position) as
-      | RawRow
-      | undefined;
-    return raw === undefined ? null : (this.#rows([raw])[0] ?? null);
+    const row = this.#rowOfPosition.get(position);
+    return row === undefined ? null : this.#row(row);
   }
 
   /** The position of the latest event at or before `ms` (ties: the later in the log), or null. */
   positionAt(ms: number): string | null {
-    return (this.#positionAt.get(ms) as { position: string } | undefined)?.position ?? null;
+    const at = this.#at;
+    const sortedCount = this.#timeSorted.length;
+    if (this.#count - sortedCount > UNSORTED_MAX) this.#sortByTime();
+    const sorted = this.#timeSorted;
+    // The last sorted row with at <= ms: the latest time, and the later row among equal times.
+    let lo = 0;
+    let hi = sorted.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((at[sorted[mid] as number] as number) <= ms) lo = mid + 1;
+      else hi = mid;
+    }
+    let best = lo > 0 ? (sorted[lo - 1] as number) : -1;
+    // Rows not merged yet (at most UNSORTED_MAX): checked one by one; a later row wins a tie.
+    for (let row = sorted.length; row < this.#count; row++) {
+      const time = at[row] as number;
+      if (time <= ms && (best < 0 || time >= (at[best] as number))) best = row;
+    }
+    return best < 0 ? null : (this.#positions[best] as string);
+  }
+
+  /** Merges the rows appended since the last sort into the time order. */
+  #sortByTime(): void {
+    const at = this.#at;
+    const sorted = this.#timeSorted;
+    const tail: number[] = [];
+    for (let row = sorted.length; row < this.#count; row++) tail.push(row);
+    // Times nearly follow the log, so the tail is mostly runs already in order (cheap for the sort).
+    tail.sort((a, b) => (at[a] as number) - (at[b] as number) || a - b);
+    const merged = new Int32Array(this.#count);
+    let i = 0;
+    let j = 0;
+    let k = 0;
+    while (i < sorted.length && j < tail.length) {
+      const left = sorted[i] as number;
+      const right = tail[j] as number;
+      // Equal times: the sorted part holds the earlier rows.
+      if ((at[left] as number) <= (at[right] as number)) {
+        merged[k++] = left;
+        i++;
+      } else {
+        merged[k++] = right;
+        j++;
+      }
+    }
+    while (i < sorted.length) merged[k++] = sorted[i++] as number;
+    while (j < tail.length) merged[k++] = tail[j++] as number;
+    this.#timeSorted = merged;
   }
 
   clear(): void {
     this.#nameIds.clear();
     this.#names.length = 1;
     this.#historyOf.clear();
+    this.#count = 0;
+    this.#positions = [];
+    this.#rowOfPosition.clear();
     this.#byEntity.clear();
     this.#byHistory.clear();
-    this.#db.exec("DELETE FROM audit_events; DELETE FROM audit_names;");
-    this.#lastSeq = 0;
-    this.#lastPosition = null;
+    this.#byType.clear();
+    this.#byProject.clear();
+    this.#byActor.clear();
+    this.#timeSorted = new Int32Array(0);
+    this.#file?.clear();
   }
 
   close(): void {
-    this.#db.close();
+    this.#file?.db.close();
   }
 }
