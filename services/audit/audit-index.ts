@@ -78,7 +78,7 @@ export interface AuditIndexOptions {
   store: EventStore;
   /** File path of the index's database, or `:memory:` (default). */
   path?: string;
-  /** Events handed to the worker per batch (default 2000). */
+  /** Events handed to the worker per batch (default 8192: a post costs about as much whatever its size). */
   batchSize?: number;
 }
 
@@ -97,16 +97,20 @@ const parseFilterTime = (field: string, value: unknown): number => {
 
 const digit = (text: string, at: number): number => text.charCodeAt(at) - 48;
 
-/** `YYYY-MM-DDTHH:mm:ss.sssZ`: where the separators are; every other character is a digit. */
-const CANONICAL_SEPARATORS = new Map([
-  [4, 45 /* - */],
-  [7, 45 /* - */],
-  [10, 84 /* T */],
-  [13, 58 /* : */],
-  [16, 58 /* : */],
-  [19, 46 /* . */],
-  [23, 90 /* Z */],
-]);
+/** `YYYY-MM-DDTHH:mm:ss.sssZ`: the character code expected at each place, 0 where a digit goes. */
+const CANONICAL = new Uint8Array(24);
+CANONICAL[4] = 45; // -
+CANONICAL[7] = 45; // -
+CANONICAL[10] = 84; // T
+CANONICAL[13] = 58; // :
+CANONICAL[16] = 58; // :
+CANONICAL[19] = 46; // .
+CANONICAL[23] = 90; // Z
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+const daysInMonth = (year: number, month: number): number =>
+  month === 2 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : (DAYS_IN_MONTH[month - 1] as number);
 
 /**
  * Epoch ms of a canonical `YYYY-MM-DDTHH:mm:ss.sssZ` (what every writer here stores), without the general
@@ -116,8 +120,8 @@ function canonicalMs(text: string): number {
   if (text.length !== 24) return Number.NaN;
   for (let i = 0; i < 24; i++) {
     const code = text.charCodeAt(i);
-    const separator = CANONICAL_SEPARATORS.get(i);
-    if (separator === undefined ? code < 48 || code > 57 : code !== separator) return Number.NaN;
+    const expected = CANONICAL[i] as number;
+    if (expected === 0 ? code < 48 || code > 57 : code !== expected) return Number.NaN;
   }
   const year = digit(text, 0) * 1000 + digit(text, 1) * 100 + digit(text, 2) * 10 + digit(text, 3);
   const month = digit(text, 5) * 10 + digit(text, 6);
@@ -128,18 +132,30 @@ function canonicalMs(text: string): number {
   const millis = digit(text, 20) * 100 + digit(text, 21) * 10 + digit(text, 22);
   // (Date.UTC reads years 0-99 as 1900-1999: those go to the general parser.)
   if (year < 100 || month < 1 || month > 12 || day < 1 || hours > 23 || minutes > 59 || seconds > 59) return Number.NaN;
-  const ms = Date.UTC(year, month - 1, day, hours, minutes, seconds, millis);
-  // Date.UTC rolls 2026-02-30 over into March: only a date that comes back as written is canonical.
-  return new Date(ms).getUTCDate() === day ? ms : Number.NaN;
+  // A date that does not exist (2026-02-30) is not canonical: the general parser decides what it means.
+  if (day > daysInMonth(year, month)) return Number.NaN;
+  return Date.UTC(year, month - 1, day, hours, minutes, seconds, millis);
 }
+
+// The events of one command share their occurredAt: the last one read is kept with its time.
+let lastOccurredAt = "";
+let lastOccurredMs = Number.NaN;
+
+/** Epoch ms of an occurredAt text, NaN when it is not a time. */
+const occurredMs = (text: string): number => {
+  if (text === lastOccurredAt) return lastOccurredMs;
+  let ms = canonicalMs(text);
+  if (Number.isNaN(ms)) ms = Date.parse(text);
+  lastOccurredAt = text;
+  lastOccurredMs = ms;
+  return ms;
+};
 
 /** The event's time: metadata.occurredAt (when it was decided), else when the store recorded it. */
 const eventTime = (event: RecordedEvent): number => {
   const occurred = event.metadata?.occurredAt;
   if (typeof occurred !== "string") return fallbackTime(event);
-  const fast = canonicalMs(occurred);
-  if (!Number.isNaN(fast)) return fast;
-  const ms = Date.parse(occurred);
+  const ms = occurredMs(occurred);
   return Number.isNaN(ms) ? fallbackTime(event) : ms;
 };
 
@@ -248,6 +264,8 @@ export class AuditIndex {
   #nextNameId = 1;
   /** Whether names can be assigned: at once for a new in-memory index, once opened for a file. */
   #dictionaryReady: boolean;
+  /** Event type → its name id: a few dozen entries, looked up for every event. */
+  readonly #typeIds = new Map<string, number>();
   /** stream → where its events belong, with the name ids last used for them. */
   readonly #streamNames = new Map<string, StreamNames>();
   #lastActor = "";
@@ -272,7 +290,7 @@ export class AuditIndex {
 
   constructor(options: AuditIndexOptions) {
     this.#store = options.store;
-    this.#batchSize = options.batchSize ?? 2000;
+    this.#batchSize = options.batchSize ?? 8192;
     this.#ids = new Int32Array(this.#batchSize * IDS_PER_EVENT);
     this.#at = new Float64Array(this.#batchSize);
     this.#dictionaryReady = (options.path ?? ":memory:") === ":memory:";
@@ -402,7 +420,12 @@ export class AuditIndex {
     const n = this.#pendingCount;
     const i = n * IDS_PER_EVENT;
     const ids = this.#ids;
-    ids[i] = this.#nameId(event.type);
+    let type = this.#typeIds.get(event.type);
+    if (type === undefined) {
+      type = this.#nameId(event.type);
+      this.#typeIds.set(event.type, type);
+    }
+    ids[i] = type;
     ids[i + 1] = stream.entity;
     ids[i + 2] = stream.projectId;
     ids[i + 3] = feature;
@@ -556,6 +579,7 @@ export class AuditIndex {
     this.flush();
     await this.#request({ op: "clear" });
     this.#nameIds.clear();
+    this.#typeIds.clear();
     this.#streamNames.clear();
     this.#lastActor = "";
     this.#nextNameId = 1;
