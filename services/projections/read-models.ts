@@ -62,8 +62,27 @@ const KIND_BY_PREFIX = new Map<string, EntityKind>(
   (Object.keys(streams) as EntityKind[]).map((kind) => [streams[kind]("").slice(0, -1), kind]),
 );
 
+/** Event types an upcaster rewrites (a Set: looking a fresh string up in a frozen object costs more). */
+const UPCAST_TYPES = new Set(Object.keys(UPCASTERS));
+
+/** Where a stream's events go — its entity's kind and id — and the state they built so far. */
+interface StreamEntry {
+  readonly kind: EntityKind | null;
+  readonly id: string;
+  state: unknown;
+}
+
+/** A stream's entity, from its name (`<kind>-<id>`); kind null for a stream of no entity. Once per stream. */
+const placeStream = (stream: string): StreamEntry => {
+  for (const [prefix, kind] of KIND_BY_PREFIX) {
+    if (stream.startsWith(prefix) && stream.charCodeAt(prefix.length) === DASH) {
+      return { kind, id: stream.slice(prefix.length + 1), state: null };
+    }
+  }
+  return { kind: null, id: stream, state: null };
+};
+
 const DASH = "-".charCodeAt(0);
-const PREFIXES = [...KIND_BY_PREFIX].map(([prefix, kind]) => ({ prefix, kind }));
 
 const EMPTY: readonly never[] = Object.freeze([]);
 
@@ -94,6 +113,11 @@ const pushTo = <K, V>(map: Map<K, V[]>, key: K, value: V): void => {
 const keyOf = (projectId: string, key: string): string => `${projectId}\u0000${key}`;
 
 export class ReadModels {
+  /**
+   * Stream name → its entity and state: one lookup per event finds both (the kind maps below serve the
+   * getters by id, and are updated from here).
+   */
+  readonly #streams = new Map<string, StreamEntry>();
   readonly #projects = new Map<string, Project>();
   readonly #projectOrder: string[] = [];
   #projectsSnapshot: readonly Project[] | null = null;
@@ -138,31 +162,27 @@ export class ReadModels {
     this.#position = recorded.position;
     this.#events++;
     const { stream } = recorded;
-    let kind: EntityKind | undefined;
-    let id = stream;
-    for (let i = 0; i < PREFIXES.length; i++) {
-      const { prefix, kind: prefixKind } = PREFIXES[i] as { prefix: string; kind: EntityKind };
-      if (stream.startsWith(prefix) && stream.charCodeAt(prefix.length) === DASH) {
-        kind = prefixKind;
-        id = stream.slice(prefix.length + 1);
-        break;
-      }
+    let entry = this.#streams.get(stream);
+    if (entry === undefined) {
+      entry = placeStream(stream);
+      this.#streams.set(stream, entry);
     }
-    if (kind === undefined) return { kind: null, id: stream, before: null, after: null };
+    const { kind, id } = entry;
+    if (kind === null) return { kind: null, id: stream, before: null, after: null };
     // A recorded event is already a { type, data } domain event; only an upcast makes a new one.
-    const event: DomainEvent = UPCASTERS[recorded.type] === undefined ? recorded : upcastEvent(recorded, UPCASTERS);
+    const event: DomainEvent = UPCAST_TYPES.has(recorded.type) ? upcastEvent(recorded, UPCASTERS) : recorded;
     try {
       switch (kind) {
         case "project":
-          return this.#applyProject(id, event as ProjectEvent);
+          return this.#applyProject(entry, event as ProjectEvent);
         case "token":
-          return this.#applyToken(id, event as TokenEvent);
+          return this.#applyToken(entry, event as TokenEvent);
         case "pipeline":
-          return this.#applyPipeline(id, event as PipelineEvent);
+          return this.#applyPipeline(entry, event as PipelineEvent);
         case "feature":
-          return this.#applyFeature(id, event as FeatureEvent);
+          return this.#applyFeature(entry, event as FeatureEvent);
         case "release":
-          return this.#applyRelease(id, event as ReleaseEvent);
+          return this.#applyRelease(entry, event as ReleaseEvent);
         default: {
           const unknown: never = kind;
           return { kind: null, id: String(unknown), before: null, after: null };
@@ -180,10 +200,12 @@ export class ReadModels {
     }
   }
 
-  #applyProject(id: string, event: DomainEvent): AppliedChange {
-    const before = this.#projects.get(id) ?? null;
+  #applyProject(entry: StreamEntry, event: DomainEvent): AppliedChange {
+    const { id } = entry;
+    const before = entry.state as Project | null;
     const after = evolveProject(before, event as ProjectEvent);
     if (after !== before && after !== null) {
+      entry.state = after;
       this.#projects.set(id, after);
       if (before === null) this.#projectOrder.push(id);
       this.#projectsSnapshot = null;
@@ -191,10 +213,12 @@ export class ReadModels {
     return { kind: "project", id, before, after };
   }
 
-  #applyToken(id: string, event: TokenEvent): AppliedChange {
-    const before = this.#tokens.get(id) ?? null;
+  #applyToken(entry: StreamEntry, event: TokenEvent): AppliedChange {
+    const { id } = entry;
+    const before = entry.state as ApiToken | null;
     const after = evolveToken(before, event);
     if (after !== before && after !== null) {
+      entry.state = after;
       this.#tokens.set(id, after);
       if (before !== null && before.secretHash !== after.secretHash) this.#tokenByHash.delete(before.secretHash);
       this.#tokenByHash.set(after.secretHash, id);
@@ -202,20 +226,24 @@ export class ReadModels {
     return { kind: "token", id, before, after };
   }
 
-  #applyPipeline(id: string, event: PipelineEvent): AppliedChange {
-    const before = this.#pipelines.get(id) ?? null;
+  #applyPipeline(entry: StreamEntry, event: PipelineEvent): AppliedChange {
+    const { id } = entry;
+    const before = entry.state as Pipeline | null;
     const after = evolvePipeline(before, event);
     if (after !== before && after !== null) {
+      entry.state = after;
       this.#pipelines.set(id, after);
       if (before === null) pushTo(this.#pipelinesByProject, after.projectId, id);
     }
     return { kind: "pipeline", id, before, after };
   }
 
-  #applyFeature(id: string, event: FeatureEvent): AppliedChange {
-    const before = this.#features.get(id) ?? null;
+  #applyFeature(entry: StreamEntry, event: FeatureEvent): AppliedChange {
+    const { id } = entry;
+    const before = entry.state as Feature | null;
     const after = evolveFeature(before, event);
     if (after !== before && after !== null) {
+      entry.state = after;
       this.#features.set(id, after);
       if (before === null) {
         pushTo(this.#featuresByProject, after.projectId, id);
@@ -237,10 +265,12 @@ export class ReadModels {
     return { kind: "feature", id, before, after };
   }
 
-  #applyRelease(id: string, event: ReleaseEvent): AppliedChange {
-    const before = this.#releases.get(id) ?? null;
+  #applyRelease(entry: StreamEntry, event: ReleaseEvent): AppliedChange {
+    const { id } = entry;
+    const before = entry.state as Release | null;
     const after = evolveRelease(before, event);
     if (after !== before && after !== null) {
+      entry.state = after;
       this.#releases.set(id, after);
       if (before === null) {
         pushTo(this.#releasesByFeature, after.featureId, id);
