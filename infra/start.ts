@@ -20,7 +20,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { ConfigError, loadConfig } from "../services/platform/config.ts";
+import { loadConfigOrExit } from "../services/platform/config.ts";
 import { createLogger } from "../services/platform/logger.ts";
 import { type DevServer, startTemporalDevServer } from "../services/platform/temporal-dev-server.ts";
 
@@ -43,14 +43,7 @@ const RESTART_BACKOFF_MS = { first: 1_000, max: 30_000 };
 /** A child that ran this long before crashing is restarted after the first backoff again. */
 const STABLE_AFTER_MS = 60_000;
 
-let config: ReturnType<typeof loadConfig>;
-try {
-  config = loadConfig();
-} catch (error) {
-  if (!(error instanceof ConfigError)) throw error;
-  process.stderr.write(`${error.message}\n`);
-  process.exit(2);
-}
+const config = loadConfigOrExit();
 const log = createLogger("supervisor", { level: config.logLevel });
 const temporalLog = createLogger("temporal", { level: config.logLevel });
 

@@ -20,7 +20,7 @@ import {
 } from "@temporalio/worker";
 import { createEventStore } from "../services/event-store/create-event-store.ts";
 import type { EventStore } from "../services/event-store/port.ts";
-import { loadConfig } from "../services/platform/config.ts";
+import { loadConfigOrExit } from "../services/platform/config.ts";
 import { createLogger, type Logger } from "../services/platform/logger.ts";
 import { createActivities } from "./activities.ts";
 import { RELEASE_TASK_QUEUE } from "./client.ts";
@@ -102,7 +102,7 @@ export function reconcileIntervalMs(value: string | undefined): number {
 }
 
 async function main(): Promise<void> {
-  const config = loadConfig();
+  const config = loadConfigOrExit();
   const reconcileEveryMs = reconcileIntervalMs(process.env.RECONCILE_INTERVAL_MS);
   const logger = createLogger("worker", { level: config.logLevel });
   installSdkLogger(logger);

@@ -6,7 +6,7 @@
 import { Client, Connection } from "@temporalio/client";
 import { createAuditIndex } from "../audit/audit-index.ts";
 import { createEventStore } from "../event-store/create-event-store.ts";
-import { ConfigError, loadConfig } from "../platform/config.ts";
+import { loadConfigOrExit } from "../platform/config.ts";
 import { createLogger, type Logger } from "../platform/logger.ts";
 import { createReadModels } from "../projections/read-models.ts";
 import { startProjections } from "../projections/runner.ts";
@@ -30,14 +30,7 @@ async function connectTemporal(address: string, logger: Logger, deadlineMs = 120
 }
 
 async function main(): Promise<void> {
-  let config: ReturnType<typeof loadConfig>;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`${error.message}\n`);
-    process.exit(2);
-  }
+  const config = loadConfigOrExit();
   const logger = createLogger("api", { level: config.logLevel });
   const temporalAddress = config.temporalAddress ?? "127.0.0.1:7233";
 

@@ -134,3 +134,14 @@ function isHostPort(value: string): boolean {
 function redact(connectionString: string): string {
   return connectionString.replace(/\/\/([^:/@]+):[^@/]*@/, "//$1:***@");
 }
+
+/** For a process's entry point: the configuration, or the message naming every bad variable and exit 2. */
+export function loadConfigOrExit(): Config {
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exit(2);
+  }
+}

@@ -6,18 +6,11 @@
 //   AUDIT_INDEX_PATH=./.data/audit.sqlite npm run replay   # rebuild a file-backed audit index too
 
 import { createEventStore } from "../event-store/create-event-store.ts";
-import { ConfigError, loadConfig } from "../platform/config.ts";
+import { loadConfigOrExit } from "../platform/config.ts";
 import { replay } from "./replay.ts";
 
 async function main(): Promise<number> {
-  let config: ReturnType<typeof loadConfig>;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`${error.message}\n`);
-    return 2;
-  }
+  const config = loadConfigOrExit();
   const store = await createEventStore({
     dataDir: config.dataDir,
     connectionString: config.eventStoreConnectionString ?? "",
