@@ -9,13 +9,13 @@
 import type { Decider, DomainEvent } from "../core/decider.ts";
 import { isDomainError, validation } from "../core/errors.ts";
 import { streams } from "../core/event.ts";
+import { UPCASTERS } from "../core/upcasters.ts";
 import { upcastEvent } from "../event-store/command-handler.ts";
 import type { EventStore, RecordedEvent } from "../event-store/port.ts";
 import { evolveFeature, type Feature } from "../feature/feature.ts";
 import { evolvePipeline, type Pipeline } from "../pipeline/pipeline.ts";
 import { evolveProject, type Project } from "../project/project.ts";
 import { evolve as evolveRelease, type Release } from "../release/release.ts";
-import { UPCASTERS } from "./upcasters.ts";
 
 export interface AsOfPoint {
   /** ISO-8601 instant. */

@@ -1,15 +1,21 @@
 // Event schema evolution: the one registry of upcasters. Stored events are never rewritten; an old shape
-// is turned into the current one when it is read — by the command handler (pass `upcasters: UPCASTERS`),
-// by the read models, and by as-of reconstruction, so all three fold the same data.
+// is turned into the current one when it is read — by the command handler (which applies this registry
+// unless its caller passes another), hence by every API command, workflow activity and `loadStream`, by
+// the read models, and by as-of reconstruction, so they all fold the same data.
 //
 // Pure functions (no I/O, no clock): an upcaster gets the stored data and the schemaVersion from the
 // event's metadata and returns data in the shape today's `evolve` expects. They key on the shape, not
 // only the version: the first events of this service were written without a schemaVersion, which the
 // command handler reads as 1.
 
-import { formatDuration } from "../core/duration.ts";
-import type { Phase, PhaseAction, SelfApproval, Target } from "../core/model.ts";
-import type { Upcasters } from "../event-store/command-handler.ts";
+import { formatDuration } from "./duration.ts";
+import type { Phase, PhaseAction, SelfApproval, Target } from "./model.ts";
+
+/** Per event type: turns data written under `schemaVersion` into the shape current code expects. */
+export type Upcasters = Readonly<Record<string, (data: unknown, schemaVersion: number) => unknown>>;
+
+/** No upcaster at all: for a caller that wants events exactly as stored. */
+export const NO_UPCASTERS: Upcasters = Object.freeze({});
 
 type Json = Record<string, unknown>;
 
@@ -81,7 +87,7 @@ export function upcastReleaseStarted(data: unknown): unknown {
   };
 }
 
-/** Every upcaster, by event type. Hand this to `handleCommand({ upcasters })` and `loadStream`. */
+/** Every upcaster, by event type: what `handleCommand` and `loadStream` apply when given none. */
 export const UPCASTERS: Upcasters = Object.freeze({
   PipelineCreated: (data: unknown) => upcastPipelineCreated(data),
   PipelineUpdated: (data: unknown) => upcastPipelineUpdated(data),

@@ -1,16 +1,17 @@
 // Runs a decider against a stream: load → fold → decide → append with optimistic concurrency, retrying
-// on CONFLICT by re-loading and re-deciding. Old event shapes are upcast on load.
+// on CONFLICT by re-loading and re-deciding. Old event shapes are upcast on load: by the service's
+// registry (services/core/upcasters.ts) unless the caller passes its own.
 
 import { randomUUID } from "node:crypto";
 import type { Decider, DomainEvent } from "../core/decider.ts";
 import { isDomainError } from "../core/errors.ts";
+import { UPCASTERS, type Upcasters } from "../core/upcasters.ts";
 import type { EventMetadata, EventStore, EventToAppend, ExpectedRevision, RecordedEvent } from "./port.ts";
 
 /** Schema version written into new events' metadata. */
 export const CURRENT_SCHEMA_VERSION = 1;
 
-/** Per event type: turns data written under `schemaVersion` into the shape current code expects. */
-export type Upcasters = Readonly<Record<string, (data: unknown, schemaVersion: number) => unknown>>;
+export type { Upcasters } from "../core/upcasters.ts";
 
 /** What the caller knows about the command; becomes every appended event's metadata. */
 export interface CommandMetadata {
@@ -38,6 +39,7 @@ export interface HandleCommandOptions<Command> {
   newId?: () => string;
   /** Total tries when the append hits CONFLICT (default 3). */
   maxAttempts?: number;
+  /** Default: the service's registry (UPCASTERS). Pass NO_UPCASTERS to read events exactly as stored. */
   upcasters?: Upcasters;
   /** Written into metadata (default CURRENT_SCHEMA_VERSION). */
   schemaVersion?: number;
@@ -58,20 +60,20 @@ export interface CommandResult<State, Event extends DomainEvent> {
   attempts: number;
 }
 
-/** Applies the upcaster registered for the event's type, if any. */
+/** Applies the upcaster registered for the event's type, if any (own keys only: not `toString` & co.). */
 export const upcastEvent = (event: RecordedEvent, upcasters: Upcasters | undefined): DomainEvent => {
-  const upcast = upcasters?.[event.type];
+  const upcast = upcasters !== undefined && Object.hasOwn(upcasters, event.type) ? upcasters[event.type] : undefined;
   if (upcast === undefined) return { type: event.type, data: event.data };
   const version = typeof event.metadata.schemaVersion === "number" ? event.metadata.schemaVersion : 1;
   return { type: event.type, data: upcast(event.data, version) };
 };
 
-/** Reads a stream and folds it. */
+/** Reads a stream and folds it, upcasting old shapes (default: the service's registry, UPCASTERS). */
 export const loadStream = async <State, Command, Event extends DomainEvent>(
   store: EventStore,
   decider: Decider<State, Command, Event>,
   stream: string,
-  upcasters?: Upcasters,
+  upcasters: Upcasters = UPCASTERS,
 ): Promise<LoadedStream<State, Event>> => {
   const recorded = await store.readStream(stream);
   let state = decider.initialState();
@@ -106,7 +108,7 @@ export const handleCommand = async <State, Command, Event extends DomainEvent>(
   const metadata = toMetadata(options.metadata, options.schemaVersion ?? CURRENT_SCHEMA_VERSION);
 
   for (let attempt = 1; ; attempt++) {
-    const loaded = await loadStream(store, decider, options.stream, options.upcasters);
+    const loaded = await loadStream(store, decider, options.stream, options.upcasters ?? UPCASTERS);
     // A refusal (DomainError thrown by decide) propagates: nothing is written.
     const events = decider.decide(options.command, loaded.state);
     let state = loaded.state;

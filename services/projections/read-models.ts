@@ -11,10 +11,10 @@
 // stored, so a rebuild that nobody reads meanwhile pays nothing for it — and freezing skips the parts that
 // are already frozen, so it costs only what the last events created.
 
-import { UPCASTERS } from "../audit/upcasters.ts";
 import type { DomainEvent } from "../core/decider.ts";
 import { type EntityKind, streams } from "../core/event.ts";
 import type { ReleaseStatus } from "../core/model.ts";
+import { UPCASTERS } from "../core/upcasters.ts";
 import { upcastEvent } from "../event-store/command-handler.ts";
 import type { RecordedEvent } from "../event-store/port.ts";
 import type { FeatureEvent } from "../feature/events.ts";

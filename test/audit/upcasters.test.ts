@@ -1,12 +1,13 @@
-// Event schema evolution: events stored in an old shape are never rewritten; the command handler, the read
-// models and as-of reconstruction all read them through the same upcasters (services/audit/upcasters.ts).
-// The example: PipelineCreated from before `selfApproval` existed, with bake times as `wait` in seconds.
+// Event schema evolution: events stored in an old shape are never rewritten; the command handler (by
+// default: callers pass nothing), the read models and as-of reconstruction all read them through the same
+// upcasters (services/core/upcasters.ts). The example: PipelineCreated from before `selfApproval`
+// existed, with bake times as `wait` in seconds.
 
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { pipelineAsOf, releaseAsOf } from "../../services/audit/as-of.ts";
 import { createAuditIndex } from "../../services/audit/audit-index.ts";
-import { UPCASTERS, upcastPhase, upcastPipelineCreated } from "../../services/audit/upcasters.ts";
 import { SYSTEM_ACTOR } from "../../services/core/model.ts";
+import { NO_UPCASTERS, UPCASTERS, upcastPhase, upcastPipelineCreated } from "../../services/core/upcasters.ts";
 import { type CommandMetadata, handleCommand, loadStream } from "../../services/event-store/command-handler.ts";
 import type { EventToAppend } from "../../services/event-store/port.ts";
 import { createSqliteEventStore, type SqliteEventStore } from "../../services/event-store/sqlite/sqlite-event-store.ts";
@@ -111,9 +112,31 @@ describe("an old PipelineCreated", () => {
       },
     ]);
     // Without the upcasters the same events fold into a state today's code cannot use.
-    const raw = await loadStream(store, pipelineDecider, `pipeline-${pipelineId}`);
+    const raw = await loadStream(store, pipelineDecider, `pipeline-${pipelineId}`, NO_UPCASTERS);
     expect(raw.state?.selfApproval).toBeUndefined();
     expect(raw.state?.phases[0]?.waitForMs).toBeUndefined();
+  });
+
+  it("is upcast by the command handler when the caller passes no upcasters (every load path reads it the same)", async () => {
+    const published = await handleCommand(store, pipelineDecider, {
+      stream: `pipeline-${pipelineId}`,
+      command: { type: "PublishPipeline", data: {}, actor: editor, now: "2025-06-02T00:00:00.000Z" },
+      metadata: meta("p1", "2025-06-02T00:00:00.000Z"),
+      newId,
+    });
+    const pipeline = published.state as Pipeline;
+    expect(pipeline.status).toBe("PUBLISHED");
+    expect(pipeline.selfApproval).toBe("ALLOWED");
+    expect(pipeline.description).toBeNull();
+    expect(pipeline.phases.map((phase) => [phase.waitFor, phase.waitForMs, phase.targets[0]?.segment])).toEqual([
+      ["PT30M", 1_800_000, null],
+      [null, null, null],
+    ]);
+    // The same as with the registry passed explicitly, as loadStream without it, and as the read models.
+    const loaded = await loadStream(store, pipelineDecider, `pipeline-${pipelineId}`);
+    expect(loaded.state).toEqual(pipeline);
+    expect((await loadStream(store, pipelineDecider, `pipeline-${pipelineId}`, UPCASTERS)).state).toEqual(pipeline);
+    expect((await foldLog(store)).pipeline(pipelineId)).toEqual(pipeline);
   });
 
   it("is read the same way by the read models and by pipelineAsOf", async () => {
@@ -234,6 +257,9 @@ describe("an old ReleaseStarted (phases snapshotted in the first shape)", () => 
     // The command handler folds it the same way.
     const loaded = await loadStream(store, releaseDecider, "release-old", UPCASTERS);
     expect(loaded.state).toEqual(release);
+    // And so does every caller that passes no upcasters (the workflow activities' loadRelease among them).
+    expect((await loadStream(store, releaseDecider, "release-old")).state).toEqual(release);
+    expect((await loadStream(store, releaseDecider, "release-old", NO_UPCASTERS)).state?.selfApproval).toBeUndefined();
   });
 });
 

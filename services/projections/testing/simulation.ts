@@ -7,7 +7,6 @@
 // Time is synthetic: a clock that only moves forward, at least 1 ms per step, so "the state at time T"
 // is well defined for as-of tests.
 
-import { UPCASTERS } from "../../audit/upcasters.ts";
 import type { Decider, DomainEvent } from "../../core/decider.ts";
 import { isDomainError } from "../../core/errors.ts";
 import { streams } from "../../core/event.ts";
@@ -85,7 +84,7 @@ export interface Executor {
 export function commandHandlerExecutor(store: EventStore, newId: () => string): Executor {
   return {
     async execute(decider, stream, command, metadata) {
-      const result = await handleCommand(store, decider, { stream, command, metadata, newId, upcasters: UPCASTERS });
+      const result = await handleCommand(store, decider, { stream, command, metadata, newId });
       return { state: result.state, events: result.events, position: result.position };
     },
   };
