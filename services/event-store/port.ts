@@ -41,6 +41,15 @@ export interface RecordedEvent {
   recordedAt: string;
 }
 
+/**
+ * A recorded event whose metadata is still the JSON text it was stored as: what `readAllStored` returns,
+ * for a projection that rebuilds from the whole log and does not need every event's metadata parsed on
+ * its own thread (it parses `metadataJson` when it does, or hands it to another thread).
+ */
+export interface StoredEvent extends Omit<RecordedEvent, "metadata"> {
+  metadataJson: string;
+}
+
 /** Expected state of the stream for an append: EventStoreDB's `no_stream`, `any`, or an exact revision. */
 export type ExpectedRevision = "no_stream" | "any" | "stream_exists" | bigint;
 
@@ -98,6 +107,11 @@ export interface EventStore {
   readStream(stream: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
   /** Reads the global log. */
   readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
+  /**
+   * Optional (the embedded store has it): `readAll` forwards, each event with its metadata left as JSON
+   * text. Same events, order and positions as `readAll({ after, maxCount })`.
+   */
+  readAllStored?(options?: { after?: string; maxCount?: number }): Promise<StoredEvent[]>;
   /** Catch-up subscription to all: history from `after`, then live. */
   subscribeToAll(options: SubscribeOptions): Subscription;
   /** Negative, zero or positive like a sort comparator. */

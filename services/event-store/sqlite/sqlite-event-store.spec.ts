@@ -123,6 +123,25 @@ describe("embedded (sqlite) event store", () => {
     await expect(store.readAll({ after: "nope" })).rejects.toMatchObject({ code: "VALIDATION", field: "after" });
   });
 
+  it("readAllStored: the events of readAll forwards, with metadata as the stored JSON text", async () => {
+    const store = open();
+    for (let i = 0; i < 7; i++) {
+      await store.append(`s-${i % 3}`, [event("Happened", { i, text: "ü☃" }), event("Followed", [i])], "any");
+    }
+    const all = await store.readAll();
+    const stored = await store.readAllStored();
+    expect(stored.map(({ metadataJson, ...rest }) => ({ ...rest, metadata: JSON.parse(metadataJson) }))).toEqual(all);
+    expect(stored.every((e) => !("metadata" in e))).toBe(true);
+    const after = all[3]?.position as string;
+    expect((await store.readAllStored({ after, maxCount: 4 })).map((e) => e.id)).toEqual(
+      all.slice(4, 8).map((e) => e.id),
+    );
+    expect(await store.readAllStored({ after: all[all.length - 1]?.position as string })).toEqual([]);
+    expect(await store.readAllStored({ maxCount: 0 })).toEqual([]);
+    await expect(store.readAllStored({ after: "nope" })).rejects.toMatchObject({ code: "VALIDATION", field: "after" });
+    await expect(store.readAllStored({ maxCount: -1 })).rejects.toMatchObject({ code: "VALIDATION" });
+  });
+
   it("rejects a partial overlap made with any, and an id reused on another stream, writing nothing", async () => {
     const store = open();
     const [a, b, c] = [event(), event(), event()];

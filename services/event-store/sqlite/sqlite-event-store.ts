@@ -17,6 +17,7 @@ import type {
   ReadAllOptions,
   ReadStreamOptions,
   RecordedEvent,
+  StoredEvent,
   SubscribeOptions,
   Subscription,
 } from "../port.ts";
@@ -129,6 +130,18 @@ const toRecorded = (row: EventRow): RecordedEvent => ({
   type: row[TYPE],
   data: JSON.parse(row[DATA]),
   metadata: JSON.parse(row[METADATA]) as EventMetadata,
+  recordedAt: row[RECORDED_AT],
+});
+
+/** A row as a StoredEvent: metadata stays JSON text. */
+const toStored = (row: EventRow): StoredEvent => ({
+  id: row[ID],
+  stream: row[STREAM],
+  revision: toRevision(row[REVISION]),
+  position: formatSqlitePosition(row[POSITION]),
+  type: row[TYPE],
+  data: JSON.parse(row[DATA]),
+  metadataJson: row[METADATA],
   recordedAt: row[RECORDED_AT],
 });
 
@@ -435,6 +448,20 @@ export class SqliteEventStore implements EventStore {
           )
         : this.#allForwards.all(options.after === undefined ? 0 : parsePosition(options.after, "after"), limit);
     return toRecordedAll(rows as unknown as EventRow[]);
+  }
+
+  async readAllStored(options: { after?: string; maxCount?: number } = {}): Promise<StoredEvent[]> {
+    this.#assertOpen();
+    assertMaxCount(options.maxCount);
+    const limit = options.maxCount ?? -1;
+    if (limit === 0) return [];
+    const rows = this.#allForwards.all(
+      options.after === undefined ? 0 : parsePosition(options.after, "after"),
+      limit,
+    ) as unknown as EventRow[];
+    const events = new Array<StoredEvent>(rows.length);
+    for (let i = 0; i < rows.length; i++) events[i] = toStored(rows[i] as EventRow);
+    return events;
   }
 
   /** For subscriptions: raw rows strictly after `position`, in order. */
