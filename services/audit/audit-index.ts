@@ -14,8 +14,8 @@
 
 import { Worker } from "node:worker_threads";
 import { DomainError, validation } from "../core/errors.ts";
-import { type EntityKind, streams } from "../core/event.ts";
-import type { EventStore, RecordedEvent } from "../event-store/port.ts";
+import type { EventStore, RecordedEvent, StoredEvent } from "../event-store/port.ts";
+import { actorOf, dataFeatureOf, dataProjectOf, eventTimeOf, placementOf, projectOf } from "./audit-event.ts";
 import { type EventBatch, IDS_PER_EVENT, type TableFilter, type TableRow } from "./audit-table.ts";
 import type { AuditMessage, AuditReply, AuditRequest } from "./audit-worker.ts";
 
@@ -82,86 +82,19 @@ export interface AuditIndexOptions {
   batchSize?: number;
 }
 
+/** Room for an event's metadata in a batch's buffer at first (it grows when needed). */
+const METADATA_BYTES = 256;
+const OPEN_BRACKET = 0x5b;
+const COMMA = 0x2c;
+const CLOSE_BRACKET = 0x5d;
+
 export const AUDIT_PAGE_MAX = 500;
 export const AUDIT_PAGE_DEFAULT = 50;
-
-const KIND_BY_PREFIX = new Map<string, EntityKind>(
-  (Object.keys(streams) as EntityKind[]).map((kind) => [streams[kind]("").slice(0, -1), kind]),
-);
 
 const parseFilterTime = (field: string, value: unknown): number => {
   const ms = typeof value === "string" ? Date.parse(value) : Number.NaN;
   if (Number.isNaN(ms)) throw validation(field, `"${String(value)}" is not an ISO-8601 date-time`);
   return ms;
-};
-
-const digit = (text: string, at: number): number => text.charCodeAt(at) - 48;
-
-/** `YYYY-MM-DDTHH:mm:ss.sssZ`: the character code expected at each place, 0 where a digit goes. */
-const CANONICAL = new Uint8Array(24);
-CANONICAL[4] = 45; // -
-CANONICAL[7] = 45; // -
-CANONICAL[10] = 84; // T
-CANONICAL[13] = 58; // :
-CANONICAL[16] = 58; // :
-CANONICAL[19] = 46; // .
-CANONICAL[23] = 90; // Z
-
-const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-
-const daysInMonth = (year: number, month: number): number =>
-  month === 2 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : (DAYS_IN_MONTH[month - 1] as number);
-
-/**
- * Epoch ms of a canonical `YYYY-MM-DDTHH:mm:ss.sssZ` (what every writer here stores), without the general
- * parser; NaN for anything else (then Date.parse decides).
- */
-function canonicalMs(text: string): number {
-  if (text.length !== 24) return Number.NaN;
-  for (let i = 0; i < 24; i++) {
-    const code = text.charCodeAt(i);
-    const expected = CANONICAL[i] as number;
-    if (expected === 0 ? code < 48 || code > 57 : code !== expected) return Number.NaN;
-  }
-  const year = digit(text, 0) * 1000 + digit(text, 1) * 100 + digit(text, 2) * 10 + digit(text, 3);
-  const month = digit(text, 5) * 10 + digit(text, 6);
-  const day = digit(text, 8) * 10 + digit(text, 9);
-  const hours = digit(text, 11) * 10 + digit(text, 12);
-  const minutes = digit(text, 14) * 10 + digit(text, 15);
-  const seconds = digit(text, 17) * 10 + digit(text, 18);
-  const millis = digit(text, 20) * 100 + digit(text, 21) * 10 + digit(text, 22);
-  // (Date.UTC reads years 0-99 as 1900-1999: those go to the general parser.)
-  if (year < 100 || month < 1 || month > 12 || day < 1 || hours > 23 || minutes > 59 || seconds > 59) return Number.NaN;
-  // A date that does not exist (2026-02-30) is not canonical: the general parser decides what it means.
-  if (day > daysInMonth(year, month)) return Number.NaN;
-  return Date.UTC(year, month - 1, day, hours, minutes, seconds, millis);
-}
-
-// The events of one command share their occurredAt: the last one read is kept with its time.
-let lastOccurredAt = "";
-let lastOccurredMs = Number.NaN;
-
-/** Epoch ms of an occurredAt text, NaN when it is not a time. */
-const occurredMs = (text: string): number => {
-  if (text === lastOccurredAt) return lastOccurredMs;
-  let ms = canonicalMs(text);
-  if (Number.isNaN(ms)) ms = Date.parse(text);
-  lastOccurredAt = text;
-  lastOccurredMs = ms;
-  return ms;
-};
-
-/** The event's time: metadata.occurredAt (when it was decided), else when the store recorded it. */
-const eventTime = (event: RecordedEvent): number => {
-  const occurred = event.metadata?.occurredAt;
-  if (typeof occurred !== "string") return fallbackTime(event);
-  const ms = occurredMs(occurred);
-  return Number.isNaN(ms) ? fallbackTime(event) : ms;
-};
-
-const fallbackTime = (event: RecordedEvent): number => {
-  const ms = Date.parse(event.recordedAt);
-  return Number.isNaN(ms) ? 0 : ms;
 };
 
 const checkFirst = (first: number | null | undefined): number => {
@@ -172,39 +105,6 @@ const checkFirst = (first: number | null | undefined): number => {
   return first;
 };
 
-const stringOf = (value: unknown): string | null => (typeof value === "string" && value !== "" ? value : null);
-
-/** Where an event belongs, as the index and the live path both see it. */
-interface Placement {
-  kind: EntityKind | null;
-  entityId: string;
-}
-
-const placementCache = new Map<string, Placement>();
-
-function placementOf(stream: string): Placement {
-  let placement = placementCache.get(stream);
-  if (placement === undefined) {
-    const dash = stream.indexOf("-");
-    const kind = (dash < 0 ? undefined : KIND_BY_PREFIX.get(stream.slice(0, dash))) ?? null;
-    placement = { kind, entityId: kind === null ? stream : stream.slice(dash + 1) };
-    if (placementCache.size > 200_000) placementCache.clear();
-    placementCache.set(stream, placement);
-  }
-  return placement;
-}
-
-/** The project an event belongs to: its metadata's, else its data's, else a project's own events. */
-function projectOf(event: RecordedEvent, placement: Placement): string | null {
-  const fromMetadata = stringOf(event.metadata?.projectId);
-  if (fromMetadata !== null) return fromMetadata;
-  const data = event.data as Record<string, unknown> | null;
-  const fromData = data !== null && typeof data === "object" ? stringOf(data.projectId) : null;
-  return fromData ?? (placement.kind === "project" ? placement.entityId : null);
-}
-
-const actorOf = (event: RecordedEvent): string => stringOf(event.metadata?.actor) ?? "system";
-
 /** An event as the contract's AuditEvent, from the event alone (the live path, and every page). */
 export function toAuditEvent(event: RecordedEvent): AuditEvent {
   const placement = placementOf(event.stream);
@@ -214,9 +114,9 @@ export function toAuditEvent(event: RecordedEvent): AuditEvent {
     type: event.type,
     stream: event.stream,
     entityId: placement.entityId,
-    projectId: projectOf(event, placement),
-    actor: actorOf(event),
-    at: new Date(eventTime(event)).toISOString(),
+    projectId: projectOf(event.metadata, dataProjectOf(event.data), placement),
+    actor: actorOf(event.metadata),
+    at: new Date(eventTimeOf(event.metadata, event.recordedAt)).toISOString(),
     data: event.data ?? null,
   };
 }
@@ -242,12 +142,11 @@ export function compileAuditFilter(filter: AuditFilter | null | undefined): (eve
   };
 }
 
-interface StreamNames {
-  placement: Placement;
-  entity: number;
-  /** The project name last seen on this stream's events, and its id. */
-  project: string | null;
-  projectId: number;
+/** What the main thread keeps per stream: its local number and whether a release's feature was sent. */
+interface LocalStream {
+  local: number;
+  release: boolean;
+  featureSent: boolean;
 }
 
 interface Pending {
@@ -259,22 +158,22 @@ export class AuditIndex {
   readonly #store: EventStore;
   readonly #worker: Worker;
   readonly #batchSize: number;
-  /** The name dictionary (types, entity, project and actor ids → small integers), shared with the worker. */
-  readonly #nameIds = new Map<string, number>();
-  #nextNameId = 1;
-  /** Whether names can be assigned: at once for a new in-memory index, once opened for a file. */
-  #dictionaryReady: boolean;
-  /** Event type → its name id: a few dozen entries, looked up for every event. */
+  /**
+   * Strings handed to the worker get local numbers (the worker keeps the name dictionary): stream names,
+   * event types, and the project and feature ids found in events' data.
+   */
+  readonly #localIds = new Map<string, number>();
+  /** Event type → its local number: a few dozen entries, looked up for every event. */
   readonly #typeIds = new Map<string, number>();
-  /** stream → where its events belong, with the name ids last used for them. */
-  readonly #streamNames = new Map<string, StreamNames>();
-  #lastActor = "";
-  #lastActorId = 0;
+  readonly #streams = new Map<string, LocalStream>();
   // The batch being filled.
   #newNames: string[] = [];
   #ids: Int32Array;
-  #at: Float64Array;
   #positions: string[] = [];
+  #recordedAt: string[] = [];
+  /** The events' metadata as the UTF-8 of a JSON array, written as events come (their strings then die young). */
+  #metadata: Buffer;
+  #metadataLength = 0;
   #pendingCount = 0;
   readonly #requests = new Map<number, Pending>();
   #nextId = 1;
@@ -292,8 +191,7 @@ export class AuditIndex {
     this.#store = options.store;
     this.#batchSize = options.batchSize ?? 8192;
     this.#ids = new Int32Array(this.#batchSize * IDS_PER_EVENT);
-    this.#at = new Float64Array(this.#batchSize);
-    this.#dictionaryReady = (options.path ?? ":memory:") === ":memory:";
+    this.#metadata = Buffer.allocUnsafeSlow(this.#batchSize * METADATA_BYTES);
     this.#worker = new Worker(new URL("./audit-worker.ts", import.meta.url), {
       workerData: { path: options.path ?? ":memory:" },
     });
@@ -304,13 +202,6 @@ export class AuditIndex {
         if (reply.t === "opened") {
           this.#lastPosition = reply.lastPosition;
           this.#count = reply.count;
-          if (!this.#dictionaryReady) {
-            reply.names.forEach((name, id) => {
-              if (id > 0) this.#nameIds.set(name, id);
-            });
-            this.#nextNameId = Math.max(1, reply.names.length);
-            this.#dictionaryReady = true;
-          }
           resolve();
         } else if (reply.t === "failed") {
           this.#fail(new Error(`audit index: ${reply.message}`));
@@ -377,86 +268,99 @@ export class AuditIndex {
     return this.#count;
   }
 
-  #nameId(name: string): number {
-    let id = this.#nameIds.get(name);
+  #localId(name: string): number {
+    let id = this.#localIds.get(name);
     if (id === undefined) {
-      id = this.#nextNameId++;
-      this.#nameIds.set(name, id);
+      id = this.#localIds.size;
+      this.#localIds.set(name, id);
       this.#newNames.push(name);
     }
     return id;
   }
 
   /**
-   * Adds one event (events must come in global order, each once). Handed to the worker in batches. A
-   * file-backed index takes events once `opened` has resolved (the runner waits for it).
+   * Adds one event (events must come in global order, each once). Handed to the worker in batches: this
+   * thread only numbers the event's stream and type and passes its metadata on as JSON text — as stored,
+   * for a StoredEvent (`readAllStored`), so nobody parses it here — and the worker works out the rest.
    */
-  add(event: RecordedEvent): void {
-    this.#assertUsable();
-    if (!this.#dictionaryReady) throw new DomainError("INTERNAL", "audit index: add() before `opened` resolved");
-    let stream = this.#streamNames.get(event.stream);
+  add(event: RecordedEvent | StoredEvent): void {
+    if (this.#closed || this.#failure !== null) this.#assertUsable();
+    let stream = this.#streams.get(event.stream);
     if (stream === undefined) {
-      const placement = placementOf(event.stream);
-      stream = { placement, entity: this.#nameId(placement.entityId), project: null, projectId: -1 };
-      this.#streamNames.set(event.stream, stream);
+      const release = placementOf(event.stream).kind === "release";
+      stream = { local: this.#localId(event.stream), release, featureSent: false };
+      this.#streams.set(event.stream, stream);
     }
-    const project = projectOf(event, stream.placement);
-    if (project !== stream.project) {
-      stream.project = project;
-      stream.projectId = project === null ? -1 : this.#nameId(project);
-    }
-    let feature = -1;
-    if (stream.placement.kind === "release") {
-      // A release's events belong to its feature's history: ReleaseStarted names the feature.
-      const data = event.data as Record<string, unknown> | null;
-      const featureId = data !== null && typeof data === "object" ? stringOf(data.featureId) : null;
-      if (featureId !== null) feature = this.#nameId(featureId);
-    }
-    const actor = actorOf(event);
-    if (actor !== this.#lastActor) {
-      this.#lastActor = actor;
-      this.#lastActorId = this.#nameId(actor);
-    }
-    const n = this.#pendingCount;
-    const i = n * IDS_PER_EVENT;
-    const ids = this.#ids;
     let type = this.#typeIds.get(event.type);
     if (type === undefined) {
-      type = this.#nameId(event.type);
+      type = this.#localId(event.type);
       this.#typeIds.set(event.type, type);
     }
-    ids[i] = type;
-    ids[i + 1] = stream.entity;
-    ids[i + 2] = stream.projectId;
+    const { data } = event;
+    const dataProject = dataProjectOf(data);
+    let feature = -1;
+    if (stream.release && !stream.featureSent) {
+      // A release's events belong to its feature's history: ReleaseStarted names the feature.
+      const featureId = dataFeatureOf(data);
+      if (featureId !== null) {
+        feature = this.#localId(featureId);
+        stream.featureSent = true;
+      }
+    }
+    const i = this.#pendingCount * IDS_PER_EVENT;
+    const ids = this.#ids;
+    ids[i] = stream.local;
+    ids[i + 1] = type;
+    ids[i + 2] = dataProject === null ? -1 : this.#localId(dataProject);
     ids[i + 3] = feature;
-    ids[i + 4] = this.#lastActorId;
-    this.#at[n] = eventTime(event);
     this.#positions.push(event.position);
+    this.#recordedAt.push(event.recordedAt);
+    this.#writeMetadata("metadataJson" in event ? event.metadataJson : (JSON.stringify(event.metadata) ?? "null"));
     this.#lastPosition = event.position;
     this.#count++;
     if (++this.#pendingCount >= this.#batchSize) this.flush();
   }
 
+  /** Appends one event's metadata JSON to the batch's array (UTF-8 takes at most 3 bytes per UTF-16 unit). */
+  #writeMetadata(json: string): void {
+    let bytes = this.#metadata;
+    const needed = this.#metadataLength + 3 * json.length + 2;
+    if (needed > bytes.length) {
+      const larger = Buffer.allocUnsafeSlow(Math.max(needed, 2 * bytes.length));
+      bytes.copy(larger, 0, 0, this.#metadataLength);
+      bytes = larger;
+      this.#metadata = larger;
+    }
+    bytes[this.#metadataLength] = this.#metadataLength === 0 ? OPEN_BRACKET : COMMA;
+    this.#metadataLength += 1;
+    this.#metadataLength += bytes.write(json, this.#metadataLength, "utf8");
+  }
+
   /** Hands the buffered events to the worker. */
   flush(): void {
     const count = this.#pendingCount;
-    if ((count === 0 && this.#newNames.length === 0) || this.#failure !== null) return;
+    // (Names are numbered only for an event being added: no event, nothing to hand over.)
+    if (count === 0 || this.#failure !== null) return;
+    const bytes = this.#metadata;
+    let length = this.#metadataLength;
+    bytes[length++] = CLOSE_BRACKET;
     const batch: EventBatch = {
       names: this.#newNames,
       ids: count === this.#batchSize ? this.#ids : this.#ids.slice(0, count * IDS_PER_EVENT),
-      at: count === this.#batchSize ? this.#at : this.#at.slice(0, count),
       positions: this.#positions.join("\n"),
+      recordedAt: this.#recordedAt.join("\n"),
+      metadata: bytes.subarray(0, length),
     };
     this.#newNames = [];
     this.#positions = [];
+    this.#recordedAt = [];
+    this.#metadata = Buffer.allocUnsafeSlow(bytes.length);
+    this.#metadataLength = 0;
     this.#pendingCount = 0;
-    if (count === this.#batchSize) {
-      this.#ids = new Int32Array(this.#batchSize * IDS_PER_EVENT);
-      this.#at = new Float64Array(this.#batchSize);
-    }
+    if (count === this.#batchSize) this.#ids = new Int32Array(this.#batchSize * IDS_PER_EVENT);
     this.#worker.postMessage({ t: "add", batch } satisfies AuditMessage, [
       batch.ids.buffer as ArrayBuffer,
-      batch.at.buffer as ArrayBuffer,
+      batch.metadata.buffer as ArrayBuffer,
     ]);
   }
 
@@ -576,15 +480,14 @@ export class AuditIndex {
 
   /** Drops every row (for a rebuild from the log). */
   async clear(): Promise<void> {
-    this.flush();
-    await this.#request({ op: "clear" });
-    this.#nameIds.clear();
+    const cleared = this.#request({ op: "clear" });
+    // The worker forgets the local numbers when it clears: events added from now on are numbered afresh.
+    this.#localIds.clear();
     this.#typeIds.clear();
-    this.#streamNames.clear();
-    this.#lastActor = "";
-    this.#nextNameId = 1;
+    this.#streams.clear();
     this.#lastPosition = null;
     this.#count = 0;
+    await cleared;
   }
 
   /**

@@ -14,10 +14,15 @@
 // cost when this was a SQLite table with five indexes), and a scan that touches only typed arrays.
 // `positionAt` keeps the rows sorted by time, built on first use and merged as rows arrive.
 //
+// Events arrive in batches (see EventBatch) with their metadata as JSON text: the worker parses it and
+// works out project, actor and time (audit-event.ts), so the thread applying events to the read models
+// does not have to.
+//
 // A file-backed index also writes each row to a SQLite table (no secondary index: the columns are
 // rebuilt from it when the file is reopened), so it resumes after its last event.
 
 import { DatabaseSync, type StatementSync } from "node:sqlite";
+import { type AuditMetadata, actorOf, eventTimeOf, type Placement, placementOf, projectOf } from "./audit-event.ts";
 
 const SCHEMA_VERSION = 7;
 
@@ -55,18 +60,33 @@ function bound(list: ArrayLike<number>, length: number, value: number, strict: b
 }
 
 /**
- * A batch of events as the main thread hands it over, cheap to post: the names first seen in this batch
- * (their ids follow the last id handed over: the main thread keeps the dictionary), per event five name
- * ids — type, entity, project (-1: none), feature (a release event's feature; -1: none), actor — the time
- * in epoch ms, and the positions joined by newlines.
+ * A batch of events as the main thread hands it over, cheap to build and to post. Strings the main thread
+ * saw for the first time get a local number, in order (`names`: numbers continue from the previous
+ * batch's; they are this worker's, reset by `clear`). Per event, IDS_PER_EVENT local numbers — stream,
+ * type, `data.projectId` (-1: none), `data.featureId` of a release's event (-1: none or already sent) —
+ * then its position and recordedAt (newline-separated) and its metadata (the UTF-8 of a JSON array of
+ * the events' metadata texts, as stored: written into a buffer as events come, transferred, not copied).
  */
 export interface EventBatch {
   names: string[];
   ids: Int32Array;
-  at: Float64Array;
   positions: string;
+  recordedAt: string;
+  /** UTF-8 of a JSON array: the events' metadata. */
+  metadata: Uint8Array;
 }
-export const IDS_PER_EVENT = 5;
+
+const UTF8 = new TextDecoder();
+export const IDS_PER_EVENT = 4;
+
+/** What the worker keeps per stream (by local number) while indexing. */
+interface StreamState {
+  placement: Placement;
+  entity: number;
+  /** The project last seen on this stream's events, and its name id. */
+  project: string | null;
+  projectId: number;
+}
 
 /** A row of a page, names resolved. */
 export interface TableRow {
@@ -112,14 +132,78 @@ const growInt32 = (column: Int32Array, size: number): Int32Array<ArrayBuffer> =>
   return next;
 };
 
-/** Value → the rows that have it, ascending. */
-type PostingLists = Map<number, number[]>;
+/** Name id → the rows that have it, ascending (a dense array: every name id has a slot). */
+type PostingLists = (number[] | undefined)[];
 
 const post = (lists: PostingLists, value: number, row: number): void => {
-  const list = lists.get(value);
-  if (list === undefined) lists.set(value, [row]);
+  const list = lists[value];
+  if (list === undefined) lists[value] = [row];
   else list.push(row);
 };
+
+/** FNV-1a of a string's UTF-16 units. */
+function hashOf(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
+  return hash >>> 0;
+}
+
+/**
+ * Position → row, for cursors: open addressing over typed arrays (row + 1 per slot, 0 = free) rather than
+ * a Map of a million strings, which costs far more to grow and for the collector to walk.
+ */
+class PositionIndex {
+  readonly #positions: readonly string[];
+  #hashes = new Int32Array(1024);
+  #slots = new Int32Array(2048);
+  #size = 0;
+
+  constructor(positions: readonly string[]) {
+    this.#positions = positions;
+  }
+
+  /** Indexes `positions[row]` (rows are added in order, once each). */
+  add(row: number): void {
+    if (row >= this.#hashes.length) {
+      const hashes = new Int32Array(this.#hashes.length * 2);
+      hashes.set(this.#hashes);
+      this.#hashes = hashes;
+    }
+    const hash = hashOf(this.#positions[row] as string) | 0;
+    this.#hashes[row] = hash;
+    if (++this.#size * 2 > this.#slots.length) this.#rehash(this.#slots.length * 2);
+    else this.#place(this.#slots, hash, row);
+  }
+
+  get(position: string): number | undefined {
+    const slots = this.#slots;
+    const mask = slots.length - 1;
+    for (let at = hashOf(position) & mask; slots[at] !== 0; at = (at + 1) & mask) {
+      const row = (slots[at] as number) - 1;
+      if (this.#positions[row] === position) return row;
+    }
+    return undefined;
+  }
+
+  #place(slots: Int32Array, hash: number, row: number): void {
+    const mask = slots.length - 1;
+    let at = hash & mask;
+    while (slots[at] !== 0) at = (at + 1) & mask;
+    slots[at] = row + 1;
+  }
+
+  #rehash(capacity: number): void {
+    const slots = new Int32Array(capacity);
+    for (let row = 0; row < this.#size; row++) this.#place(slots, this.#hashes[row] as number, row);
+    this.#slots = slots;
+  }
+
+  clear(): void {
+    this.#slots = new Int32Array(2048);
+    this.#hashes = new Int32Array(1024);
+    this.#size = 0;
+  }
+}
 
 /** The rows to visit, ascending: one posting list, several merged (a types filter), or every row. */
 type Candidates = { lists: readonly number[][]; size: number } | null;
@@ -223,8 +307,15 @@ class AuditFile {
 
 export class AuditTable {
   readonly #file: AuditFile | null;
+  /** The name dictionary: type, entity, project and actor names ↔ small integers (0 unused). */
   readonly #nameIds = new Map<string, number>();
   readonly #names: string[] = [""];
+  /** The main thread's local numbers for this session: the strings, and the name id or stream each became. */
+  #local: string[] = [];
+  #localNameIds: number[] = [];
+  #localStreams: (StreamState | undefined)[] = [];
+  #lastActor = "";
+  #lastActorId = 0;
   /** release entity id → its feature's name id. */
   readonly #historyOf = new Map<number, number>();
   #count = 0;
@@ -234,14 +325,14 @@ export class AuditTable {
   #project = new Int32Array(1024);
   #actor = new Int32Array(1024);
   #at = new Float64Array(1024);
-  #positions: string[] = [];
-  readonly #rowOfPosition = new Map<string, number>();
+  readonly #positions: string[] = [];
+  readonly #rowOfPosition = new PositionIndex(this.#positions);
   // Posting lists.
-  readonly #byEntity: PostingLists = new Map();
-  readonly #byHistory: PostingLists = new Map();
-  readonly #byType: PostingLists = new Map();
-  readonly #byProject: PostingLists = new Map();
-  readonly #byActor: PostingLists = new Map();
+  readonly #byEntity: PostingLists = [undefined];
+  readonly #byHistory: PostingLists = [undefined];
+  readonly #byType: PostingLists = [undefined];
+  readonly #byProject: PostingLists = [undefined];
+  readonly #byActor: PostingLists = [undefined];
   /** Rows [0, #timeSorted.length) sorted by (at, row); rows after that are not in it yet. */
   #timeSorted = new Int32Array(0);
 
@@ -250,8 +341,8 @@ export class AuditTable {
     if (this.#file === null) return;
     try {
       for (const [id, name] of this.#file.names()) {
-        this.#names[id] = name;
-        this.#nameIds.set(name, id);
+        while (this.#names.length < id) this.#addName("");
+        this.#addName(name);
       }
       for (const [, position, type, entity, project, history, actor, at] of this.#file.rows()) {
         if (history !== entity) this.#historyOf.set(entity, history);
@@ -267,9 +358,46 @@ export class AuditTable {
     return { lastPosition: this.#positions[this.#count - 1] ?? null, count: this.#count };
   }
 
-  /** Every name by id (index 0 unused): the main thread's dictionary starts from it. */
-  names(): string[] {
-    return this.#names.slice();
+  #nameId(name: string): number {
+    let id = this.#nameIds.get(name);
+    if (id === undefined) {
+      id = this.#addName(name);
+      this.#file?.name(id, name);
+    }
+    return id;
+  }
+
+  /** The next name id, for `name`, with its (empty) posting lists' slots. */
+  #addName(name: string): number {
+    const id = this.#names.length;
+    this.#names.push(name);
+    if (name !== "") this.#nameIds.set(name, id);
+    this.#byEntity.push(undefined);
+    this.#byHistory.push(undefined);
+    this.#byType.push(undefined);
+    this.#byProject.push(undefined);
+    this.#byActor.push(undefined);
+    return id;
+  }
+
+  /** The name id of a string the main thread numbered. */
+  #localNameId(local: number): number {
+    let id = this.#localNameIds[local];
+    if (id === undefined) {
+      id = this.#nameId(this.#local[local] as string);
+      this.#localNameIds[local] = id;
+    }
+    return id;
+  }
+
+  #localStream(local: number): StreamState {
+    let stream = this.#localStreams[local];
+    if (stream === undefined) {
+      const placement = placementOf(this.#local[local] as string);
+      stream = { placement, entity: this.#nameId(placement.entityId), project: null, projectId: -1 };
+      this.#localStreams[local] = stream;
+    }
+    return stream;
   }
 
   #append(
@@ -298,7 +426,7 @@ export class AuditTable {
     this.#actor[row] = actor;
     this.#at[row] = at;
     this.#positions.push(position);
-    this.#rowOfPosition.set(position, row);
+    this.#rowOfPosition.add(row);
     post(this.#byEntity, entity, row);
     post(this.#byHistory, history, row);
     post(this.#byType, type, row);
@@ -309,35 +437,48 @@ export class AuditTable {
   /** Adds a batch of events (and writes it, in one transaction, to a file-backed index's table). */
   add(batch: EventBatch): void {
     const file = this.#file;
-    const { ids, at } = batch;
+    const { ids } = batch;
     const positions = batch.positions.split("\n");
+    const recordedAt = batch.recordedAt.split("\n");
+    const metadata = JSON.parse(UTF8.decode(batch.metadata)) as AuditMetadata[];
+    for (const name of batch.names) this.#local.push(name);
     file?.begin();
     try {
-      for (const name of batch.names) {
-        const id = this.#names.length;
-        this.#names.push(name);
-        this.#nameIds.set(name, id);
-        file?.name(id, name);
-      }
-      for (let e = 0; e < positions.length; e++) {
+      const count = ids.length / IDS_PER_EVENT;
+      for (let e = 0; e < count; e++) {
         const i = e * IDS_PER_EVENT;
-        const entity = ids[i + 1] as number;
+        const stream = this.#localStream(ids[i] as number);
+        const entity = stream.entity;
         let history = this.#historyOf.get(entity);
         if (history === undefined) {
           const feature = ids[i + 3] as number;
           if (feature < 0) history = entity;
           else {
-            history = feature;
+            history = this.#localNameId(feature);
             this.#historyOf.set(entity, history);
           }
         }
+        const meta = metadata[e];
+        const dataProject = ids[i + 2] as number;
+        const project = projectOf(
+          meta,
+          dataProject < 0 ? null : (this.#local[dataProject] as string),
+          stream.placement,
+        );
+        if (project !== stream.project) {
+          stream.project = project;
+          stream.projectId = project === null ? -1 : this.#nameId(project);
+        }
+        const actor = actorOf(meta);
+        if (actor !== this.#lastActor) {
+          this.#lastActor = actor;
+          this.#lastActorId = this.#nameId(actor);
+        }
         const position = positions[e] as string;
-        const type = ids[i] as number;
-        const project = ids[i + 2] as number;
-        const actor = ids[i + 4] as number;
-        const time = at[e] as number;
-        file?.row(this.#count + 1, position, type, entity, project, history, actor, time);
-        this.#append(position, type, entity, project, history, actor, time);
+        const type = this.#localNameId(ids[i + 1] as number);
+        const time = eventTimeOf(meta, recordedAt[e] as string);
+        file?.row(this.#count + 1, position, type, entity, stream.projectId, history, this.#lastActorId, time);
+        this.#append(position, type, entity, stream.projectId, history, this.#lastActorId, time);
       }
       file?.commit();
     } catch (error) {
@@ -397,7 +538,7 @@ export class AuditTable {
       for (const list of lists) size += list.length;
       if (candidates === null || size < candidates.size) candidates = { lists, size };
     };
-    const listOf = (lists: PostingLists, id: number): number[] => lists.get(id) ?? [];
+    const listOf = (lists: PostingLists, id: number): number[] => lists[id] ?? [];
     if (entity >= 0) consider([listOf(this.#byEntity, entity)]);
     if (project >= 0) consider([listOf(this.#byProject, project)]);
     if (actor >= 0) consider([listOf(this.#byActor, actor)]);
@@ -484,7 +625,7 @@ export class AuditTable {
   history(entityId: string, after: string | null, limit: number): TableRow[] {
     const from = after === null ? null : this.#rowOfCursor(after);
     const id = this.#nameIds.get(entityId);
-    const list = id === undefined ? undefined : this.#byHistory.get(id);
+    const list = id === undefined ? undefined : this.#byHistory[id];
     if (list === undefined) return [];
     const found: TableRow[] = [];
     this.#walk({ lists: [list], size: list.length }, from, "DESC", (row) => {
@@ -555,15 +696,17 @@ export class AuditTable {
   clear(): void {
     this.#nameIds.clear();
     this.#names.length = 1;
+    this.#local = [];
+    this.#localNameIds = [];
+    this.#localStreams = [];
+    this.#lastActor = "";
     this.#historyOf.clear();
     this.#count = 0;
-    this.#positions = [];
+    this.#positions.length = 0;
     this.#rowOfPosition.clear();
-    this.#byEntity.clear();
-    this.#byHistory.clear();
-    this.#byType.clear();
-    this.#byProject.clear();
-    this.#byActor.clear();
+    for (const lists of [this.#byEntity, this.#byHistory, this.#byType, this.#byProject, this.#byActor]) {
+      lists.length = 1;
+    }
     this.#timeSorted = new Int32Array(0);
     this.#file?.clear();
   }

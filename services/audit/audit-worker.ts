@@ -18,7 +18,7 @@ export type AuditRequest =
 export type AuditMessage = { t: "add"; batch: EventBatch } | { t: "req"; id: number; request: AuditRequest };
 
 export type AuditReply =
-  | { t: "opened"; lastPosition: string | null; count: number; names: string[] }
+  | { t: "opened"; lastPosition: string | null; count: number }
   | { t: "res"; id: number; ok: true; value: unknown }
   | { t: "res"; id: number; ok: false; unknownCursor: boolean; message: string }
   | { t: "failed"; message: string };
@@ -30,7 +30,7 @@ const { path } = workerData as { path: string };
 let table: AuditTable;
 try {
   table = new AuditTable(path);
-  port.postMessage({ t: "opened", ...table.head(), names: table.names() } satisfies AuditReply);
+  port.postMessage({ t: "opened", ...table.head() } satisfies AuditReply);
 } catch (error) {
   port.postMessage({ t: "failed", message: (error as Error).message } satisfies AuditReply);
   throw error;

@@ -14,25 +14,23 @@ import { prng } from "../../services/projections/testing/simulation.ts";
 
 interface Row {
   position: string;
-  type: number;
-  entity: number;
-  project: number;
-  actor: number;
+  type: string;
+  /** The stream: no entity kind prefix, so the entity id is the whole stream name. */
+  entity: string;
+  project: string | null;
+  actor: string;
   at: number;
 }
 
-const NAMES = ["TypeA", "TypeB", "TypeC", "TypeD", "p1", "p2", "p3", "alice", "bob", "system"];
-const TYPES = [1, 2, 3, 4];
-const PROJECTS = [5, 6, 7];
-const ACTORS = [8, 9, 10];
-const ENTITIES = 40;
-const entityName = (i: number) => `entity-${i}`;
-const nameOf = (id: number): string => (id <= NAMES.length ? (NAMES[id - 1] as string) : entityName(id));
+const TYPES = ["TypeA", "TypeB", "TypeC", "TypeD"];
+const PROJECTS = ["p1", "p2", "p3"];
+const ACTORS = ["alice", "bob", "system"];
+const ENTITIES = Array.from({ length: 40 }, (_, i) => `entity${i}`);
 
 /** Rows with times that mostly follow the log, sometimes tie, sometimes go back a little. */
 function makeRows(count: number, seed: number, start = 0, startAt = 1_700_000_000_000): Row[] {
   const random = prng(seed);
-  const pick = (list: readonly number[]) => list[Math.floor(random() * list.length)] as number;
+  const pick = <T>(list: readonly T[]) => list[Math.floor(random() * list.length)] as T;
   const rows: Row[] = [];
   let at = startAt;
   for (let i = 0; i < count; i++) {
@@ -42,8 +40,8 @@ function makeRows(count: number, seed: number, start = 0, startAt = 1_700_000_00
     rows.push({
       position: String(start + i + 1).padStart(20, "0"),
       type: pick(TYPES),
-      entity: NAMES.length + 1 + Math.floor(random() * ENTITIES),
-      project: random() < 0.1 ? -1 : pick(PROJECTS),
+      entity: pick(ENTITIES),
+      project: random() < 0.1 ? null : pick(PROJECTS),
       actor: pick(ACTORS),
       at,
     });
@@ -51,17 +49,35 @@ function makeRows(count: number, seed: number, start = 0, startAt = 1_700_000_00
   return rows;
 }
 
-const batchOf = (rows: Row[], names: string[]): EventBatch => {
+/** A batch as the main thread builds it, numbering strings in `local` (one numbering per table). */
+const batchOf = (rows: Row[], local: Map<string, number>): EventBatch => {
+  const names: string[] = [];
+  const number = (name: string): number => {
+    let id = local.get(name);
+    if (id === undefined) {
+      id = local.size;
+      local.set(name, id);
+      names.push(name);
+    }
+    return id;
+  };
   const ids = new Int32Array(rows.length * IDS_PER_EVENT);
-  const at = new Float64Array(rows.length);
   rows.forEach((row, e) => {
-    ids.set([row.type, row.entity, row.project, -1, row.actor], e * IDS_PER_EVENT);
-    at[e] = row.at;
+    ids.set([number(row.entity), number(row.type), -1, -1], e * IDS_PER_EVENT);
   });
-  return { names, ids, at, positions: rows.map((row) => row.position).join("\n") };
+  const metadata = rows.map((row) => ({
+    actor: row.actor,
+    occurredAt: new Date(row.at).toISOString(),
+    projectId: row.project,
+  }));
+  return {
+    names,
+    ids,
+    positions: rows.map((row) => row.position).join("\n"),
+    recordedAt: rows.map(() => "2026-01-01T00:00:00.000Z").join("\n"),
+    metadata: new TextEncoder().encode(JSON.stringify(metadata)),
+  };
 };
-
-const allNames = [...NAMES, ...Array.from({ length: ENTITIES }, (_, i) => entityName(NAMES.length + 1 + i))];
 
 /** The last row with the latest time at or before `ms`. */
 const positionAtReference = (rows: readonly Row[], ms: number): string | null => {
@@ -71,18 +87,19 @@ const positionAtReference = (rows: readonly Row[], ms: number): string | null =>
 };
 
 const matches = (filter: TableFilter, row: Row): boolean =>
-  (!filter.projectId || (row.project >= 0 && nameOf(row.project) === filter.projectId)) &&
-  (!filter.entityId || nameOf(row.entity) === filter.entityId) &&
-  (!filter.types?.length || filter.types.includes(nameOf(row.type))) &&
-  (!filter.actor || nameOf(row.actor) === filter.actor) &&
+  (!filter.projectId || row.project === filter.projectId) &&
+  (!filter.entityId || row.entity === filter.entityId) &&
+  (!filter.types?.length || filter.types.includes(row.type)) &&
+  (!filter.actor || row.actor === filter.actor) &&
   (filter.fromMs === null || filter.fromMs === undefined || row.at >= filter.fromMs) &&
   (filter.toMs === null || filter.toMs === undefined || row.at <= filter.toMs);
 
 describe("the audit table", () => {
   it("finds the position at a time — sorted on first use, then with new rows merged in — as brute force does", () => {
     const table = new AuditTable(":memory:");
+    const local = new Map<string, number>();
     const first = makeRows(9000, 1);
-    table.add(batchOf(first, allNames));
+    table.add(batchOf(first, local));
     const probe = (rows: Row[], seed: number) => {
       const random = prng(seed);
       const times = [rows[0]?.at ?? 0, ...rows.map((row) => row.at)];
@@ -96,28 +113,28 @@ describe("the audit table", () => {
     probe(first, 2);
     // A few rows more: not merged yet, checked one by one.
     const few = makeRows(500, 3, first.length, (first[first.length - 1] as Row).at - 5000);
-    table.add(batchOf(few, []));
+    table.add(batchOf(few, local));
     probe([...first, ...few], 4);
     // Many more: merged into the time order.
     const many = makeRows(6000, 5, first.length + few.length, (few[few.length - 1] as Row).at);
-    table.add(batchOf(many, []));
+    table.add(batchOf(many, local));
     probe([...first, ...few, ...many], 6);
   });
 
   it("pages through filters on every walk (all rows, one list, merged lists) in both orders", () => {
     const table = new AuditTable(":memory:");
+    const local = new Map<string, number>();
     const rows = makeRows(5000, 7);
-    table.add(batchOf(rows.slice(0, 2500), allNames));
-    table.add(batchOf(rows.slice(2500), []));
+    table.add(batchOf(rows.slice(0, 2500), local));
+    table.add(batchOf(rows.slice(2500), local));
     const random = prng(8);
     const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)] as T;
     for (let i = 0; i < 80; i++) {
       const filter: TableFilter = {};
-      if (random() < 0.4) filter.projectId = nameOf(pick(PROJECTS));
-      if (random() < 0.3) filter.entityId = entityName(NAMES.length + 1 + Math.floor(random() * ENTITIES));
-      if (random() < 0.5)
-        filter.types = random() < 0.5 ? [nameOf(pick(TYPES))] : [nameOf(pick(TYPES)), "TypeC", "Nope"];
-      if (random() < 0.4) filter.actor = nameOf(pick(ACTORS));
+      if (random() < 0.4) filter.projectId = pick(PROJECTS);
+      if (random() < 0.3) filter.entityId = pick(ENTITIES);
+      if (random() < 0.5) filter.types = random() < 0.5 ? [pick(TYPES)] : [pick(TYPES), "TypeC", "Nope"];
+      if (random() < 0.4) filter.actor = pick(ACTORS);
       if (random() < 0.3) filter.fromMs = pick(rows).at;
       if (random() < 0.3) filter.toMs = pick(rows).at;
       const order = random() < 0.5 ? ("ASC" as const) : ("DESC" as const);
@@ -143,9 +160,9 @@ describe("the audit table", () => {
           seq: index + 1,
           position: source.position,
           before: index === 0 ? null : (rows[index - 1] as Row).position,
-          entityId: nameOf(source.entity),
-          projectId: source.project < 0 ? null : nameOf(source.project),
-          actor: nameOf(source.actor),
+          entityId: source.entity,
+          projectId: source.project,
+          actor: source.actor,
           at: source.at,
         });
       }
