@@ -61,10 +61,13 @@ export interface CommandResult<State, Event extends DomainEvent> {
 }
 
 /** Applies the upcaster registered for the event's type, if any (own keys only: not `toString` & co.). */
-export const upcastEvent = (event: RecordedEvent, upcasters: Upcasters | undefined): DomainEvent => {
+export const upcastEvent = (
+  event: Pick<RecordedEvent, "type" | "data" | "metadata">,
+  upcasters: Upcasters | undefined,
+): DomainEvent => {
   const upcast = upcasters !== undefined && Object.hasOwn(upcasters, event.type) ? upcasters[event.type] : undefined;
   if (upcast === undefined) return { type: event.type, data: event.data };
-  const version = typeof event.metadata.schemaVersion === "number" ? event.metadata.schemaVersion : 1;
+  const version = typeof event.metadata?.schemaVersion === "number" ? event.metadata.schemaVersion : 1;
   return { type: event.type, data: upcast(event.data, version) };
 };
 

@@ -16,7 +16,7 @@ import { type EntityKind, streams } from "../core/event.ts";
 import type { ReleaseStatus } from "../core/model.ts";
 import { UPCASTERS } from "../core/upcasters.ts";
 import { upcastEvent } from "../event-store/command-handler.ts";
-import type { RecordedEvent } from "../event-store/port.ts";
+import type { EventMetadata, RecordedEvent, StoredEvent } from "../event-store/port.ts";
 import type { FeatureEvent } from "../feature/events.ts";
 import { evolveFeature, type Feature } from "../feature/feature.ts";
 import type { PipelineEvent } from "../pipeline/events.ts";
@@ -64,6 +64,17 @@ const KIND_BY_PREFIX = new Map<string, EntityKind>(
 
 /** Event types an upcaster rewrites (a Set: looking a fresh string up in a frozen object costs more). */
 const UPCAST_TYPES = new Set(Object.keys(UPCASTERS));
+
+/** The event as today's evolve expects it (an upcaster applies to its type; it reads the schemaVersion). */
+const upcast = (recorded: RecordedEvent | StoredEvent): DomainEvent =>
+  upcastEvent(
+    {
+      type: recorded.type,
+      data: recorded.data,
+      metadata: "metadataJson" in recorded ? (JSON.parse(recorded.metadataJson) as EventMetadata) : recorded.metadata,
+    },
+    UPCASTERS,
+  );
 
 /** Where a stream's events go — its entity's kind and id — and the state they built so far. */
 interface StreamEntry {
@@ -155,10 +166,11 @@ export class ReadModels {
   }
 
   /**
-   * Applies one stored event (events must arrive in global order, each once). Returns what it changed;
-   * an event of an unknown stream or type changes nothing.
+   * Applies one stored event (events must arrive in global order, each once) — a RecordedEvent, or a
+   * StoredEvent whose metadata is parsed only if an upcaster needs it. Returns what it changed; an event
+   * of an unknown stream or type changes nothing.
    */
-  apply(recorded: RecordedEvent): AppliedChange {
+  apply(recorded: RecordedEvent | StoredEvent): AppliedChange {
     this.#position = recorded.position;
     this.#events++;
     const { stream } = recorded;
@@ -170,7 +182,7 @@ export class ReadModels {
     const { kind, id } = entry;
     if (kind === null) return { kind: null, id: stream, before: null, after: null };
     // A recorded event is already a { type, data } domain event; only an upcast makes a new one.
-    const event: DomainEvent = UPCAST_TYPES.has(recorded.type) ? upcastEvent(recorded, UPCASTERS) : recorded;
+    const event: DomainEvent = UPCAST_TYPES.has(recorded.type) ? upcast(recorded) : recorded;
     try {
       switch (kind) {
         case "project":

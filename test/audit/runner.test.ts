@@ -4,7 +4,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type AuditIndex, createAuditIndex } from "../../services/audit/audit-index.ts";
 import { isDomainError } from "../../services/core/errors.ts";
-import type { EventToAppend, RecordedEvent } from "../../services/event-store/port.ts";
+import type { EventStore, EventToAppend, RecordedEvent } from "../../services/event-store/port.ts";
 import { createSqliteEventStore, type SqliteEventStore } from "../../services/event-store/sqlite/sqlite-event-store.ts";
 import { type AppliedChange, ReadModels } from "../../services/projections/read-models.ts";
 import { startProjections } from "../../services/projections/runner.ts";
@@ -70,6 +70,40 @@ describe("startProjections", () => {
     expect(audit.count).toBe(1300);
     expect((await audit.query({ first: 1 })).edges[0]?.node.entityId).toBe("p1299");
     await runner.close();
+  });
+
+  it("catches up the same through readAll when the store has no readAllStored, and hands listeners parsed metadata", async () => {
+    for (let i = 0; i < 300; i++) await store.append(`project-p${i}`, [projectCreated(`p${i}`)], "no_stream");
+    // The same store without the optional method (as the EventStoreDB adapter is).
+    const plain: EventStore = {
+      append: (stream, events, expected) => store.append(stream, events, expected),
+      readStream: (stream, options) => store.readStream(stream, options),
+      readAll: (options) => store.readAll(options),
+      subscribeToAll: (options) => store.subscribeToAll(options),
+      comparePositions: (a, b) => store.comparePositions(a, b),
+      headPosition: () => store.headPosition(),
+      ping: () => store.ping(),
+      close: async () => {},
+    };
+    const builds = [];
+    for (const source of [store, plain]) {
+      const readModels = new ReadModels();
+      const index = createAuditIndex({ store: source });
+      const runner = startProjections({ store: source, readModels, audit: index });
+      const seen: RecordedEvent[] = [];
+      runner.onEvent((event) => seen.push(event));
+      await runner.ready;
+      builds.push({ snapshot: readModels.snapshot(), page: await index.query({ first: 500 }), seen });
+      await runner.close();
+      index.close();
+    }
+    const [stored, read] = builds;
+    expect(stored?.snapshot.projects).toHaveLength(300);
+    expect(stored?.snapshot).toEqual(read?.snapshot);
+    expect(stored?.page).toEqual(read?.page);
+    expect(stored?.page.edges[0]?.node).toMatchObject({ entityId: "p299", projectId: "p299", actor: "admin" });
+    expect(stored?.seen).toEqual(await store.readAll());
+    expect(read?.seen).toEqual(stored?.seen);
   });
 
   it("waitFor resolves at once for an applied position, later for a future one, and times out with INTERNAL", async () => {
