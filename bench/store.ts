@@ -4,7 +4,8 @@
 // 2. The physical reference: the same rows into a separate file with a table of the same shape and indexes,
 //    raw node:sqlite prepared statements, the same pragmas and one transaction per batch, no event-store logic.
 //    Reference batches alternate with adapter appends so both run under the same disk conditions.
-// 3. Reads the whole log back through the adapter's readAll (paged).
+// 3. Reads the whole log back through the adapter's readAll (paged), and through readAllStored (metadata
+//    left as JSON text: what a projection rebuild reads).
 // The last line is one JSON object with the numbers.
 
 import { randomUUID } from "node:crypto";
@@ -137,24 +138,33 @@ const run = async (dir: string, batches: Batch[]) => {
   }
   raw.close();
 
-  const readStarted = performance.now();
-  let read = 0;
-  let after: string | undefined;
-  for (;;) {
-    const page = await store.readAll(after === undefined ? { maxCount: READ_PAGE } : { after, maxCount: READ_PAGE });
-    if (page.length === 0) break;
-    read += page.length;
-    after = page[page.length - 1]?.position;
-  }
-  const readSeconds = (performance.now() - readStarted) / 1000;
-  if (read !== EVENTS) throw new Error(`read ${read} events back, expected ${EVENTS}`);
+  /** Events per second reading the whole log back in pages through `read`. */
+  const readBack = async (
+    read: (options: { after?: string; maxCount: number }) => Promise<readonly { position: string }[]>,
+  ): Promise<number> => {
+    const started = performance.now();
+    let count = 0;
+    let after: string | undefined;
+    for (;;) {
+      const page = await read(after === undefined ? { maxCount: READ_PAGE } : { after, maxCount: READ_PAGE });
+      if (page.length === 0) break;
+      count += page.length;
+      after = page[page.length - 1]?.position;
+    }
+    if (count !== EVENTS) throw new Error(`read ${count} events back, expected ${EVENTS}`);
+    return count / ((performance.now() - started) / 1000);
+  };
+  const readAllPerSec = await readBack((options) => store.readAll(options));
+  // What a projection rebuild reads: the same, with metadata left as JSON text.
+  const readAllStoredPerSec = await readBack((options) => store.readAllStored(options));
   await store.close();
   latencies.sort((a, b) => a - b);
   return {
     appendsPerSec: EVENTS / (adapterMs / 1000),
     appendP50Ms: percentile(latencies, 50),
     appendP99Ms: percentile(latencies, 99),
-    readAllPerSec: read / readSeconds,
+    readAllPerSec,
+    readAllStoredPerSec,
     adapterSeconds: adapterMs / 1000,
     rawInsertsPerSec: EVENTS / (rawMs / 1000),
     rawSeconds: rawMs / 1000,
@@ -173,7 +183,9 @@ const main = async (): Promise<void> => {
       `adapter append: ${round(adapter.appendsPerSec)} events/s (${round(adapter.adapterSeconds, 2)} s), ` +
         `per append p50 ${round(adapter.appendP50Ms, 3)} ms p99 ${round(adapter.appendP99Ms, 3)} ms`,
     );
-    console.log(`adapter readAll: ${round(adapter.readAllPerSec)} events/s`);
+    console.log(
+      `adapter readAll: ${round(adapter.readAllPerSec)} events/s, readAllStored: ${round(adapter.readAllStoredPerSec)} events/s`,
+    );
     console.log(
       `raw node:sqlite inserts: ${round(adapter.rawInsertsPerSec)} rows/s (${round(adapter.rawSeconds, 2)} s)`,
     );
@@ -185,6 +197,7 @@ const main = async (): Promise<void> => {
         appendP50Ms: round(adapter.appendP50Ms, 3),
         appendP99Ms: round(adapter.appendP99Ms, 3),
         readAllPerSec: round(adapter.readAllPerSec),
+        readAllStoredPerSec: round(adapter.readAllStoredPerSec),
         rawInsertsPerSec: round(adapter.rawInsertsPerSec),
         ratio: round(ratio, 3),
       }),
