@@ -155,13 +155,18 @@ async function measureRun(dir: string): Promise<void> {
   let runner = startProjections({ store, readModels, audit });
   for (let run = 1; ; run++) {
     const started = performance.now();
+    const cpuBefore = process.cpuUsage();
     await runner.ready;
     const seconds = (performance.now() - started) / 1000;
+    // CPU of every thread of the process (main, audit worker, GC): on a shared machine, wall time above
+    // cpu / 2 means the process waited for a core.
+    const cpu = process.cpuUsage(cpuBefore);
     rates.push(Math.round(readModels.eventCount / seconds));
     log(
-      `rebuild ${run}: ${readModels.eventCount} events in ${round(seconds, 2)} s (${rates[rates.length - 1]}/s): ${JSON.stringify(
-        readModels.counts(),
-      )}; audit rows ${audit.count}; problems ${readModels.problems.length}; digest ${digest(readModels)}`,
+      `rebuild ${run}: ${readModels.eventCount} events in ${round(seconds, 2)} s (${rates[rates.length - 1]}/s, cpu ${round(
+        (cpu.user + cpu.system) / 1e6,
+        2,
+      )} s): ${JSON.stringify(readModels.counts())}; audit rows ${audit.count}; problems ${readModels.problems.length}; digest ${digest(readModels)}`,
     );
     if (readModels.eventCount !== total) throw new Error(`rebuilt ${readModels.eventCount} of ${total} events`);
     if (run === rebuilds) break;
