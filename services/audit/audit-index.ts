@@ -4,16 +4,18 @@
 // - It indexes, it does not copy: a row holds the event's seq, position and filter columns. A page's
 //   events are read back from the log by position (one read per run of consecutive events), so the log
 //   stays the one place an event's data lives and a million-event index takes tens of megabytes.
-// - The SQLite table lives in a worker thread (audit-worker.ts, audit-table.ts): indexing runs on the
-//   second core while the main thread applies events to the read models. `add` only turns an event into
-//   five name ids, a time and a position, handed over in batches as typed arrays (transferred, not
-//   copied); queries are answered in posting order, so a query sees every event added before it
-//   (read-your-writes with `runner.waitFor`).
+// - The index lives in a worker thread (audit-worker.ts, audit-table.ts: in-memory columns and posting
+//   lists, plus a SQLite file when file-backed): indexing runs on the second core while the main thread
+//   applies events to the read models. `add` only numbers the event's stream and type and copies its
+//   metadata JSON into a buffer (as stored, for a StoredEvent: nobody parses it on this thread); batches
+//   are transferred, not copied, and the worker works out project, actor and time. Queries are answered
+//   in posting order, so a query sees every event added before it (read-your-writes with `runner.waitFor`).
 // - Keyset pagination on a local monotonic `seq`, never OFFSET: a deep page costs what the first costs.
 //   Cursors are the events' global positions (opaque to clients, usable in featureAsOf & co.).
 
 import { Worker } from "node:worker_threads";
 import { DomainError, validation } from "../core/errors.ts";
+import { streams } from "../core/event.ts";
 import type { EventStore, RecordedEvent, StoredEvent } from "../event-store/port.ts";
 import { actorOf, dataFeatureOf, dataProjectOf, eventTimeOf, placementOf, projectOf } from "./audit-event.ts";
 import { type EventBatch, IDS_PER_EVENT, type TableFilter, type TableRow } from "./audit-table.ts";
@@ -81,6 +83,8 @@ export interface AuditIndexOptions {
   /** Events handed to the worker per batch (default 8192: a post costs about as much whatever its size). */
   batchSize?: number;
 }
+
+const RELEASE_STREAM_PREFIX = streams.release("");
 
 /** Room for an event's metadata in a batch's buffer at first (it grows when needed). */
 const METADATA_BYTES = 256;
@@ -165,6 +169,8 @@ export class AuditIndex {
   readonly #localIds = new Map<string, number>();
   /** Event type → its local number: a few dozen entries, looked up for every event. */
   readonly #typeIds = new Map<string, number>();
+  /** A project id found in events' data → its local number (few entries, looked up often). */
+  readonly #projectIds = new Map<string, number>();
   readonly #streams = new Map<string, LocalStream>();
   // The batch being filled.
   #newNames: string[] = [];
@@ -278,6 +284,15 @@ export class AuditIndex {
     return id;
   }
 
+  #projectLocalId(projectId: string): number {
+    let id = this.#projectIds.get(projectId);
+    if (id === undefined) {
+      id = this.#localId(projectId);
+      this.#projectIds.set(projectId, id);
+    }
+    return id;
+  }
+
   /**
    * Adds one event (events must come in global order, each once). Handed to the worker in batches: this
    * thread only numbers the event's stream and type and passes its metadata on as JSON text — as stored,
@@ -287,7 +302,7 @@ export class AuditIndex {
     if (this.#closed || this.#failure !== null) this.#assertUsable();
     let stream = this.#streams.get(event.stream);
     if (stream === undefined) {
-      const release = placementOf(event.stream).kind === "release";
+      const release = event.stream.startsWith(RELEASE_STREAM_PREFIX);
       stream = { local: this.#localId(event.stream), release, featureSent: false };
       this.#streams.set(event.stream, stream);
     }
@@ -311,7 +326,7 @@ export class AuditIndex {
     const ids = this.#ids;
     ids[i] = stream.local;
     ids[i + 1] = type;
-    ids[i + 2] = dataProject === null ? -1 : this.#localId(dataProject);
+    ids[i + 2] = dataProject === null ? -1 : this.#projectLocalId(dataProject);
     ids[i + 3] = feature;
     this.#positions.push(event.position);
     this.#recordedAt.push(event.recordedAt);
@@ -484,6 +499,7 @@ export class AuditIndex {
     // The worker forgets the local numbers when it clears: events added from now on are numbered afresh.
     this.#localIds.clear();
     this.#typeIds.clear();
+    this.#projectIds.clear();
     this.#streams.clear();
     this.#lastPosition = null;
     this.#count = 0;

@@ -1,5 +1,5 @@
-// The audit worker: owns the audit index's SQLite table (audit-table.ts) on its own thread, so indexing
-// the log runs beside the read models instead of after them. Messages are handled one at a time, in the
+// The audit worker: owns the audit index's table (audit-table.ts) on its own thread, so indexing the log
+// runs beside the read models instead of after them. Messages are handled one at a time, in the
 // order they were posted: a query posted after a batch of events sees that batch.
 
 import { parentPort, workerData } from "node:worker_threads";
