@@ -142,6 +142,37 @@ describe("embedded (sqlite) event store", () => {
     await expect(store.readAllStored({ maxCount: -1 })).rejects.toMatchObject({ code: "VALIDATION" });
   });
 
+  it("delivers a long history to a synchronous handler a page at a time, letting the event loop run between pages", async () => {
+    const store = open();
+    for (let i = 0; i < 20; i++) {
+      await store.append(
+        `s-${i}`,
+        Array.from({ length: 100 }, () => event()),
+        "no_stream",
+      );
+    }
+    let delivered = 0;
+    let deliveredWhenImmediateRan = -1;
+    setImmediate(() => {
+      deliveredWhenImmediateRan = delivered;
+    });
+    const caughtUp = new Promise<void>((resolve) => {
+      const subscription = store.subscribeToAll({
+        onEvent: () => {
+          delivered++;
+        },
+        onCaughtUp: () => {
+          resolve();
+          void subscription.close();
+        },
+      });
+    });
+    await caughtUp;
+    expect(delivered).toBe(2000);
+    expect(deliveredWhenImmediateRan).toBeGreaterThan(0);
+    expect(deliveredWhenImmediateRan).toBeLessThan(2000);
+  });
+
   it("rejects a partial overlap made with any, and an id reused on another stream, writing nothing", async () => {
     const store = open();
     const [a, b, c] = [event(), event(), event()];

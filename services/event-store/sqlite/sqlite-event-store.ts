@@ -7,6 +7,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { randomUUID } from "node:crypto";
 import { resolve } from "node:path";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
+import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import { DomainError, validation } from "../../core/errors.ts";
 import type {
   AppendResult,
@@ -227,6 +228,10 @@ class SqliteSubscription implements Subscription {
             this.#options.onCaughtUp?.();
           }
           if (!this.#pending && !this.#closed) await new Promise<void>((wake) => (this.#wake = wake));
+        } else {
+          // A full page: more history to deliver. Let the event loop run (timers, I/O, a close()) between
+          // pages, as synchronous handlers are not awaited one by one.
+          await yieldToEventLoop();
         }
       }
     } catch (error) {
