@@ -95,6 +95,31 @@ const placeStream = (stream: string): StreamEntry => {
 
 const DASH = "-".charCodeAt(0);
 
+/**
+ * Entity id → its current state, read through the stream entries `apply` updates in place: an event
+ * changes its entry's state and nothing here (an entity is added once, with its first state).
+ */
+class States<T> {
+  readonly #entries = new Map<string, StreamEntry>();
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  get(id: string): T | undefined {
+    return this.#entries.get(id)?.state as T | undefined;
+  }
+
+  /** The entity of `entry`, whose state was just set for the first time. */
+  add(entry: StreamEntry): void {
+    this.#entries.set(entry.id, entry);
+  }
+
+  *entries(): IterableIterator<[string, T]> {
+    for (const [id, entry] of this.#entries) yield [id, entry.state as T];
+  }
+}
+
 const EMPTY: readonly never[] = Object.freeze([]);
 
 /** Freezes a value and everything reachable from it that is not frozen yet (shared parts are skipped). */
@@ -129,18 +154,18 @@ export class ReadModels {
    * getters by id, and are updated from here).
    */
   readonly #streams = new Map<string, StreamEntry>();
-  readonly #projects = new Map<string, Project>();
+  readonly #projects = new States<Project>();
   readonly #projectOrder: string[] = [];
   #projectsSnapshot: readonly Project[] | null = null;
-  readonly #tokens = new Map<string, ApiToken>();
+  readonly #tokens = new States<ApiToken>();
   readonly #tokenByHash = new Map<string, string>();
-  readonly #pipelines = new Map<string, Pipeline>();
+  readonly #pipelines = new States<Pipeline>();
   readonly #pipelinesByProject = new Map<string, string[]>();
-  readonly #features = new Map<string, Feature>();
+  readonly #features = new States<Feature>();
   readonly #featuresByProject = new Map<string, string[]>();
   readonly #featureByKey = new Map<string, string>();
   readonly #featuresByPipeline = new Map<string, Set<string>>();
-  readonly #releases = new Map<string, Release>();
+  readonly #releases = new States<Release>();
   readonly #releasesByFeature = new Map<string, string[]>();
   readonly #releasesByProject = new Map<string, string[]>();
   /** In the order they started waiting for approval. */
@@ -218,8 +243,10 @@ export class ReadModels {
     const after = evolveProject(before, event as ProjectEvent);
     if (after !== before && after !== null) {
       entry.state = after;
-      this.#projects.set(id, after);
-      if (before === null) this.#projectOrder.push(id);
+      if (before === null) {
+        this.#projects.add(entry);
+        this.#projectOrder.push(id);
+      }
       this.#projectsSnapshot = null;
     }
     return { kind: "project", id, before, after };
@@ -231,7 +258,7 @@ export class ReadModels {
     const after = evolveToken(before, event);
     if (after !== before && after !== null) {
       entry.state = after;
-      this.#tokens.set(id, after);
+      if (before === null) this.#tokens.add(entry);
       if (before !== null && before.secretHash !== after.secretHash) this.#tokenByHash.delete(before.secretHash);
       this.#tokenByHash.set(after.secretHash, id);
     }
@@ -244,8 +271,10 @@ export class ReadModels {
     const after = evolvePipeline(before, event);
     if (after !== before && after !== null) {
       entry.state = after;
-      this.#pipelines.set(id, after);
-      if (before === null) pushTo(this.#pipelinesByProject, after.projectId, id);
+      if (before === null) {
+        this.#pipelines.add(entry);
+        pushTo(this.#pipelinesByProject, after.projectId, id);
+      }
     }
     return { kind: "pipeline", id, before, after };
   }
@@ -256,8 +285,8 @@ export class ReadModels {
     const after = evolveFeature(before, event);
     if (after !== before && after !== null) {
       entry.state = after;
-      this.#features.set(id, after);
       if (before === null) {
+        this.#features.add(entry);
         pushTo(this.#featuresByProject, after.projectId, id);
         this.#featureByKey.set(keyOf(after.projectId, after.key), id);
       }
@@ -283,8 +312,8 @@ export class ReadModels {
     const after = evolveRelease(before, event);
     if (after !== before && after !== null) {
       entry.state = after;
-      this.#releases.set(id, after);
       if (before === null) {
+        this.#releases.add(entry);
         pushTo(this.#releasesByFeature, after.featureId, id);
         pushTo(this.#releasesByProject, after.projectId, id);
       }
@@ -399,7 +428,7 @@ export class ReadModels {
     return this.#list([...this.#inProgress], this.#releases);
   }
 
-  #list<T>(ids: readonly string[] | undefined, from: Map<string, T>): readonly T[] {
+  #list<T>(ids: readonly string[] | undefined, from: States<T>): readonly T[] {
     if (ids === undefined || ids.length === 0) return EMPTY;
     const list = new Array<T>(ids.length);
     let n = 0;
@@ -429,7 +458,7 @@ export class ReadModels {
    * what `digest` hashes and what the rebuild test compares deeply.
    */
   snapshot(): ReadModelsSnapshot {
-    const byId = <T>(map: Map<string, T>): [string, T][] =>
+    const byId = <T>(map: { entries(): Iterable<[string, T]> }): [string, T][] =>
       [...map.entries()].map(([k, v]): [string, T] => [k, freeze(v)]).sort(([a], [b]) => (a < b ? -1 : 1));
     const lists = (map: Map<string, Iterable<string>>): [string, string[]][] =>
       [...map.entries()].map(([k, v]): [string, string[]] => [k, [...v]]).sort(([a], [b]) => (a < b ? -1 : 1));
