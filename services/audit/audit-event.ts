@@ -19,14 +19,20 @@ const KIND_BY_PREFIX = new Map<string, EntityKind>(
 
 export const stringOf = (value: unknown): string | null => (typeof value === "string" && value !== "" ? value : null);
 
+/** A stream's placement, worked out from its name (`<kind>-<id>`). */
+export function placeStream(stream: string): Placement {
+  const dash = stream.indexOf("-");
+  const kind = (dash < 0 ? undefined : KIND_BY_PREFIX.get(stream.slice(0, dash))) ?? null;
+  return { kind, entityId: kind === null ? stream : stream.slice(dash + 1) };
+}
+
 const placementCache = new Map<string, Placement>();
 
+/** placeStream, remembered for the streams seen lately (the live path meets the same streams again and again). */
 export function placementOf(stream: string): Placement {
   let placement = placementCache.get(stream);
   if (placement === undefined) {
-    const dash = stream.indexOf("-");
-    const kind = (dash < 0 ? undefined : KIND_BY_PREFIX.get(stream.slice(0, dash))) ?? null;
-    placement = { kind, entityId: kind === null ? stream : stream.slice(dash + 1) };
+    placement = placeStream(stream);
     if (placementCache.size > 200_000) placementCache.clear();
     placementCache.set(stream, placement);
   }

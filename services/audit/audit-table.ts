@@ -22,7 +22,7 @@
 // rebuilt from it when the file is reopened), so it resumes after its last event.
 
 import { DatabaseSync, type StatementSync } from "node:sqlite";
-import { type AuditMetadata, actorOf, eventTimeOf, type Placement, placementOf, projectOf } from "./audit-event.ts";
+import { type AuditMetadata, actorOf, eventTimeOf, type Placement, placeStream, projectOf } from "./audit-event.ts";
 
 const SCHEMA_VERSION = 7;
 
@@ -150,33 +150,24 @@ function hashOf(text: string): number {
 
 /**
  * Position → row, for cursors: open addressing over typed arrays (row + 1 per slot, 0 = free) rather than
- * a Map of a million strings, which costs far more to grow and for the collector to walk.
+ * a Map of a million strings, which costs far more to grow and for the collector to walk. Built when a
+ * cursor is first looked up, then kept up with the rows added since: a rebuild does not pay for it.
  */
 class PositionIndex {
   readonly #positions: readonly string[];
-  #hashes = new Int32Array(1024);
-  #slots = new Int32Array(2048);
-  #size = 0;
+  #hashes = new Int32Array(0);
+  #slots = new Int32Array(0);
+  /** Rows [0, #indexed) are in the slots. */
+  #indexed = 0;
 
   constructor(positions: readonly string[]) {
     this.#positions = positions;
   }
 
-  /** Indexes `positions[row]` (rows are added in order, once each). */
-  add(row: number): void {
-    if (row >= this.#hashes.length) {
-      const hashes = new Int32Array(this.#hashes.length * 2);
-      hashes.set(this.#hashes);
-      this.#hashes = hashes;
-    }
-    const hash = hashOf(this.#positions[row] as string) | 0;
-    this.#hashes[row] = hash;
-    if (++this.#size * 2 > this.#slots.length) this.#rehash(this.#slots.length * 2);
-    else this.#place(this.#slots, hash, row);
-  }
-
   get(position: string): number | undefined {
+    this.#catchUp();
     const slots = this.#slots;
+    if (slots.length === 0) return undefined;
     const mask = slots.length - 1;
     for (let at = hashOf(position) & mask; slots[at] !== 0; at = (at + 1) & mask) {
       const row = (slots[at] as number) - 1;
@@ -185,23 +176,38 @@ class PositionIndex {
     return undefined;
   }
 
-  #place(slots: Int32Array, hash: number, row: number): void {
+  #catchUp(): void {
+    const count = this.#positions.length;
+    const from = this.#indexed;
+    if (from === count) return;
+    if (count > this.#hashes.length) {
+      const hashes = new Int32Array(Math.max(1024, 2 ** Math.ceil(Math.log2(count))));
+      hashes.set(this.#hashes.subarray(0, from));
+      this.#hashes = hashes;
+    }
+    for (let row = from; row < count; row++) this.#hashes[row] = hashOf(this.#positions[row] as string);
+    if (count * 2 > this.#slots.length) {
+      // Grown past half full: every row into slots twice as many as rows (at least), a power of two.
+      this.#slots = new Int32Array(Math.max(2048, 2 ** Math.ceil(Math.log2(count * 2))));
+      for (let row = 0; row < count; row++) this.#place(row);
+    } else {
+      for (let row = from; row < count; row++) this.#place(row);
+    }
+    this.#indexed = count;
+  }
+
+  #place(row: number): void {
+    const slots = this.#slots;
     const mask = slots.length - 1;
-    let at = hash & mask;
+    let at = (this.#hashes[row] as number) & mask;
     while (slots[at] !== 0) at = (at + 1) & mask;
     slots[at] = row + 1;
   }
 
-  #rehash(capacity: number): void {
-    const slots = new Int32Array(capacity);
-    for (let row = 0; row < this.#size; row++) this.#place(slots, this.#hashes[row] as number, row);
-    this.#slots = slots;
-  }
-
   clear(): void {
-    this.#slots = new Int32Array(2048);
-    this.#hashes = new Int32Array(1024);
-    this.#size = 0;
+    this.#slots = new Int32Array(0);
+    this.#hashes = new Int32Array(0);
+    this.#indexed = 0;
   }
 }
 
@@ -393,7 +399,8 @@ export class AuditTable {
   #localStream(local: number): StreamState {
     let stream = this.#localStreams[local];
     if (stream === undefined) {
-      const placement = placementOf(this.#local[local] as string);
+      // Each stream is numbered once per session: worked out here once, nothing to remember.
+      const placement = placeStream(this.#local[local] as string);
       stream = { placement, entity: this.#nameId(placement.entityId), project: null, projectId: -1 };
       this.#localStreams[local] = stream;
     }
@@ -426,7 +433,6 @@ export class AuditTable {
     this.#actor[row] = actor;
     this.#at[row] = at;
     this.#positions.push(position);
-    this.#rowOfPosition.add(row);
     post(this.#byEntity, entity, row);
     post(this.#byHistory, history, row);
     post(this.#byType, type, row);

@@ -1,6 +1,7 @@
 // The audit index's worker-side table on its own, with more rows than the scenario tests make: its
 // walks over posting lists (one, or several merged for a types filter) and its time order for
-// positionAt (sorted on first use, then rows merged in as they arrive) against brute force.
+// positionAt (sorted on first use, then rows merged in as they arrive) against brute force, and its
+// cursor lookup (a hash index built at the first lookup, then kept up).
 
 import { describe, expect, it } from "vitest";
 import {
@@ -9,6 +10,7 @@ import {
   IDS_PER_EVENT,
   type TableFilter,
   type TableRow,
+  UnknownCursorError,
 } from "../../services/audit/audit-table.ts";
 import { prng } from "../../services/projections/testing/simulation.ts";
 
@@ -167,5 +169,23 @@ describe("the audit table", () => {
         });
       }
     }
+  });
+
+  it("finds every position as a cursor, rows added after the first lookup too, and refuses unknown ones", () => {
+    const table = new AuditTable(":memory:");
+    const local = new Map<string, number>();
+    const rows = makeRows(3000, 9);
+    table.add(batchOf(rows.slice(0, 1000), local));
+    const next = (after: string) => table.query({ filter: {}, order: "ASC", limit: 1, after })[0]?.position;
+    expect(next((rows[10] as Row).position)).toBe((rows[11] as Row).position);
+    // The index, built at that first lookup, keeps up with rows added since (past its growth, too).
+    table.add(batchOf(rows.slice(1000), local));
+    for (let i = 0; i < rows.length - 1; i += 7)
+      expect(next((rows[i] as Row).position)).toBe((rows[i + 1] as Row).position);
+    expect(table.row((rows[2999] as Row).position)?.seq).toBe(3000);
+    expect(() => next("00000000000000009999")).toThrow(UnknownCursorError);
+    expect(table.row("nope")).toBeNull();
+    table.clear();
+    expect(table.row((rows[0] as Row).position)).toBeNull();
   });
 });
