@@ -86,11 +86,57 @@ export interface AuditIndexOptions {
 
 const RELEASE_STREAM_PREFIX = streams.release("");
 
-/** Room for an event's metadata in a batch's buffer at first (it grows when needed). */
-const METADATA_BYTES = 256;
+const NEWLINE = 0x0a;
 const OPEN_BRACKET = 0x5b;
 const COMMA = 0x2c;
 const CLOSE_BRACKET = 0x5d;
+const NONE = -1;
+
+/**
+ * Text written piece by piece as UTF-8 into a buffer that grows as needed, then handed over whole: the
+ * pieces' strings die young instead of waiting for the batch in the heap.
+ */
+class Utf8Text {
+  #bytes: Buffer;
+  #length = 0;
+  readonly #separator: number;
+  readonly #open: number;
+  readonly #close: number;
+
+  /** Pieces joined by the `separator` byte; `open` and `close` (bytes, or NONE) around the whole. */
+  constructor(capacity: number, separator: number, open = NONE, close = NONE) {
+    this.#bytes = Buffer.allocUnsafeSlow(capacity);
+    this.#separator = separator;
+    this.#open = open;
+    this.#close = close;
+  }
+
+  append(text: string): void {
+    let bytes = this.#bytes;
+    // UTF-8 takes at most 3 bytes per UTF-16 unit; one byte before the piece, one for `close`.
+    const needed = this.#length + 3 * text.length + 2;
+    if (needed > bytes.length) {
+      const larger = Buffer.allocUnsafeSlow(Math.max(needed, 2 * bytes.length));
+      bytes.copy(larger, 0, 0, this.#length);
+      bytes = larger;
+      this.#bytes = larger;
+    }
+    if (this.#length > 0) bytes[this.#length++] = this.#separator;
+    else if (this.#open !== NONE) bytes[this.#length++] = this.#open;
+    this.#length += bytes.write(text, this.#length, "utf8");
+  }
+
+  /** The text so far (closed), in its own buffer to transfer; the next piece starts a new text. */
+  take(): Uint8Array {
+    const bytes = this.#bytes;
+    let length = this.#length;
+    if (length === 0 && this.#open !== NONE) bytes[length++] = this.#open;
+    if (this.#close !== NONE) bytes[length++] = this.#close;
+    this.#bytes = Buffer.allocUnsafeSlow(bytes.length);
+    this.#length = 0;
+    return bytes.subarray(0, length);
+  }
+}
 
 export const AUDIT_PAGE_MAX = 500;
 export const AUDIT_PAGE_DEFAULT = 50;
@@ -175,11 +221,10 @@ export class AuditIndex {
   // The batch being filled.
   #newNames: string[] = [];
   #ids: Int32Array;
-  #positions: string[] = [];
-  #recordedAt: string[] = [];
-  /** The events' metadata as the UTF-8 of a JSON array, written as events come (their strings then die young). */
-  #metadata: Buffer;
-  #metadataLength = 0;
+  readonly #positions: Utf8Text;
+  readonly #recordedAt: Utf8Text;
+  /** The events' metadata, as a JSON array. */
+  readonly #metadata: Utf8Text;
   #pendingCount = 0;
   readonly #requests = new Map<number, Pending>();
   #nextId = 1;
@@ -197,7 +242,9 @@ export class AuditIndex {
     this.#store = options.store;
     this.#batchSize = options.batchSize ?? 8192;
     this.#ids = new Int32Array(this.#batchSize * IDS_PER_EVENT);
-    this.#metadata = Buffer.allocUnsafeSlow(this.#batchSize * METADATA_BYTES);
+    this.#positions = new Utf8Text(this.#batchSize * 24, NEWLINE);
+    this.#recordedAt = new Utf8Text(this.#batchSize * 25, NEWLINE);
+    this.#metadata = new Utf8Text(this.#batchSize * 256, COMMA, OPEN_BRACKET, CLOSE_BRACKET);
     this.#worker = new Worker(new URL("./audit-worker.ts", import.meta.url), {
       workerData: { path: options.path ?? ":memory:" },
     });
@@ -328,27 +375,12 @@ export class AuditIndex {
     ids[i + 1] = type;
     ids[i + 2] = dataProject === null ? -1 : this.#projectLocalId(dataProject);
     ids[i + 3] = feature;
-    this.#positions.push(event.position);
-    this.#recordedAt.push(event.recordedAt);
-    this.#writeMetadata("metadataJson" in event ? event.metadataJson : (JSON.stringify(event.metadata) ?? "null"));
+    this.#positions.append(event.position);
+    this.#recordedAt.append(event.recordedAt);
+    this.#metadata.append("metadataJson" in event ? event.metadataJson : (JSON.stringify(event.metadata) ?? "null"));
     this.#lastPosition = event.position;
     this.#count++;
     if (++this.#pendingCount >= this.#batchSize) this.flush();
-  }
-
-  /** Appends one event's metadata JSON to the batch's array (UTF-8 takes at most 3 bytes per UTF-16 unit). */
-  #writeMetadata(json: string): void {
-    let bytes = this.#metadata;
-    const needed = this.#metadataLength + 3 * json.length + 2;
-    if (needed > bytes.length) {
-      const larger = Buffer.allocUnsafeSlow(Math.max(needed, 2 * bytes.length));
-      bytes.copy(larger, 0, 0, this.#metadataLength);
-      bytes = larger;
-      this.#metadata = larger;
-    }
-    bytes[this.#metadataLength] = this.#metadataLength === 0 ? OPEN_BRACKET : COMMA;
-    this.#metadataLength += 1;
-    this.#metadataLength += bytes.write(json, this.#metadataLength, "utf8");
   }
 
   /** Hands the buffered events to the worker. */
@@ -356,25 +388,20 @@ export class AuditIndex {
     const count = this.#pendingCount;
     // (Names are numbered only for an event being added: no event, nothing to hand over.)
     if (count === 0 || this.#failure !== null) return;
-    const bytes = this.#metadata;
-    let length = this.#metadataLength;
-    bytes[length++] = CLOSE_BRACKET;
     const batch: EventBatch = {
       names: this.#newNames,
       ids: count === this.#batchSize ? this.#ids : this.#ids.slice(0, count * IDS_PER_EVENT),
-      positions: this.#positions.join("\n"),
-      recordedAt: this.#recordedAt.join("\n"),
-      metadata: bytes.subarray(0, length),
+      positions: this.#positions.take(),
+      recordedAt: this.#recordedAt.take(),
+      metadata: this.#metadata.take(),
     };
     this.#newNames = [];
-    this.#positions = [];
-    this.#recordedAt = [];
-    this.#metadata = Buffer.allocUnsafeSlow(bytes.length);
-    this.#metadataLength = 0;
     this.#pendingCount = 0;
     if (count === this.#batchSize) this.#ids = new Int32Array(this.#batchSize * IDS_PER_EVENT);
     this.#worker.postMessage({ t: "add", batch } satisfies AuditMessage, [
       batch.ids.buffer as ArrayBuffer,
+      batch.positions.buffer as ArrayBuffer,
+      batch.recordedAt.buffer as ArrayBuffer,
       batch.metadata.buffer as ArrayBuffer,
     ]);
   }

@@ -64,14 +64,16 @@ function bound(list: ArrayLike<number>, length: number, value: number, strict: b
  * saw for the first time get a local number, in order (`names`: numbers continue from the previous
  * batch's; they are this worker's, reset by `clear`). Per event, IDS_PER_EVENT local numbers — stream,
  * type, `data.projectId` (-1: none), `data.featureId` of a release's event (-1: none or already sent) —
- * then its position and recordedAt (newline-separated) and its metadata (the UTF-8 of a JSON array of
- * the events' metadata texts, as stored: written into a buffer as events come, transferred, not copied).
+ * then its position and recordedAt (lines) and its metadata (a JSON array of the events' metadata texts,
+ * as stored) — UTF-8 written into buffers as events come, transferred, not copied.
  */
 export interface EventBatch {
   names: string[];
   ids: Int32Array;
-  positions: string;
-  recordedAt: string;
+  /** UTF-8, one per line. */
+  positions: Uint8Array;
+  /** UTF-8, one per line. */
+  recordedAt: Uint8Array;
   /** UTF-8 of a JSON array: the events' metadata. */
   metadata: Uint8Array;
 }
@@ -444,8 +446,8 @@ export class AuditTable {
   add(batch: EventBatch): void {
     const file = this.#file;
     const { ids } = batch;
-    const positions = batch.positions.split("\n");
-    const recordedAt = batch.recordedAt.split("\n");
+    const positions = UTF8.decode(batch.positions).split("\n");
+    const recordedAt = UTF8.decode(batch.recordedAt).split("\n");
     const metadata = JSON.parse(UTF8.decode(batch.metadata)) as AuditMetadata[];
     for (const name of batch.names) this.#local.push(name);
     file?.begin();

@@ -75,8 +75,8 @@ const batchOf = (rows: Row[], local: Map<string, number>): EventBatch => {
   return {
     names,
     ids,
-    positions: rows.map((row) => row.position).join("\n"),
-    recordedAt: rows.map(() => "2026-01-01T00:00:00.000Z").join("\n"),
+    positions: new TextEncoder().encode(rows.map((row) => row.position).join("\n")),
+    recordedAt: new TextEncoder().encode(rows.map(() => "2026-01-01T00:00:00.000Z").join("\n")),
     metadata: new TextEncoder().encode(JSON.stringify(metadata)),
   };
 };
