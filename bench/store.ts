@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { DatabaseSync } from "node:sqlite";
 import type { EventToAppend, ExpectedRevision } from "../services/event-store/port.ts";
-import { createSqliteEventStore } from "../services/event-store/sqlite/sqlite-event-store.ts";
+import { createSqliteEventStore, EVENTS_TABLE_SCHEMA } from "../services/event-store/sqlite/sqlite-event-store.ts";
 
 const EVENTS = Number(process.env.EVENTS ?? 100_000);
 const BATCH = Number(process.env.BATCH ?? 100);
@@ -62,26 +62,12 @@ const percentile = (sorted: number[], p: number): number =>
 
 const round = (value: number, digits = 0): number => Number(value.toFixed(digits));
 
-const SCHEMA = `
-CREATE TABLE events (
-  position    INTEGER PRIMARY KEY,
-  stream      TEXT    NOT NULL,
-  revision    INTEGER NOT NULL,
-  id          TEXT    NOT NULL UNIQUE,
-  type        TEXT    NOT NULL,
-  data        TEXT    NOT NULL,
-  metadata    TEXT    NOT NULL,
-  recorded_at TEXT    NOT NULL,
-  UNIQUE (stream, revision)
-) STRICT;
-`;
-
 /** The physical reference: raw prepared statements on a table of the same shape, same pragmas and transactions. */
 const openRaw = (dir: string) => {
   const db = new DatabaseSync(join(dir, "raw.sqlite"));
   db.exec("PRAGMA journal_mode = WAL");
   db.exec(`PRAGMA synchronous = ${SYNCHRONOUS}`);
-  db.exec(SCHEMA);
+  db.exec(EVENTS_TABLE_SCHEMA);
   const insert = db.prepare(
     "INSERT INTO events (stream, revision, id, type, data, metadata, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
   );

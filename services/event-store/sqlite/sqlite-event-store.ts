@@ -55,7 +55,8 @@ const POSITION_DIGITS = 20;
 const PAGE_SIZE = 512;
 const MAX_SQLITE_INTEGER = 9_223_372_036_854_775_807n;
 
-const SCHEMA = `
+/** The events table. Exported so bench/store.ts's raw reference inserts into exactly this shape. */
+export const EVENTS_TABLE_SCHEMA = `
 CREATE TABLE IF NOT EXISTS events (
   position    INTEGER PRIMARY KEY,
   stream      TEXT    NOT NULL,
@@ -324,7 +325,7 @@ export class SqliteEventStore implements EventStore {
     }
     this.#db.exec("BEGIN IMMEDIATE");
     try {
-      this.#db.exec(SCHEMA);
+      this.#db.exec(EVENTS_TABLE_SCHEMA);
       this.#db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
       this.#db.exec("COMMIT");
     } catch (error) {
