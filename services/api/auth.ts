@@ -9,7 +9,7 @@ import type { EventStore } from "../event-store/port.ts";
 import type { Logger } from "../platform/logger.ts";
 import type { ReadModels } from "../projections/read-models.ts";
 import type { ProjectionRunner } from "../projections/runner.ts";
-import { tokenDecider } from "../token/token.ts";
+import { isTokenActive, tokenDecider } from "../token/token.ts";
 import { hashSecret, newTokenSecret, tokenIdFor } from "./ids.ts";
 
 /** The secret of `Authorization: Bearer <secret>`, or null. */
@@ -29,11 +29,22 @@ export function secretFromConnectionParams(
   return typeof params.token === "string" && params.token.trim() !== "" ? params.token.trim() : null;
 }
 
-export function authenticate(readModels: ReadModels, secret: string | null): AuthInfo | null {
-  if (secret === null) return null;
+/** The caller of `secret`: null for no secret, an unknown one, or a revoked or expired token's. */
+export function authenticate(readModels: ReadModels, secret: string | null, now: Date = new Date()): AuthInfo | null {
+  if (secret === null || secret.length > MAX_SECRET_CHARS) return null;
   const token = readModels.tokenByHash(hashSecret(secret));
-  return token === null ? null : { tokenId: token.id, name: token.name, role: token.role, projectId: token.projectId };
+  if (token === null || !isTokenActive(token, now)) return null;
+  return {
+    tokenId: token.id,
+    name: token.name,
+    role: token.role,
+    projectId: token.projectId,
+    expiresAt: token.expiresAt,
+  };
 }
+
+/** Longer bearer values are no secret of ours (ours are ~46 characters): not even hashed. */
+const MAX_SECRET_CHARS = 512;
 
 export interface EnsureAdminTokenOptions {
   store: EventStore;

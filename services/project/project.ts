@@ -1,6 +1,7 @@
 // Project: the tenancy boundary. Its environments (ordered) and segments are fixed at creation;
 // pipelines and features validate against them.
 
+import { BOUNDS } from "../core/bounds.ts";
 import type { Decider } from "../core/decider.ts";
 import { DomainError, validation } from "../core/errors.ts";
 import type { Actor, Segment, SegmentOperator } from "../core/model.ts";
@@ -34,7 +35,7 @@ export interface CreateProject {
 
 export type ProjectCommand = CreateProject;
 
-export const NAME_MAX = 200;
+export const NAME_MAX = BOUNDS.nameChars;
 
 /** Identifiers people type and other inputs refer to: environments, segment keys. */
 const SLUG = /^[a-z0-9][a-z0-9_.-]{0,99}$/i;
@@ -49,7 +50,7 @@ export function requireName(field: string, value: unknown, max = NAME_MAX): stri
   return trimmed;
 }
 
-export const DESCRIPTION_MAX = 5000;
+export const DESCRIPTION_MAX = BOUNDS.textChars;
 
 /**
  * An optional free text: `undefined` stays undefined (not given), null or blank becomes null,
@@ -74,6 +75,12 @@ function normalizeEnvironments(environments: unknown): string[] {
   if (!Array.isArray(environments) || environments.length === 0) {
     throw validation("environments", "at least one environment is required");
   }
+  if (environments.length > BOUNDS.environmentsPerProject) {
+    throw validation(
+      "environments",
+      `at most ${BOUNDS.environmentsPerProject} environments per project (got ${environments.length})`,
+    );
+  }
   const seen = new Set<string>();
   return environments.map((environment, i) => {
     const name = requireSlug(`environments[${i}]`, environment);
@@ -86,6 +93,9 @@ function normalizeEnvironments(environments: unknown): string[] {
 
 function normalizeSegments(segments: SegmentInput[] | null | undefined): Segment[] {
   if (segments === null || segments === undefined) return [];
+  if (segments.length > BOUNDS.segmentsPerProject) {
+    throw validation("segments", `at most ${BOUNDS.segmentsPerProject} segments per project (got ${segments.length})`);
+  }
   const seen = new Set<string>();
   return segments.map((segment, i) => {
     const field = `segments[${i}]`;
@@ -95,14 +105,27 @@ function normalizeSegments(segments: SegmentInput[] | null | undefined): Segment
     if (typeof segment.attribute !== "string" || segment.attribute.trim() === "") {
       throw validation(`${field}.attribute`, "must not be empty");
     }
+    requireName(`${field}.attribute`, segment.attribute);
     if (segment.operator !== "IN" && segment.operator !== "NOT_IN") {
       throw validation(`${field}.operator`, `must be IN or NOT_IN (got ${String(segment.operator)})`);
     }
     if (!Array.isArray(segment.values) || segment.values.length === 0) {
       throw validation(`${field}.values`, "at least one value is required");
     }
+    if (segment.values.length > BOUNDS.valuesPerSegment) {
+      throw validation(
+        `${field}.values`,
+        `at most ${BOUNDS.valuesPerSegment} values per segment (got ${segment.values.length})`,
+      );
+    }
     segment.values.forEach((value, j) => {
       if (typeof value !== "string") throw validation(`${field}.values[${j}]`, "must be a string");
+      if (value.length > BOUNDS.segmentValueChars) {
+        throw validation(
+          `${field}.values[${j}]`,
+          `must be at most ${BOUNDS.segmentValueChars} characters (got ${value.length})`,
+        );
+      }
     });
     return { key, attribute: segment.attribute.trim(), operator: segment.operator, values: [...segment.values] };
   });

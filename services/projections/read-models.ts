@@ -26,7 +26,7 @@ import { evolveProject, type Project } from "../project/project.ts";
 import type { ReleaseEvent } from "../release/events.ts";
 import { evolve as evolveRelease, type Release } from "../release/release.ts";
 import type { TokenEvent } from "../token/events.ts";
-import { type ApiToken, evolveToken } from "../token/token.ts";
+import { type ApiToken, evolveToken, normalizeTokenName } from "../token/token.ts";
 
 /** An event that could not be applied (its evolve threw): kept, not fatal, so one bad event cannot stop every read. */
 export interface ProjectionProblem {
@@ -159,6 +159,8 @@ export class ReadModels {
   #projectsSnapshot: readonly Project[] | null = null;
   readonly #tokens = new States<ApiToken>();
   readonly #tokenByHash = new Map<string, string>();
+  /** Normalised token name (normalizeTokenName) → token id: names are compared as people read them. */
+  readonly #tokenByName = new Map<string, string>();
   readonly #pipelines = new States<Pipeline>();
   readonly #pipelinesByProject = new Map<string, string[]>();
   readonly #features = new States<Feature>();
@@ -261,6 +263,7 @@ export class ReadModels {
       if (before === null) this.#tokens.add(entry);
       if (before !== null && before.secretHash !== after.secretHash) this.#tokenByHash.delete(before.secretHash);
       this.#tokenByHash.set(after.secretHash, id);
+      this.#tokenByName.set(normalizeTokenName(after.name), id);
     }
     return { kind: "token", id, before, after };
   }
@@ -350,6 +353,18 @@ export class ReadModels {
   tokenByHash(hash: string): ApiToken | null {
     const id = this.#tokenByHash.get(hash);
     return id === undefined ? null : freeze(this.#tokens.get(id) ?? null);
+  }
+
+  /** The token whose name is `normalizedName` once normalised (see normalizeTokenName), revoked or not. */
+  tokenByName(normalizedName: string): ApiToken | null {
+    const id = this.#tokenByName.get(normalizedName);
+    return id === undefined ? null : freeze(this.#tokens.get(id) ?? null);
+  }
+
+  /** Every token, oldest first. */
+  tokens(): ApiToken[] {
+    const list = [...this.#tokens.entries()].map(([, token]) => freeze(token));
+    return list.sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id < b.id ? -1 : 1));
   }
 
   tokenCount(): number {

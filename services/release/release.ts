@@ -2,8 +2,9 @@
 // The Temporal workflow is a thin shell over it: it feeds commands (people's actions, and `Tick` when a
 // bake timer may have ended), appends what `decide` returns, and sleeps until `nextWakeAt`.
 
+import { BOUNDS } from "../core/bounds.ts";
 import type { Decider } from "../core/decider.ts";
-import { DomainError } from "../core/errors.ts";
+import { DomainError, validation } from "../core/errors.ts";
 import type {
   Actor,
   Definition,
@@ -18,6 +19,7 @@ import type {
   Target,
 } from "../core/model.ts";
 import { roleAtLeast } from "../core/model.ts";
+import { sameActor } from "../token/token.ts";
 import type { ReleaseEvent, ReleasePhaseRolledOut, ReleaseStarted } from "./events.ts";
 
 export interface Approval {
@@ -279,6 +281,7 @@ export function decideStart(command: StartRelease, state: ReleaseState): Release
   }
   const { data } = command;
   if (data.phases.length === 0) throw new DomainError("VALIDATION", "pipeline: has no phases");
+  requireBoundedText("reason", data.reason);
   return [
     {
       type: "ReleaseStarted",
@@ -292,8 +295,18 @@ export function decideStart(command: StartRelease, state: ReleaseState): Release
   ];
 }
 
+/** Reasons and comments: at most BOUNDS.textChars characters (VALIDATION naming the field and the bound). */
+function requireBoundedText(field: string, value: unknown): void {
+  if (typeof value === "string" && value.length > BOUNDS.textChars) {
+    throw validation(field, `must be at most ${BOUNDS.textChars} characters (got ${value.length})`);
+  }
+}
+
 function decideAction(command: ReleaseActionCommand, state: ReleaseState): ReleaseEvent[] {
   requireRole(command);
+  const text = command.data as { reason?: unknown; comment?: unknown };
+  requireBoundedText("reason", text.reason);
+  requireBoundedText("comment", text.comment);
   const by = command.actor.name;
   const at = command.now;
   switch (command.type) {
@@ -306,13 +319,14 @@ function decideAction(command: ReleaseActionCommand, state: ReleaseState): Relea
           `cannot approve: ${describePhase(release, phase.index)}, not AWAITING_APPROVAL`,
         );
       }
-      if (release.selfApproval === "FORBIDDEN" && release.startedBy === by) {
+      // Names are compared as people read them (NFKC, case-insensitive): "Eve" is eve.
+      if (release.selfApproval === "FORBIDDEN" && sameActor(release.startedBy, by)) {
         throw new DomainError(
           "SELF_APPROVAL_FORBIDDEN",
           `${by} started this release and the pipeline forbids self-approval`,
         );
       }
-      if (phase.approvals.some((approval) => approval.by === by)) {
+      if (phase.approvals.some((approval) => sameActor(approval.by, by))) {
         throw new DomainError(
           "INVALID_STATE",
           `cannot approve: ${by} already approved phase ${phase.index} (${phase.name})`,

@@ -40,7 +40,7 @@ import {
   releaseDecider,
   type StartRelease,
 } from "../../release/release.ts";
-import { tokenDecider } from "../../token/token.ts";
+import { type ApiToken, normalizeTokenName, tokenDecider } from "../../token/token.ts";
 import { featureIdFor, hashSecret, newId, newTokenSecret, releaseIdFor, tokenIdFor } from "../ids.ts";
 
 /** Who a mutation is by. */
@@ -59,6 +59,8 @@ export interface CreateApiTokenInput {
   name: string;
   projectId?: string | null;
   role: Role;
+  /** ISO instant in the future; null or missing: never expires. */
+  expiresAt?: string | null;
 }
 
 export interface CreatedApiToken {
@@ -66,6 +68,7 @@ export interface CreatedApiToken {
   role: Role;
   projectId: string | null;
   secret: string;
+  token: ApiToken;
 }
 
 export interface CreatePipelineInput {
@@ -106,6 +109,8 @@ export interface ReleaseActionArgs {
 export interface ApiApplication {
   createProject(caller: Caller, input: CreateProjectInput): Promise<Project>;
   createApiToken(caller: Caller, input: CreateApiTokenInput): Promise<CreatedApiToken>;
+  /** The token stops working at once (its subscriptions end); revoking a revoked token answers it unchanged. */
+  revokeApiToken(caller: Caller, id: string): Promise<ApiToken>;
   createPipeline(caller: Caller, input: CreatePipelineInput): Promise<Pipeline>;
   updatePipeline(caller: Caller, id: string, input: UpdatePipelineInput): Promise<Pipeline>;
   publishPipeline(caller: Caller, id: string): Promise<Pipeline>;
@@ -438,9 +443,18 @@ export function createApiApplication(deps: ApplicationDeps): ApiApplication {
         projectId === null
           ? false
           : (await loadStream(store, projectDecider, streams.project(projectId))).state !== null;
+      const taken = (name: string): DomainError =>
+        new DomainError(
+          "CONFLICT",
+          `an API token named "${name}" already exists: token names are unique, compared case-insensitively (a name is who acted and who approved)`,
+        );
+      // Tokens stored before names were normalised have ids derived from their names as typed: the index
+      // by normalised name catches those; for the rest the stream id below does, atomically.
+      const existing = typeof input.name === "string" ? readModels.tokenByName(normalizeTokenName(input.name)) : null;
+      if (existing !== null) throw taken(existing.name);
       const secret = newTokenSecret();
-      // The id derives from the name: a taken name meets the existing stream (CONFLICT, nothing written).
-      const tokenId = tokenIdFor(input.name);
+      // The id derives from the normalised name: a taken name meets the existing stream (CONFLICT, nothing written).
+      const tokenId = tokenIdFor(typeof input.name === "string" ? input.name : "");
       const at = now().toISOString();
       const result = await handleCommand(store, tokenDecider, {
         stream: streams.token(tokenId),
@@ -453,23 +467,35 @@ export function createApiApplication(deps: ApplicationDeps): ApiApplication {
             projectId,
             secretHash: hashSecret(secret),
             projectExists,
+            expiresAt: input.expiresAt ?? null,
           },
           actor: actorOf(caller),
           now: at,
         },
         metadata: metadata(caller, projectId, at),
       }).catch((error: unknown) => {
-        if (isDomainError(error) && error.code === "CONFLICT") {
-          throw new DomainError(
-            "CONFLICT",
-            `an API token named "${input.name.trim()}" already exists: token names are unique (a name is who acted and who approved)`,
-          );
-        }
+        if (isDomainError(error) && error.code === "CONFLICT") throw taken(input.name.trim());
         throw error;
       });
       await caughtUp(result.position);
       const token = fromReadModel(readModels.token(tokenId), "token", tokenId);
-      return { name: token.name, role: token.role, projectId: token.projectId, secret };
+      return { name: token.name, role: token.role, projectId: token.projectId, secret, token };
+    },
+
+    async revokeApiToken(caller, id) {
+      const current = readModels.token(id);
+      // A project-bound ADMIN sees only its project's tokens: any other answers as a missing one.
+      if (current === null || (caller.auth.projectId !== null && current.projectId !== caller.auth.projectId)) {
+        throw new DomainError("NOT_FOUND", `API token ${id} not found`);
+      }
+      const at = now().toISOString();
+      const result = await handleCommand(store, tokenDecider, {
+        stream: streams.token(id),
+        command: { type: "RevokeApiToken", data: { tokenId: id }, actor: actorOf(caller), now: at },
+        metadata: metadata(caller, current.projectId, at),
+      });
+      await caughtUp(result.position);
+      return fromReadModel(readModels.token(id), "token", id);
     },
 
     async createPipeline(caller, input) {
