@@ -64,7 +64,7 @@ async function main(): Promise<void> {
     runner,
     audit,
     logger,
-    options: { taskQueue: config.temporalTaskQueue },
+    options: { taskQueue: config.temporalTaskQueue, corsOrigins: config.corsOrigins },
   });
   await app.start(config.port, "0.0.0.0");
   logger.info(

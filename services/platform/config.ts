@@ -23,6 +23,8 @@ export interface Config {
   readonly temporalTaskQueue: string;
   /** LOG_LEVEL */
   readonly logLevel: LogLevel;
+  /** CORS_ORIGINS: browser origins allowed to call the API (comma-separated); none by default. */
+  readonly corsOrigins: readonly string[];
 }
 
 export const CONFIG_DEFAULTS = {
@@ -101,6 +103,17 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     issues.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}; got "${logLevelRaw}"`);
   }
 
+  const corsOrigins = (read("CORS_ORIGINS") ?? "")
+    .split(",")
+    .map((origin) => origin.trim())
+    .filter((origin) => origin !== "");
+  for (const origin of corsOrigins) {
+    // An origin is scheme://host[:port] exactly: no path, no wildcard (credentials never go to "*").
+    if (!/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/.test(origin)) {
+      issues.push(`CORS_ORIGINS must be comma-separated origins like https://console.example.com; got "${origin}"`);
+    }
+  }
+
   if (issues.length > 0 || logLevel === undefined) throw new ConfigError(issues);
   return {
     port,
@@ -111,6 +124,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     temporalNamespace,
     temporalTaskQueue,
     logLevel,
+    corsOrigins,
   };
 }
 

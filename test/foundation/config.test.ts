@@ -22,6 +22,7 @@ describe("loadConfig", () => {
       temporalNamespace: "default",
       temporalTaskQueue: "releases",
       logLevel: "info",
+      corsOrigins: [],
     });
   });
 
@@ -36,6 +37,7 @@ describe("loadConfig", () => {
         TEMPORAL_NAMESPACE: "releases-prod",
         TEMPORAL_TASK_QUEUE: "releases-v2",
         LOG_LEVEL: "DEBUG",
+        CORS_ORIGINS: "https://console.example.com, http://localhost:5173",
       },
       "/srv/app",
     );
@@ -48,7 +50,13 @@ describe("loadConfig", () => {
       temporalNamespace: "releases-prod",
       temporalTaskQueue: "releases-v2",
       logLevel: "debug",
+      corsOrigins: ["https://console.example.com", "http://localhost:5173"],
     });
+  });
+
+  it("refuses a CORS origin with a path or a wildcard", () => {
+    expect(() => loadConfig({ CORS_ORIGINS: "*" })).toThrow(/CORS_ORIGINS must be/);
+    expect(() => loadConfig({ CORS_ORIGINS: "https://a.example/path" })).toThrow(/CORS_ORIGINS must be/);
   });
 
   it("resolves a relative DATA_DIR against the working directory", () => {
