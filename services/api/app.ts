@@ -280,6 +280,10 @@ export function buildApp(deps: BuildAppDeps): App {
       error: (...args) => log.debug({ yoga: args.map(String) }, "yoga error"),
     },
     plugins: [...queryLimitPlugins(limits), errorCodes],
+    // Parsed documents are cached, validation results never: the cost rule reads the request's variables
+    // and "introspection needs a token" the caller, so a cached verdict would let a query priced with
+    // `first: 1` pass again with `first: 500`, or an anonymous caller reuse a token holder's verdict.
+    parserAndValidationCache: { validationCache: false },
     context: (initial: YogaInitialContext & ServerContext) => {
       const auth =
         initial.auth !== undefined
@@ -661,6 +665,8 @@ export function buildApp(deps: BuildAppDeps): App {
           requestTimeout: options.requestTimeoutMs ?? 30_000,
           keepAliveTimeout: 5_000,
           maxHeaderSize: 16 * 1024,
+          // How often Node checks those timeouts (its default, 30 s, would let a slow body live 30 s more).
+          connectionsCheckingInterval: Math.min(1_000, options.headersTimeoutMs ?? 10_000),
         },
         (req, res) => {
           nodeHandler(req, res).catch((error: unknown) => {
@@ -684,7 +690,9 @@ export function buildApp(deps: BuildAppDeps): App {
       // same JSON body with a code as every other error, and no stack trace in the logs.
       httpServer.on("clientError", (error: NodeJS.ErrnoException, socket: Socket) => {
         log.debug({ code: error.code }, "client error");
-        if (!socket.writable || (socket as Socket & { _httpMessage?: unknown })._httpMessage) {
+        // A request already being answered (its response started) cannot get another answer: just close.
+        const inFlight = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+        if (!socket.writable || inFlight?.headersSent === true) {
           socket.destroy();
           return;
         }

@@ -21,6 +21,15 @@ export const requestScope = new AsyncLocalStorage<{ requestId: string }>();
 /** Extensions an answer may carry; `http` is Yoga's status hint, read by Yoga and not sent. */
 const PUBLIC_EXTENSIONS = ["code", "field", "limit", "requestId", "http"] as const;
 
+/** The extensions of `error` an answer may carry. */
+function publicExtensions(error: GraphQLError): Record<string, unknown> {
+  const picked: Record<string, unknown> = {};
+  for (const key of PUBLIC_EXTENSIONS) {
+    if (key !== "http" && error.extensions?.[key] !== undefined) picked[key] = error.extensions[key];
+  }
+  return picked;
+}
+
 /** The INTERNAL answer: says nothing but that, and the id the log line carries. */
 function internalError(
   cause: unknown,
@@ -92,7 +101,7 @@ export function toPublicError(error: unknown, logger?: Logger, requestId?: strin
   if (cause instanceof GraphQLError) {
     const code = cause.extensions?.code;
     if (code === "INTERNAL") return internalError(cause, logger, error, requestId);
-    if (isErrorCode(code)) return withCode(error, error.message, code);
+    if (isErrorCode(code)) return withCode(error, error.message, code, publicExtensions(cause));
     // Produced by graphql-js or Yoga themselves: syntax, validation, coercion, bad HTTP request.
     return withCode(error, error.message, "VALIDATION");
   }

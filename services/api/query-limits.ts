@@ -67,12 +67,15 @@ export function queryLimitError(limit: string, message: string): GraphQLError {
  * What a field costs: 1, plus its children; a connection (a field with `first`) its children times `first`
  * (its default when not given), a list its children times LIST_COST_FACTOR; folding audit replay FOLD_COST.
  */
-export function estimateCost({ field, args, childComplexity }: ComplexityEstimatorArgs): number {
+export function estimateCost({ type: parent, field, args, childComplexity }: ComplexityEstimatorArgs): number {
   let type = field.type;
   if (isNonNullType(type)) type = type.ofType;
   const fold = field.name.endsWith("AsOf") ? FOLD_COST : 0;
   if (typeof args.first === "number") return 1 + fold + Math.max(1, args.first) * Math.max(1, childComplexity);
-  if (isListType(type)) return 1 + fold + LIST_COST_FACTOR * Math.max(1, childComplexity);
+  // A connection's edges are its page: already priced by `first` on the connection's field.
+  if (isListType(type) && !parent.name.endsWith("Connection")) {
+    return 1 + fold + LIST_COST_FACTOR * Math.max(1, childComplexity);
+  }
   return 1 + fold + childComplexity;
 }
 
@@ -145,6 +148,35 @@ function tolerant(rule: ValidationRule): ValidationRule {
   };
 }
 
+/** Brackets may nest this deep in a document's text (selection sets, lists, objects, arguments). */
+export const MAX_DOCUMENT_NESTING = 64;
+
+/**
+ * The deepest nesting of `{`, `[` and `(` in a GraphQL document's text, strings and comments skipped: the
+ * parser recurses once per level, so a 5,000-deep literal must be refused before it is parsed.
+ */
+export function documentNesting(source: string): number {
+  let depth = 0;
+  let deepest = 0;
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i];
+    if (c === "#") {
+      while (i < source.length && source[i] !== "\n" && source[i] !== "\r") i++;
+    } else if (c === '"') {
+      if (source.startsWith('"""', i)) {
+        const end = source.indexOf('"""', i + 3);
+        i = end < 0 ? source.length : end + 2;
+      } else {
+        for (i++; i < source.length && source[i] !== '"' && source[i] !== "\n"; i++) if (source[i] === "\\") i++;
+      }
+    } else if (c === "{" || c === "[" || c === "(") {
+      depth++;
+      if (depth > deepest) deepest = depth;
+    } else if (c === "}" || c === "]" || c === ")") depth--;
+  }
+  return deepest;
+}
+
 /** The rejection handler armor calls: throw our own error (armor's says "Syntax Error: …"). */
 const reject =
   (limit: string, describe: (found: string) => string) =>
@@ -181,7 +213,21 @@ export function queryLimitPlugins(limits: QueryLimits = DEFAULT_QUERY_LIMITS): P
     },
   };
 
+  const nesting: Plugin = {
+    onParse({ params }) {
+      const source = typeof params.source === "string" ? params.source : params.source.body;
+      const found = documentNesting(source);
+      if (found > MAX_DOCUMENT_NESTING) {
+        throw queryLimitError(
+          "depth",
+          `Query depth limit exceeded: brackets nest at most ${MAX_DOCUMENT_NESTING} deep in a document (found ${found}).`,
+        );
+      }
+    },
+  };
+
   return [
+    nesting,
     maxTokensPlugin({
       n: limits.maxTokens,
       onReject: [
