@@ -402,6 +402,33 @@ describe("release decider", () => {
         .thenThrows("SELF_APPROVAL_FORBIDDEN");
     });
 
+    it("names are compared as people read them: Bob after bob is the same approver (INVALID_STATE)", () => {
+      const history = run(awaitingHistory(), [approve(bob, at(HOUR + 1))]).events;
+      for (const name of ["Bob", " BOB ", "ｂｏｂ"]) {
+        spec
+          .given(history)
+          .when(approve({ name, role: "APPROVER" }, at(HOUR + 2)))
+          .thenThrows("INVALID_STATE", /already approved/);
+      }
+    });
+
+    it("Starter is the starter: SELF_APPROVAL_FORBIDDEN whatever the case or width of the name", () => {
+      const history = run([started(statsigPhases, { selfApproval: "FORBIDDEN" })], [tick(T0), tick(at(HOUR))]).events;
+      for (const name of ["Starter", "STARTER", "ｓｔａｒｔｅｒ"]) {
+        spec
+          .given(history)
+          .when(approve({ name, role: "APPROVER" }, at(HOUR + 1)))
+          .thenThrows("SELF_APPROVAL_FORBIDDEN");
+      }
+    });
+
+    it("a comment or reason over 2,000 characters is VALIDATION naming it", () => {
+      spec
+        .given(awaitingHistory())
+        .when({ ...approve(bob, at(HOUR + 1)), data: { comment: "c".repeat(2_001) } } as ReleaseCommand)
+        .thenThrows("VALIDATION", "comment: must be at most 2000 characters");
+    });
+
     it("the starter may approve when selfApproval is ALLOWED", () => {
       spec
         .given(awaitingHistory())
