@@ -36,7 +36,13 @@ import {
   type RateLimitOptions,
 } from "./limits.ts";
 import { createLiveFeed, DEFAULT_MAX_SUBSCRIPTIONS_PER_TOKEN, type LiveFeed } from "./live.ts";
-import { DEFAULT_QUERY_LIMITS, type QueryLimits, queryLimitPlugins, timeBudgetError } from "./query-limits.ts";
+import {
+  DEFAULT_QUERY_LIMITS,
+  type QueryLimits,
+  queryLimitPlugins,
+  timeBudgetError,
+  timeBudgetPlugin,
+} from "./query-limits.ts";
 
 export const GRAPHQL_PATH = "/graphql";
 
@@ -279,7 +285,7 @@ export function buildApp(deps: BuildAppDeps): App {
       warn: (...args) => log.warn({ yoga: args.map(String) }, "yoga"),
       error: (...args) => log.debug({ yoga: args.map(String) }, "yoga error"),
     },
-    plugins: [...queryLimitPlugins(limits), errorCodes],
+    plugins: [...queryLimitPlugins(limits), timeBudgetPlugin(limits.timeBudgetMs), errorCodes],
     // Parsed documents are cached, validation results never: the cost rule reads the request's variables
     // and "introspection needs a token" the caller, so a cached verdict would let a query priced with
     // `first: 1` pass again with `first: 500`, or an anonymous caller reuse a token holder's verdict.
@@ -375,24 +381,11 @@ export function buildApp(deps: BuildAppDeps): App {
     if (limited !== null) return limited;
     const requestInfo = requestInfoFrom(forwarded.headers);
     const server: ServerContext = { auth, requestInfo };
-    // The time budget: the answer comes by then, whatever runs (folds check the same deadline and stop).
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const overBudget = new Promise<Response>((resolve) => {
-      timer = setTimeout(() => {
-        const error = timeBudgetError(limits.timeBudgetMs);
-        resolve(errorResponse(503, error.message, error.code, { "retry-after": "1" }));
-      }, limits.timeBudgetMs);
-    });
-    try {
-      const response = await Promise.race([
-        requestScope.run({ requestId: requestInfo.correlationId }, () => yoga.fetch(forwarded, server)),
-        overBudget,
-      ]);
-      response.headers.set("x-request-id", requestInfo.correlationId);
-      return await withJsonError(response);
-    } finally {
-      clearTimeout(timer);
-    }
+    const response = await requestScope.run({ requestId: requestInfo.correlationId }, () =>
+      yoga.fetch(forwarded, server),
+    );
+    response.headers.set("x-request-id", requestInfo.correlationId);
+    return await withJsonError(response);
   }
 
   /** Yoga answers some HTTP errors (405, 406, 415 …) with an empty or non-JSON body: give each a code. */

@@ -14,8 +14,10 @@ import { maxDirectivesPlugin } from "@escape.tech/graphql-armor-max-directives";
 import { maxTokensPlugin } from "@escape.tech/graphql-armor-max-tokens";
 import {
   type ASTVisitor,
+  type ExecutionResult,
   GraphQLError,
   getNamedType,
+  getOperationAST,
   isListType,
   isNonNullType,
   type ValidationContext,
@@ -267,6 +269,34 @@ export function queryLimitPlugins(limits: QueryLimits = DEFAULT_QUERY_LIMITS): P
     limitRules as Plugin,
     blockFieldSuggestionsPlugin({ mask: "" }),
   ];
+}
+
+/**
+ * The time budget: a query's execution is answered by `budgetMs` at the latest, with RATE_LIMITED; what it
+ * started stops at the next fold (the as-of loader checks the same deadline). Mutations are not cut
+ * short — a mutation that answered an error must have written nothing — and are bounded by their own
+ * waits (a release start's and an action's); subscriptions are long-lived by design.
+ */
+export function timeBudgetPlugin(budgetMs: number): Plugin {
+  return {
+    onExecute({ args, executeFn, setExecuteFn }) {
+      if (getOperationAST(args.document, args.operationName)?.operation !== "query") return;
+      setExecuteFn(async (executeArgs) => {
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const overBudget = new Promise<ExecutionResult>((resolve) => {
+          timer = setTimeout(() => {
+            const error = timeBudgetError(budgetMs);
+            resolve({ errors: [new GraphQLError(error.message, { extensions: { code: error.code } })] });
+          }, budgetMs);
+        });
+        try {
+          return await Promise.race([executeFn(executeArgs) as Promise<ExecutionResult>, overBudget]);
+        } finally {
+          clearTimeout(timer);
+        }
+      });
+    },
+  };
 }
 
 /** The error a request gets when it runs past its time budget. */

@@ -24,6 +24,13 @@ export const BOUNDS = {
   rulesPerDefinition: 200,
   /** A feature's definitions of every environment together, serialised as JSON (bytes). */
   definitionsBytes: 256 * 1024,
+  /**
+   * A release's state once every phase rolled out (its pipeline, definitions before and after, and the
+   * definitions each phase rolled out to its targets), serialised as JSON: checked when it starts. The
+   * workflow carries this state and answers it to every Update, under Temporal's 2 MB payload limit; the
+   * other half is room for approvals and actions.
+   */
+  releaseStateBytes: 1024 * 1024,
 } as const;
 
 /**

@@ -2,7 +2,7 @@
 // The Temporal workflow is a thin shell over it: it feeds commands (people's actions, and `Tick` when a
 // bake timer may have ended), appends what `decide` returns, and sleeps until `nextWakeAt`.
 
-import { BOUNDS } from "../core/bounds.ts";
+import { BOUNDS, jsonBytes } from "../core/bounds.ts";
 import type { Decider } from "../core/decider.ts";
 import { DomainError, validation } from "../core/errors.ts";
 import type {
@@ -208,6 +208,28 @@ export function computeAfter(
   });
 }
 
+/**
+ * What a release's state weighs once every phase rolled out, in JSON bytes (an estimate from above): the
+ * started event's data with `after`, plus per phase the definitions of the environments it targets.
+ */
+export function releaseStateBytes(data: StartRelease["data"]): number {
+  const after = computeAfter(data.phases, data.environments, data.change);
+  const perEnvironment = new Map<string, number>();
+  for (const list of [data.before, data.change, after]) {
+    for (const { environment, definition } of list) {
+      perEnvironment.set(environment, Math.max(perEnvironment.get(environment) ?? 0, jsonBytes(definition) + 40));
+    }
+  }
+  let bytes = jsonBytes({ ...data, after });
+  for (const phase of data.phases) {
+    bytes += 400 + jsonBytes(phase.targets);
+    for (const environment of new Set(phase.targets.map((t) => t.environment))) {
+      bytes += perEnvironment.get(environment) ?? 0;
+    }
+  }
+  return bytes;
+}
+
 /** The bake time still owed by a WAITING or PAUSED phase at `now`, in ms (null otherwise). */
 export function remainingWaitMs(phase: ReleasePhaseState, now: string): number | null {
   if (phase.status === "PAUSED") return phase.remainingMs;
@@ -282,6 +304,13 @@ export function decideStart(command: StartRelease, state: ReleaseState): Release
   const { data } = command;
   if (data.phases.length === 0) throw new DomainError("VALIDATION", "pipeline: has no phases");
   requireBoundedText("reason", data.reason);
+  const bytes = releaseStateBytes(data);
+  if (bytes > BOUNDS.releaseStateBytes) {
+    throw validation(
+      "environments",
+      `this release would carry ${bytes} bytes of state (each phase keeps the definitions it rolls out to its targets), at most ${BOUNDS.releaseStateBytes} (1 MB) so its workflow stays under Temporal's 2 MB payload limit: use smaller definitions, or fewer phases or targets`,
+    );
+  }
   return [
     {
       type: "ReleaseStarted",
