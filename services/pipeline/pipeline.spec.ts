@@ -658,8 +658,14 @@ describe("Pipeline", () => {
     const detach = (featureId: string) => command<DetachFeature>("DetachFeature", { featureId });
 
     it("records a feature being attached to a published pipeline, once", () => {
-      spec.given([created, published]).when(attach("f1")).then([attached("f1")]);
-      spec.given([created, published, attached("f1")]).when(attach("f1")).then([]);
+      spec
+        .given([created, published])
+        .when(attach("f1"))
+        .then([attached("f1")]);
+      spec
+        .given([created, published, attached("f1")])
+        .when(attach("f1"))
+        .then([]);
     });
 
     it("refuses to record an attachment to a draft or a deleted pipeline", () => {
@@ -680,11 +686,17 @@ describe("Pipeline", () => {
     });
 
     it("is deleted once every recorded feature was detached", () => {
-      spec.given([created, published, attached("f1"), detached("f1")]).when(remove()).then([deleted]);
+      spec
+        .given([created, published, attached("f1"), detached("f1")])
+        .when(remove())
+        .then([deleted]);
     });
 
     it("removes a record idempotently", () => {
-      spec.given([created, published, attached("f1")]).when(detach("f1")).then([detached("f1")]);
+      spec
+        .given([created, published, attached("f1")])
+        .when(detach("f1"))
+        .then([detached("f1")]);
       spec.given([created, published]).when(detach("f1")).then([]);
       spec.given([]).when(detach("f1")).then([]);
     });
