@@ -74,7 +74,7 @@ builder.mutationField("createApiToken", (t) =>
     description: "ADMIN; the secret is shown once.",
     authScopes: { admin: true },
     args: { input: t.arg({ type: CreateApiTokenInput, required: true }) },
-    resolve: (_root, args, ctx) => ctx.commands.createApiToken(callerOf(ctx), args.input),
+    resolve: (_root, args, ctx) => ctx.token.createApiToken(callerOf(ctx), args.input),
   }),
 );
 
@@ -84,6 +84,6 @@ builder.mutationField("revokeApiToken", (t) =>
     description: "ADMIN; the token stops working at once, its open subscriptions end.",
     authScopes: { admin: true },
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, args, ctx) => ctx.commands.revokeApiToken(callerOf(ctx), args.id),
+    resolve: (_root, args, ctx) => ctx.token.revokeApiToken(callerOf(ctx), args.id),
   }),
 );

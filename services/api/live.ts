@@ -3,9 +3,8 @@
 // A listener runs synchronously right after the read models applied the event, so `change.after` is the
 // entity exactly as that event left it: each subscriber gets every state, in order.
 
-import { canSeeProject, visibleFeature, visibleProject, visibleRelease } from "../../schema/access.ts";
-import type { ApiContext } from "../../schema/context.ts";
 import { type AuditEvent, type AuditFilter, type AuditIndex, compileAuditFilter } from "../audit/audit-index.ts";
+import { type AuthInfo, canSeeProject } from "../core/caller.ts";
 import { DomainError, validation } from "../core/errors.ts";
 import type { EventStore } from "../event-store/port.ts";
 import type { ReadModels } from "../projections/read-models.ts";
@@ -14,11 +13,11 @@ import type { Release } from "../release/release.ts";
 
 export interface LiveFeed {
   /** The release's current state, then every change; completes after COMPLETED or ABORTED. */
-  releaseUpdated(ctx: ApiContext, id: string): Promise<AsyncIterable<Release>>;
-  featureReleases(ctx: ApiContext, featureId: string): Promise<AsyncIterable<Release>>;
-  approvalRequested(ctx: ApiContext, projectId: string): Promise<AsyncIterable<Release>>;
+  releaseUpdated(auth: AuthInfo | null, id: string): Promise<AsyncIterable<Release>>;
+  featureReleases(auth: AuthInfo | null, featureId: string): Promise<AsyncIterable<Release>>;
+  approvalRequested(auth: AuthInfo | null, projectId: string): Promise<AsyncIterable<Release>>;
   /** With `after`: first what was stored after that position, then live — no gap, no duplicate. */
-  auditEvents(ctx: ApiContext, filter: AuditFilter, after: string | null): Promise<AsyncIterable<AuditEvent>>;
+  auditEvents(auth: AuthInfo | null, filter: AuditFilter, after: string | null): Promise<AsyncIterable<AuditEvent>>;
   /** Open subscriptions (for metrics and tests). */
   readonly openCount: number;
   /** Open subscriptions of one token. */
@@ -186,8 +185,8 @@ export function createLiveFeed(deps: LiveFeedDeps): LiveFeed {
     }
   };
 
-  function listen<T>(ctx: ApiContext, listener: (queue: LiveQueue<T>) => ProjectionListener): LiveQueue<T> {
-    const auth = ctx.auth;
+  function listen<T>(caller: AuthInfo | null, listener: (queue: LiveQueue<T>) => ProjectionListener): LiveQueue<T> {
+    const auth = caller;
     if (auth === null) throw new DomainError("UNAUTHENTICATED", "A valid API token is required.");
     let entry = byToken.get(auth.tokenId);
     if (entry !== undefined && entry.queues.size >= maxPerToken) {
@@ -222,6 +221,10 @@ export function createLiveFeed(deps: LiveFeedDeps): LiveFeed {
     return queue;
   }
 
+  /** The entity when `auth` may see its project, else null. */
+  const visible = <T extends { projectId: string }>(auth: AuthInfo | null, entity: T | null): T | null =>
+    entity !== null && canSeeProject(auth, entity.projectId) ? entity : null;
+
   const isTerminal = (release: Release): boolean => release.status !== "IN_PROGRESS";
 
   /**
@@ -237,11 +240,11 @@ export function createLiveFeed(deps: LiveFeedDeps): LiveFeed {
   }
 
   return {
-    async releaseUpdated(ctx, id) {
-      if ((await findCaughtUp(() => visibleRelease(ctx, id))) === null) {
+    async releaseUpdated(auth, id) {
+      if ((await findCaughtUp(() => visible(auth, deps.readModels.release(id)))) === null) {
         throw new DomainError("NOT_FOUND", `release ${id} not found`);
       }
-      const queue = listen<Release>(ctx, (q) => (_event, _models, change) => {
+      const queue = listen<Release>(auth, (q) => (_event, _models, change) => {
         if (change.kind !== "release" || change.id !== id || change.after === null) return;
         const release = change.after as Release;
         q.push(release);
@@ -256,31 +259,34 @@ export function createLiveFeed(deps: LiveFeedDeps): LiveFeed {
       return queue;
     },
 
-    async featureReleases(ctx, featureId) {
-      if ((await findCaughtUp(() => visibleFeature(ctx, featureId))) === null) {
+    async featureReleases(auth, featureId) {
+      if ((await findCaughtUp(() => visible(auth, deps.readModels.feature(featureId)))) === null) {
         throw new DomainError("NOT_FOUND", `feature ${featureId} not found`);
       }
-      return listen<Release>(ctx, (q) => (_event, _models, change) => {
+      return listen<Release>(auth, (q) => (_event, _models, change) => {
         if (change.kind !== "release" || change.after === null) return;
         const release = change.after as Release;
         if (release.featureId === featureId) q.push(release);
       });
     },
 
-    async approvalRequested(ctx, projectId) {
-      if ((await findCaughtUp(() => visibleProject(ctx, projectId))) === null) {
+    async approvalRequested(auth, projectId) {
+      if (
+        (await findCaughtUp(() => (canSeeProject(auth, projectId) ? deps.readModels.project(projectId) : null))) ===
+        null
+      ) {
         throw new DomainError("NOT_FOUND", `project ${projectId} not found`);
       }
-      return listen<Release>(ctx, (q) => (event, _models, change) => {
+      return listen<Release>(auth, (q) => (event, _models, change) => {
         if (event.type !== "ReleaseApprovalRequested" || change.kind !== "release" || change.after === null) return;
         const release = change.after as Release;
         if (release.projectId === projectId) q.push(release);
       });
     },
 
-    async auditEvents(ctx, filter, after) {
+    async auditEvents(auth, filter, after) {
       const matches = compileAuditFilter(filter);
-      const visible = (event: AuditEvent): boolean => canSeeProject(ctx.auth, event.projectId) && matches(event);
+      const visible = (event: AuditEvent): boolean => canSeeProject(auth, event.projectId) && matches(event);
       if (after !== null) {
         try {
           store.comparePositions(after, after);
@@ -299,7 +305,7 @@ export function createLiveFeed(deps: LiveFeedDeps): LiveFeed {
         lastSent = event.position;
         q.push(event);
       };
-      const queue = listen<AuditEvent>(ctx, (q) => (event) => {
+      const queue = listen<AuditEvent>(auth, (q) => (event) => {
         const node = audit.toAuditEvent(event);
         if (!visible(node)) return;
         if (!replaying) send(q, node);
@@ -315,7 +321,7 @@ export function createLiveFeed(deps: LiveFeedDeps): LiveFeed {
             if (queue.done) return;
             const page = await audit.query({ filter, order: "ASC", first: 500, after: cursor });
             if (queue.done) return;
-            for (const edge of page.edges) if (canSeeProject(ctx.auth, edge.node.projectId)) send(queue, edge.node);
+            for (const edge of page.edges) if (canSeeProject(auth, edge.node.projectId)) send(queue, edge.node);
             // Paged no faster than the client takes them: a page waits until the one before is mostly read.
             await queue.drained(max / 2);
             if (!page.pageInfo.hasNextPage || page.pageInfo.endCursor === null) break;

@@ -2,9 +2,9 @@
 // pipelines and features validate against them.
 
 import { BOUNDS } from "../core/bounds.ts";
-import type { Decider } from "../core/decider.ts";
+import type { Command, Decider } from "../core/decider.ts";
 import { DomainError, validation } from "../core/errors.ts";
-import type { Actor, Segment, SegmentOperator } from "../core/model.ts";
+import type { Segment, SegmentOperator } from "../core/model.ts";
 import type { ProjectCreated, ProjectEvent } from "./events.ts";
 
 export interface Project {
@@ -26,12 +26,10 @@ export interface SegmentInput {
   values: string[];
 }
 
-export interface CreateProject {
-  type: "CreateProject";
-  data: { projectId: string; name: string; environments: string[]; segments?: SegmentInput[] | null };
-  actor: Actor;
-  now: string;
-}
+export type CreateProject = Command<
+  "CreateProject",
+  { projectId: string; name: string; environments: string[]; segments?: SegmentInput[] | null }
+>;
 
 export type ProjectCommand = CreateProject;
 

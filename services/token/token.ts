@@ -5,9 +5,10 @@
 // Unicode NFKC-normalised and case-insensitive ("Amy", "amy" and "ａｍｙ" are one name). `system` and
 // `unknown` are reserved: they name the service's own actions and events without a known actor.
 
-import type { Decider } from "../core/decider.ts";
+import type { Command, Decider } from "../core/decider.ts";
 import { DomainError, validation } from "../core/errors.ts";
-import { type Actor, ROLES, type Role } from "../core/model.ts";
+import { ROLES, type Role } from "../core/model.ts";
+import { normalizeTokenName } from "../core/names.ts";
 import { requireName } from "../project/project.ts";
 import type { ApiTokenCreated, ApiTokenRevoked, TokenEvent } from "./events.ts";
 
@@ -27,9 +28,9 @@ export interface ApiToken {
 
 export type TokenState = ApiToken | null;
 
-export interface CreateApiToken {
-  type: "CreateApiToken";
-  data: {
+export type CreateApiToken = Command<
+  "CreateApiToken",
+  {
     tokenId: string;
     name: string;
     role: Role;
@@ -40,35 +41,17 @@ export interface CreateApiToken {
     projectExists: boolean;
     /** ISO instant; must be in the future. */
     expiresAt?: string | null;
-  };
-  actor: Actor;
-  now: string;
-}
+  }
+>;
 
-export interface RevokeApiToken {
-  type: "RevokeApiToken";
-  data: { tokenId: string };
-  actor: Actor;
-  now: string;
-}
+export type RevokeApiToken = Command<"RevokeApiToken", { tokenId: string }>;
 
 export type TokenCommand = CreateApiToken | RevokeApiToken;
 
 /** Names no token may take: the actor of the service's own transitions, and of events without one. */
 export const RESERVED_TOKEN_NAMES: readonly string[] = ["system", "unknown"];
 
-/**
- * The form in which names are compared: NFKC, trimmed, case-folded, and NFKC again (case mapping can
- * produce a sequence NFKC composes). Case folding is upper- then lower-casing, which maps the letters whose
- * full upper case is several characters (ß → SS → ss, ᾀ → ἈΙ → ἀι) the same way from either case, as
- * Unicode's full case folding does. Two names are the same person iff their normal forms are equal.
- */
-export function normalizeTokenName(name: string): string {
-  return name.normalize("NFKC").trim().toUpperCase().toLowerCase().normalize("NFKC");
-}
-
-/** Whether two actor names denote the same token (approver identity, self-approval). */
-export const sameActor = (a: string, b: string): boolean => normalizeTokenName(a) === normalizeTokenName(b);
+export { normalizeTokenName, sameActor } from "../core/names.ts";
 
 /** A token is active until it is revoked or its expiry passes. */
 export const isTokenActive = (token: ApiToken, now: Date): boolean =>

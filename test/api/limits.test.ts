@@ -10,7 +10,7 @@ import { getIntrospectionQuery } from "graphql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { buildApp } from "../../services/api/app.ts";
-import { streams } from "../../services/core/event.ts";
+import { streams } from "../../services/core/streams.ts";
 import { createLogger } from "../../services/platform/logger.ts";
 import { createProject, createToken } from "./documents.ts";
 import { type GraphQLResponse, startTestApi, subscribe, type TestApi } from "./harness.ts";

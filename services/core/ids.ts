@@ -1,7 +1,7 @@
 // Ids and secrets made at the edge (the domain takes them as inputs).
 
 import { createHash, randomBytes, randomUUID } from "node:crypto";
-import { normalizeTokenName } from "../token/token.ts";
+import { normalizeTokenName } from "./names.ts";
 
 export const newId = (): string => randomUUID();
 
