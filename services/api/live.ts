@@ -161,6 +161,8 @@ export function createLiveFeed(deps: LiveFeedDeps): LiveFeed {
   const { runner, audit, store } = deps;
   const max = deps.maxBuffered ?? DEFAULT_MAX_BUFFERED;
   const maxPerToken = deps.maxPerToken ?? DEFAULT_MAX_SUBSCRIPTIONS_PER_TOKEN;
+  /** A replay's page: at most half the buffer, so a page always fits once the one before is half read. */
+  const replayPage = Math.max(1, Math.min(500, Math.floor(max / 2)));
   const now = deps.now ?? (() => new Date());
   const open = new Set<LiveQueue<unknown>>();
   /** Token id → its open subscriptions (and when the token expires). */
@@ -319,11 +321,11 @@ export function createLiveFeed(deps: LiveFeedDeps): LiveFeed {
           for (;;) {
             // The client left (or the subscription failed): the replay stops with it.
             if (queue.done) return;
-            const page = await audit.query({ filter, order: "ASC", first: 500, after: cursor });
+            const page = await audit.query({ filter, order: "ASC", first: replayPage, after: cursor });
             if (queue.done) return;
             for (const edge of page.edges) if (canSeeProject(auth, edge.node.projectId)) send(queue, edge.node);
-            // Paged no faster than the client takes them: a page waits until the one before is mostly read.
-            await queue.drained(max / 2);
+            // Paged no faster than the client takes them: the next page waits until it fits the buffer.
+            await queue.drained(max - replayPage);
             if (!page.pageInfo.hasNextPage || page.pageInfo.endCursor === null) break;
             cursor = page.pageInfo.endCursor;
           }

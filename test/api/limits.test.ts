@@ -578,6 +578,29 @@ describe("slow subscribers and replays", () => {
     }
   }, 60_000);
 
+  it("a replay longer than the subscription buffer reaches a reading client whole: paced, not cut off", async () => {
+    const small = await startTestApi({ worker: false, dataDir: api.dataDir, options: { maxSubscriptionBuffer: 50 } });
+    try {
+      const all = await small.store.readAll();
+      const first = all[0];
+      if (first === undefined) throw new Error("no events");
+      expect(all.length).toBeGreaterThan(600);
+      const client = small.ws(api.adminToken);
+      const replay = subscribe(
+        client,
+        `subscription($after: String) { auditEvents(after: $after) { position } }`,
+        { after: first.position },
+        (d) => (d.auditEvents as { position: string }).position,
+      );
+      await replay.waitFor(all.length - 1, 30_000);
+      expect(replay.errors).toEqual([]);
+      expect(replay.items).toEqual(all.slice(1).map((event) => event.position));
+      replay.stop();
+    } finally {
+      await small.close();
+    }
+  }, 60_000);
+
   it("an auditEvents(after:) replay stops paging when its client leaves", async () => {
     const first = (await api.store.readAll({ maxCount: 1 }))[0];
     if (first === undefined) throw new Error("no events");
