@@ -578,6 +578,42 @@ describe("slow subscribers and replays", () => {
     }
   }, 60_000);
 
+  it("an SSE client that stops reading is disconnected, its subscription ended", async () => {
+    const slow = await startTestApi({ worker: false, dataDir: api.dataDir, options: { maxSubscriptionBuffer: 20 } });
+    try {
+      const created = await slow.ok<{ createProject: { id: string } }>(
+        `mutation($input: CreateProjectInput!) { createProject(input: $input) { id } }`,
+        { input: { name: "Wide SSE", environments: Array.from({ length: 100 }, (_, i) => `env-${i}`) } },
+        api.adminToken,
+      );
+      const environments = Array.from({ length: 50 }, (_, i) => `env-${i}`);
+      const phases = Array.from({ length: 50 }, (_, p) => ({
+        name: `phase ${p} ${"n".repeat(150)}`,
+        targets: environments.map((environment) => ({ environment })),
+      }));
+      // A raw HTTP client that sends the subscription, then never reads its socket.
+      const body = JSON.stringify({ query: "subscription { auditEvents { position type data } }" });
+      const socket = connect(portOf(slow.url), "127.0.0.1");
+      await new Promise((resolve) => socket.once("connect", resolve));
+      socket.write(
+        `POST /graphql HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${api.adminToken}\r\nContent-Type: application/json\r\nAccept: text/event-stream\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+      );
+      await expect.poll(() => slow.app.live.openCount, { timeout: 5_000 }).toBe(1);
+      socket.pause();
+      for (let i = 0; i < 200 && slow.app.live.openCount > 0; i++) {
+        await slow.gql(
+          `mutation($input: CreatePipelineInput!) { createPipeline(input: $input) { id } }`,
+          { input: { projectId: created.createProject.id, name: `sse-${i}`, phases } },
+          api.adminToken,
+        );
+      }
+      await expect.poll(() => slow.app.live.openCount, { timeout: 15_000 }).toBe(0);
+      socket.destroy();
+    } finally {
+      await slow.close();
+    }
+  }, 60_000);
+
   it("a replay longer than the subscription buffer reaches a reading client whole: paced, not cut off", async () => {
     const small = await startTestApi({ worker: false, dataDir: api.dataDir, options: { maxSubscriptionBuffer: 50 } });
     try {
