@@ -209,6 +209,8 @@ describe("query limits count what a query costs, with its variables", () => {
   });
 
   it("introspection needs a token; aliased __schema fragments are refused even with one", async () => {
+    // The same document first with a token (answered), then without: no verdict is reused across callers.
+    expect((await api.gql(`{ __schema { types { name } } }`)).errors).toBeUndefined();
     const anonymous = await refusedQuickly(
       () => api.gql(`{ __schema { types { name } } }`, {}, null),
       "UNAUTHENTICATED",
