@@ -526,6 +526,18 @@ export function buildApp(deps: BuildAppDeps): App {
       closeTokenSockets(change.id, "Forbidden: the API token was revoked");
     }
   });
+  const maxSocketBuffered = options.maxSocketBufferedBytes ?? DEFAULT_MAX_SOCKET_BUFFERED_BYTES;
+
+  /** Disconnects a WebSocket whose client does not read: closed 1013, dropped a second later. */
+  const dropSlowSocket = (socket: WebSocket): void => {
+    log.info({ buffered: socket.bufferedAmount }, "closing a WebSocket that does not read (slow consumer)");
+    socket.close(WS_CLOSE_SLOW_CONSUMER, "Try again later: the client did not keep up");
+    // A client that does not read will not answer the close either.
+    setTimeout(() => socket.terminate(), 1_000).unref();
+  };
+
+  // Every second: sockets of expired tokens close (4403), and sockets whose unsent data outgrew the bound
+  // (a client that stopped reading while its subscriptions' messages pile up) are dropped.
   const expirySweep = setInterval(() => {
     for (const tokenId of socketsByToken.keys()) {
       const token = readModels.token(tokenId);
@@ -534,10 +546,13 @@ export function buildApp(deps: BuildAppDeps): App {
         closeTokenSockets(tokenId, "Forbidden: the API token expired");
       }
     }
+    for (const sockets of socketsByToken.values()) {
+      for (const socket of sockets) {
+        if (socket.readyState === socket.OPEN && socket.bufferedAmount > maxSocketBuffered) dropSlowSocket(socket);
+      }
+    }
   }, options.expirySweepMs ?? 1_000);
   expirySweep.unref();
-
-  const maxSocketBuffered = options.maxSocketBufferedBytes ?? DEFAULT_MAX_SOCKET_BUFFERED_BYTES;
 
   type SocketExtra = {
     request: IncomingMessage;
@@ -621,14 +636,7 @@ export function buildApp(deps: BuildAppDeps): App {
         onNext: (ctx, _id, _payload, args, result) => {
           // A client that does not read its socket: disconnected rather than buffered without bound.
           if (ctx.extra.socket.bufferedAmount > maxSocketBuffered) {
-            log.info(
-              { buffered: ctx.extra.socket.bufferedAmount },
-              "closing a WebSocket that does not read (slow consumer)",
-            );
-            const socket = ctx.extra.socket;
-            socket.close(WS_CLOSE_SLOW_CONSUMER, "Try again later: the client did not keep up");
-            // A client that does not read will not answer the close either: the socket goes after 1 s.
-            setTimeout(() => socket.terminate(), 1_000).unref();
+            dropSlowSocket(ctx.extra.socket);
             return result;
           }
           if (!result.errors || result.errors.length === 0) return result;

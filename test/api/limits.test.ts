@@ -537,7 +537,8 @@ describe("slow subscribers and replays", () => {
     const slow = await startTestApi({
       worker: false,
       dataDir: api.dataDir,
-      options: { maxSocketBufferedBytes: 256 * 1024, maxSubscriptionBuffer: 50 },
+      // The socket's bound, not the subscriptions': each may hold 10,000 undelivered events.
+      options: { maxSocketBufferedBytes: 256 * 1024, maxSubscriptionBuffer: 10_000 },
     });
     try {
       // Large events (a 50-phase pipeline of 50 targets is ~100 KB): the kernel's socket buffers fill fast.
@@ -556,14 +557,19 @@ describe("slow subscribers and replays", () => {
       await new Promise((resolve) => socket.once("open", resolve));
       socket.send(JSON.stringify({ type: "connection_init", payload: { authorization: `Bearer ${api.adminToken}` } }));
       await new Promise((resolve) => socket.once("message", resolve));
-      socket.send(
-        JSON.stringify({
-          id: "1",
-          type: "subscribe",
-          payload: { query: `subscription { auditEvents { position type stream entityId projectId actor at data } }` },
-        }),
-      );
-      await expect.poll(() => slow.app.live.openCount, { timeout: 5_000 }).toBe(1);
+      // Five subscriptions on one socket: each waits for its own write, together they pile up unsent data.
+      for (let id = 1; id <= 5; id++) {
+        socket.send(
+          JSON.stringify({
+            id: String(id),
+            type: "subscribe",
+            payload: {
+              query: `subscription { auditEvents { position type stream entityId projectId actor at data } }`,
+            },
+          }),
+        );
+      }
+      await expect.poll(() => slow.app.live.openCount, { timeout: 5_000 }).toBe(5);
       // Stop reading: the server's writes pile up in its socket buffer.
       (socket as unknown as { _socket: { pause(): void } })._socket.pause();
       for (let i = 0; i < 200 && slow.app.live.openCount > 0; i++) {
