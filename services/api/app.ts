@@ -20,6 +20,7 @@ import { schema } from "../../schema/index.ts";
 import type { AuditIndex } from "../audit/audit-index.ts";
 import { DomainError } from "../core/errors.ts";
 import type { EventStore } from "../event-store/port.ts";
+import { createLiveFeed, DEFAULT_MAX_SUBSCRIPTIONS_PER_TOKEN, type LiveFeed } from "../live/feed.ts";
 import type { Logger } from "../platform/logger.ts";
 import type { ReadModels } from "../projections/read-models.ts";
 import type { ProjectionRunner } from "../projections/runner.ts";
@@ -35,7 +36,6 @@ import {
   type RateLimiter,
   type RateLimitOptions,
 } from "./limits.ts";
-import { createLiveFeed, DEFAULT_MAX_SUBSCRIPTIONS_PER_TOKEN, type LiveFeed } from "./live.ts";
 import {
   DEFAULT_QUERY_LIMITS,
   type QueryLimits,

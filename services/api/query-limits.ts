@@ -25,7 +25,7 @@ import {
 } from "graphql";
 import { type ComplexityEstimatorArgs, createComplexityRule } from "graphql-query-complexity";
 import type { Plugin } from "graphql-yoga";
-import type { AuthInfo } from "../../schema/context.ts";
+import type { AuthInfo } from "../core/caller.ts";
 import { DomainError, validation } from "../core/errors.ts";
 
 export interface QueryLimits {
