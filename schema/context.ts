@@ -7,6 +7,7 @@ import type { AuditIndex } from "../services/audit/audit-index.ts";
 import type { Role } from "../services/core/model.ts";
 import type { EventStore } from "../services/event-store/port.ts";
 import type { ReadModels } from "../services/projections/read-models.ts";
+import type { SdkKeyCommands } from "../services/sdk-key/commands.ts";
 import type { AsOfLoader } from "./as-of.ts";
 
 /** The caller's API token (its secret never leaves the auth step). */
@@ -41,6 +42,8 @@ export interface ApiContext {
   asOf: AsOfLoader;
   /** Mutations: the application services (command handlers and workflow Updates). */
   commands: ApiApplication;
+  /** SDK keys' commands (their slice's own module). */
+  sdkKeys: SdkKeyCommands;
   /** Subscriptions: live changes from the projection runner. */
   live: LiveFeed;
   /** Wall-clock time (an input, so tests can fix it). */

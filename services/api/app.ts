@@ -23,6 +23,7 @@ import type { EventStore } from "../event-store/port.ts";
 import type { Logger } from "../platform/logger.ts";
 import type { ReadModels } from "../projections/read-models.ts";
 import type { ProjectionRunner } from "../projections/runner.ts";
+import { createSdkKeyCommands } from "../sdk-key/commands.ts";
 import { type ApiApplication, createApiApplication } from "./application/application.ts";
 import { authenticate, bearerSecret, secretFromConnectionParams } from "./auth.ts";
 import { toPublicError } from "./errors.ts";
@@ -35,6 +36,7 @@ import {
   type RateLimitOptions,
 } from "./limits.ts";
 import { createLiveFeed, type LiveFeed } from "./live.ts";
+import { createSdkRoutes, type SdkRoutes } from "./sdk-routes.ts";
 
 export const GRAPHQL_PATH = "/graphql";
 
@@ -64,6 +66,8 @@ export interface BuildAppOptions {
   graphiql?: boolean;
   /** Replaces the application services (tests inject failures). */
   commands?: ApiApplication;
+  /** SDK streams' heartbeat interval (default 15 s). */
+  sdkHeartbeatMs?: number;
 }
 
 export interface BuildAppDeps {
@@ -85,6 +89,8 @@ export interface App {
   stop(): Promise<void>;
   readonly live: LiveFeed;
   readonly commands: ApiApplication;
+  /** GET /sdk/v1/config and /sdk/v1/stream. */
+  readonly sdk: SdkRoutes;
 }
 
 /** What the context factory gets on top of Yoga's: the caller, resolved once per request or per subscription. */
@@ -166,6 +172,13 @@ export function buildApp(deps: BuildAppDeps): App {
       ...(options.actionWaitMs !== undefined && { actionWaitMs: options.actionWaitMs }),
     });
   const live = createLiveFeed({ runner, readModels, audit, store });
+  const sdkKeys = createSdkKeyCommands({ store, readModels, runner, now });
+  const sdk = createSdkRoutes({
+    readModels,
+    runner,
+    logger: log,
+    ...(options.sdkHeartbeatMs !== undefined && { heartbeatMs: options.sdkHeartbeatMs }),
+  });
 
   const contextFor = (auth: AuthInfo | null, request: RequestInfo): ApiContext => ({
     auth,
@@ -175,6 +188,7 @@ export function buildApp(deps: BuildAppDeps): App {
     store,
     asOf: createAsOfLoader(store),
     commands,
+    sdkKeys,
     live,
     now,
   });
@@ -272,6 +286,7 @@ export function buildApp(deps: BuildAppDeps): App {
       const { ok, checks } = await readiness();
       return Response.json({ status: ok ? "ready" : "not ready", checks }, { status: ok ? 200 : 503 });
     }
+    if (sdk.matches(url.pathname)) return sdk.fetch(request);
     if (url.pathname !== GRAPHQL_PATH) return errorResponse(404, `Not found: ${url.pathname}`, "NOT_FOUND");
 
     const length = Number(request.headers.get("content-length") ?? "0");
@@ -312,6 +327,11 @@ export function buildApp(deps: BuildAppDeps): App {
   let disposeWs: (() => Promise<void>) | null = null;
 
   async function nodeHandler(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // The SDK routes answer from memory, without the fetch-API objects below (the 304 path is hot).
+    if (req.url?.startsWith("/sdk/")) {
+      sdk.node(req, res);
+      return;
+    }
     const controller = new AbortController();
     res.once("close", () => controller.abort());
     const declared = Number(req.headers["content-length"] ?? "0");
@@ -446,6 +466,7 @@ export function buildApp(deps: BuildAppDeps): App {
     fetch: (request) => fetchHandler(request),
     live,
     commands,
+    sdk,
     async start(port, host = "127.0.0.1") {
       if (server !== null) throw new Error("already started");
       const httpServer = createServer((req, res) => {
@@ -470,6 +491,7 @@ export function buildApp(deps: BuildAppDeps): App {
     },
     async stop() {
       live.closeAll();
+      sdk.closeAll();
       if (disposeWs !== null) await disposeWs().catch(() => {});
       for (const client of wsServer?.clients ?? []) client.terminate();
       await new Promise<void>((resolve) => (wsServer ? wsServer.close(() => resolve()) : resolve()));
