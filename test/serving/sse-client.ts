@@ -92,7 +92,9 @@ export async function openStream(
     },
   );
   (async () => {
-    const reader = (response.body as ReadableStream<Uint8Array>).pipeThrough(new TextDecoderStream()).getReader();
+    const reader = (response.body as ReadableStream<Uint8Array>)
+      .pipeThrough(new TextDecoderStream() as unknown as ReadableWritablePair<string, Uint8Array>)
+      .getReader();
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
