@@ -56,13 +56,13 @@ builder.mutationFields((t) => ({
       environment: t.arg.string({ required: true }),
       name: t.arg.string({ required: true }),
     },
-    resolve: (_root, args, ctx) => ctx.sdkKeys.createSdkKey(callerOf(ctx), args),
+    resolve: (_root, args, ctx) => ctx.sdkKey.createSdkKey(callerOf(ctx), args),
   }),
   revokeSdkKey: t.field({
     type: SdkKeyRef,
     description: "ADMIN; the key is refused at once and its open streams close.",
     authScopes: { admin: true },
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, args, ctx) => ctx.sdkKeys.revokeSdkKey(callerOf(ctx), args.id),
+    resolve: (_root, args, ctx) => ctx.sdkKey.revokeSdkKey(callerOf(ctx), args.id),
   }),
 }));

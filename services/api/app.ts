@@ -23,9 +23,8 @@ import type { EventStore } from "../event-store/port.ts";
 import type { Logger } from "../platform/logger.ts";
 import type { ReadModels } from "../projections/read-models.ts";
 import type { ProjectionRunner } from "../projections/runner.ts";
-import { createSdkKeyCommands } from "../sdk-key/commands.ts";
-import { type ApiApplication, createApiApplication } from "./application/application.ts";
 import { authenticate, bearerSecret, secretFromConnectionParams } from "./auth.ts";
+import { type Commands, createCommands } from "./commands.ts";
 import { toPublicError } from "./errors.ts";
 import {
   createRateLimiter,
@@ -64,8 +63,8 @@ export interface BuildAppOptions {
   actionWaitMs?: number;
   /** Serve GraphiQL to browsers at /graphql (default true). */
   graphiql?: boolean;
-  /** Replaces the application services (tests inject failures). */
-  commands?: ApiApplication;
+  /** Replaces some slices' command handlers (tests inject failures). */
+  commands?: Partial<Commands>;
   /** SDK streams' heartbeat interval (default 15 s). */
   sdkHeartbeatMs?: number;
 }
@@ -88,7 +87,7 @@ export interface App {
   /** Ends subscriptions, closes sockets and the server. Leaves the store, runner and client open (the caller owns them). */
   stop(): Promise<void>;
   readonly live: LiveFeed;
-  readonly commands: ApiApplication;
+  readonly commands: Commands;
   /** GET /sdk/v1/config and /sdk/v1/stream. */
   readonly sdk: SdkRoutes;
 }
@@ -156,23 +155,21 @@ export function buildApp(deps: BuildAppDeps): App {
   const rateLimiter: RateLimiter | null =
     options.rateLimit === false ? null : createRateLimiter(options.rateLimit ?? DEFAULT_RATE_LIMIT);
 
-  const commands =
-    options.commands ??
-    createApiApplication({
-      store,
-      readModels,
-      runner,
-      temporal: {
-        client: deps.temporal.client,
-        ...(options.taskQueue !== undefined && { taskQueue: options.taskQueue }),
-      },
-      logger: log,
-      now,
-      ...(options.releaseStartWaitMs !== undefined && { releaseStartWaitMs: options.releaseStartWaitMs }),
-      ...(options.actionWaitMs !== undefined && { actionWaitMs: options.actionWaitMs }),
-    });
+  const commands = createCommands({
+    store,
+    readModels,
+    runner,
+    temporal: {
+      client: deps.temporal.client,
+      ...(options.taskQueue !== undefined && { taskQueue: options.taskQueue }),
+    },
+    logger: log,
+    now,
+    ...(options.releaseStartWaitMs !== undefined && { releaseStartWaitMs: options.releaseStartWaitMs }),
+    ...(options.actionWaitMs !== undefined && { actionWaitMs: options.actionWaitMs }),
+    ...(options.commands !== undefined && { overrides: options.commands }),
+  });
   const live = createLiveFeed({ runner, readModels, audit, store });
-  const sdkKeys = createSdkKeyCommands({ store, readModels, runner, now });
   const sdk = createSdkRoutes({
     readModels,
     runner,
@@ -187,8 +184,7 @@ export function buildApp(deps: BuildAppDeps): App {
     audit,
     store,
     asOf: createAsOfLoader(store),
-    commands,
-    sdkKeys,
+    ...commands,
     live,
     now,
   });

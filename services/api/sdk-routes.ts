@@ -12,10 +12,10 @@
 
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ErrorCode } from "../core/errors.ts";
+import { hashSecret } from "../core/ids.ts";
 import type { Logger } from "../platform/logger.ts";
 import type { ReadModels } from "../projections/read-models.ts";
 import type { ProjectionRunner } from "../projections/runner.ts";
-import { hashSdkKeySecret } from "../sdk-key/commands.ts";
 import type { SdkKey } from "../sdk-key/sdk-key.ts";
 import { VERSION_PATTERN } from "../serving/config-document.ts";
 import { type ConfigSnapshot, ServedConfigs, type ServedPatch } from "./served-configs.ts";
@@ -141,7 +141,7 @@ export function createSdkRoutes(options: SdkRoutesOptions): SdkRoutes {
     const match = authorization === null ? null : /^\s*Bearer\s+(\S+)\s*$/i.exec(authorization);
     const secret = match?.[1];
     if (secret === undefined) return unauthenticated("An SDK key is required: Authorization: Bearer <SDK key>.");
-    const key = readModels.sdkKeyByHash(hashSdkKeySecret(secret));
+    const key = readModels.sdkKeyByHash(hashSecret(secret));
     if (key === null) return unauthenticated("Unknown SDK key.");
     if (key.revokedAt !== null) return unauthenticated(`SDK key "${key.name}" was revoked at ${key.revokedAt}.`);
     const snapshot = configs.snapshot(key.projectId, key.environment);

@@ -13,7 +13,6 @@ import type { ApiContext } from "../../schema/context.ts";
 import { schema } from "../../schema/index.ts";
 import { PreparedConfig } from "../../sdk/index.ts";
 import { ServedConfigs } from "../../services/api/served-configs.ts";
-import type { DomainEvent } from "../../services/core/decider.ts";
 import type { Definition, EnvironmentDefinition, FeatureKind, Segment, Target } from "../../services/core/model.ts";
 import type { Feature } from "../../services/feature/feature.ts";
 import type { Project } from "../../services/project/project.ts";
@@ -308,7 +307,7 @@ function readModelExecutor(readModels: ReadModels): Executor {
         });
       }
       states.set(stream, next);
-      return { state: next, events: events as DomainEvent[], position: String(position) };
+      return { state: next, events, position: String(position) };
     },
   };
 }
