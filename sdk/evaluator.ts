@@ -46,8 +46,6 @@ interface Entry {
   readonly releaseId: string | null;
 }
 
-const RELEASE_REASON = /^RELEASE:(.+):PHASE:(\d+)$/;
-
 /** Whether `value` looks like a configuration document this SDK understands. */
 export function isConfigDocument(value: unknown): value is ConfigDocument {
   if (typeof value !== "object" || value === null) return false;
@@ -141,20 +139,20 @@ export class PreparedConfig {
       };
     }
     const served = evaluateDetailed({
-      ...entry.prepared,
+      feature: entry.prepared.feature,
+      release: entry.prepared.release,
       segments: this.segments,
       environment: this.environment,
       unit,
     });
-    const phase = RELEASE_REASON.exec(served.reason);
     return {
       featureKey,
       enabled: served.enabled,
       value: served.value,
       reason: served.reason,
       kind: entry.kind,
-      releaseId: phase?.[1] ?? entry.releaseId,
-      phaseIndex: phase?.[2] === undefined ? null : Number(phase[2]),
+      releaseId: entry.releaseId,
+      phaseIndex: served.phaseIndex,
       rolloutPercentage: served.rolloutPercentage,
       configVersion: this.version,
     };

@@ -136,12 +136,28 @@ export function createSdkRoutes(options: SdkRoutesOptions): SdkRoutes {
   }, heartbeatMs);
   heartbeat.unref();
 
+  /**
+   * Authorization header → the id of its key, for keys seen before: a fleet polls with the same few keys,
+   * and hashing the secret was the dearest step of a 304. Only known keys are kept (bounded), and the key
+   * itself is read from the read model every time, so a revocation applies at once.
+   */
+  const knownKeys = new Map<string, string>();
+
   /** The key of the request, or the 401/404 to answer. */
   function authorize(authorization: string | null): { key: SdkKey; snapshot: ConfigSnapshot } | Plain {
-    const match = authorization === null ? null : /^\s*Bearer\s+(\S+)\s*$/i.exec(authorization);
-    const secret = match?.[1];
-    if (secret === undefined) return unauthenticated("An SDK key is required: Authorization: Bearer <SDK key>.");
-    const key = readModels.sdkKeyByHash(hashSecret(secret));
+    let key: SdkKey | null = null;
+    const knownId = authorization === null ? undefined : knownKeys.get(authorization);
+    if (knownId !== undefined) key = readModels.sdkKey(knownId);
+    else {
+      const match = authorization === null ? null : /^\s*Bearer\s+(\S+)\s*$/i.exec(authorization);
+      const secret = match?.[1];
+      if (secret === undefined) return unauthenticated("An SDK key is required: Authorization: Bearer <SDK key>.");
+      key = readModels.sdkKeyByHash(hashSecret(secret));
+      if (key !== null && authorization !== null) {
+        if (knownKeys.size >= 10_000) knownKeys.clear();
+        knownKeys.set(authorization, key.id);
+      }
+    }
     if (key === null) return unauthenticated("Unknown SDK key.");
     if (key.revokedAt !== null) return unauthenticated(`SDK key "${key.name}" was revoked at ${key.revokedAt}.`);
     const snapshot = configs.snapshot(key.projectId, key.environment);
@@ -155,25 +171,35 @@ export function createSdkRoutes(options: SdkRoutesOptions): SdkRoutes {
     return { key, snapshot };
   }
 
+  /** Each document's answer headers, made once. */
+  const headersOf = new WeakMap<
+    ConfigSnapshot,
+    { notModified: Record<string, string>; json: Record<string, string>; gzip: Record<string, string> }
+  >();
+
   function config(headers: (name: string) => string | null): Plain {
     const auth = authorize(headers("authorization"));
     if ("status" in auth) return auth;
     const { snapshot } = auth;
-    const common = {
-      etag: `W/"${snapshot.version}"`,
-      "cache-control": "no-cache",
-      vary: "Accept-Encoding, Authorization",
-      "x-config-version": snapshot.version,
-    };
-    if (etagMatches(headers("if-none-match"), snapshot.version)) return { status: 304, headers: common, body: null };
-    if (acceptsGzip(headers("accept-encoding"))) {
-      return {
-        status: 200,
-        headers: { ...common, "content-type": JSON_TYPE, "content-encoding": "gzip" },
-        body: snapshot.gzip(),
+    let made = headersOf.get(snapshot);
+    if (made === undefined) {
+      const common = {
+        etag: `W/"${snapshot.version}"`,
+        "cache-control": "no-cache",
+        vary: "Accept-Encoding, Authorization",
+        "x-config-version": snapshot.version,
       };
+      made = {
+        notModified: common,
+        json: { ...common, "content-type": JSON_TYPE },
+        gzip: { ...common, "content-type": JSON_TYPE, "content-encoding": "gzip" },
+      };
+      headersOf.set(snapshot, made);
     }
-    return { status: 200, headers: { ...common, "content-type": JSON_TYPE }, body: snapshot.json };
+    if (etagMatches(headers("if-none-match"), snapshot.version))
+      return { status: 304, headers: made.notModified, body: null };
+    if (acceptsGzip(headers("accept-encoding"))) return { status: 200, headers: made.gzip, body: snapshot.gzip() };
+    return { status: 200, headers: made.json, body: snapshot.json };
   }
 
   /** Validates a stream request; the frames to start with, or the error to answer. */

@@ -47,9 +47,17 @@ export interface EvaluateInput {
 export interface DetailedEvaluation extends Evaluation {
   /** The rollout percentage of the rule that decided, when one did; null otherwise. */
   rolloutPercentage: number | null;
+  /** The release phase that served the unit (the reason's RELEASE:<id>:PHASE:<index>), or null. */
+  phaseIndex: number | null;
 }
 
-const NOT_FOUND: DetailedEvaluation = { enabled: false, value: null, reason: "NOT_FOUND", rolloutPercentage: null };
+const NOT_FOUND: DetailedEvaluation = {
+  enabled: false,
+  value: null,
+  reason: "NOT_FOUND",
+  rolloutPercentage: null,
+  phaseIndex: null,
+};
 
 /** An attribute's values as strings: scalars as themselves, arrays element by element; null, absent or objects: none. */
 function attributeValues(value: unknown): string[] {
@@ -61,6 +69,11 @@ function attributeValues(value: unknown): string[] {
 
 /** IN: some value of the attribute is listed. NOT_IN: the attribute is missing or none of its values is listed. */
 export function segmentMatches(segment: Segment, attributes: Readonly<Record<string, unknown>>): boolean {
+  const value = attributes[segment.attribute];
+  // The common case, a string attribute, without building its list of values.
+  if (typeof value === "string" && Object.hasOwn(attributes, segment.attribute)) {
+    return segment.values.includes(value) === (segment.operator === "IN");
+  }
   const values = Object.hasOwn(attributes, segment.attribute) ? attributeValues(attributes[segment.attribute]) : [];
   const listed = values.some((v) => segment.values.includes(v));
   return segment.operator === "IN" ? listed : !listed;
@@ -87,10 +100,16 @@ export function evaluateDefinition(
     const rolloutPercentage = rule.rolloutPercentage;
     const passes = rolloutPercentage >= 100 || bucket(`${featureKey}:${rule.segment}:${unitId}`) < rolloutPercentage;
     return passes
-      ? { enabled: rule.enabled, value: rule.value ?? definition.value, reason, rolloutPercentage }
-      : { enabled: false, value: definition.value, reason, rolloutPercentage };
+      ? { enabled: rule.enabled, value: rule.value ?? definition.value, reason, rolloutPercentage, phaseIndex: null }
+      : { enabled: false, value: definition.value, reason, rolloutPercentage, phaseIndex: null };
   }
-  return { enabled: definition.enabled, value: definition.value, reason: "DEFAULT", rolloutPercentage: null };
+  return {
+    enabled: definition.enabled,
+    value: definition.value,
+    reason: "DEFAULT",
+    rolloutPercentage: null,
+    phaseIndex: null,
+  };
 }
 
 /**
@@ -126,7 +145,9 @@ export function evaluateDetailed({ feature, release, segments, environment, unit
     const released = releasedDefinition(release, environment, matches);
     if (released) {
       const served = evaluateDefinition(feature.key, released.definition, matches, unit.id);
-      return { ...served, reason: `RELEASE:${release.id}:PHASE:${released.phaseIndex}` };
+      served.reason = `RELEASE:${release.id}:PHASE:${released.phaseIndex}`;
+      served.phaseIndex = released.phaseIndex;
+      return served;
     }
   }
   const outcome = release && release.status !== "IN_PROGRESS" ? release.outcome : null;

@@ -12,6 +12,7 @@ import {
   ReleasePipelinesProvider,
 } from "../../sdk/index.ts";
 import { createSseParser, type SseEvent } from "../../sdk/sse.ts";
+import type { Definition } from "../../services/core/model.ts";
 
 describe("the SSE parser", () => {
   it("splits events across chunks and line endings, joins data lines, keeps the last id and reports comments", () => {
@@ -37,7 +38,11 @@ describe("the SSE parser", () => {
   });
 });
 
-const definition = (enabled: boolean, value: unknown = null, rules: unknown[] = []) => ({ enabled, value, rules });
+const definition = (enabled: boolean, value: unknown = null, rules: Definition["rules"] = []): Definition => ({
+  enabled,
+  value,
+  rules,
+});
 
 const DOC: ConfigDocument = {
   schemaVersion: 1,
