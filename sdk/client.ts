@@ -309,12 +309,13 @@ export function createClient(options: ClientOptions): ReleasePipelinesClient {
         },
         () => feed(),
       );
-      const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+      const reader = response.body.getReader();
+      const decoder = new TextDecoder();
       for (;;) {
         const { done, value } = await reader.read();
         if (done) break;
         feed();
-        parser.push(value);
+        parser.push(decoder.decode(value, { stream: true }));
         if (status === "STALE" && config !== null) setStatus("READY");
       }
       if (!closed && fatal === null) scheduleReconnect("the stream ended");

@@ -78,12 +78,23 @@ export class PreparedConfig {
   readonly #segmentsJson: string;
   readonly #entries: ReadonlyMap<string, Entry>;
 
-  private constructor(version: string, environment: string, segments: Segment[], entries: Map<string, Entry>) {
+  /** For a patch: the keys it changed (every key when the segments changed); null for a whole document. */
+  readonly patchedKeys: readonly string[] | null;
+
+  private constructor(
+    version: string,
+    environment: string,
+    segments: Segment[],
+    entries: Map<string, Entry>,
+    segmentsJson: string = JSON.stringify(segments),
+    patchedKeys: string[] | null = null,
+  ) {
     this.version = version;
     this.environment = environment;
     this.segments = segments;
-    this.#segmentsJson = JSON.stringify(segments);
+    this.#segmentsJson = segmentsJson;
     this.#entries = entries;
+    this.patchedKeys = patchedKeys;
   }
 
   static fromDocument(doc: ConfigDocument): PreparedConfig {
@@ -106,12 +117,19 @@ export class PreparedConfig {
     const entries = new Map(this.#entries);
     for (const key of patch.removed) entries.delete(key);
     for (const feature of patch.features) entries.set(feature.key, PreparedConfig.#entry(this.environment, feature));
-    return new PreparedConfig(patch.version, this.environment, patch.segments ?? [...this.segments], entries);
+    const keys = [...patch.features.map((f) => f.key), ...patch.removed];
+    if (patch.segments === undefined) {
+      return new PreparedConfig(patch.version, this.environment, [...this.segments], entries, this.#segmentsJson, keys);
+    }
+    // New segments may change any flag's answers.
+    const all = [...new Set([...entries.keys(), ...keys])];
+    return new PreparedConfig(patch.version, this.environment, patch.segments, entries, undefined, all);
   }
 
   /** The keys whose answers may differ between `previous` and this configuration. */
   changedSince(previous: PreparedConfig | null): string[] {
     if (previous === null) return [...this.#entries.keys()];
+    if (this.patchedKeys !== null) return [...this.patchedKeys];
     const segmentsChanged = previous.#segmentsJson !== this.#segmentsJson;
     const changed: string[] = [];
     for (const [key, entry] of this.#entries) {

@@ -55,7 +55,7 @@ interface Plain {
 
 /** Where a stream writes: a Node response or a ReadableStream's controller. */
 interface Sink {
-  write(text: string): void;
+  write(chunk: string | Buffer): void;
   /** Bytes written but not yet taken by the client. */
   buffered(): number;
   end(): void;
@@ -102,7 +102,7 @@ export function createSdkRoutes(options: SdkRoutesOptions): SdkRoutes {
   const configs = new ServedConfigs({ readModels, runner: options.runner });
   const sessions = new Set<Session>();
 
-  const closeSession = (session: Session, frame?: string): void => {
+  const closeSession = (session: Session, frame?: string | Buffer): void => {
     if (session.closed) return;
     session.closed = true;
     sessions.delete(session);
@@ -115,7 +115,7 @@ export function createSdkRoutes(options: SdkRoutesOptions): SdkRoutes {
     }
   };
 
-  const send = (session: Session, frame: string): void => {
+  const send = (session: Session, frame: string | Buffer): void => {
     if (session.closed) return;
     if (session.sink.buffered() > maxBuffered) {
       log.warn({ keyId: session.key.id }, "SDK stream closed: its client does not keep up");
@@ -203,7 +203,7 @@ export function createSdkRoutes(options: SdkRoutesOptions): SdkRoutes {
   }
 
   /** Validates a stream request; the frames to start with, or the error to answer. */
-  function openStream(headers: (name: string) => string | null): { key: SdkKey; first: string[] } | Plain {
+  function openStream(headers: (name: string) => string | null): { key: SdkKey; first: (string | Buffer)[] } | Plain {
     const auth = authorize(headers("authorization"));
     if ("status" in auth) return auth;
     const { key, snapshot } = auth;
@@ -215,7 +215,7 @@ export function createSdkRoutes(options: SdkRoutesOptions): SdkRoutes {
         `Last-Event-ID must be a configuration version as sent in an event id (16 hex digits); got "${lastEventId.slice(0, 64)}".`,
       );
     }
-    const first = ["retry: 1000\n\n"];
+    const first: (string | Buffer)[] = ["retry: 1000\n\n"];
     const patches = lastEventId === "" ? null : configs.patchesSince(key.projectId, key.environment, lastEventId);
     // Resuming: the patches since the client's version (none when it is current); otherwise the whole document.
     if (patches === null) first.push(snapshot.putFrame);
@@ -229,7 +229,7 @@ export function createSdkRoutes(options: SdkRoutesOptions): SdkRoutes {
     "x-accel-buffering": "no",
   };
 
-  function startSession(key: SdkKey, first: string[], sink: Sink): Session {
+  function startSession(key: SdkKey, first: (string | Buffer)[], sink: Sink): Session {
     const session: Session = { key, sink, off: () => {}, closed: false };
     sessions.add(session);
     for (const frame of first) sink.write(frame);
@@ -272,8 +272,8 @@ export function createSdkRoutes(options: SdkRoutesOptions): SdkRoutes {
       res.writeHead(200, STREAM_HEADERS);
       res.socket?.setNoDelay(true);
       const session = startSession(opened.key, opened.first, {
-        write: (text) => {
-          res.write(text);
+        write: (chunk) => {
+          res.write(chunk);
         },
         buffered: () => res.writableLength,
         end: () => res.end(),
@@ -299,8 +299,8 @@ export function createSdkRoutes(options: SdkRoutesOptions): SdkRoutes {
       const body = new ReadableStream<Uint8Array>({
         start(controller) {
           session = startSession(opened.key, opened.first, {
-            write: (text) => {
-              controller.enqueue(encoder.encode(text));
+            write: (chunk) => {
+              controller.enqueue(typeof chunk === "string" ? encoder.encode(chunk) : new Uint8Array(chunk));
             },
             buffered: () => Math.max(0, -(controller.desiredSize ?? 0)),
             end: () => controller.close(),

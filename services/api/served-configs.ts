@@ -23,8 +23,8 @@ export interface ConfigSnapshot {
   readonly environment: string;
   readonly version: string;
   readonly json: string;
-  /** The `put` event of the change stream. */
-  readonly putFrame: string;
+  /** The `put` event of the change stream, encoded once for every stream. */
+  readonly putFrame: Buffer;
   readonly gzip: () => Buffer;
   /** Feature key → its entry's JSON. */
   readonly features: ReadonlyMap<string, string>;
@@ -36,7 +36,8 @@ export interface ServedPatch {
   readonly from: string;
   readonly to: string;
   readonly json: string;
-  readonly frame: string;
+  /** The `patch` event, encoded once for every stream. */
+  readonly frame: Buffer;
   readonly changedKeys: readonly string[];
 }
 
@@ -52,7 +53,8 @@ export interface ServedConfigsOptions {
 
 const hash16 = (text: string): string => createHash("sha256").update(text).digest("hex").slice(0, 16);
 
-const sseFrame = (event: string, id: string, json: string): string => `id: ${id}\nevent: ${event}\ndata: ${json}\n\n`;
+const sseFrame = (event: string, id: string, json: string): Buffer =>
+  Buffer.from(`id: ${id}\nevent: ${event}\ndata: ${json}\n\n`);
 
 interface EnvironmentEntry {
   snapshot: ConfigSnapshot | null;
