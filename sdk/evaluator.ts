@@ -41,7 +41,9 @@ export interface SdkEvaluation {
 
 interface Entry {
   readonly kind: FeatureKind;
-  readonly json: string;
+  readonly feature: ConfigFeature;
+  /** The entry as JSON, made when a whole document is compared with it. */
+  json: string | null;
   readonly prepared: PreparedFeature;
   readonly releaseId: string | null;
 }
@@ -106,7 +108,8 @@ export class PreparedConfig {
   static #entry(environment: string, feature: ConfigFeature): Entry {
     return {
       kind: feature.kind,
-      json: JSON.stringify(feature),
+      feature,
+      json: null,
       prepared: prepareFeature(environment, feature),
       releaseId: feature.release?.status === "IN_PROGRESS" ? feature.release.id : null,
     };
@@ -132,8 +135,15 @@ export class PreparedConfig {
     if (this.patchedKeys !== null) return [...this.patchedKeys];
     const segmentsChanged = previous.#segmentsJson !== this.#segmentsJson;
     const changed: string[] = [];
+    const jsonOf = (entry: Entry): string => {
+      entry.json ??= JSON.stringify(entry.feature);
+      return entry.json;
+    };
     for (const [key, entry] of this.#entries) {
-      if (segmentsChanged || previous.#entries.get(key)?.json !== entry.json) changed.push(key);
+      const before = previous.#entries.get(key);
+      if (segmentsChanged || before === undefined || (before !== entry && jsonOf(before) !== jsonOf(entry))) {
+        changed.push(key);
+      }
     }
     for (const key of previous.#entries.keys()) if (!this.#entries.has(key)) changed.push(key);
     return changed;

@@ -41,7 +41,9 @@ export function createSseParser(onEvent: (event: SseEvent) => void, onComment?: 
     push(text) {
       buffer += text;
       for (;;) {
-        const newline = buffer.search(/\r\n|\r|\n/);
+        const lf = buffer.indexOf("\n");
+        const cr = buffer.indexOf("\r");
+        const newline = cr < 0 ? lf : lf < 0 ? cr : Math.min(lf, cr);
         if (newline < 0) return;
         const width = buffer.startsWith("\r\n", newline) ? 2 : 1;
         // A lone \r at the end may be the first half of \r\n: wait for more.
