@@ -73,7 +73,7 @@ export class ReleasePipelinesProvider implements Provider {
       ),
       this.client.on("stale", (reason) => this.events.emit(ProviderEvents.Stale, { message: reason })),
       this.client.on("ready", () => {
-        // The first READY is initialize()'s; later ones end a STALE spell.
+        // The first READY is initialize()'s; later ones end a STALE spell, or an initialize() that timed out.
         if (this.#initialized) this.events.emit(ProviderEvents.Ready);
       }),
       this.client.on("error", (error) => this.events.emit(ProviderEvents.Error, { message: error.message })),
@@ -81,8 +81,11 @@ export class ReleasePipelinesProvider implements Provider {
   }
 
   async initialize(): Promise<void> {
-    await this.client.ready();
-    this.#initialized = true;
+    try {
+      await this.client.ready();
+    } finally {
+      this.#initialized = true;
+    }
   }
 
   async onClose(): Promise<void> {

@@ -4,8 +4,15 @@
 // reconnects after an API restart and resumes from its version without missing a change made
 // meanwhile, and falls back to polling when the stream cannot be had.
 
+import { ProviderEvents } from "@openfeature/server-sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ChangeEvent, createClient, type ReleasePipelinesClient, SdkKeyError } from "../../sdk/index.ts";
+import {
+  type ChangeEvent,
+  createClient,
+  type ReleasePipelinesClient,
+  ReleasePipelinesProvider,
+  SdkKeyError,
+} from "../../sdk/index.ts";
 import { createProject } from "../api/documents.ts";
 import { startTestApi, type TestApi } from "../api/harness.ts";
 
@@ -203,6 +210,13 @@ describe("the server SDK", () => {
       },
     });
     await sdk.ready();
+    // The OpenFeature provider over this client reports the outage and the recovery.
+    const provider = new ReleasePipelinesProvider({ client: sdk });
+    await provider.initialize();
+    const providerEvents: string[] = [];
+    for (const event of [ProviderEvents.Stale, ProviderEvents.Ready, ProviderEvents.ConfigurationChanged]) {
+      provider.events.addHandler(event, () => providerEvents.push(event));
+    }
     const versionBefore = sdk.version;
     const answerBefore = sdk.evaluate("checkout", west);
 
@@ -228,6 +242,7 @@ describe("the server SDK", () => {
       expect(event.changedFlags).toEqual(["checkout"]);
       expect(sdk.evaluate("checkout", west)).toMatchObject({ enabled: false, reason: "DEFAULT" });
       expect(sdk.status).toBe("READY");
+      expect(providerEvents).toEqual([ProviderEvents.Stale, ProviderEvents.ConfigurationChanged, ProviderEvents.Ready]);
       // It reconnected from its version (Last-Event-ID), not from scratch.
       expect(sent[0]).toBeNull();
       expect(sent.slice(1).every((id) => id === versionBefore)).toBe(true);

@@ -4,6 +4,7 @@
 
 import { readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
+import { ProviderEvents } from "@openfeature/server-sdk";
 import { describe, expect, it } from "vitest";
 import {
   type ConfigDocument,
@@ -158,5 +159,29 @@ describe("the SDK's imports", () => {
     for (const file of files) expect(file).toMatch(/^(sdk\/|services\/serving\/|services\/core\/)/);
     expect([...packages].sort()).toEqual(["@openfeature/server-sdk"]);
     expect(files).toContain("services/serving/evaluate.ts");
+  });
+});
+
+describe("ReleasePipelinesProvider's readiness", () => {
+  it("becomes READY when a configuration arrives after initialize() gave up waiting", async () => {
+    const listeners = new Map<string, () => void>();
+    let ready = false;
+    const client = {
+      on: (event: string, listener: () => void) => {
+        listeners.set(event, listener);
+        return () => {};
+      },
+      ready: async () => {
+        if (!ready) throw new Error("no configuration within 15000 ms");
+      },
+      close: async () => {},
+    } as unknown as ReleasePipelinesClient;
+    const provider = new ReleasePipelinesProvider({ client });
+    const events: string[] = [];
+    provider.events.addHandler(ProviderEvents.Ready, () => events.push("ready"));
+    await expect(provider.initialize()).rejects.toThrow("no configuration");
+    ready = true;
+    listeners.get("ready")?.();
+    expect(events).toEqual(["ready"]);
   });
 });
