@@ -10,7 +10,7 @@ import { streams } from "../core/streams.ts";
 import { handleCommand, loadStream } from "../event-store/command-handler.ts";
 import { type CommandDeps, caughtUp, commandMetadata, fromView, loadVisible } from "../event-store/command-support.ts";
 import { projectDecider } from "../project/project.ts";
-import { type SdkKey, type SdkKeyState, sdkKeyDecider } from "./sdk-key.ts";
+import { type SdkKey, sdkKeyDecider } from "./sdk-key.ts";
 
 export interface CreateSdkKeyInput {
   projectId: string;
@@ -69,16 +69,12 @@ export function createSdkKeyCommands(deps: SdkKeyCommandDeps): SdkKeyCommands {
     },
 
     async revokeSdkKey(caller, id) {
-      const key = await loadVisible<
-        SdkKey,
-        Parameters<typeof sdkKeyDecider.decide>[0],
-        Parameters<typeof sdkKeyDecider.evolve>[1]
-      >(
+      const key = await loadVisible(
         store,
         caller,
-        sdkKeyDecider as typeof sdkKeyDecider & { initialState: () => SdkKeyState },
+        sdkKeyDecider,
         streams.sdkKey(id),
-        (state) => state.projectId,
+        (k) => k.projectId,
         `SDK key ${id}`,
       );
       const at = deps.now().toISOString();

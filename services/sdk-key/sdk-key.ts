@@ -2,9 +2,8 @@
 // nothing else — it is not an API token and opens no GraphQL operation. Only the secret's SHA-256 hash
 // is stored; the secret is made at the edge and shown once. Revocation is final.
 
-import type { Decider } from "../core/decider.ts";
+import type { Command, Decider } from "../core/decider.ts";
 import { DomainError, validation } from "../core/errors.ts";
-import type { Actor } from "../core/model.ts";
 import { requireName } from "../project/project.ts";
 import type { SdkKeyCreated, SdkKeyEvent, SdkKeyRevoked } from "./events.ts";
 
@@ -22,9 +21,9 @@ export interface SdkKey {
 
 export type SdkKeyState = SdkKey | null;
 
-export interface CreateSdkKey {
-  type: "CreateSdkKey";
-  data: {
+export type CreateSdkKey = Command<
+  "CreateSdkKey",
+  {
     keyId: string;
     projectId: string;
     environment: string;
@@ -33,17 +32,10 @@ export interface CreateSdkKey {
     secretHash: string;
     /** The project's environments (looked up by the caller; the project exists). */
     projectEnvironments: readonly string[];
-  };
-  actor: Actor;
-  now: string;
-}
+  }
+>;
 
-export interface RevokeSdkKey {
-  type: "RevokeSdkKey";
-  data: Record<string, never>;
-  actor: Actor;
-  now: string;
-}
+export type RevokeSdkKey = Command<"RevokeSdkKey", Record<string, never>>;
 
 export type SdkKeyCommand = CreateSdkKey | RevokeSdkKey;
 
