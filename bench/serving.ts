@@ -7,7 +7,9 @@
 //   evalsPerSec           the SDK (createClient, its configuration from GET /sdk/v1/config) evaluating
 //                         those 100 flags for 1,000 units, in this process;
 //   flagdCoreEvalsPerSec  @openfeature/flagd-core (OpenFeature's reference evaluator) on the same flags,
-//                         translated to flagd's JSON Logic, for the same units, in this process;
+//                         translated to flagd's JSON Logic, for the same units, in this process
+//                         (flagdAgreement: the share of answers no percentage decides on which the two
+//                         agree — flagd buckets percentages with its own hash);
 //   configRps304/200      GET /sdk/v1/config with 50 keep-alive clients (in a worker thread), with a
 //                         current If-None-Match (304) and without (200, gzip as the SDK asks);
 //   propagationP50/P99Ms  from a release action's mutation answer (approve a us-west phase, then abort)
@@ -353,6 +355,25 @@ async function main(): Promise<void> {
       }
     }
   };
+  // The translation is faithful where no percentage decides (flagd buckets with its own hash): the share
+  // of (flag, unit) answers on which the two agree.
+  let agree = 0;
+  let compared = 0;
+  for (const { unit, context } of units) {
+    for (let k = 0; k < keys.length; k++) {
+      const key = keys[k] as string;
+      const mine = sdk.evaluate(key, unit);
+      if (mine.rolloutPercentage !== null && mine.rolloutPercentage < 100) continue;
+      compared++;
+      const served = kinds[k] === "GATE" ? mine.enabled : mine.enabled ? mine.value : null;
+      const theirs =
+        kinds[k] === "GATE"
+          ? flagd.resolveBooleanEvaluation(key, false, context, flagdLogger).value
+          : flagd.resolveObjectEvaluation(key, {}, context, flagdLogger).value;
+      if (JSON.stringify(served) === JSON.stringify(theirs)) agree++;
+    }
+  }
+  const flagdAgreement = agree / compared;
   // Warm both up, then alternate, keeping each one's best (the machine is shared).
   ours();
   theirs();
@@ -363,7 +384,7 @@ async function main(): Promise<void> {
     flagdCoreEvalsPerSec = Math.max(flagdCoreEvalsPerSec, timeEvals(theirs));
   }
   say(
-    `in-process evaluations of ${features.length} flags (${released} mid-release) × ${UNITS} units: SDK ${Math.round(evalsPerSec)}/s, flagd-core ${Math.round(flagdCoreEvalsPerSec)}/s (sink ${sink % 10})`,
+    `in-process evaluations of ${features.length} flags (${released} mid-release) × ${UNITS} units: SDK ${Math.round(evalsPerSec)}/s, flagd-core ${Math.round(flagdCoreEvalsPerSec)}/s (they agree on ${round(flagdAgreement * 100, 1)}% of the ${compared} answers no percentage decides; sink ${sink % 10})`,
   );
   await sdk.close();
 
@@ -467,6 +488,7 @@ async function main(): Promise<void> {
       evalsPerSec: Math.round(evalsPerSec),
       flagdCoreEvalsPerSec: Math.round(flagdCoreEvalsPerSec),
       ratioVsFlagd: round(evalsPerSec / flagdCoreEvalsPerSec),
+      flagdAgreement: round(flagdAgreement, 3),
       configClients: CONCURRENCY,
       configRps304: Math.round(configRps304),
       configRps200: Math.round(configRps200),

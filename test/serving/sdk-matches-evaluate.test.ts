@@ -210,7 +210,7 @@ const attributeValueArb = fc.oneof(
   fc.record({ nested: fc.constantFrom(...VALUES) }),
 );
 const unitArb: fc.Arbitrary<Unit> = fc.record({
-  id: fc.string({ maxLength: 12 }),
+  id: fc.oneof(fc.string({ maxLength: 12 }), fc.string({ unit: "binary", maxLength: 6 })),
   attributes: fc.dictionary(fc.constantFrom(...ATTRIBUTES), attributeValueArb, { maxKeys: 3 }),
 });
 
@@ -241,7 +241,7 @@ describe("the SDK answers what GraphQL evaluate answers", () => {
       }),
       { numRuns: 150 },
     );
-  });
+  }, 120_000);
 
   it("for release states made by the real deciders (the seeded simulation of the product's use)", async () => {
     await fc.assert(
@@ -280,7 +280,7 @@ describe("the SDK answers what GraphQL evaluate answers", () => {
       ),
       { numRuns: 25 },
     );
-  });
+  }, 120_000);
 });
 
 /** Runs the simulation's commands straight into read models (no store): decide, evolve, apply in order. */
