@@ -281,12 +281,19 @@ export function createClient(options: ClientOptions): ReleasePipelinesClient {
     if (closed || fatal !== null) return;
     const abort = new AbortController();
     streamAbort = abort;
-    let watchdog: NodeJS.Timeout | null = null;
+    // A silent stream (no event, no heartbeat for streamTimeoutMs) is dropped: one timer per stream that
+    // checks when data last came, rather than a timer reset for every chunk.
+    let lastData = Date.now();
     const feed = (): void => {
-      if (watchdog !== null) clearTimeout(watchdog);
-      watchdog = setTimeout(() => abort.abort(), streamTimeoutMs);
-      watchdog.unref?.();
+      lastData = Date.now();
     };
+    const watchdog = setInterval(
+      () => {
+        if (Date.now() - lastData > streamTimeoutMs) abort.abort();
+      },
+      Math.max(50, Math.min(5_000, streamTimeoutMs / 4)),
+    );
+    watchdog.unref?.();
     requests.stream++;
     try {
       const headers: Record<string, string> = { authorization, accept: "text/event-stream" };
@@ -302,13 +309,7 @@ export function createClient(options: ClientOptions): ReleasePipelinesClient {
       }
       attempt = 0;
       stopPolling();
-      const parser = createSseParser(
-        (event) => {
-          feed();
-          onStreamEvent(event, abort);
-        },
-        () => feed(),
-      );
+      const parser = createSseParser((event) => onStreamEvent(event, abort));
       const reader = response.body.getReader();
       const decoder = new TextDecoder();
       for (;;) {
@@ -325,7 +326,7 @@ export function createClient(options: ClientOptions): ReleasePipelinesClient {
       if (!abort.signal.aborted) logger.warn(`stream failed: ${message}; reconnecting`);
       scheduleReconnect(abort.signal.aborted ? "the stream was reset" : message);
     } finally {
-      if (watchdog !== null) clearTimeout(watchdog);
+      clearInterval(watchdog);
       if (streamAbort === abort) streamAbort = null;
     }
   }

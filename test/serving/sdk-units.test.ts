@@ -3,11 +3,13 @@
 // server: it runs inside applications).
 
 import { readFileSync } from "node:fs";
+import { createServer } from "node:http";
 import { dirname, join, relative, resolve } from "node:path";
 import { ProviderEvents } from "@openfeature/server-sdk";
 import { describe, expect, it } from "vitest";
 import {
   type ConfigDocument,
+  createClient,
   PreparedConfig,
   type ReleasePipelinesClient,
   ReleasePipelinesProvider,
@@ -183,5 +185,42 @@ describe("ReleasePipelinesProvider's readiness", () => {
     ready = true;
     listeners.get("ready")?.();
     expect(events).toEqual(["ready"]);
+  });
+});
+
+describe("the SDK client's stream", () => {
+  it("drops a stream that goes silent (no event, no heartbeat) and reconnects from its version", async () => {
+    const lastEventIds: (string | undefined)[] = [];
+    let reconnected: () => void = () => {};
+    const twice = new Promise<void>((resolve) => {
+      reconnected = resolve;
+    });
+    const server = createServer((req, res) => {
+      lastEventIds.push(req.headers["last-event-id"] as string | undefined);
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      // The document, then silence: a proxy that keeps the connection but stopped forwarding.
+      res.write(`id: ${DOC.version}\nevent: put\ndata: ${JSON.stringify(DOC)}\n\n`);
+      if (lastEventIds.length === 2) reconnected();
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as { port: number };
+    const client = createClient({
+      baseUrl: `http://127.0.0.1:${port}`,
+      sdkKey: "rp_sdk_test",
+      streamTimeoutMs: 300,
+      initialBackoffMs: 10,
+      maxBackoffMs: 20,
+      logger: { warn: () => {} },
+    });
+    try {
+      await client.ready();
+      await twice;
+      expect(lastEventIds).toEqual([undefined, DOC.version]);
+      expect(client.evaluate("gate", { id: "u" }).enabled).toBe(true);
+    } finally {
+      await client.close();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
