@@ -70,11 +70,14 @@ async function streams(job: StreamsJob): Promise<void> {
     clients.push(createClient({ baseUrl: job.baseUrl, sdkKey: job.sdkKey, logger: { warn: () => {} } }));
   }
   await Promise.all(clients.map((client) => client.ready(120_000)));
+  // When each client first evaluated its current value (so a change that beats the round's start, e.g.
+  // one that arrives before the mutation's answer, keeps its real time).
+  const values = clients.map((client) => client.evaluate(job.featureKey, job.unit).enabled);
+  const since = clients.map(() => now());
   let round: { id: number; expected: boolean; times: (number | null)[]; left: number } | null = null;
-  const check = (index: number, client: ReleasePipelinesClient): void => {
-    if (round === null || round.times[index] !== null) return;
-    if (client.evaluate(job.featureKey, job.unit).enabled !== round.expected) return;
-    round.times[index] = now();
+  const record = (index: number): void => {
+    if (round === null || round.times[index] !== null || values[index] !== round.expected) return;
+    round.times[index] = since[index] as number;
     round.left--;
     if (round.left === 0) {
       port?.postMessage({ kind: "round", id: round.id, times: round.times });
@@ -82,7 +85,14 @@ async function streams(job: StreamsJob): Promise<void> {
     }
   };
   clients.forEach((client, index) => {
-    client.on("change", () => check(index, client));
+    client.on("change", () => {
+      const value = client.evaluate(job.featureKey, job.unit).enabled;
+      if (value !== values[index]) {
+        values[index] = value;
+        since[index] = now();
+      }
+      record(index);
+    });
   });
   port?.on("message", (message: { kind: string; id?: number; expected?: boolean }) => {
     if (message.kind === "round") {
@@ -92,10 +102,8 @@ async function streams(job: StreamsJob): Promise<void> {
         times: clients.map(() => null),
         left: clients.length,
       };
-      // A client that has it already (the change can beat the mutation's answer here).
-      clients.forEach((client, index) => {
-        check(index, client);
-      });
+      // Clients that have it already (the change can beat the mutation's answer).
+      for (let index = 0; index < clients.length; index++) record(index);
     } else if (message.kind === "close") {
       void Promise.all(clients.map((client) => client.close())).then(() => port?.postMessage({ kind: "closed" }));
     }
