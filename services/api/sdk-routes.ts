@@ -84,6 +84,8 @@ const unauthenticated = (message: string): Plain =>
 /** Whether an If-None-Match header names `etag` (weak comparison; `*` matches). */
 function etagMatches(header: string | null, version: string): boolean {
   if (header === null) return false;
+  // What the SDK sends back: the ETag as it was given.
+  if (header.length === version.length + 4 && header === `W/"${version}"`) return true;
   for (const part of header.split(",")) {
     const tag = part.trim().replace(/^W\//, "");
     if (tag === "*" || tag === `"${version}"`) return true;
