@@ -43,6 +43,7 @@ import {
   timeBudgetError,
   timeBudgetPlugin,
 } from "./query-limits.ts";
+import { createSdkRoutes, type SdkRoutes } from "./sdk-routes.ts";
 
 export const GRAPHQL_PATH = "/graphql";
 
@@ -83,6 +84,8 @@ export interface BuildAppOptions {
   graphiql?: boolean;
   /** Replaces some slices' command handlers (tests inject failures). */
   commands?: Partial<Commands>;
+  /** SDK streams' heartbeat interval (default 15 s). */
+  sdkHeartbeatMs?: number;
 }
 
 export interface BuildAppDeps {
@@ -104,6 +107,8 @@ export interface App {
   stop(): Promise<void>;
   readonly live: LiveFeed;
   readonly commands: Commands;
+  /** GET /sdk/v1/config and /sdk/v1/stream. */
+  readonly sdk: SdkRoutes;
 }
 
 /** What the context factory gets on top of Yoga's: the caller, resolved once per request or per subscription. */
@@ -230,6 +235,12 @@ export function buildApp(deps: BuildAppDeps): App {
     maxPerToken: options.maxSubscriptionsPerToken ?? DEFAULT_MAX_SUBSCRIPTIONS_PER_TOKEN,
     ...(options.maxSubscriptionBuffer !== undefined && { maxBuffered: options.maxSubscriptionBuffer }),
     ...(options.expirySweepMs !== undefined && { expirySweepMs: options.expirySweepMs }),
+  });
+  const sdk = createSdkRoutes({
+    readModels,
+    runner,
+    logger: log,
+    ...(options.sdkHeartbeatMs !== undefined && { heartbeatMs: options.sdkHeartbeatMs }),
   });
 
   const contextFor = (auth: AuthInfo | null, request: RequestInfo): ApiContext => ({
@@ -359,6 +370,7 @@ export function buildApp(deps: BuildAppDeps): App {
       const { ok, checks } = await readiness();
       return Response.json({ status: ok ? "ready" : "not ready", checks }, { status: ok ? 200 : 503 });
     }
+    if (sdk.matches(url.pathname)) return sdk.fetch(request);
     if (url.pathname !== GRAPHQL_PATH) return errorResponse(404, `Not found: ${url.pathname}`, "NOT_FOUND");
 
     const length = Number(request.headers.get("content-length") ?? "0");
@@ -424,6 +436,11 @@ export function buildApp(deps: BuildAppDeps): App {
   let disposeWs: (() => Promise<void>) | null = null;
 
   async function nodeHandler(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // The SDK routes answer from memory, without the fetch-API objects below (the 304 path is hot).
+    if (req.url?.startsWith("/sdk/")) {
+      sdk.node(req, res);
+      return;
+    }
     const controller = new AbortController();
     res.once("close", () => controller.abort());
     const declared = Number(req.headers["content-length"] ?? "0");
@@ -655,6 +672,7 @@ export function buildApp(deps: BuildAppDeps): App {
     fetch: (request) => fetchHandler(request),
     live,
     commands,
+    sdk,
     async start(port, host = "127.0.0.1") {
       if (server !== null) throw new Error("already started");
       const httpServer = createServer(
@@ -723,6 +741,7 @@ export function buildApp(deps: BuildAppDeps): App {
       offRevocations();
       clearInterval(expirySweep);
       live.closeAll();
+      sdk.closeAll();
       if (disposeWs !== null) await disposeWs().catch(() => {});
       for (const client of wsServer?.clients ?? []) client.terminate();
       await new Promise<void>((resolve) => (wsServer ? wsServer.close(() => resolve()) : resolve()));

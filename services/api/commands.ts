@@ -13,6 +13,7 @@ import type { ReadModels } from "../projections/read-models.ts";
 import type { ProjectionRunner } from "../projections/runner.ts";
 import { createReleaseCommands, type ReleaseCommands } from "../release/commands.ts";
 import type { Release } from "../release/release.ts";
+import { createSdkKeyCommands, type SdkKeyCommands } from "../sdk-key/commands.ts";
 import { createTokenCommands, type TokenCommands } from "../token/commands.ts";
 
 export interface Commands {
@@ -21,6 +22,7 @@ export interface Commands {
   pipeline: PipelineCommands;
   feature: FeatureCommands<Release>;
   release: ReleaseCommands;
+  sdkKey: SdkKeyCommands;
 }
 
 export interface CommandsDeps {
@@ -63,5 +65,6 @@ export function createCommands(deps: CommandsDeps): Commands {
     pipeline: deps.overrides?.pipeline ?? createPipelineCommands({ ...base, views }),
     feature: deps.overrides?.feature ?? createFeatureCommands({ ...base, views, releases: release, logger }),
     release,
+    sdkKey: deps.overrides?.sdkKey ?? createSdkKeyCommands({ ...base, views }),
   };
 }
