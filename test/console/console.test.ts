@@ -1,0 +1,275 @@
+// The console in Chromium against the API wired as `npm start` wires it (buildApp on a free port serving
+// console/dist, a real release worker, the run's Temporal dev server). Statsig's walk-through clicked
+// through: eve (EDITOR) changes a gate, which starts a release; she pauses, unpauses; amy (APPROVER, in a
+// second browser context) skips, approves; eve skips the last bake; a second change is aborted. Each
+// change shows up live in the other context. A stale dialog is refused in words; a VIEWER sees every
+// action disabled with the reason; axe-core finds no serious or critical violation on any page; every
+// page is saved as a screenshot under test-artifacts/console/.
+
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createProject, createPublishedPipeline, createToken, release } from "../api/documents.ts";
+import { startTestApi, type TestApi } from "../api/harness.ts";
+import { launchBrowser, newContext, screenshot, see, seriousViolations, signIn, watch } from "./browser.ts";
+
+let api: TestApi;
+let origin: string;
+let browser: Browser;
+let eveContext: BrowserContext;
+let amyContext: BrowserContext;
+let viewerContext: BrowserContext;
+let projectId: string;
+let pipelineId: string;
+let tokens: { eve: string; amy: string; vic: string };
+let featureId: string;
+let firstReleaseId: string;
+
+beforeAll(async () => {
+  api = await startTestApi();
+  origin = new URL(api.url).origin;
+  projectId = await createProject(api, "Checkout");
+  tokens = {
+    eve: await createToken(api, "eve", "EDITOR", projectId),
+    amy: await createToken(api, "amy", "APPROVER", projectId),
+    vic: await createToken(api, "vic", "VIEWER", projectId),
+  };
+  pipelineId = await createPublishedPipeline(
+    api,
+    projectId,
+    [
+      { name: "Development", targets: [{ environment: "development" }] },
+      { name: "Staging", waitFor: "PT1H", targets: [{ environment: "staging" }] },
+      {
+        name: "Production us-west",
+        requiresApproval: true,
+        approvalsRequired: 1,
+        targets: [{ environment: "production", segment: "us-west" }],
+      },
+      { name: "Production", waitFor: "PT1H", targets: [{ environment: "production" }] },
+    ],
+    { name: "Statsig standard", selfApproval: "FORBIDDEN", token: tokens.eve },
+  );
+  browser = await launchBrowser();
+  eveContext = await newContext(browser);
+  amyContext = await newContext(browser);
+  viewerContext = await newContext(browser);
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await api?.close();
+});
+
+/** Screenshot, then axe-core: no serious or critical violation. */
+async function checkPage(page: Page, name: string): Promise<void> {
+  await screenshot(page, name);
+  expect(await seriousViolations(page), `axe on ${name}`).toEqual([]);
+}
+
+const banner = (page: Page) => page.getByRole("status", { name: "Release status" });
+
+/** ⋯ → action → dialog with a reason → Confirm; waits for the dialog to close (the answer came). */
+async function act(page: Page, action: string, reason?: string): Promise<void> {
+  await page.getByRole("button", { name: "Release actions" }).click();
+  await page.getByRole("menuitem", { name: action, exact: true }).click();
+  const dialog = page.getByRole("dialog");
+  await dialog.waitFor();
+  if (reason !== undefined) await dialog.getByLabel("Reason").fill(reason);
+  await dialog.getByRole("button", { name: "Confirm" }).click();
+  await dialog.waitFor({ state: "hidden" });
+}
+
+/** Opens the ⋯ menu and reads each action's state: null when enabled, else the reason it is disabled. */
+async function menuState(page: Page): Promise<Record<string, string | null>> {
+  await page.getByRole("button", { name: "Release actions" }).click();
+  const state: Record<string, string | null> = {};
+  for (const name of ["Approve", "Pause", "Unpause", "Skip", "Abort", "Full Roll Out"]) {
+    const item = page.getByRole("menuitem", { name, exact: true });
+    state[name] = (await item.isDisabled())
+      ? await item.evaluate((el) => {
+          const id = el.getAttribute("aria-describedby");
+          return (id ? document.getElementById(id)?.textContent : null) ?? "(no reason)";
+        })
+      : null;
+  }
+  await page.keyboard.press("Escape");
+  return state;
+}
+
+describe("the console", () => {
+  it("signs in with a token, refuses a wrong one in words, and lists the projects", async () => {
+    const page = await eveContext.newPage();
+    watch(page);
+    await page.goto(`${origin}/`);
+    await page.getByLabel("API token").waitFor();
+    await checkPage(page, "01-sign-in");
+    await page.getByLabel("API token").fill("not-a-real-token-at-all");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await see(page.getByRole("alert"), "Your token was not accepted");
+    await page.close();
+
+    const eve = await signIn(eveContext, origin, "/", tokens.eve);
+    await see(eve.getByRole("link", { name: "Checkout" }));
+    await checkPage(eve, "02-projects");
+    await eve.getByRole("link", { name: "Checkout" }).click();
+    await see(eve.getByRole("heading", { name: "Checkout", level: 1 }));
+    // The gate is created in the browser, with the pipeline attached.
+    await eve.getByLabel("Key").fill("new-checkout");
+    await eve.getByRole("combobox", { name: /^Pipeline/ }).selectOption({ label: "Statsig standard" });
+    await eve.getByRole("button", { name: "Create feature" }).click();
+    await see(eve.getByRole("heading", { name: /new-checkout/, level: 1 }));
+    featureId = new URL(eve.url()).pathname.split("/").at(-1) ?? "";
+    await see(banner(eve), "No release in progress");
+    await checkPage(eve, "03-feature");
+    await eve.goto(`${origin}/projects/${projectId}`);
+    await see(eve.getByRole("link", { name: "new-checkout" }));
+    await checkPage(eve, "04-project");
+  }, 180_000);
+
+  it("runs Statsig's walk-through in the browser; a second browser sees every change live", async () => {
+    // eve saves a change: with a pipeline attached it starts a release, and the page goes to it.
+    const eve = await signIn(eveContext, origin, `/features/${featureId}`, tokens.eve);
+    for (const env of ["development", "staging", "production"]) await eve.getByLabel(`Enabled in ${env}`).check();
+    await eve.getByRole("button", { name: "Save and start release" }).click();
+    await eve.waitForURL(/\/releases\//);
+    firstReleaseId = decodeURIComponent(new URL(eve.url()).pathname.split("/").at(-1) ?? "");
+    await see(banner(eve), "Phase 2 of 4: Staging — Baking");
+    await see(eve.getByRole("timer", { name: "Bake time left in Staging" }));
+
+    // amy watches the same release from another browser context.
+    const amy = await signIn(amyContext, origin, `/releases/${firstReleaseId}`, tokens.amy);
+    await see(banner(amy), "Phase 2 of 4: Staging — Baking");
+    await checkPage(eve, "05-release-baking");
+
+    // Pause → Confirm: both pages show the bake timer stopped.
+    await act(eve, "Pause", "checking dashboards");
+    await see(banner(eve), "Staging — Paused");
+    await see(banner(amy), "Staging — Paused");
+    await see(amy.getByRole("cell", { name: "checking dashboards" }));
+    // Unpause → Confirm.
+    await act(eve, "Unpause");
+    await see(banner(eve), "Staging — Baking");
+    await see(banner(amy), "Staging — Baking");
+
+    // A stale page: eve opens Skip for Staging, amy skips Staging first; eve's Confirm is refused in words.
+    await eve.getByRole("button", { name: "Release actions" }).click();
+    await eve.getByRole("menuitem", { name: "Skip", exact: true }).click();
+    const staleDialog = eve.getByRole("dialog");
+    await see(staleDialog, "Staging");
+    await act(amy, "Skip", "staging looks good");
+    await see(banner(amy), "Phase 3 of 4: Production us-west — Awaiting approval (0 of 1)");
+    // eve's banner moved on live, behind her open dialog.
+    await see(banner(eve), "Awaiting approval");
+    await staleDialog.getByRole("button", { name: "Confirm" }).click();
+    await see(staleDialog.getByRole("alert"), "moved on since this page showed it");
+    await see(staleDialog.getByRole("alert"), "(INVALID_STATE)");
+    await screenshot(eve, "06-stale-action-refused");
+    await staleDialog.getByRole("button", { name: "Cancel" }).click();
+    await staleDialog.waitFor({ state: "hidden" });
+    // The refused action changed nothing: one SKIP, by amy.
+    expect((await release(api, firstReleaseId)).actions.map((a) => [a.kind, a.by, a.phaseIndex])).toEqual([
+      ["PAUSE", "eve", 1],
+      ["UNPAUSE", "eve", 1],
+      ["SKIP", "amy", 1],
+    ]);
+
+    // eve is an EDITOR: Approve is disabled, saying why; so is Pause (nothing is baking).
+    const eveMenu = await menuState(eve);
+    expect(eveMenu.Approve).toMatch(/Needs the APPROVER role/);
+    expect(eveMenu.Pause).toMatch(/Only a running bake timer can be paused/);
+    expect(eveMenu.Abort).toBeNull();
+    await eve.getByRole("button", { name: "Release actions" }).click();
+    await checkPage(eve, "07-release-actions-menu");
+    await eve.keyboard.press("Escape");
+
+    // amy approves with a comment; eve sees the next phase bake.
+    await act(amy, "Approve", "LGTM");
+    await see(banner(amy), "Phase 4 of 4: Production — Baking");
+    await see(banner(eve), "Phase 4 of 4: Production — Baking");
+    await see(eve.getByRole("list", { name: "Approvals of Production us-west" }), "amy");
+
+    // eve skips the last bake: the release completes, on both pages.
+    await act(eve, "Skip", "confident");
+    await see(banner(eve), "Completed");
+    await see(banner(amy), "Completed");
+    const done = await menuState(amy);
+    expect(Object.values(done).every((why) => why === "The release is completed.")).toBe(true);
+    await checkPage(amy, "08-release-completed");
+    const completed = await release(api, firstReleaseId);
+    expect(completed.status).toBe("COMPLETED");
+    expect(completed.actions.map((a) => [a.kind, a.by, a.reason])).toEqual([
+      ["PAUSE", "eve", "checking dashboards"],
+      ["UNPAUSE", "eve", null],
+      ["SKIP", "amy", "staging looks good"],
+      ["APPROVE", "amy", "LGTM"],
+      ["SKIP", "eve", "confident"],
+    ]);
+    expect(completed.phases[2]?.approvals).toEqual([{ by: "amy", comment: "LGTM" }]);
+  }, 180_000);
+
+  it("shows a VIEWER every action disabled with the reason, and aborts a second change live", async () => {
+    const eve = await signIn(eveContext, origin, `/features/${featureId}`, tokens.eve);
+    await eve.getByLabel("Enabled in staging").uncheck();
+    await eve.getByRole("button", { name: "Save and start release" }).click();
+    await eve.waitForURL(/\/releases\//);
+    const releaseId = decodeURIComponent(new URL(eve.url()).pathname.split("/").at(-1) ?? "");
+    expect(releaseId).not.toBe(firstReleaseId);
+    await see(banner(eve), "Staging — Baking");
+
+    // vic (VIEWER) watches from the feature page: every action is disabled and says why.
+    const vic = await signIn(viewerContext, origin, `/features/${featureId}`, tokens.vic);
+    await see(banner(vic), "Staging — Baking");
+    const vicMenu = await menuState(vic);
+    for (const [name, why] of Object.entries(vicMenu)) {
+      const role = name === "Approve" || name === "Full Roll Out" ? "APPROVER" : "EDITOR";
+      expect(why, name).toBe(`Needs the ${role} role; you are signed in as vic (VIEWER).`);
+    }
+    // No edit form for a VIEWER either.
+    expect(await vic.getByRole("button", { name: /Save/ }).count()).toBe(0);
+    await vic.getByRole("button", { name: "Release actions" }).click();
+    await checkPage(vic, "09-viewer-actions-disabled");
+    await vic.keyboard.press("Escape");
+
+    // eve aborts: both pages show it, and the feature is back to what it was.
+    await act(eve, "Abort", "metrics regressed");
+    await see(banner(eve), "Aborted: metrics regressed");
+    await see(banner(vic), "Aborted: metrics regressed");
+    const aborted = await release(api, releaseId);
+    expect(aborted.status).toBe("ABORTED");
+    expect(aborted.actions.map((a) => [a.kind, a.by, a.reason])).toEqual([["ABORT", "eve", "metrics regressed"]]);
+    await checkPage(vic, "10-feature-after-abort");
+  }, 180_000);
+
+  it("renders every other page without a serious accessibility violation", async () => {
+    const admin = await signIn(eveContext, origin, `/projects/${projectId}/releases`, api.adminToken);
+    await see(admin.getByRole("heading", { name: "Releases in flight" }));
+    await admin.getByLabel("Show completed and aborted releases too").check();
+    await see(admin.getByRole("link", { name: firstReleaseId }));
+    await checkPage(admin, "11-releases");
+
+    await admin.goto(`${origin}/projects/${projectId}/pipelines`);
+    await see(admin.getByRole("link", { name: "Statsig standard" }));
+    await checkPage(admin, "12-pipelines");
+    await admin.goto(`${origin}/pipelines/${pipelineId}`);
+    await see(admin.getByText("Published pipelines are immutable"));
+    await checkPage(admin, "13-pipeline");
+
+    // Audit replay: the release's events on a slider; its state as of the first one.
+    await admin.goto(`${origin}/projects/${projectId}/audit?entity=${encodeURIComponent(firstReleaseId)}`);
+    const slider = admin.getByRole("slider", { name: "Point in time" });
+    await slider.waitFor();
+    await see(banner(admin), "Completed");
+    await slider.focus();
+    await admin.keyboard.press("Home");
+    await see(admin.getByText(/As of event 1 of \d+: ReleaseStarted/));
+    await see(banner(admin), "Phase 1 of 4: Development");
+    await checkPage(admin, "14-audit-replay");
+
+    await admin.goto(`${origin}/tokens`);
+    await see(admin.getByRole("heading", { name: "API tokens" }));
+    await checkPage(admin, "15-api-tokens");
+    await admin.goto(`${origin}/projects/${projectId}/sdk-keys`);
+    await see(admin.getByRole("heading", { name: "SDK keys", level: 1 }));
+    await checkPage(admin, "16-sdk-keys");
+  }, 180_000);
+});
