@@ -38,6 +38,9 @@ export function Loading({ what }: { what: string }) {
   return <p aria-busy="true">Loading {what}…</p>;
 }
 
+/** A release's number within its feature: ids are `<featureId>.<n>`. */
+export const releaseNumber = (id: string): string => id.slice(id.lastIndexOf(".") + 1);
+
 export const formatTime = (iso: string | null): string =>
   iso === null ? "—" : new Date(iso).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "medium" });
 
@@ -273,6 +276,11 @@ export function ReleaseActions({ release, onDone }: { release: Release; onDone: 
   useEffect(() => {
     if (open) menuRef.current?.querySelector<HTMLElement>('[role="menuitem"]')?.focus();
   }, [open]);
+  useEffect(() => {
+    if (outcome === null) return;
+    const timer = setTimeout(() => setOutcome(null), 10_000);
+    return () => clearTimeout(timer);
+  }, [outcome]);
 
   const choose = (action: (typeof ACTIONS)[number]): void => {
     setOpen(false);
@@ -341,11 +349,14 @@ export function ReleaseActions({ release, onDone }: { release: Release; onDone: 
           })}
         </div>
       )}
-      {outcome && (
-        <p role="status" class="outcome">
-          {outcome}
-        </p>
-      )}
+      <p role="status" class="outcome" hidden={outcome === null}>
+        {outcome}
+        {outcome && (
+          <button type="button" class="close" aria-label="Dismiss" onClick={() => setOutcome(null)}>
+            ×
+          </button>
+        )}
+      </p>
       {pending && (
         <ActionDialog
           release={release}
@@ -416,7 +427,7 @@ function ActionDialog({
     >
       <form onSubmit={(event) => void confirm(event)}>
         <h2 id={titleId}>
-          {action.name} — release {release.id}
+          {action.name} — {release.feature.key} release {releaseNumber(release.id)}
         </h2>
         <p>
           This will {action.verb}

@@ -244,7 +244,7 @@ describe("the console", () => {
     const admin = await signIn(eveContext, origin, `/projects/${projectId}/releases`, api.adminToken);
     await see(admin.getByRole("heading", { name: "Releases in flight" }));
     await admin.getByLabel("Show completed and aborted releases too").check();
-    await see(admin.getByRole("link", { name: firstReleaseId }));
+    await see(admin.getByRole("link", { name: "new-checkout release 1" }));
     await checkPage(admin, "11-releases");
 
     await admin.goto(`${origin}/projects/${projectId}/pipelines`);
@@ -271,5 +271,74 @@ describe("the console", () => {
     await admin.goto(`${origin}/projects/${projectId}/sdk-keys`);
     await see(admin.getByRole("heading", { name: "SDK keys", level: 1 }));
     await checkPage(admin, "16-sdk-keys");
+  }, 180_000);
+
+  it("edits a draft pipeline, publishes it, clones it and deletes the clone", async () => {
+    const eve = await signIn(eveContext, origin, `/projects/${projectId}/pipelines`, tokens.eve);
+    await eve.getByLabel("Pipeline name").fill("Two steps");
+    await eve.getByRole("button", { name: "Create draft" }).click();
+    await see(eve.getByRole("heading", { name: /Two steps/, level: 1 }));
+    const draftId = new URL(eve.url()).pathname.split("/").at(-1) ?? "";
+    await eve.getByRole("button", { name: "Add phase" }).click();
+    await eve.getByLabel("Name of phase 2").fill("Prod west");
+    await eve.getByLabel("Targets of phase 2").fill("production/us-west");
+    await eve.getByLabel("Bake time of phase 2").fill("PT30M");
+    await eve.getByLabel("Phase 2 requires approval").check();
+    await eve.getByRole("button", { name: "Save draft" }).click();
+    await see(eve.getByRole("status"), "Draft saved.");
+    await checkPage(eve, "17-pipeline-draft-editor");
+    // A bad duration is refused in words and nothing changes.
+    await eve.getByLabel("Bake time of phase 2").fill("soon");
+    await eve.getByRole("button", { name: "Save draft" }).click();
+    await see(eve.getByRole("alert"), "(VALIDATION)");
+
+    await eve.reload();
+    await see(eve.getByRole("heading", { name: /Two steps/, level: 1 }));
+    await eve.getByRole("button", { name: "Publish" }).click();
+    await see(eve.getByText("Published pipelines are immutable"));
+    const published = await api.ok<{ pipeline: { status: string; phases: unknown[] } }>(
+      /* GraphQL */ `query($id: ID!) { pipeline(id: $id) { status phases { name waitFor requiresApproval targets { environment segment } } } }`,
+      { id: draftId },
+    );
+    expect(published.pipeline.status).toBe("PUBLISHED");
+    expect(published.pipeline.phases).toEqual([
+      {
+        name: "Phase 1",
+        waitFor: null,
+        requiresApproval: false,
+        targets: [{ environment: "development", segment: null }],
+      },
+      {
+        name: "Prod west",
+        waitFor: "PT30M",
+        requiresApproval: true,
+        targets: [{ environment: "production", segment: "us-west" }],
+      },
+    ]);
+
+    await eve.getByRole("button", { name: "Clone" }).click();
+    await see(eve.getByRole("heading", { name: /Two steps \(copy\)/, level: 1 }));
+    await see(eve.getByRole("textbox", { name: /Name of phase 2/ }));
+    await eve.getByRole("button", { name: "Delete" }).click();
+    await see(eve.getByRole("status"), "Deleted.");
+    await see(eve.getByRole("heading", { name: /DELETED/, level: 1 }));
+  }, 180_000);
+
+  it("opens GraphiQL from local assets: nothing is fetched from another origin", async () => {
+    const page = await eveContext.newPage();
+    watch(page);
+    const elsewhere: string[] = [];
+    await page.route("**/*", async (route) => {
+      const url = route.request().url();
+      if (url.startsWith(origin) || url.startsWith("blob:") || url.startsWith("data:")) return route.continue();
+      elsewhere.push(url);
+      return route.abort();
+    });
+    await page.goto(`${origin}/graphql`);
+    await page.locator(".graphiql-container").first().waitFor();
+    await page.getByRole("button", { name: /Execute query/ }).waitFor();
+    await screenshot(page, "18-graphiql");
+    expect(elsewhere).toEqual([]);
+    await page.close();
   }, 180_000);
 });

@@ -162,7 +162,10 @@ export function AuditPage({ projectId, url }: { projectId: string | null; url: U
                 </td>
                 <td>{e.actor}</td>
                 <td>
-                  <code class="data">{JSON.stringify(e.data)}</code>
+                  <details>
+                    <summary>Data</summary>
+                    <pre class="data">{JSON.stringify(e.data, null, 2)}</pre>
+                  </details>
                 </td>
               </tr>
             ))}

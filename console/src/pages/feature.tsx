@@ -9,6 +9,7 @@ import {
   Loading,
   ReleaseActions,
   ReleaseStatusBanner,
+  releaseNumber,
   releaseTone,
   roleAtLeast,
   useViewer,
@@ -96,7 +97,7 @@ export function FeaturePage({ id }: { id: string }) {
       {shown ? (
         <div class="banner-row">
           <ReleaseStatusBanner release={shown} />
-          <Link href={`/releases/${shown.id}`}>Open release {shown.id}</Link>
+          <Link href={`/releases/${shown.id}`}>Open release {releaseNumber(shown.id)}</Link>
         </div>
       ) : (
         <div role="status" aria-label="Release status" class="banner banner-off">
@@ -139,8 +140,8 @@ export function FeaturePage({ id }: { id: string }) {
         <ul>
           {[...feature.releases].reverse().map((r) => (
             <li key={r.id}>
-              <Link href={`/releases/${r.id}`}>{r.id}</Link> <Badge tone={releaseTone(r.status)}>{r.status}</Badge>{" "}
-              started by {r.startedBy} {formatTime(r.startedAt)}
+              <Link href={`/releases/${r.id}`}>Release {releaseNumber(r.id)}</Link>{" "}
+              <Badge tone={releaseTone(r.status)}>{r.status}</Badge> started by {r.startedBy} {formatTime(r.startedAt)}
             </li>
           ))}
         </ul>

@@ -10,6 +10,7 @@ import {
   PhaseTimeline,
   ReleaseActions,
   ReleaseStatusBanner,
+  releaseNumber,
   releaseTone,
   statusLine,
 } from "../components.tsx";
@@ -19,7 +20,7 @@ import { Link } from "../router.tsx";
 import { ProjectNav } from "./projects.tsx";
 
 export function ReleasePage({ id }: { id: string }) {
-  useTitle(`Release ${id}`);
+  useTitle(`Release ${releaseNumber(id)}`);
   const query = useQuery(RELEASE_QUERY, { id }, id);
   const [live, setLive] = useState<Release | null>(null);
   const [liveError, setLiveError] = useState<ApiError | null>(null);
@@ -55,12 +56,13 @@ export function ReleasePage({ id }: { id: string }) {
           { href: "/", label: "Projects" },
           { href: `/projects/${feature.project.id}`, label: feature.project.name },
           { href: `/features/${feature.id}`, label: feature.key },
-          { label: `Release ${release.id}` },
+          { label: `Release ${releaseNumber(release.id)}` },
         ]}
       />
       <div class="title-row">
         <h1>
-          Release {release.id} <Badge tone={releaseTone(release.status)}>{release.status.replace("_", " ")}</Badge>
+          {feature.key}: release {releaseNumber(release.id)}{" "}
+          <Badge tone={releaseTone(release.status)}>{release.status.replace("_", " ")}</Badge>
         </h1>
         <ReleaseActions release={release} onDone={accept} />
       </div>
@@ -177,7 +179,9 @@ export function ReleasesPage({ projectId }: { projectId: string }) {
             {[...project.releases].reverse().map((r) => (
               <tr key={r.id}>
                 <td>
-                  <Link href={`/releases/${r.id}`}>{r.id}</Link>
+                  <Link href={`/releases/${r.id}`}>
+                    {r.feature.key} release {releaseNumber(r.id)}
+                  </Link>
                 </td>
                 <td>
                   <Link href={`/features/${r.feature.id}`}>{r.feature.key}</Link>
