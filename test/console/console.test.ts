@@ -41,6 +41,7 @@ beforeAll(async () => {
       { name: "Staging", waitFor: "PT1H", targets: [{ environment: "staging" }] },
       {
         name: "Production us-west",
+        waitFor: "PT1H",
         requiresApproval: true,
         approvalsRequired: 1,
         targets: [{ environment: "production", segment: "us-west" }],
@@ -97,6 +98,13 @@ async function menuState(page: Page): Promise<Record<string, string | null>> {
 }
 
 describe("the console", () => {
+  it("has an accessibility check that does catch a violation (the harness itself)", async () => {
+    const page = await viewerContext.newPage();
+    await page.setContent(`<html lang="en"><title>t</title><main><input type="text"><img src="x.png"></main></html>`);
+    expect((await seriousViolations(page)).map((v) => v.id).sort()).toEqual(["image-alt", "label"]);
+    await page.close();
+  });
+
   it("signs in with a token, refuses a wrong one in words, and lists the projects", async () => {
     const page = await eveContext.newPage();
     watch(page);
@@ -134,7 +142,11 @@ describe("the console", () => {
     await eve.waitForURL(/\/releases\//);
     firstReleaseId = decodeURIComponent(new URL(eve.url()).pathname.split("/").at(-1) ?? "");
     await see(banner(eve), "Phase 2 of 4: Staging — Baking");
-    await see(eve.getByRole("timer", { name: "Bake time left in Staging" }));
+    // The bake countdown ticks in the page (no reload, no new event).
+    const timer = eve.getByRole("timer", { name: "Bake time left in Staging" });
+    const shown = await timer.textContent();
+    expect(shown).toMatch(/^(59m \d\ds|1h 00m 00s) left$/);
+    await timer.filter({ hasNotText: shown ?? "" }).waitFor();
 
     // amy watches the same release from another browser context.
     const amy = await signIn(amyContext, origin, `/releases/${firstReleaseId}`, tokens.amy);
@@ -151,15 +163,16 @@ describe("the console", () => {
     await see(banner(eve), "Staging — Baking");
     await see(banner(amy), "Staging — Baking");
 
-    // A stale page: eve opens Skip for Staging, amy skips Staging first; eve's Confirm is refused in words.
+    // A stale page: eve opens Skip for Staging, amy skips Staging first; the next phase bakes too, so an
+    // unguarded Skip would skip its bake — eve's Confirm carries Staging's index and is refused in words.
     await eve.getByRole("button", { name: "Release actions" }).click();
     await eve.getByRole("menuitem", { name: "Skip", exact: true }).click();
     const staleDialog = eve.getByRole("dialog");
     await see(staleDialog, "Staging");
     await act(amy, "Skip", "staging looks good");
-    await see(banner(amy), "Phase 3 of 4: Production us-west — Awaiting approval (0 of 1)");
+    await see(banner(amy), "Phase 3 of 4: Production us-west — Baking");
     // eve's banner moved on live, behind her open dialog.
-    await see(banner(eve), "Awaiting approval");
+    await see(banner(eve), "Production us-west — Baking");
     await staleDialog.getByRole("button", { name: "Confirm" }).click();
     await see(staleDialog.getByRole("alert"), "moved on since this page showed it");
     await see(staleDialog.getByRole("alert"), "(INVALID_STATE)");
@@ -172,6 +185,12 @@ describe("the console", () => {
       ["UNPAUSE", "eve", 1],
       ["SKIP", "amy", 1],
     ]);
+    await see(banner(eve), "Production us-west — Baking");
+
+    // eve skips the us-west bake; the phase then awaits approval.
+    await act(eve, "Skip");
+    await see(banner(eve), "Phase 3 of 4: Production us-west — Awaiting approval (0 of 1)");
+    await see(banner(amy), "Awaiting approval (0 of 1)");
 
     // eve is an EDITOR: Approve is disabled, saying why; so is Pause (nothing is baking).
     const eveMenu = await menuState(eve);
@@ -201,6 +220,7 @@ describe("the console", () => {
       ["PAUSE", "eve", "checking dashboards"],
       ["UNPAUSE", "eve", null],
       ["SKIP", "amy", "staging looks good"],
+      ["SKIP", "eve", null],
       ["APPROVE", "amy", "LGTM"],
       ["SKIP", "eve", "confident"],
     ]);
@@ -265,11 +285,27 @@ describe("the console", () => {
     await see(banner(admin), "Phase 1 of 4: Development");
     await checkPage(admin, "14-audit-replay");
 
+    // ADMIN pages: listing needs fields other branches add (apiTokens, sdkKeys); without them the page
+    // says so instead of failing (decision 0020). Creating a token works either way.
     await admin.goto(`${origin}/tokens`);
     await see(admin.getByRole("heading", { name: "API tokens" }));
+    await see(admin.getByRole("note").or(admin.getByRole("table")));
+    await admin.getByLabel("Token name").fill("ci-bot");
+    await admin.getByRole("combobox", { name: /^Project/ }).selectOption({ label: "Checkout" });
+    await admin.getByRole("button", { name: "Create token" }).click();
+    const secret = await admin.getByRole("textbox", { name: "Secret" }).inputValue();
+    const asBot = await api.ok<{ viewer: { tokenName: string; role: string; projectId: string } }>(
+      /* GraphQL */ `{ viewer { tokenName role projectId } }`,
+      {},
+      secret,
+    );
+    expect(asBot.viewer).toEqual({ tokenName: "ci-bot", role: "VIEWER", projectId });
+    expect(await admin.getByRole("alert").count()).toBe(0);
     await checkPage(admin, "15-api-tokens");
     await admin.goto(`${origin}/projects/${projectId}/sdk-keys`);
     await see(admin.getByRole("heading", { name: "SDK keys", level: 1 }));
+    await see(admin.getByRole("note").or(admin.getByText(/No SDK key yet|Create SDK key/)));
+    expect(await admin.getByRole("alert").count()).toBe(0);
     await checkPage(admin, "16-sdk-keys");
   }, 180_000);
 
