@@ -228,6 +228,19 @@ export const RELEASE_UPDATED = doc<{ releaseUpdated: Release }, { id: string }>(
 export const FEATURE_RELEASES = doc<{ featureReleases: Release }, { featureId: string }>(
   `subscription FeatureReleases($featureId: ID!) { featureReleases(featureId: $featureId) { ${RELEASE} } }`,
 );
+export const APPROVAL_REQUESTED = doc<
+  {
+    approvalRequested: {
+      id: string;
+      currentPhaseIndex: number | null;
+      feature: { key: string };
+      phases: { name: string }[];
+    };
+  },
+  { projectId: string }
+>(`subscription ApprovalRequested($projectId: ID!) {
+  approvalRequested(projectId: $projectId) { id currentPhaseIndex feature { key } phases { name } } }`);
+
 export const AUDIT_EVENTS = doc<{ auditEvents: AuditEvent }, { filter: { projectId?: string; entityId?: string } }>(
   `subscription AuditEvents($filter: AuditFilter) { auditEvents(filter: $filter) { ${AUDIT_EVENT} } }`,
 );

@@ -1,9 +1,9 @@
 import "./style.css";
 import { type JSX, render } from "preact";
 import { useEffect, useState } from "preact/hooks";
-import { closeSubscriptions, inWords, request, session, setUnauthenticatedListener } from "./api.ts";
-import { ViewerContext } from "./components.tsx";
-import { VIEWER, type Viewer } from "./documents.ts";
+import { closeSubscriptions, inWords, request, session, setUnauthenticatedListener, subscribe } from "./api.ts";
+import { releaseNumber, roleAtLeast, ViewerContext } from "./components.tsx";
+import { APPROVAL_REQUESTED, PROJECTS, VIEWER, type Viewer } from "./documents.ts";
 import { AuditPage } from "./pages/audit.tsx";
 import { FeaturePage } from "./pages/feature.tsx";
 import { PipelinePage, PipelinesPage } from "./pages/pipelines.tsx";
@@ -90,6 +90,78 @@ function Routes({ url }: { url: URL }) {
   );
 }
 
+interface Notice {
+  key: string;
+  releaseId: string;
+  text: string;
+}
+
+/**
+ * Statsig's "you will receive a notification prompting you to take action": an APPROVER or ADMIN is told,
+ * on whatever page they are, when a phase of a release in their projects starts awaiting approval.
+ */
+function ApprovalNotices({ viewer }: { viewer: Viewer }) {
+  const [notices, setNotices] = useState<Notice[]>([]);
+  const approver = roleAtLeast(viewer.role, "APPROVER");
+  useEffect(() => {
+    if (!approver) return;
+    const stops: (() => void)[] = [];
+    let ended = false;
+    request(PROJECTS, {})
+      .then(({ projects }) => {
+        if (ended) return;
+        for (const project of projects) {
+          stops.push(
+            subscribe(APPROVAL_REQUESTED, { projectId: project.id }, ({ approvalRequested: r }) => {
+              const phase = r.phases[r.currentPhaseIndex ?? 0]?.name ?? "a phase";
+              const key = `${r.id}:${r.currentPhaseIndex}`;
+              setNotices((old) =>
+                old.some((n) => n.key === key)
+                  ? old
+                  : [
+                      ...old,
+                      {
+                        key,
+                        releaseId: r.id,
+                        text: `${r.feature.key} release ${releaseNumber(r.id)}: ${phase} awaits approval`,
+                      },
+                    ],
+              );
+            }),
+          );
+        }
+      })
+      .catch(() => {});
+    return () => {
+      ended = true;
+      for (const stop of stops) stop();
+    };
+  }, [approver]);
+  if (!approver) return null;
+  return (
+    <section aria-label="Notifications" class="notices" aria-live="polite">
+      {notices.map((notice) => (
+        <p key={notice.key} class="notice">
+          <Link
+            href={`/releases/${notice.releaseId}`}
+            onClick={() => setNotices((old) => old.filter((n) => n !== notice))}
+          >
+            {notice.text}
+          </Link>
+          <button
+            type="button"
+            class="close"
+            aria-label={`Dismiss: ${notice.text}`}
+            onClick={() => setNotices((old) => old.filter((n) => n !== notice))}
+          >
+            ×
+          </button>
+        </p>
+      ))}
+    </section>
+  );
+}
+
 function App() {
   const url = useLocation();
   const [viewer, setViewer] = useState<Viewer | null>(null);
@@ -165,6 +237,7 @@ function App() {
           Sign out
         </button>
       </header>
+      <ApprovalNotices viewer={viewer} />
       <main class="page">
         <Routes url={url} />
       </main>

@@ -1,6 +1,6 @@
 // Client-side addresses (History API). The API serves index.html for every console route, so each page
 // has a stable address that can be bookmarked, reloaded and shared: /features/<id>, /releases/<id>, …
-import type { AnchorHTMLAttributes, ComponentChildren } from "preact";
+import type { ComponentChildren } from "preact";
 import { useEffect, useState } from "preact/hooks";
 
 const listeners = new Set<() => void>();
@@ -27,14 +27,22 @@ export function useLocation(): URL {
   return new URL(location.href);
 }
 
-type LinkProps = AnchorHTMLAttributes<HTMLAnchorElement> & { href: string; children?: ComponentChildren };
+interface LinkProps {
+  href: string;
+  children?: ComponentChildren;
+  class?: string;
+  "aria-current"?: "page" | undefined;
+  /** Runs before the navigation. */
+  onClick?: () => void;
+}
 
-export function Link({ href, children, ...rest }: LinkProps) {
+export function Link({ href, children, onClick, ...rest }: LinkProps) {
   return (
     <a
       {...rest}
       href={href}
       onClick={(event) => {
+        onClick?.();
         if (event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey) return;
         event.preventDefault();
         navigate(href);

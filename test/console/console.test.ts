@@ -191,6 +191,12 @@ describe("the console", () => {
     await act(eve, "Skip");
     await see(banner(eve), "Phase 3 of 4: Production us-west — Awaiting approval (0 of 1)");
     await see(banner(amy), "Awaiting approval (0 of 1)");
+    // amy (APPROVER) is notified on whatever page she is on, with a link to the release.
+    await see(
+      amy.getByRole("region", { name: "Notifications" }).getByRole("link", {
+        name: "new-checkout release 1: Production us-west awaits approval",
+      }),
+    );
 
     // eve is an EDITOR: Approve is disabled, saying why; so is Pause (nothing is baking).
     const eveMenu = await menuState(eve);
