@@ -85,6 +85,11 @@ export const setUnauthenticatedListener = (listener: () => void): void => {
 
 // ---- subscriptions (graphql-ws) ----------------------------------------------------------------
 
+const isAuthClose = (event: unknown): boolean => {
+  const code = (event as { code?: unknown } | null)?.code;
+  return code === 4401 || code === 4403;
+};
+
 let wsClient: Client | null = null;
 let wsToken: string | null = null;
 
@@ -98,12 +103,16 @@ function ws(): Client {
       url,
       connectionParams: token ? { authorization: `Bearer ${token}` } : {},
       // Reconnects after a network blip; every subscription the console opens starts with the current
-      // state (releaseUpdated) or is followed by a refetch, so nothing is missed.
+      // state (releaseUpdated) or is followed by a refetch, so nothing is missed. A token the service
+      // refuses (closed 4401/4403) is not retried: the tab signs out.
       retryAttempts: 1_000_000,
-      shouldRetry: () => true,
+      shouldRetry: (event) => !isAuthClose(event),
       on: {
         connected: () => {
           for (const listener of reconnectListeners) listener();
+        },
+        closed: (event) => {
+          if (isAuthClose(event)) onUnauthenticated();
         },
       },
     });

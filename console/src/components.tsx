@@ -276,6 +276,16 @@ export function ReleaseActions({ release, onDone }: { release: Release; onDone: 
   useEffect(() => {
     if (open) menuRef.current?.querySelector<HTMLElement>('[role="menuitem"]')?.focus();
   }, [open]);
+  // A click anywhere outside the menu closes it (as Escape does).
+  useEffect(() => {
+    if (!open) return;
+    const close = (event: MouseEvent): void => {
+      const target = event.target as Node;
+      if (!menuRef.current?.contains(target) && !buttonRef.current?.contains(target)) setOpen(false);
+    };
+    document.addEventListener("mousedown", close);
+    return () => document.removeEventListener("mousedown", close);
+  }, [open]);
   useEffect(() => {
     if (outcome === null) return;
     const timer = setTimeout(() => setOutcome(null), 10_000);

@@ -233,13 +233,31 @@ describe("the console", () => {
     expect(completed.phases[2]?.approvals).toEqual([{ by: "amy", comment: "LGTM" }]);
   }, 180_000);
 
-  it("shows a VIEWER every action disabled with the reason, and aborts a second change live", async () => {
+  it("shows a VIEWER every action disabled with the reason; aborts a second change and fully rolls out a third, live", async () => {
     const eve = await signIn(eveContext, origin, `/features/${featureId}`, tokens.eve);
+    // The change: staging off, and a rule in development (us-east: off for 50%).
     await eve.getByLabel("Enabled in staging").uncheck();
+    await eve.getByRole("button", { name: "Add rule in development" }).click();
+    await eve.getByRole("combobox", { name: /^Segment of rule 1 in development/ }).selectOption("us-east");
+    await eve.getByLabel("On for rule 1 in development").uncheck();
+    await eve.getByLabel("Rollout % of rule 1 in development").fill("50");
     await eve.getByRole("button", { name: "Save and start release" }).click();
     await eve.waitForURL(/\/releases\//);
     const releaseId = decodeURIComponent(new URL(eve.url()).pathname.split("/").at(-1) ?? "");
     expect(releaseId).not.toBe(firstReleaseId);
+    const started = await release(api, releaseId);
+    expect(started.after.map((e) => [e.environment, e.definition])).toEqual([
+      [
+        "development",
+        {
+          enabled: true,
+          value: null,
+          rules: [{ segment: "us-east", enabled: false, value: null, rolloutPercentage: 50 }],
+        },
+      ],
+      ["staging", { enabled: false, value: null, rules: [] }],
+      ["production", { enabled: true, value: null, rules: [] }],
+    ]);
     await see(banner(eve), "Staging — Baking");
 
     // vic (VIEWER) watches from the feature page: every action is disabled and says why.
@@ -264,6 +282,20 @@ describe("the console", () => {
     expect(aborted.status).toBe("ABORTED");
     expect(aborted.actions.map((a) => [a.kind, a.by, a.reason])).toEqual([["ABORT", "eve", "metrics regressed"]]);
     await checkPage(vic, "10-feature-after-abort");
+
+    // A third change, rolled out fully by amy (APPROVER) from the feature page: waits and approvals bypassed.
+    await eve.goto(`${origin}/features/${featureId}`);
+    await eve.getByLabel("Enabled in development").uncheck();
+    await eve.getByRole("button", { name: "Save and start release" }).click();
+    await eve.waitForURL(/\/releases\//);
+    const thirdId = decodeURIComponent(new URL(eve.url()).pathname.split("/").at(-1) ?? "");
+    const amy = await signIn(amyContext, origin, `/features/${featureId}`, tokens.amy);
+    await see(banner(amy), "Staging — Baking");
+    await act(amy, "Full Roll Out", "hotfix");
+    await see(banner(amy), "Completed");
+    await see(banner(eve), "Completed");
+    const third = await release(api, thirdId);
+    expect(third.actions.map((a) => [a.kind, a.by, a.reason])).toEqual([["FULL_ROLLOUT", "amy", "hotfix"]]);
   }, 180_000);
 
   it("renders every other page without a serious accessibility violation", async () => {

@@ -247,17 +247,29 @@ function PipelineControl({ feature, onChanged }: { feature: Feature; onChanged: 
   );
 }
 
+interface RuleDraft {
+  segment: string;
+  enabled: boolean;
+  value: string;
+  rolloutPercentage: number;
+}
 interface Draft {
   environment: string;
   enabled: boolean;
   value: string;
-  rules: string;
+  rules: RuleDraft[];
 }
+const json = (value: unknown): string => (value === null || value === undefined ? "" : JSON.stringify(value));
 const toDraft = (environment: string, d: Definition): Draft => ({
   environment,
   enabled: d.enabled,
-  value: d.value === null || d.value === undefined ? "" : JSON.stringify(d.value),
-  rules: d.rules.length === 0 ? "" : JSON.stringify(d.rules),
+  value: json(d.value),
+  rules: d.rules.map((r) => ({
+    segment: r.segment,
+    enabled: r.enabled,
+    value: json(r.value),
+    rolloutPercentage: r.rolloutPercentage,
+  })),
 });
 
 function parseJson(text: string, what: string): unknown {
@@ -269,6 +281,7 @@ function parseJson(text: string, what: string): unknown {
   }
 }
 
+/** Statsig's "save, then confirm": the change per environment, then a release (or an immediate apply). */
 function EditDefinitions({ feature, onSaved }: { feature: Feature; onSaved: () => Promise<void> }) {
   const viewer = useViewer();
   const [drafts, setDrafts] = useState<Draft[]>(() =>
@@ -280,8 +293,16 @@ function EditDefinitions({ feature, onSaved }: { feature: Feature; onSaved: () =
     setDrafts(feature.environments.map((e) => toDraft(e.environment, e.definition)));
   }, [feature.version, feature.id]);
   if (!roleAtLeast(viewer.role, "EDITOR")) return null;
+  const config = feature.kind === "DYNAMIC_CONFIG";
+  const segments = feature.project.segments.map((s) => s.key);
   const set = (i: number, patch: Partial<Draft>): void =>
     setDrafts((old) => old.map((d, j) => (j === i ? { ...d, ...patch } : d)));
+  const setRule = (i: number, r: number, patch: Partial<RuleDraft>): void =>
+    setDrafts((old) =>
+      old.map((d, j) =>
+        j === i ? { ...d, rules: d.rules.map((rule, k) => (k === r ? { ...rule, ...patch } : rule)) } : d,
+      ),
+    );
   const save = async (event: Event): Promise<void> => {
     event.preventDefault();
     setError(null);
@@ -291,8 +312,13 @@ function EditDefinitions({ feature, onSaved }: { feature: Feature; onSaved: () =
         environment: d.environment,
         definition: {
           enabled: d.enabled,
-          value: parseJson(d.value, `The value of ${d.environment}`),
-          rules: (parseJson(d.rules, `The rules of ${d.environment}`) ?? []) as Definition["rules"],
+          value: config ? parseJson(d.value, `The value in ${d.environment}`) : null,
+          rules: d.rules.map((rule, r) => ({
+            segment: rule.segment,
+            enabled: rule.enabled,
+            value: config ? parseJson(rule.value, `The value of rule ${r + 1} in ${d.environment}`) : null,
+            rolloutPercentage: rule.rolloutPercentage,
+          })),
         },
       }));
       const { updateFeature } = await request(UPDATE_FEATURE, { id: feature.id, input: { environments } });
@@ -311,7 +337,8 @@ function EditDefinitions({ feature, onSaved }: { feature: Feature; onSaved: () =
       <p>
         {feature.pipeline
           ? `Saving starts a release through ${feature.pipeline.name}.`
-          : "Saving applies the change to every environment at once."}
+          : "Saving applies the change to every environment at once."}{" "}
+        Rules are tried in order; the first whose segment matches a unit decides.
       </p>
       <form onSubmit={(event) => void save(event)} class="stack">
         {drafts.map((d, i) => (
@@ -325,16 +352,72 @@ function EditDefinitions({ feature, onSaved }: { feature: Feature; onSaved: () =
               />
               Enabled in {d.environment}
             </label>
-            {feature.kind === "DYNAMIC_CONFIG" && (
+            {config && (
               <label>
                 Value in {d.environment} (JSON)
                 <input value={d.value} onInput={(e) => set(i, { value: e.currentTarget.value })} />
               </label>
             )}
-            <label>
-              Rules in {d.environment} (JSON list of {"{segment, enabled, value, rolloutPercentage}"})
-              <input value={d.rules} onInput={(e) => set(i, { rules: e.currentTarget.value })} />
-            </label>
+            {d.rules.map((rule, r) => {
+              const name = `rule ${r + 1} in ${d.environment}`;
+              return (
+                <div class="rule-row" key={`${d.environment}-${r}`}>
+                  <label>
+                    Segment of {name}
+                    <select value={rule.segment} onChange={(e) => setRule(i, r, { segment: e.currentTarget.value })}>
+                      {segments.map((key) => (
+                        <option key={key} value={key}>
+                          {key}
+                        </option>
+                      ))}
+                    </select>
+                  </label>
+                  <label class="check">
+                    <input
+                      type="checkbox"
+                      checked={rule.enabled}
+                      onChange={(e) => setRule(i, r, { enabled: e.currentTarget.checked })}
+                    />
+                    On for {name}
+                  </label>
+                  <label>
+                    Rollout % of {name}
+                    <input
+                      type="number"
+                      min={0}
+                      max={100}
+                      step="any"
+                      value={rule.rolloutPercentage}
+                      onInput={(e) => setRule(i, r, { rolloutPercentage: Number(e.currentTarget.value) })}
+                    />
+                  </label>
+                  {config && (
+                    <label>
+                      Value of {name} (JSON)
+                      <input value={rule.value} onInput={(e) => setRule(i, r, { value: e.currentTarget.value })} />
+                    </label>
+                  )}
+                  <button type="button" onClick={() => set(i, { rules: d.rules.filter((_, k) => k !== r) })}>
+                    Remove {name}
+                  </button>
+                </div>
+              );
+            })}
+            {segments.length > 0 && (
+              <button
+                type="button"
+                onClick={() =>
+                  set(i, {
+                    rules: [
+                      ...d.rules,
+                      { segment: segments[0] ?? "", enabled: true, value: "", rolloutPercentage: 100 },
+                    ],
+                  })
+                }
+              >
+                Add rule in {d.environment}
+              </button>
+            )}
           </fieldset>
         ))}
         <ErrorNote error={error} />
