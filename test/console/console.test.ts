@@ -323,6 +323,20 @@ describe("the console", () => {
     await see(banner(admin), "Phase 1 of 4: Development");
     await checkPage(admin, "14-audit-replay");
 
+    // Filters: only amy's events (the address keeps the filter, so it can be shared).
+    await admin.goto(`${origin}/projects/${projectId}/audit`);
+    await admin.getByLabel("Actor").fill("amy");
+    await admin.getByRole("button", { name: "Apply filters" }).click();
+    await admin.waitForURL(/actor=amy/);
+    await admin.waitForFunction(() => {
+      const actors = [...document.querySelectorAll("table.audit tbody tr td:nth-child(4)")].map((c) => c.textContent);
+      return actors.length > 0 && actors.every((actor) => actor === "amy");
+    });
+    const types = await admin.locator("table.audit tbody tr td:nth-child(2)").allTextContents();
+    expect(new Set(types)).toEqual(
+      new Set(["ReleasePhaseWaitSkipped", "ReleasePhaseApproved", "ReleaseFullRolloutRequested"]),
+    );
+
     // ADMIN pages: listing needs fields other branches add (apiTokens, sdkKeys); without them the page
     // says so instead of failing (decision 0020). Creating a token works either way.
     await admin.goto(`${origin}/tokens`);
