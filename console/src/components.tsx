@@ -484,6 +484,78 @@ function ActionDialog({
   );
 }
 
+/**
+ * A confirmation before a change (Statsig: "a confirmation dialog will appear … click Confirm"): the
+ * dialog stays open with the error in words when the service refuses, and closes once it answered.
+ */
+export function ConfirmDialog({
+  title,
+  children,
+  danger = false,
+  onConfirm,
+  onClose,
+}: {
+  title: string;
+  children: ComponentChildren;
+  danger?: boolean;
+  onConfirm: () => Promise<void>;
+  onClose: () => void;
+}) {
+  const ref = useRef<HTMLDialogElement>(null);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const titleId = useId();
+  useEffect(() => {
+    const dialog = ref.current;
+    if (dialog && !dialog.open) dialog.showModal();
+  }, []);
+  const close = (): void => {
+    ref.current?.close();
+    onClose();
+  };
+  const confirm = async (event: Event): Promise<void> => {
+    event.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      await onConfirm();
+      close();
+    } catch (failure) {
+      setError(failure);
+      setBusy(false);
+    }
+  };
+  return (
+    <dialog
+      ref={ref}
+      aria-labelledby={titleId}
+      class="dialog"
+      onCancel={(event) => {
+        event.preventDefault();
+        close();
+      }}
+    >
+      <form onSubmit={(event) => void confirm(event)}>
+        <h2 id={titleId}>{title}</h2>
+        {children}
+        {error !== null && (
+          <p role="alert" class="error">
+            {inWords(error)}
+          </p>
+        )}
+        <div class="buttons">
+          <button type="submit" class={danger ? "danger" : "primary"} disabled={busy}>
+            Confirm
+          </button>
+          <button type="button" onClick={close}>
+            Cancel
+          </button>
+        </div>
+      </form>
+    </dialog>
+  );
+}
+
 export function Breadcrumbs({ items }: { items: { href?: string; label: string }[] }) {
   return (
     <nav aria-label="Breadcrumbs" class="crumbs">

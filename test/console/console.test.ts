@@ -80,6 +80,13 @@ async function act(page: Page, action: string, reason?: string): Promise<void> {
   await dialog.waitFor({ state: "hidden" });
 }
 
+/** Confirms the open dialog (a save, a publish, a delete) and waits until it closed: the service answered. */
+async function confirm(page: Page): Promise<void> {
+  const dialog = page.getByRole("dialog");
+  await dialog.getByRole("button", { name: "Confirm" }).click();
+  await dialog.waitFor({ state: "hidden" });
+}
+
 /** Opens the ⋯ menu and reads each action's state: null when enabled, else the reason it is disabled. */
 async function menuState(page: Page): Promise<Record<string, string | null>> {
   await page.getByRole("button", { name: "Release actions" }).click();
@@ -139,6 +146,9 @@ describe("the console", () => {
     const eve = await signIn(eveContext, origin, `/features/${featureId}`, tokens.eve);
     for (const env of ["development", "staging", "production"]) await eve.getByLabel(`Enabled in ${env}`).check();
     await eve.getByRole("button", { name: "Save and start release" }).click();
+    await see(eve.getByRole("dialog"), "These changes will progress through the pipeline Statsig standard");
+    await checkPage(eve, "05a-save-confirmation");
+    await confirm(eve);
     await eve.waitForURL(/\/releases\//);
     firstReleaseId = decodeURIComponent(new URL(eve.url()).pathname.split("/").at(-1) ?? "");
     await see(banner(eve), "Phase 2 of 4: Staging — Baking");
@@ -242,6 +252,7 @@ describe("the console", () => {
     await eve.getByLabel("On for rule 1 in development").uncheck();
     await eve.getByLabel("Rollout % of rule 1 in development").fill("50");
     await eve.getByRole("button", { name: "Save and start release" }).click();
+    await confirm(eve);
     await eve.waitForURL(/\/releases\//);
     const releaseId = decodeURIComponent(new URL(eve.url()).pathname.split("/").at(-1) ?? "");
     expect(releaseId).not.toBe(firstReleaseId);
@@ -287,6 +298,7 @@ describe("the console", () => {
     await eve.goto(`${origin}/features/${featureId}`);
     await eve.getByLabel("Enabled in development").uncheck();
     await eve.getByRole("button", { name: "Save and start release" }).click();
+    await confirm(eve);
     await eve.waitForURL(/\/releases\//);
     const thirdId = decodeURIComponent(new URL(eve.url()).pathname.split("/").at(-1) ?? "");
     const amy = await signIn(amyContext, origin, `/features/${featureId}`, tokens.amy);
@@ -362,7 +374,14 @@ describe("the console", () => {
   }, 180_000);
 
   it("edits a draft pipeline, publishes it, clones it and deletes the clone", async () => {
-    const eve = await signIn(eveContext, origin, `/projects/${projectId}/pipelines`, tokens.eve);
+    // A pipeline in use cannot be deleted: the dialog says so in words and stays open.
+    const eve = await signIn(eveContext, origin, `/pipelines/${pipelineId}`, tokens.eve);
+    await eve.getByRole("button", { name: "Delete" }).click();
+    await eve.getByRole("dialog").getByRole("button", { name: "Confirm" }).click();
+    await see(eve.getByRole("dialog").getByRole("alert"), "A feature still uses this pipeline");
+    await see(eve.getByRole("dialog").getByRole("alert"), "(PIPELINE_IN_USE)");
+    await eve.getByRole("dialog").getByRole("button", { name: "Cancel" }).click();
+    await eve.goto(`${origin}/projects/${projectId}/pipelines`);
     await eve.getByLabel("Pipeline name").fill("Two steps");
     await eve.getByRole("button", { name: "Create draft" }).click();
     await see(eve.getByRole("heading", { name: /Two steps/, level: 1 }));
@@ -383,6 +402,7 @@ describe("the console", () => {
     await eve.reload();
     await see(eve.getByRole("heading", { name: /Two steps/, level: 1 }));
     await eve.getByRole("button", { name: "Publish" }).click();
+    await confirm(eve);
     await see(eve.getByText("Published pipelines are immutable"));
     const published = await api.ok<{ pipeline: { status: string; phases: unknown[] } }>(
       /* GraphQL */ `query($id: ID!) { pipeline(id: $id) { status phases { name waitFor requiresApproval targets { environment segment } } } }`,
@@ -408,6 +428,7 @@ describe("the console", () => {
     await see(eve.getByRole("heading", { name: /Two steps \(copy\)/, level: 1 }));
     await see(eve.getByRole("textbox", { name: /Name of phase 2/ }));
     await eve.getByRole("button", { name: "Delete" }).click();
+    await confirm(eve);
     await see(eve.getByRole("status"), "Deleted.");
     await see(eve.getByRole("heading", { name: /DELETED/, level: 1 }));
   }, 180_000);

@@ -3,6 +3,7 @@ import { request, subscribe } from "../api.ts";
 import {
   Badge,
   Breadcrumbs,
+  ConfirmDialog,
   DefinitionView,
   ErrorNote,
   formatTime,
@@ -18,6 +19,7 @@ import {
   ATTACH_PIPELINE,
   DETACH_PIPELINE,
   type Definition,
+  type EnvironmentDefinition,
   FEATURE_HISTORY,
   FEATURE_QUERY,
   FEATURE_RELEASES,
@@ -247,6 +249,41 @@ function PipelineControl({ feature, onChanged }: { feature: Feature; onChanged: 
   );
 }
 
+const same = (a: Definition | undefined, b: Definition): boolean => JSON.stringify(a) === JSON.stringify(b);
+
+function ChangeSummary({ feature, after }: { feature: Feature; after: EnvironmentDefinition[] }) {
+  return (
+    <table>
+      <caption>The change</caption>
+      <thead>
+        <tr>
+          <th scope="col">Environment</th>
+          <th scope="col">Now</th>
+          <th scope="col">After</th>
+        </tr>
+      </thead>
+      <tbody>
+        {after.map((env) => {
+          const now = feature.environments.find((e) => e.environment === env.environment)?.definition;
+          return (
+            <tr key={env.environment}>
+              <th scope="row">{env.environment}</th>
+              <td>{now ? <DefinitionView definition={now} kind={feature.kind} /> : "—"}</td>
+              <td>
+                {same(now, env.definition) ? (
+                  "unchanged"
+                ) : (
+                  <DefinitionView definition={env.definition} kind={feature.kind} />
+                )}
+              </td>
+            </tr>
+          );
+        })}
+      </tbody>
+    </table>
+  );
+}
+
 interface RuleDraft {
   segment: string;
   enabled: boolean;
@@ -303,32 +340,38 @@ function EditDefinitions({ feature, onSaved }: { feature: Feature; onSaved: () =
         j === i ? { ...d, rules: d.rules.map((rule, k) => (k === r ? { ...rule, ...patch } : rule)) } : d,
       ),
     );
-  const save = async (event: Event): Promise<void> => {
+  const [pending, setPending] = useState<EnvironmentDefinition[] | null>(null);
+  /** Save: the drafts are checked here, then a dialog says where the change goes and asks to confirm. */
+  const review = (event: Event): void => {
     event.preventDefault();
     setError(null);
     setMessage(null);
     try {
-      const environments = drafts.map((d) => ({
-        environment: d.environment,
-        definition: {
-          enabled: d.enabled,
-          value: config ? parseJson(d.value, `The value in ${d.environment}`) : null,
-          rules: d.rules.map((rule, r) => ({
-            segment: rule.segment,
-            enabled: rule.enabled,
-            value: config ? parseJson(rule.value, `The value of rule ${r + 1} in ${d.environment}`) : null,
-            rolloutPercentage: rule.rolloutPercentage,
-          })),
-        },
-      }));
-      const { updateFeature } = await request(UPDATE_FEATURE, { id: feature.id, input: { environments } });
-      if (updateFeature.__typename === "Release") navigate(`/releases/${updateFeature.id}`);
-      else {
-        setMessage("Saved: the change applies to every environment now.");
-        await onSaved();
-      }
+      setPending(
+        drafts.map((d) => ({
+          environment: d.environment,
+          definition: {
+            enabled: d.enabled,
+            value: config ? parseJson(d.value, `The value in ${d.environment}`) : null,
+            rules: d.rules.map((rule, r) => ({
+              segment: rule.segment,
+              enabled: rule.enabled,
+              value: config ? parseJson(rule.value, `The value of rule ${r + 1} in ${d.environment}`) : null,
+              rolloutPercentage: rule.rolloutPercentage,
+            })),
+          },
+        })),
+      );
     } catch (failure) {
       setError(failure);
+    }
+  };
+  const save = async (environments: EnvironmentDefinition[]): Promise<void> => {
+    const { updateFeature } = await request(UPDATE_FEATURE, { id: feature.id, input: { environments } });
+    if (updateFeature.__typename === "Release") navigate(`/releases/${updateFeature.id}`);
+    else {
+      setMessage("Saved: the change applies to every environment now.");
+      await onSaved();
     }
   };
   return (
@@ -340,7 +383,7 @@ function EditDefinitions({ feature, onSaved }: { feature: Feature; onSaved: () =
           : "Saving applies the change to every environment at once."}{" "}
         Rules are tried in order; the first whose segment matches a unit decides.
       </p>
-      <form onSubmit={(event) => void save(event)} class="stack">
+      <form onSubmit={review} class="stack">
         {drafts.map((d, i) => (
           <fieldset key={d.environment}>
             <legend>{d.environment}</legend>
@@ -427,6 +470,20 @@ function EditDefinitions({ feature, onSaved }: { feature: Feature; onSaved: () =
         </button>
         {feature.activeRelease && <p>A release is in progress: finish or abort it before the next change.</p>}
       </form>
+      {pending && (
+        <ConfirmDialog
+          title={feature.pipeline ? `Start a release of ${feature.key}` : `Save ${feature.key}`}
+          onConfirm={() => save(pending)}
+          onClose={() => setPending(null)}
+        >
+          <p>
+            {feature.pipeline
+              ? `These changes will progress through the pipeline ${feature.pipeline.name}, phase by phase; until a phase rolls them out, its environments keep what they serve now.`
+              : "These changes apply to every environment at once."}
+          </p>
+          <ChangeSummary feature={feature} after={pending} />
+        </ConfirmDialog>
+      )}
     </section>
   );
 }

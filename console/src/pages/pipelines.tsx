@@ -3,6 +3,7 @@ import { request } from "../api.ts";
 import {
   Badge,
   Breadcrumbs,
+  ConfirmDialog,
   ErrorNote,
   formatDuration,
   formatTime,
@@ -160,6 +161,7 @@ export function PipelinePage({ id }: { id: string }) {
   const [description, setDescription] = useState("");
   const [selfApproval, setSelfApproval] = useState("ALLOWED");
   const [phases, setPhases] = useState<PhaseDraft[]>([]);
+  const [confirming, setConfirming] = useState<"publish" | "delete" | null>(null);
   useEffect(() => {
     if (!pipeline) return;
     setName(pipeline.name);
@@ -390,16 +392,7 @@ export function PipelinePage({ id }: { id: string }) {
       {roleAtLeast(viewer.role, "EDITOR") && (
         <div class="buttons">
           {pipeline.status === "DRAFT" && (
-            <button
-              type="button"
-              class="primary"
-              onClick={() =>
-                void run(async () => {
-                  await request(PUBLISH_PIPELINE, { id });
-                  return "Published.";
-                })
-              }
-            >
+            <button type="button" class="primary" onClick={() => setConfirming("publish")}>
               Publish
             </button>
           )}
@@ -416,20 +409,41 @@ export function PipelinePage({ id }: { id: string }) {
             Clone
           </button>
           {pipeline.status !== "DELETED" && (
-            <button
-              type="button"
-              class="danger"
-              onClick={() =>
-                void run(async () => {
-                  await request(DELETE_PIPELINE, { id });
-                  return "Deleted.";
-                })
-              }
-            >
+            <button type="button" class="danger" onClick={() => setConfirming("delete")}>
               Delete
             </button>
           )}
         </div>
+      )}
+      {confirming === "publish" && (
+        <ConfirmDialog
+          title={`Publish ${pipeline.name}`}
+          onConfirm={async () => {
+            await request(PUBLISH_PIPELINE, { id });
+            setMessage("Published.");
+            await query.refetch();
+          }}
+          onClose={() => setConfirming(null)}
+        >
+          <p>
+            A published pipeline can be attached to features and can no longer be changed (clone it to make a new
+            draft). Save the draft first if you edited it.
+          </p>
+        </ConfirmDialog>
+      )}
+      {confirming === "delete" && (
+        <ConfirmDialog
+          title={`Delete ${pipeline.name}`}
+          danger
+          onConfirm={async () => {
+            await request(DELETE_PIPELINE, { id });
+            setMessage("Deleted.");
+            await query.refetch();
+          }}
+          onClose={() => setConfirming(null)}
+        >
+          <p>A pipeline that a feature still uses cannot be deleted; detach it from the feature first.</p>
+        </ConfirmDialog>
       )}
     </>
   );
