@@ -313,6 +313,7 @@ describe("the console", () => {
   it("renders every other page without a serious accessibility violation", async () => {
     const admin = await signIn(eveContext, origin, `/projects/${projectId}/releases`, api.adminToken);
     await see(admin.getByRole("heading", { name: "Releases in flight" }));
+    await see(admin.getByText("No release in flight."));
     await admin.getByLabel("Show completed and aborted releases too").check();
     await see(admin.getByRole("link", { name: "new-checkout release 1" }));
     await checkPage(admin, "11-releases");
@@ -348,6 +349,15 @@ describe("the console", () => {
     expect(new Set(types)).toEqual(
       new Set(["ReleasePhaseWaitSkipped", "ReleasePhaseApproved", "ReleaseFullRolloutRequested"]),
     );
+
+    // An ADMIN creates a project in the browser: environments in order, segments one a line.
+    await admin.goto(`${origin}/`);
+    await admin.getByLabel("Name", { exact: true }).fill("Storefront");
+    await admin.getByLabel(/^Environments, in order/).fill("dev, prod");
+    await admin.getByLabel(/^Segments, one a line/).fill("eu: country IN de, fr");
+    await admin.getByRole("button", { name: "Create project" }).click();
+    await see(admin.getByRole("heading", { name: "Storefront", level: 1 }));
+    await see(admin.getByText("Environments: dev → prod · Segments: eu (country IN de, fr)"));
 
     // ADMIN pages: listing needs fields other branches add (apiTokens, sdkKeys); without them the page
     // says so instead of failing (decision 0020). Creating a token works either way.
