@@ -676,7 +676,7 @@ export class Simulation {
 
   /** One action on a release in progress, chosen by what its current phase allows (sometimes a refused one). */
   async actOnRelease(release: Release): Promise<void> {
-    if (release.status !== "IN_PROGRESS" || release.currentPhaseIndex === null) return;
+    if (release.status !== "IN_PROGRESS") return;
     const phase = release.phases[release.currentPhaseIndex];
     if (!phase) return;
     const roll = this.random();
