@@ -449,6 +449,11 @@ function ActionDialog({
           )}
           .
         </p>
+        {pending.phaseIndex !== null && release.currentPhaseIndex !== pending.phaseIndex && (
+          <p role="note" class="banner banner-live">
+            The release has moved on since you opened this: {statusLine(release)}. Confirming will be refused.
+          </p>
+        )}
         <label>
           Reason
           <textarea

@@ -183,6 +183,7 @@ describe("the console", () => {
     await see(banner(amy), "Phase 3 of 4: Production us-west — Baking");
     // eve's banner moved on live, behind her open dialog.
     await see(banner(eve), "Production us-west — Baking");
+    await see(staleDialog.getByRole("note"), "The release has moved on since you opened this");
     await staleDialog.getByRole("button", { name: "Confirm" }).click();
     await see(staleDialog.getByRole("alert"), "moved on since this page showed it");
     await see(staleDialog.getByRole("alert"), "(INVALID_STATE)");
@@ -335,6 +336,17 @@ describe("the console", () => {
     await see(admin.getByText(/As of event 1 of \d+: ReleaseStarted/));
     await see(banner(admin), "Phase 1 of 4: Development");
     await checkPage(admin, "14-audit-replay");
+
+    // The feature as of its first event: created, off everywhere (featureAsOf).
+    await admin.goto(`${origin}/projects/${projectId}/audit?entity=${encodeURIComponent(featureId)}`);
+    const featureSlider = admin.getByRole("slider", { name: "Point in time" });
+    await featureSlider.waitFor();
+    await featureSlider.focus();
+    await admin.keyboard.press("Home");
+    await see(admin.getByText(/As of event 1 of \d+: FeatureCreated by eve/));
+    const asOf = admin.getByRole("table", { name: "Definitions as of then" });
+    await see(asOf.getByRole("row", { name: /development/ }), "Off");
+    expect(await asOf.getByText("On", { exact: true }).count()).toBe(0);
 
     // Filters: only amy's events (the address keeps the filter, so it can be shared).
     await admin.goto(`${origin}/projects/${projectId}/audit`);
