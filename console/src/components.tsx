@@ -1,6 +1,6 @@
 import { type ComponentChildren, createContext } from "preact";
 import { useContext, useEffect, useId, useRef, useState } from "preact/hooks";
-import { inWords, request } from "./api.ts";
+import { ApiError, inWords, request } from "./api.ts";
 import {
   type ActionField,
   actionDocument,
@@ -465,11 +465,24 @@ function ActionDialog({
             placeholder={action.name === "Approve" ? "Optional: recorded as the approval's comment" : "Optional"}
           />
         </label>
-        {error !== null && (
-          <p role="alert" class="error">
-            {inWords(error)}
-          </p>
-        )}
+        {error !== null &&
+          (error instanceof ApiError && error.code === "INVALID_STATE" ? (
+            // The service's own message numbers phases from 0; the console's sentence says where the
+            // release is now, in the page's terms, and keeps the service's text one click away.
+            <div role="alert" class="error">
+              <p>
+                {inWords(new ApiError({ message: "", extensions: { code: error.code } }))} Now: {statusLine(release)}.
+              </p>
+              <details>
+                <summary>The service's answer</summary>
+                {error.message}
+              </details>
+            </div>
+          ) : (
+            <p role="alert" class="error">
+              {inWords(error)}
+            </p>
+          ))}
         <div class="buttons">
           <button type="submit" class={action.name === "Abort" ? "danger" : "primary"} disabled={busy}>
             Confirm
