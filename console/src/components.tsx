@@ -396,6 +396,9 @@ function ActionDialog({
   const [reason, setReason] = useState("");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
+  // One Idempotency-Key per attempt that may have been applied: a Confirm retried after a lost answer
+  // (network) is the same Update, applied once; after a refusal nothing was applied, so a new key.
+  const [key, setKey] = useState(pending.key);
   const titleId = useId();
   const { action } = pending;
 
@@ -413,7 +416,7 @@ function ActionDialog({
       const data = await request(
         actionDocument(action.field),
         { id: release.id, text, ...(pending.phaseIndex !== null && { phaseIndex: pending.phaseIndex }) },
-        { idempotencyKey: pending.key },
+        { idempotencyKey: key },
       );
       const updated = data[action.field];
       ref.current?.close();
@@ -421,6 +424,7 @@ function ActionDialog({
     } catch (failure) {
       setError(failure);
       setBusy(false);
+      if (failure instanceof ApiError && failure.code !== "NETWORK" && failure.code !== "INTERNAL") setKey(newKey());
     }
   };
 

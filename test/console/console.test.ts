@@ -286,13 +286,40 @@ describe("the console", () => {
     await checkPage(vic, "09-viewer-actions-disabled");
     await vic.keyboard.press("Escape");
 
+    // A Confirm whose answer is lost on the way back: the page says so; a second Confirm carries the same
+    // Idempotency-Key, so the pause is applied once.
+    let dropped = 0;
+    await eve.route("**/graphql", async (route) => {
+      const request = route.request();
+      if (request.method() !== "POST" || !request.postData()?.includes("pauseRelease") || dropped > 0) {
+        return route.fallback();
+      }
+      dropped++;
+      await route.fetch(); // the service gets it and applies it…
+      await route.abort("connectionreset"); // …and the answer never reaches the page
+    });
+    await eve.getByRole("button", { name: "Release actions" }).click();
+    await eve.getByRole("menuitem", { name: "Pause", exact: true }).click();
+    const pauseDialog = eve.getByRole("dialog");
+    await pauseDialog.getByRole("button", { name: "Confirm" }).click();
+    await see(pauseDialog.getByRole("alert"), "(NETWORK)");
+    await pauseDialog.getByRole("button", { name: "Confirm" }).click();
+    await pauseDialog.waitFor({ state: "hidden" });
+    await see(banner(eve), "Staging — Paused");
+    await eve.unroute("**/graphql");
+    expect(dropped).toBe(1);
+    expect((await release(api, releaseId)).actions.map((a) => [a.kind, a.by])).toEqual([["PAUSE", "eve"]]);
+
     // eve aborts: both pages show it, and the feature is back to what it was.
     await act(eve, "Abort", "metrics regressed");
     await see(banner(eve), "Aborted: metrics regressed");
     await see(banner(vic), "Aborted: metrics regressed");
     const aborted = await release(api, releaseId);
     expect(aborted.status).toBe("ABORTED");
-    expect(aborted.actions.map((a) => [a.kind, a.by, a.reason])).toEqual([["ABORT", "eve", "metrics regressed"]]);
+    expect(aborted.actions.map((a) => [a.kind, a.by, a.reason])).toEqual([
+      ["PAUSE", "eve", null],
+      ["ABORT", "eve", "metrics regressed"],
+    ]);
     await checkPage(vic, "10-feature-after-abort");
 
     // A third change, rolled out fully by amy (APPROVER) from the feature page: waits and approvals bypassed.
