@@ -4,12 +4,9 @@
 // carries the shapes the call site gets back (see documents.ts).
 
 import { type Client, createClient } from "graphql-ws";
+import type { Doc } from "./doc.ts";
 
-/** A GraphQL document with the types of its result and variables (a branded string). */
-export type Doc<TData, TVars = Record<string, never>> = string & { readonly __types?: [TData, TVars] };
-
-export const doc = <TData, TVars = Record<string, never>>(source: string): Doc<TData, TVars> =>
-  source as Doc<TData, TVars>;
+export type { Doc } from "./doc.ts";
 
 export interface ApiErrorItem {
   message: string;

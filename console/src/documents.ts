@@ -1,7 +1,7 @@
 // Every GraphQL document the console sends, typed with the shapes it selects (the names are the
 // public contract's: schema/contract/*.graphql).
 
-import { doc } from "./api.ts";
+import { doc } from "./doc.ts";
 
 export type Role = "VIEWER" | "EDITOR" | "APPROVER" | "ADMIN";
 export type PhaseStatus = "PENDING" | "WAITING" | "PAUSED" | "AWAITING_APPROVAL" | "ROLLED_OUT" | "SKIPPED_WAIT";
