@@ -8,17 +8,15 @@
 
 import { createHash } from "node:crypto";
 import { ApplicationFailure } from "@temporalio/common";
-import type { Decider } from "../services/core/decider.ts";
-import { DomainError, isDomainError } from "../services/core/errors.ts";
+import { isDomainError } from "../services/core/errors.ts";
+import { streams } from "../services/core/streams.ts";
+import { EVENT_SCHEMA_VERSION } from "../services/core/upcasters.ts";
 import { handleCommand, loadStream } from "../services/event-store/command-handler.ts";
 import type { EventStore, EventToAppend } from "../services/event-store/port.ts";
-import type { FeatureEvent } from "../services/feature/events.ts";
-import { type FeatureCommand, type FeatureState, featureDecider } from "../services/feature/feature.ts";
 import type { Logger } from "../services/platform/logger.ts";
+import { featureEffectCommands, featureEffectsDecider } from "../services/release/effects.ts";
 import type { ReleaseEvent } from "../services/release/events.ts";
-import { type FeatureEffect, type Release, releaseDecider, releaseStream } from "../services/release/release.ts";
-
-export const SCHEMA_VERSION = 1;
+import { type FeatureEffect, type Release, releaseDecider } from "../services/release/release.ts";
 
 export interface ReleaseEventToAppend {
   /** Chosen by the workflow (uuid4 from @temporalio/workflow: deterministic across replays). */
@@ -101,43 +99,6 @@ export function deriveEventId(name: string): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }
 
-const toFeatureCommand = (effect: FeatureEffect, releaseId: string, actor: string, at: string): FeatureCommand => {
-  // The release workflow acts for the system; the person (if any) is kept as the actor's name.
-  const systemActor = { name: actor, role: "ADMIN" as const };
-  switch (effect.type) {
-    case "ApplyReleaseDefinitions":
-      return {
-        type: "ApplyReleaseDefinitions",
-        data: { releaseId, environments: effect.environments, cause: effect.cause, phaseIndex: effect.phaseIndex },
-        actor: systemActor,
-        now: at,
-      };
-    case "EndRelease":
-      return { type: "EndRelease", data: { releaseId, status: effect.status }, actor: systemActor, now: at };
-    default: {
-      const unknown: never = effect;
-      throw new DomainError("INTERNAL", `unknown feature effect ${JSON.stringify(unknown)}`);
-    }
-  }
-};
-
-/** The feature decider over a list of commands, applied in order. */
-const featureEffectsDecider: Decider<FeatureState, FeatureCommand[], FeatureEvent> = {
-  initialState: featureDecider.initialState,
-  evolve: featureDecider.evolve,
-  decide: (commands, state) => {
-    const events: FeatureEvent[] = [];
-    let current = state;
-    for (const command of commands) {
-      for (const event of featureDecider.decide(command, current)) {
-        events.push(event);
-        current = featureDecider.evolve(current, event);
-      }
-    }
-    return events;
-  },
-};
-
 export function createActivities({ store, logger }: ActivityDependencies): ReleaseActivities {
   const log = logger?.child({ component: "release-activities" });
 
@@ -153,7 +114,7 @@ export function createActivities({ store, logger }: ActivityDependencies): Relea
   return {
     loadRelease: (releaseId) =>
       guard("loadRelease", async () => {
-        const loaded = await loadStream(store, releaseDecider, releaseStream(releaseId));
+        const loaded = await loadStream(store, releaseDecider, streams.release(releaseId));
         const revision = loaded.revision === "no_stream" ? -1 : Number(loaded.revision);
         return { state: loaded.state, revision };
       }),
@@ -169,13 +130,13 @@ export function createActivities({ store, logger }: ActivityDependencies): Relea
             occurredAt: (event.data as { at: string }).at,
             correlationId: input.correlationId,
             causationId: input.causationId,
-            schemaVersion: SCHEMA_VERSION,
+            schemaVersion: EVENT_SCHEMA_VERSION,
             projectId: input.projectId,
             source: input.source,
           },
         }));
         const expected = input.expectedRevision < 0 ? "no_stream" : BigInt(input.expectedRevision);
-        const result = await store.append(releaseStream(input.releaseId), events, expected);
+        const result = await store.append(streams.release(input.releaseId), events, expected);
         log?.debug({ releaseId: input.releaseId, types: input.events.map((e) => e.type) }, "release events appended");
         return { nextExpectedRevision: Number(result.nextExpectedRevision) };
       }),
@@ -186,8 +147,8 @@ export function createActivities({ store, logger }: ActivityDependencies): Relea
         // Every effect of one release event in one append: decided in order, each on the state the
         // previous ones left (load → decide all → append, retried on CONFLICT by the command handler).
         const result = await handleCommand(store, featureEffectsDecider, {
-          stream: `feature-${input.featureId}`,
-          command: input.effects.map((effect) => toFeatureCommand(effect, input.releaseId, input.actor, input.at)),
+          stream: streams.feature(input.featureId),
+          command: featureEffectCommands(input.effects, input.releaseId, input.actor, input.at),
           metadata: {
             actor: input.actor,
             occurredAt: input.at,
