@@ -27,6 +27,7 @@ import type { ProjectionRunner } from "../projections/runner.ts";
 import { isTokenActive } from "../token/token.ts";
 import { authenticate, bearerSecret, secretFromConnectionParams } from "./auth.ts";
 import { type Commands, createCommands } from "./commands.ts";
+import { type ConsoleHandler, createConsoleHandler, DEFAULT_CONSOLE_DIR } from "./console.ts";
 import { requestScope, toPublicError } from "./errors.ts";
 import {
   createRateLimiter,
@@ -80,8 +81,10 @@ export interface BuildAppOptions {
   releaseStartWaitMs?: number;
   /** How long an action waits for the read model to reach the Update's version (default 10 s). */
   actionWaitMs?: number;
-  /** Serve GraphiQL to browsers at /graphql (default true). */
+  /** Serve GraphiQL to browsers at /graphql (default true), from local assets (works offline). */
   graphiql?: boolean;
+  /** The built console served at `/` (default console/dist); false serves none. */
+  consoleDir?: string | false;
   /** Replaces some slices' command handlers (tests inject failures). */
   commands?: Partial<Commands>;
   /** SDK streams' heartbeat interval (default 15 s). */
@@ -242,6 +245,8 @@ export function buildApp(deps: BuildAppDeps): App {
     logger: log,
     ...(options.sdkHeartbeatMs !== undefined && { heartbeatMs: options.sdkHeartbeatMs }),
   });
+  const consoleHandler: ConsoleHandler | null =
+    options.consoleDir === false ? null : createConsoleHandler(options.consoleDir ?? DEFAULT_CONSOLE_DIR);
 
   const contextFor = (auth: AuthInfo | null, request: RequestInfo): ApiContext => ({
     auth,
@@ -276,6 +281,10 @@ export function buildApp(deps: BuildAppDeps): App {
     graphqlEndpoint: GRAPHQL_PATH,
     landingPage: false,
     graphiql: options.graphiql === false ? false : { subscriptionsProtocol: "WS", title: "Release pipelines" },
+    // Yoga's default GraphiQL page loads its scripts from a CDN (and shows "Loading…" forever offline);
+    // this one inlines them from the installed package. Loaded on first use: the bundle is ~9 MB.
+    renderGraphiQL: async (graphiqlOptions) =>
+      (await import("@graphql-yoga/render-graphiql")).renderGraphiQL(graphiqlOptions),
     maskedErrors: { maskError: (error) => toPublicError(error, log) },
     // CORS only for the configured origins; none by default (no CORS headers: browsers refuse cross-origin).
     cors:
@@ -371,7 +380,10 @@ export function buildApp(deps: BuildAppDeps): App {
       return Response.json({ status: ok ? "ready" : "not ready", checks }, { status: ok ? 200 : 503 });
     }
     if (sdk.matches(url.pathname)) return sdk.fetch(request);
-    if (url.pathname !== GRAPHQL_PATH) return errorResponse(404, `Not found: ${url.pathname}`, "NOT_FOUND");
+    if (url.pathname !== GRAPHQL_PATH) {
+      const page = consoleHandler === null ? null : await consoleHandler.handle(request, url.pathname);
+      return page ?? errorResponse(404, `Not found: ${url.pathname}`, "NOT_FOUND");
+    }
 
     const length = Number(request.headers.get("content-length") ?? "0");
     if (Number.isFinite(length) && length > maxBodyBytes) return bodyTooLarge(maxBodyBytes);
