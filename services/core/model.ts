@@ -56,6 +56,17 @@ export interface Phase {
   approvalsRequired: number;
   action: PhaseAction;
   targets: Target[];
+  /** A gradual rollout of the phase's targets (absent: all at once). Absent in phases stored before ramps. */
+  ramp?: Ramp;
+}
+
+/** initialPercentage of the targets' units, then + increaseBy every `every`, until 100. */
+export interface Ramp {
+  initialPercentage: number;
+  increaseBy: number;
+  /** ISO-8601 duration (canonical form) beside its milliseconds. */
+  every: string;
+  everyMs: number;
 }
 
 /** Who issues a command. `name` is the token's name ("system" for automatic transitions). */

@@ -337,6 +337,73 @@ describe("Pipeline", () => {
       }
     });
 
+    describe("a ramp", () => {
+      const ramp = (extra: Record<string, unknown> = {}) =>
+        phase({ ramp: { initialPercentage: 5, increaseBy: 20, every: "PT6H", ...extra } as never });
+
+      it("is stored with `every` in canonical form beside its milliseconds", () => {
+        spec
+          .given([])
+          .when(withPhases(ramp({ every: "PT360M" })))
+          .thenState((p) =>
+            expect(p?.phases[0]?.ramp).toEqual({
+              initialPercentage: 5,
+              increaseBy: 20,
+              every: "PT6H",
+              everyMs: 21_600_000,
+            }),
+          );
+      });
+
+      it("is absent when not given or null", () => {
+        spec
+          .given([])
+          .when(withPhases(phase({ ramp: null })))
+          .thenState((p) => expect(p?.phases[0]).not.toHaveProperty("ramp"));
+      });
+
+      it("accepts percentages of exactly 100 and just above 0", () => {
+        spec
+          .given([])
+          .when(withPhases(ramp({ initialPercentage: 0.01, increaseBy: 100 })))
+          .thenState((p) => expect(p?.phases[0]?.ramp).toMatchObject({ initialPercentage: 0.01, increaseBy: 100 }));
+      });
+
+      it("refuses percentages outside (0, 100], naming the field", () => {
+        for (const [field, bad] of [
+          ["initialPercentage", 0],
+          ["initialPercentage", 100.5],
+          ["increaseBy", -5],
+          ["increaseBy", 0],
+          ["initialPercentage", Number.NaN],
+        ] as const) {
+          spec
+            .given([])
+            .when(withPhases(phase(), ramp({ [field]: bad })))
+            .thenThrows("VALIDATION", `phases[1].ramp.${field}: must be a percentage within (0, 100]`);
+        }
+      });
+
+      it("accepts `every` from 1 second to 1 day and refuses anything outside", () => {
+        for (const ok of ["PT1S", "P1D", "PT24H"]) {
+          spec
+            .given([])
+            .when(withPhases(ramp({ every: ok })))
+            .thenState((p) => expect(p?.phases[0]?.ramp).toBeDefined());
+        }
+        for (const bad of ["PT0.999S", "P1DT0.001S", "P2D"]) {
+          spec
+            .given([])
+            .when(withPhases(ramp({ every: bad })))
+            .thenThrows("VALIDATION", "phases[0].ramp.every: must be from 1 second (PT1S) to 1 day (P1D)");
+        }
+        spec
+          .given([])
+          .when(withPhases(ramp({ every: "6h" })))
+          .thenThrows("VALIDATION", 'phases[0].ramp.every: "6h" is not an ISO-8601 duration');
+      });
+    });
+
     it("treats a null waitFor as none", () => {
       spec
         .given([])

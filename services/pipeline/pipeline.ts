@@ -5,7 +5,7 @@ import { BOUNDS } from "../core/bounds.ts";
 import type { Command, Decider } from "../core/decider.ts";
 import { formatDuration, MAX_WAIT_MS, parseDuration } from "../core/duration.ts";
 import { DomainError, validation } from "../core/errors.ts";
-import { jsonEqual, type Phase, type PhaseAction, type SelfApproval, type Target } from "../core/model.ts";
+import { jsonEqual, type Phase, type PhaseAction, type Ramp, type SelfApproval, type Target } from "../core/model.ts";
 import { NAME_MAX, optionalText, type Project, requireName } from "../project/project.ts";
 import type { PipelineCreated, PipelineEvent, PipelineUpdated } from "./events.ts";
 
@@ -47,6 +47,15 @@ export interface PhaseInput {
   approvalsRequired?: number | null;
   action?: PhaseAction | null;
   targets: TargetInput[];
+  ramp?: RampInput | null;
+}
+
+/** The contract's RampInput. */
+export interface RampInput {
+  initialPercentage: number;
+  increaseBy: number;
+  /** ISO-8601 duration text, 1 second to 1 day. */
+  every: string;
 }
 
 export type CreatePipeline = Command<
@@ -138,6 +147,33 @@ function normalizeWait(text: unknown, field: string): { waitFor: string | null; 
   return { waitFor: formatDuration(ms), waitForMs: ms };
 }
 
+/** A percentage within (0, 100]. */
+function requirePercentage(value: unknown, field: string): number {
+  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0 || value > 100) {
+    throw validation(field, `must be a percentage within (0, 100] (got ${String(value)})`);
+  }
+  return value;
+}
+
+/** A ramp's `every` or a guardrail's `interval`: an ISO-8601 duration from 1 second to 1 day. */
+export function normalizeInterval(text: unknown, field: string): { text: string; ms: number } {
+  const ms = typeof text === "string" ? parseDuration(text) : null;
+  if (ms === null) throw validation(field, `"${String(text)}" is not an ISO-8601 duration (e.g. PT30S, PT1H)`);
+  if (ms < BOUNDS.progressionIntervalMinMs || ms > BOUNDS.progressionIntervalMaxMs) {
+    throw validation(field, `must be from 1 second (PT1S) to 1 day (P1D), got ${String(text)}`);
+  }
+  return { text: formatDuration(ms), ms };
+}
+
+function normalizeRamp(input: RampInput | null | undefined, field: string): { ramp?: Ramp } {
+  if (input === null || input === undefined) return {};
+  if (typeof input !== "object") throw validation(field, "must be an object");
+  const initialPercentage = requirePercentage(input.initialPercentage, `${field}.initialPercentage`);
+  const increaseBy = requirePercentage(input.increaseBy, `${field}.increaseBy`);
+  const every = normalizeInterval(input.every, `${field}.every`);
+  return { ramp: { initialPercentage, increaseBy, every: every.text, everyMs: every.ms } };
+}
+
 function normalizeApproval(input: PhaseInput, field: string): { requiresApproval: boolean; approvalsRequired: number } {
   const requiresApproval = input.requiresApproval ?? false;
   if (typeof requiresApproval !== "boolean") throw validation(`${field}.requiresApproval`, "must be a boolean");
@@ -182,6 +218,7 @@ export function normalizePhases(project: Project, inputs: readonly PhaseInput[],
       ...normalizeApproval(input, at),
       action,
       targets: normalizeTargets(project, input.targets, `${at}.targets`),
+      ...normalizeRamp(input.ramp, `${at}.ramp`),
     };
   });
 }

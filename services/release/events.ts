@@ -73,6 +73,14 @@ export type ReleaseAborted = DomainEvent<
     at: string;
   }
 >;
+/**
+ * A ramping phase now serves its definition to `percentage` of its targets' units (the first step starts
+ * the ramp; 100 ends it, and the phase rolls out). `nextStepAt`: when the next step is due (null at 100).
+ */
+export type ReleaseRampAdvanced = DomainEvent<
+  "ReleaseRampAdvanced",
+  { releaseId: string; phaseIndex: number; percentage: number; nextStepAt: string | null; at: string }
+>;
 export type ReleaseCompleted = DomainEvent<"ReleaseCompleted", { releaseId: string; at: string }>;
 /** A Temporal signal whose action did not apply: recorded, never silently dropped. */
 export type ReleaseSignalRejected = DomainEvent<
@@ -92,4 +100,5 @@ export type ReleaseEvent =
   | ReleaseFullRolloutRequested
   | ReleaseAborted
   | ReleaseCompleted
-  | ReleaseSignalRejected;
+  | ReleaseSignalRejected
+  | ReleaseRampAdvanced;

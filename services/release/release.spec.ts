@@ -614,6 +614,148 @@ describe("release decider", () => {
     });
   });
 
+  describe("a ramp", () => {
+    // dev on enter; production ramps 10% → +30% every 6 h after an approval (10, 40, 70, 100).
+    const rampPhases: Phase[] = [
+      phase({ name: "dev", targets: [{ environment: "development", segment: null }] }),
+      phase({
+        name: "production",
+        requiresApproval: true,
+        targets: [{ environment: "production", segment: null }],
+        ramp: { initialPercentage: 10, increaseBy: 30, every: "PT6H", everyMs: 6 * HOUR },
+      }),
+    ];
+    /** Phase 1 approved at T0: its ramp started at 10%. */
+    const rampingHistory = () => run([started(rampPhases)], [tick(T0), approve(bob, T0)]).events;
+    const phaseOf = (state: ReleaseState, index = 1) => (state as Release).phases[index];
+    const steps = (events: ReleaseEvent[]) =>
+      events.filter((e) => e.type === "ReleaseRampAdvanced").map((e) => (e.data as { percentage: number }).percentage);
+
+    it("starts where the phase would roll out (after its approval), at initialPercentage, WAITING for the next step", () => {
+      const { events, state } = run([started(rampPhases)], [tick(T0), approve(bob, T0)]);
+      expect(types(events).slice(-2)).toEqual(["ReleasePhaseApproved", "ReleaseRampAdvanced"]);
+      expect(events.at(-1)?.data).toEqual({
+        releaseId: "r1",
+        phaseIndex: 1,
+        percentage: 10,
+        nextStepAt: at(6 * HOUR),
+        at: T0,
+      });
+      expect(phaseOf(state)).toMatchObject({ status: "WAITING", rolloutPercentage: 10, waitEndsAt: at(6 * HOUR) });
+      expect(nextWakeAt(state)).toBe(at(6 * HOUR));
+      expect(featureEffects(state as Release, events.at(-1) as ReleaseEvent)).toEqual([]);
+    });
+
+    it("adds increaseBy every `every`, one event per step, and rolls out at 100", () => {
+      const { events, state } = run(rampingHistory(), [
+        tick(at(6 * HOUR - 1)),
+        tick(at(6 * HOUR)),
+        tick(at(12 * HOUR)),
+        tick(at(18 * HOUR)),
+      ]);
+      expect(steps(events)).toEqual([10, 40, 70, 100]);
+      expect(types(events).slice(-3)).toEqual(["ReleaseRampAdvanced", "ReleasePhaseRolledOut", "ReleaseCompleted"]);
+      expect(phaseOf(state)).toMatchObject({ status: "ROLLED_OUT", rolloutPercentage: 100 });
+      expect(state?.status).toBe("COMPLETED");
+    });
+
+    it("a late Tick takes one step and counts the next `every` from it (no burst after an outage)", () => {
+      const { events, state } = run(rampingHistory(), [tick(at(30 * HOUR))]);
+      expect(steps(events)).toEqual([10, 40]);
+      expect(phaseOf(state)?.waitEndsAt).toBe(at(36 * HOUR));
+    });
+
+    it("never goes past 100 and keeps fractional steps exact", () => {
+      const odd: Phase[] = [
+        phase({
+          name: "p",
+          targets: [{ environment: "production", segment: null }],
+          ramp: { initialPercentage: 0.1, increaseBy: 33.3, every: "PT1S", everyMs: 1000 },
+        }),
+      ];
+      const { events } = run(
+        [started(odd)],
+        [0, 1, 2, 3, 4].map((s) => tick(at(s * 1000))),
+      );
+      expect(steps(events)).toEqual([0.1, 33.4, 66.7, 100]);
+    });
+
+    it("pause stops the ramp's clock with the remaining time; unpause resumes it", () => {
+      const { events, state } = run(rampingHistory(), [pause(at(2 * HOUR)), tick(at(20 * HOUR))]);
+      expect(steps(events)).toEqual([10]);
+      expect(phaseOf(state)).toMatchObject({ status: "PAUSED", remainingMs: 4 * HOUR, rolloutPercentage: 10 });
+      expect(nextWakeAt(state)).toBeNull();
+      const resumed = run(events, [unpause(at(30 * HOUR)), tick(at(34 * HOUR - 1)), tick(at(34 * HOUR))]);
+      expect(steps(resumed.events)).toEqual([10, 40]);
+      expect(phaseOf(resumed.state)?.waitEndsAt).toBe(at(40 * HOUR));
+    });
+
+    it("serving keeps the ramped share while paused", () => {
+      const { state } = run(rampingHistory(), [tick(at(6 * HOUR)), pause(at(7 * HOUR))]);
+      const ramping = toReleaseView(state as Release).rolledOut.find((r) => r.phaseIndex === 1);
+      expect(ramping).toMatchObject({ percentage: 40, targets: [{ environment: "production", segment: null }] });
+    });
+
+    it("skip jumps to 100: the phase rolls out now (its approval was given before the ramp)", () => {
+      for (const history of [rampingHistory(), run(rampingHistory(), [pause(at(HOUR))]).events]) {
+        const { events, state } = run(history, [skip(at(2 * HOUR))]);
+        expect(types(events).slice(-3)).toEqual([
+          "ReleasePhaseWaitSkipped",
+          "ReleasePhaseRolledOut",
+          "ReleaseCompleted",
+        ]);
+        expect(state?.status).toBe("COMPLETED");
+      }
+    });
+
+    it("full rollout ends the ramp at once", () => {
+      const { events } = run(rampingHistory(), [fullRollout(at(HOUR))]);
+      expect(types(events).slice(-3)).toEqual([
+        "ReleaseFullRolloutRequested",
+        "ReleasePhaseRolledOut",
+        "ReleaseCompleted",
+      ]);
+    });
+
+    it("serving sees the ramping phase with its percentage; the feature stores nothing until it rolls out", () => {
+      const state = run(rampingHistory(), []).state as Release;
+      const view = toReleaseView(state);
+      expect(view.rolledOut.map((r) => [r.phaseIndex, "percentage" in r ? r.percentage : 100])).toEqual([
+        [0, 100],
+        [1, 10],
+      ]);
+      expect(state.rolledOut.map((r) => r.phaseIndex)).toEqual([0]);
+    });
+
+    it("abort while ramping reverts only what rolled out whole (the ramping phase was never stored)", () => {
+      const { events } = run(rampingHistory(), [abort(at(HOUR))]);
+      expect(events.at(-1)).toMatchObject({
+        type: "ReleaseAborted",
+        data: { reverted: [env("development", off)] },
+      });
+    });
+
+    it("an initialPercentage of 100 rolls out at once, without a ramp event", () => {
+      const full: Phase[] = [
+        phase({
+          name: "p",
+          targets: [{ environment: "production", segment: null }],
+          ramp: { initialPercentage: 100, increaseBy: 10, every: "PT1H", everyMs: HOUR },
+        }),
+      ];
+      expect(types(run([started(full)], [tick(T0)]).events)).toEqual([
+        "ReleaseStarted",
+        "ReleasePhaseRolledOut",
+        "ReleaseCompleted",
+      ]);
+    });
+
+    it("rolloutPercentage is 0 before a phase rolls out and 100 after, without a ramp too", () => {
+      const state = run(waitingHistory(), []).state as Release;
+      expect(state.phases.map((p) => p.rolloutPercentage)).toEqual([100, 0, 0, 0]);
+    });
+  });
+
   it("attributes people's events to them and automatic transitions to system", () => {
     const { events } = run(waitingHistory(), [skip(at(5))]);
     expect(events.map(eventActor)).toEqual(["starter", "system", "system", "alice", "system", "system"]);

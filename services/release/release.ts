@@ -48,7 +48,20 @@ export interface ReleasePhaseState {
   waitSkipped: boolean;
   approvals: Approval[];
   rolledOutAt: string | null;
+  /**
+   * The share of the targets' units served the phase's definition: 0 before it rolls out, the ramp's
+   * step while it ramps, 100 once rolled out. Absent in states carried by runs from before ramps.
+   */
+  rolloutPercentage?: number;
 }
+
+/** The share of a phase's units served its definition (see ReleasePhaseState.rolloutPercentage). */
+export const rolloutPercentageOf = (phase: ReleasePhaseState): number =>
+  phase.rolloutPercentage ?? (phase.status === "ROLLED_OUT" ? 100 : 0);
+
+/** Whether the phase is ramping: started its ramp, not yet rolled out. Its wait is the ramp's clock. */
+export const isRamping = (phase: ReleasePhaseState): boolean =>
+  phase.status !== "ROLLED_OUT" && rolloutPercentageOf(phase) > 0;
 
 export interface RolledOutPhase {
   phaseIndex: number;
@@ -513,13 +526,35 @@ function automaticStep(release: Release, now: string, fullRollout: boolean): Rel
       ? { type: "ReleaseCompleted", data: { releaseId, at: now } }
       : rollOut(release, index, now);
   }
+  // A phase with a ramp starts it where it would roll out; it rolls out when the ramp reaches 100.
+  const rollOutOrRamp = (): ReleaseEvent => {
+    const ramp = spec.ramp;
+    if (!ramp || ramp.initialPercentage >= 100) return rollOut(release, index, now);
+    const nextStepAt = addMs(now, ramp.everyMs);
+    return {
+      type: "ReleaseRampAdvanced",
+      data: { releaseId, phaseIndex: index, percentage: ramp.initialPercentage, nextStepAt, at: now },
+    };
+  };
   const afterWait = (): ReleaseEvent =>
     spec.requiresApproval
       ? {
           type: "ReleaseApprovalRequested",
           data: { releaseId, phaseIndex: index, approvalsRequired: spec.approvalsRequired, at: now },
         }
-      : rollOut(release, index, now);
+      : rollOutOrRamp();
+  if (isRamping(phase)) {
+    // The ramp's clock is the phase's wait: pause stops it, unpause resumes it, skip jumps to 100.
+    const percentage = rolloutPercentageOf(phase);
+    if (phase.status === "SKIPPED_WAIT" || percentage >= 100) return rollOut(release, index, now);
+    if (phase.status !== "WAITING" || phase.waitEndsAt === null || msBetween(phase.waitEndsAt, now) < 0) return null;
+    const next = Math.min(100, roundPercentage(percentage + (spec.ramp?.increaseBy ?? 100)));
+    const nextStepAt = next >= 100 ? null : addMs(now, spec.ramp?.everyMs ?? 0);
+    return {
+      type: "ReleaseRampAdvanced",
+      data: { releaseId, phaseIndex: index, percentage: next, nextStepAt, at: now },
+    };
+  }
   switch (phase.status) {
     case "PENDING":
       if (spec.waitForMs !== null && spec.waitForMs > 0) {
@@ -535,7 +570,7 @@ function automaticStep(release: Release, now: string, fullRollout: boolean): Rel
     case "SKIPPED_WAIT":
       return afterWait();
     case "AWAITING_APPROVAL":
-      return phase.approvals.length >= spec.approvalsRequired ? rollOut(release, index, now) : null;
+      return phase.approvals.length >= spec.approvalsRequired ? rollOutOrRamp() : null;
     case "PAUSED":
       return null;
     case "ROLLED_OUT":
@@ -548,13 +583,17 @@ function automaticStep(release: Release, now: string, fullRollout: boolean): Rel
   }
 }
 
+/** Percentages added step by step stay exact to 1e-9 (5 + 0.1 + 0.2 is 5.3, not 5.300000000000001). */
+const roundPercentage = (value: number): number => Math.round(value * 1e9) / 1e9;
+
 /** Every automatic event due at `now`, after `events` (already decided) took effect. */
 function advance(state: ReleaseState, events: ReleaseEvent[], now: string): ReleaseEvent[] {
   let current = events.reduce(evolve, state);
   const fullRollout = events.some((e) => e.type === "ReleaseFullRolloutRequested");
   const produced: ReleaseEvent[] = [];
-  // Bounded: each step moves a phase forward; a release has at most 4 steps per phase plus completion.
-  const limit = 4 * (current?.phaseSpecs.length ?? 0) + 2;
+  // Bounded: each step moves a phase forward; a release has at most 5 steps per phase plus completion
+  // (a ramp takes one step per `every`, so only its start and its end can fall in one decision).
+  const limit = 5 * (current?.phaseSpecs.length ?? 0) + 2;
   for (let i = 0; current && i < limit; i++) {
     const step = automaticStep(current, now, fullRollout);
     if (!step) break;
@@ -646,6 +685,7 @@ export function evolve(state: ReleaseState, event: ReleaseEvent): ReleaseState {
         waitSkipped: false,
         approvals: [],
         rolledOutAt: null,
+        rolloutPercentage: 0,
       })),
       currentPhaseIndex: 0,
       rolledOut: [],
@@ -726,6 +766,7 @@ export function evolve(state: ReleaseState, event: ReleaseEvent): ReleaseState {
         waitEndsAt: null,
         remainingMs: null,
         rolledOutAt: d.at,
+        rolloutPercentage: 100,
       }));
       const last = d.phaseIndex >= release.phaseSpecs.length - 1;
       const recorded = {
@@ -736,6 +777,18 @@ export function evolve(state: ReleaseState, event: ReleaseEvent): ReleaseState {
       return recorded.status === "IN_PROGRESS"
         ? { ...recorded, currentPhaseIndex: last ? d.phaseIndex : d.phaseIndex + 1 }
         : recorded;
+    }
+    case "ReleaseRampAdvanced": {
+      const d = event.data;
+      return withPhase(release, d.phaseIndex, (p) => ({
+        ...p,
+        status: "WAITING",
+        // The ramp's first step starts the phase's wait; each step sets when the next one is due.
+        waitStartedAt: isRamping(p) ? p.waitStartedAt : d.at,
+        waitEndsAt: d.nextStepAt ?? d.at,
+        remainingMs: null,
+        rolloutPercentage: d.percentage,
+      }));
     }
     case "ReleaseFullRolloutRequested":
       return recordAction(release, "FULL_ROLLOUT", event.data, event.data.reason);
@@ -771,9 +824,26 @@ export const releaseDecider: Decider<ReleaseState, ReleaseCommand, ReleaseEvent>
 export const toReleaseView = (release: Release) => ({
   id: release.id,
   status: release.status,
-  rolledOut: release.rolledOut,
+  rolledOut: [...release.rolledOut, ...rampingPhases(release)],
   outcome: release.status === "COMPLETED" ? release.after : release.status === "ABORTED" ? release.before : null,
 });
+
+/** The phases that ramp (at most the current one), as serving sees them: with the share of units in. */
+function rampingPhases(release: Release): (RolledOutPhase & { percentage: number })[] {
+  return release.phases.filter(isRamping).map((phase) => {
+    const spec = release.phaseSpecs[phase.index];
+    const targets = spec?.targets ?? [];
+    return {
+      phaseIndex: phase.index,
+      targets,
+      definitions: uniqueEnvironments(targets).map((environment) => ({
+        environment,
+        definition: phaseDefinition(release.phaseSpecs, phase.index, release.change, environment),
+      })),
+      percentage: rolloutPercentageOf(phase),
+    };
+  });
+}
 
 /**
  * The feature-side effect of a stored release event, as commands for the feature decider: a rolled-out
