@@ -824,7 +824,7 @@ export const releaseDecider: Decider<ReleaseState, ReleaseCommand, ReleaseEvent>
 export const toReleaseView = (release: Release) => ({
   id: release.id,
   status: release.status,
-  rolledOut: [...release.rolledOut, ...rampingPhases(release)],
+  rolledOut: [...release.rolledOut, ...rampingPhases(release)] as (RolledOutPhase & { percentage?: number })[],
   outcome: release.status === "COMPLETED" ? release.after : release.status === "ABORTED" ? release.before : null,
 });
 
