@@ -3,6 +3,7 @@
 //
 //   node workflows/record-histories.ts            # starts its own dev server
 //   TEMPORAL_ADDRESS=host:port node workflows/record-histories.ts
+//   node workflows/record-histories.ts ramp-pause-skip   # only the named scenarios (add one, keep the rest)
 //
 // Re-record only when a change is meant to be incompatible and old histories can no longer exist in
 // production (see docs/decisions/0004-workflow-versioning.md); otherwise add a new scenario beside
@@ -147,6 +148,23 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   {
+    // Two ramping phases: the first paused mid-ramp and resumed, the second skipped to 100.
+    name: "ramp-pause-skip",
+    phases: [
+      { environment: "development", ramp: { initialPercentage: 20, increaseBy: 40, every: "PT1S", everyMs: 1_000 } },
+      { environment: "production", ramp: { initialPercentage: 50, increaseBy: 25, every: "PT1H", everyMs: 3_600_000 } },
+    ],
+    async drive(run) {
+      await run.stored("ReleaseRampAdvanced");
+      await run.act("pause", { actor: editor, phaseIndex: 0, reason: "checking the dashboards" });
+      await sleep(1_500);
+      await run.act("unpause", { actor: editor, phaseIndex: 0 });
+      await run.stored("ReleasePhaseRolledOut");
+      await run.stored("ReleaseRampAdvanced", 4);
+      await run.act("skip", { actor: editor, phaseIndex: 1, reason: "all green" });
+    },
+  },
+  {
     name: "continue-as-new",
     phases: [
       { environment: "development", waitMs: 300 },
@@ -206,7 +224,9 @@ async function runScenario(context: ScenarioContext, scenario: Scenario): Promis
   return histories;
 }
 
-export async function recordHistories(options: { address?: string; outDir?: string } = {}): Promise<string[]> {
+export async function recordHistories(
+  options: { address?: string; outDir?: string; only?: string[] } = {},
+): Promise<string[]> {
   const outDir = options.outDir ?? HISTORIES_DIR;
   const dir = mkdtempSync(join(tmpdir(), "record-histories-"));
   const server =
@@ -227,7 +247,8 @@ export async function recordHistories(options: { address?: string; outDir?: stri
     await worker.runUntil(async () => {
       const client = new Client({ connection });
       mkdirSync(outDir, { recursive: true });
-      for (const scenario of SCENARIOS) {
+      const only = options.only?.length ? options.only : null;
+      for (const scenario of SCENARIOS.filter((s) => only === null || only.includes(s.name))) {
         const histories = await runScenario({ store, client, taskQueue }, scenario);
         for (const [file, history] of Object.entries(histories)) {
           writeFileSync(join(outDir, file), historyToFile(history));
@@ -247,7 +268,8 @@ export async function recordHistories(options: { address?: string; outDir?: stri
 
 if (import.meta.main) {
   const address = process.env.TEMPORAL_ADDRESS;
-  recordHistories({ address: address === undefined || address === "" ? undefined : address }).then(
+  const only = process.argv.slice(2);
+  recordHistories({ address: address === undefined || address === "" ? undefined : address, only }).then(
     (files) => process.stdout.write(`recorded ${files.length} histories in ${HISTORIES_DIR}:\n${files.join("\n")}\n`),
     (error: unknown) => {
       process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);

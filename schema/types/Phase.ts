@@ -1,4 +1,4 @@
-import type { Phase } from "../../services/core/model.ts";
+import type { Phase, Ramp } from "../../services/core/model.ts";
 import { builder } from "../builder.ts";
 import { PhaseActionEnum } from "./enums.ts";
 import { TargetInput, TargetRef } from "./Target.ts";
@@ -12,6 +12,27 @@ export const phaseViews = (phases: readonly Phase[]): PhaseView[] =>
   phases.map((phase, index) => ({ ...phase, index }));
 
 export const PhaseRef = builder.objectRef<PhaseView>("Phase");
+
+const RampRef = builder.objectRef<Ramp>("Ramp");
+RampRef.implement({
+  description:
+    "Within a phase, roll out to a growing share of units: initialPercentage, then + increaseBy every `every`.",
+  fields: (t) => ({
+    initialPercentage: t.exposeFloat("initialPercentage"),
+    increaseBy: t.exposeFloat("increaseBy"),
+    every: t.field({ type: "Duration", resolve: (ramp) => ramp.every }),
+  }),
+});
+
+const RampInput = builder.inputType("RampInput", {
+  description:
+    "Within a phase, roll out to a growing share of units: initialPercentage, then + increaseBy every `every`.",
+  fields: (t) => ({
+    initialPercentage: t.float({ required: true }),
+    increaseBy: t.float({ required: true }),
+    every: t.field({ type: "Duration", required: true }),
+  }),
+});
 
 PhaseRef.implement({
   description: "A phase: wait (bake), then approval if required, then roll the change out to its targets.",
@@ -28,6 +49,12 @@ PhaseRef.implement({
     approvalsRequired: t.exposeInt("approvalsRequired"),
     action: t.field({ type: PhaseActionEnum, resolve: (phase) => phase.action }),
     targets: t.field({ type: [TargetRef], resolve: (phase) => phase.targets }),
+    ramp: t.field({
+      type: RampRef,
+      nullable: true,
+      description: "A gradual rollout once the phase's wait and approvals are done; null = all at once.",
+      resolve: (phase) => phase.ramp ?? null,
+    }),
   }),
 });
 
@@ -39,5 +66,6 @@ export const PhaseInput = builder.inputType("PhaseInput", {
     approvalsRequired: t.int({ defaultValue: 1 }),
     action: t.field({ type: PhaseActionEnum, defaultValue: "APPLY_CHANGE" }),
     targets: t.field({ type: [TargetInput], required: true }),
+    ramp: t.field({ type: RampInput }),
   }),
 });

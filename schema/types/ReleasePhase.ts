@@ -1,4 +1,4 @@
-import { type ReleasePhaseState, remainingWaitMs } from "../../services/release/release.ts";
+import { type ReleasePhaseState, remainingWaitMs, rolloutPercentageOf } from "../../services/release/release.ts";
 import { builder } from "../builder.ts";
 import { ApprovalRef } from "./Approval.ts";
 import { PhaseStatusEnum } from "./enums.ts";
@@ -25,5 +25,9 @@ ReleasePhaseRef.implement({
     }),
     approvals: t.field({ type: [ApprovalRef], resolve: (phase) => phase.approvals }),
     rolledOutAt: t.field({ type: "DateTime", nullable: true, resolve: (phase) => phase.rolledOutAt }),
+    rolloutPercentage: t.float({
+      description: "The share of units served the new definition while the phase ramps (100 once rolled out).",
+      resolve: (phase) => rolloutPercentageOf(phase),
+    }),
   }),
 });

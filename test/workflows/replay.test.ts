@@ -50,6 +50,7 @@ describe("replay of recorded release histories", () => {
       "skip-then-full-rollout",
       "continue-as-new.run-1",
       "continue-as-new.run-2",
+      "ramp-pause-skip",
     ]) {
       expect(files).toContain(`${scenario}.json`);
     }

@@ -6,7 +6,14 @@
 
 import { randomUUID } from "node:crypto";
 import { formatDuration } from "../../services/core/duration.ts";
-import type { Definition, EnvironmentDefinition, Phase, PhaseAction, SelfApproval } from "../../services/core/model.ts";
+import type {
+  Definition,
+  EnvironmentDefinition,
+  Phase,
+  PhaseAction,
+  Ramp,
+  SelfApproval,
+} from "../../services/core/model.ts";
 import { streams } from "../../services/core/streams.ts";
 import { storeExecutor } from "../../services/event-store/command-handler.ts";
 import type { EventStore } from "../../services/event-store/port.ts";
@@ -23,6 +30,8 @@ export interface SeedPhase {
   /** Distinct approvals needed; 0 or unset = no approval. */
   approvals?: number;
   action?: PhaseAction;
+  /** A ramp once the phase's wait and approvals are done. */
+  ramp?: Ramp;
 }
 
 export interface SeedReleaseOptions {
@@ -63,6 +72,7 @@ export async function seedRelease(store: EventStore, options: SeedReleaseOptions
     approvalsRequired: Math.max(1, phase.approvals ?? 0),
     action: phase.action ?? "APPLY_CHANGE",
     targets: [{ environment: phase.environment, segment: phase.segment ?? null }],
+    ...(phase.ramp && { ramp: phase.ramp }),
   }));
   const segments = [...new Set(options.phases.flatMap((phase) => (phase.segment ? [phase.segment] : [])))];
   const project: Project = {
