@@ -66,6 +66,14 @@ export function durationMs(iso: string): number {
 
 export const formatDuration = (iso: string | null): string => (iso === null ? "none" : formatMs(durationMs(iso)));
 
+/** "10% of units, then +30% every 6 h". */
+export const formatRamp = (ramp: { initialPercentage: number; increaseBy: number; every: string }): string =>
+  `${ramp.initialPercentage}% of units, then +${ramp.increaseBy}% every ${formatDuration(ramp.every)}`;
+
+/** A ramping phase: it started its ramp and has not rolled out yet. */
+const ramping = (phase: { status: string; rolloutPercentage: number }): boolean =>
+  phase.status !== "ROLLED_OUT" && phase.rolloutPercentage > 0;
+
 /** Time left until `until`, counting down every second. */
 export function Countdown({ until, label }: { until: string; label: string }) {
   const now = useNow();
@@ -128,7 +136,9 @@ export function statusLine(release: Release): string {
   const state =
     phase.status === "AWAITING_APPROVAL"
       ? `Awaiting approval (${phase.approvals.length} of ${needed})`
-      : phaseWords(phase.status);
+      : ramping(phase) && phase.status === "WAITING"
+        ? "Ramping"
+        : phaseWords(phase.status);
   return `Phase ${index + 1} of ${release.phases.length}: ${phase.name} — ${state}`;
 }
 
@@ -137,10 +147,14 @@ export function ReleaseStatusBanner({ release }: { release: Release }) {
   return (
     <div role="status" aria-label="Release status" class={`banner banner-${releaseTone(release.status)}`}>
       <strong>{statusLine(release)}</strong>
+      {phase && ramping(phase) && <span> · {phase.rolloutPercentage}% of units</span>}
       {phase?.status === "WAITING" && phase.waitEndsAt && (
         <>
           {" · "}
-          <Countdown until={phase.waitEndsAt} label={`Bake time left in ${phase.name}`} />
+          <Countdown
+            until={phase.waitEndsAt}
+            label={ramping(phase) ? `Next ramp step of ${phase.name} in` : `Bake time left in ${phase.name}`}
+          />
         </>
       )}
       {phase?.status === "PAUSED" && phase.remainingWait && (
@@ -163,7 +177,7 @@ export function PhaseTimeline({ release }: { release: Release }) {
                 {phase.index + 1}. {phase.name}
               </span>
               <Badge tone={phase.status === "ROLLED_OUT" ? "ok" : current ? "live" : "off"}>
-                {phaseWords(phase.status)}
+                {ramping(phase) && phase.status === "WAITING" ? "Ramping" : phaseWords(phase.status)}
               </Badge>
               {current && <span class="visually-hidden">(current phase)</span>}
             </div>
@@ -174,8 +188,18 @@ export function PhaseTimeline({ release }: { release: Release }) {
               </span>
               <span>Bake: {formatDuration(spec?.waitFor ?? null)}</span>
               {spec?.requiresApproval && <span>Approvals needed: {spec.approvalsRequired}</span>}
+              {spec?.ramp && <span>Ramp: {formatRamp(spec.ramp)}</span>}
+              {(spec?.ramp || ramping(phase)) && (
+                <span>
+                  Serving {phase.rolloutPercentage}% of units{" "}
+                  <progress max={100} value={phase.rolloutPercentage} aria-label={`Share of units in ${phase.name}`} />
+                </span>
+              )}
               {phase.status === "WAITING" && phase.waitEndsAt && (
-                <Countdown until={phase.waitEndsAt} label={`Time left in ${phase.name}`} />
+                <Countdown
+                  until={phase.waitEndsAt}
+                  label={ramping(phase) ? `Next ramp step of ${phase.name} in` : `Time left in ${phase.name}`}
+                />
               )}
               {phase.status === "PAUSED" && phase.remainingWait && (
                 <span>Paused with {formatDuration(phase.remainingWait)} left</span>

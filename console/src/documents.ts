@@ -51,6 +51,13 @@ export interface Phase {
   approvalsRequired: number;
   action: "APPLY_CHANGE" | "ENABLE" | "DISABLE";
   targets: Target[];
+  ramp: Ramp | null;
+}
+/** Within a phase: initialPercentage of units, then + increaseBy every `every` (ISO-8601). */
+export interface Ramp {
+  initialPercentage: number;
+  increaseBy: number;
+  every: string;
 }
 export interface Pipeline {
   id: string;
@@ -74,6 +81,8 @@ export interface ReleasePhase {
   remainingWait: string | null;
   approvals: { by: string; at: string; comment: string | null }[];
   rolledOutAt: string | null;
+  /** The share of units served the new definition: the ramp's step while ramping, 100 once rolled out. */
+  rolloutPercentage: number;
 }
 export interface Release {
   id: string;
@@ -96,6 +105,7 @@ export interface Release {
       requiresApproval: boolean;
       approvalsRequired: number;
       targets: Target[];
+      ramp: Ramp | null;
     }[];
   };
   phases: ReleasePhase[];
@@ -139,8 +149,8 @@ const PROJECT_SUMMARY = /* GraphQL */ `id name environments segments { key attri
 const RELEASE = /* GraphQL */ `
   id status currentPhaseIndex startedBy startedAt endedAt abortReason version pipelineVersion
   feature { id key kind project { id name } }
-  pipeline { id name selfApproval phases { index waitFor requiresApproval approvalsRequired targets { environment segment } } }
-  phases { index name status waitStartedAt waitEndsAt remainingWait approvals { by at comment } rolledOutAt }
+  pipeline { id name selfApproval phases { index waitFor requiresApproval approvalsRequired targets { environment segment } ramp { initialPercentage increaseBy every } } }
+  phases { index name status waitStartedAt waitEndsAt remainingWait approvals { by at comment } rolledOutAt rolloutPercentage }
   before { environment definition { ${DEFINITION} } }
   after { environment definition { ${DEFINITION} } }
   actions { kind by at reason phaseIndex }`;
@@ -153,7 +163,7 @@ const FEATURE = /* GraphQL */ `${FEATURE_SUMMARY} version
   releases { id status startedBy startedAt endedAt }`;
 const PIPELINE = /* GraphQL */ `
   id name description status version selfApproval createdAt publishedAt
-  phases { index name waitFor requiresApproval approvalsRequired action targets { environment segment } }
+  phases { index name waitFor requiresApproval approvalsRequired action targets { environment segment } ramp { initialPercentage increaseBy every } }
   attachedFeatures { id key }
   project { id name environments segments { key attribute operator values } }`;
 const AUDIT_EVENT = /* GraphQL */ `id position type stream entityId projectId actor at data`;
@@ -272,6 +282,7 @@ export interface PhaseInput {
   approvalsRequired: number;
   action: "APPLY_CHANGE" | "ENABLE" | "DISABLE";
   targets: Target[];
+  ramp?: Ramp | null;
 }
 export const CREATE_PIPELINE = doc<
   { createPipeline: { id: string } },

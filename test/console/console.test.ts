@@ -499,4 +499,47 @@ describe("the console", () => {
     expect(elsewhere).toEqual([]);
     await page.close();
   }, 180_000);
+
+  it("shows a ramping phase: its ramp, the share of units it serves and the time to the next step", async () => {
+    const rampPipeline = await createPublishedPipeline(
+      api,
+      projectId,
+      [
+        { name: "Development", targets: [{ environment: "development" }] },
+        {
+          name: "Production ramp",
+          targets: [{ environment: "production" }],
+          ramp: { initialPercentage: 25, increaseBy: 25, every: "PT6H" },
+        },
+      ],
+      { name: "Phased rollout", token: tokens.eve },
+    );
+    const created = await api.ok<{ createFeature: { id: string } }>(
+      /* GraphQL */ `mutation($input: CreateFeatureInput!) { createFeature(input: $input) { id } }`,
+      { input: { projectId, key: "ramped-banner", kind: "GATE", pipelineId: rampPipeline } },
+      tokens.eve,
+    );
+    const started = await api.ok<{ updateFeature: { id: string } }>(
+      /* GraphQL */ `mutation($id: ID!, $input: UpdateFeatureInput!) {
+        updateFeature(id: $id, input: $input) { ... on Release { id } }
+      }`,
+      {
+        id: created.createFeature.id,
+        input: { environments: [{ environment: "production", definition: { enabled: true } }] },
+      },
+      tokens.eve,
+    );
+    const page = await signIn(eveContext, origin, `/releases/${started.updateFeature.id}`, tokens.eve);
+    await see(banner(page), "Production ramp — Ramping · 25% of units");
+    const phase = page.getByRole("listitem").filter({ hasText: "2. Production ramp" });
+    await see(phase, "Ramp: 25% of units, then +25% every");
+    await see(phase, "Serving 25% of units");
+    expect(
+      await page.getByRole("progressbar", { name: "Share of units in Production ramp" }).getAttribute("value"),
+    ).toBe("25");
+    await checkPage(page, "19-ramping-phase");
+    await page.goto(`${origin}/pipelines/${rampPipeline}`);
+    await see(page.getByRole("list", { name: "Phases" }), "Ramp: 25% of units, then +25% every");
+    await page.close();
+  }, 180_000);
 });

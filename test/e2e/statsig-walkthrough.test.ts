@@ -3,9 +3,11 @@
 // project → pipeline (development → staging after a bake → production/us-west with an approval →
 // production) → publish → gate with the pipeline → change → release, with every action, the releaseUpdated
 // subscription receiving each state in order, and `evaluate` checked per environment and region at each
-// step. Then a second change is aborted and every environment is restored exactly.
+// step. Then a second change is aborted and every environment is restored exactly. Then a gate whose
+// production phase ramps (Flagsmith's phased rollout) goes from 20% to 100% in steps, paused on the way.
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { inRamp } from "../../services/serving/evaluate.ts";
 import {
   action,
   answered,
@@ -348,5 +350,101 @@ describe("Statsig walk-through", () => {
     const again = await action(api, "abortRelease", releaseId, {}, editor);
     expect(again.errors?.[0]?.extensions?.code).toBe("INVALID_STATE");
     expect(again.errors?.[0]?.message).toContain("ABORTED");
+  });
+
+  it("ramps production: 20% of units, then +40% every 2 s, each unit once in staying in, paused on the way", async () => {
+    const rampPipeline = await createPublishedPipeline(
+      api,
+      projectId,
+      [
+        { name: "Development", targets: [{ environment: "development" }] },
+        {
+          name: "Production ramp",
+          targets: [{ environment: "production" }],
+          ramp: { initialPercentage: 20, increaseBy: 40, every: "PT2S" },
+        },
+      ],
+      { name: "Phased rollout", token: editor },
+    );
+    const phases = await api.ok<{ pipeline: { phases: { ramp: unknown }[] } }>(
+      /* GraphQL */ `query($id: ID!) { pipeline(id: $id) { phases { ramp { initialPercentage increaseBy every } } } }`,
+      { id: rampPipeline },
+      editor,
+    );
+    expect(phases.pipeline.phases.map((p) => p.ramp)).toEqual([
+      null,
+      { initialPercentage: 20, increaseBy: 40, every: "PT2S" },
+    ]);
+    const created = await api.ok<{ createFeature: FeatureView }>(
+      /* GraphQL */ `mutation($input: CreateFeatureInput!) { createFeature(input: $input) { ${FEATURE_FIELDS} } }`,
+      { input: { projectId, key: "ramped-checkout", kind: "GATE", pipelineId: rampPipeline } },
+      editor,
+    );
+    const started = await api.ok<{ updateFeature: ReleaseView }>(
+      /* GraphQL */ `mutation($id: ID!, $input: UpdateFeatureInput!) {
+        updateFeature(id: $id, input: $input) { ... on Release { ${RELEASE_FIELDS} } }
+      }`,
+      {
+        id: created.createFeature.id,
+        input: {
+          environments: ["development", "staging", "production"].map((environment) => ({
+            environment,
+            definition: { enabled: true },
+          })),
+        },
+      },
+      editor,
+    );
+    const releaseId = started.updateFeature.id;
+    const updates = subscribe(
+      api.ws(editor),
+      RELEASE_UPDATED,
+      { id: releaseId },
+      (d) => d.releaseUpdated as ReleaseView,
+    );
+    await updates.until((r) => (r.phases[1]?.rolloutPercentage ?? 0) > 0);
+    // Paused, the ramp holds its share: the API serves exactly the units the release's buckets put in.
+    const paused = answered(await action(api, "pauseRelease", releaseId, { phaseIndex: 1, reason: "look" }, editor));
+    expect(paused.phases[1]?.status).toBe("PAUSED");
+    const share = paused.phases[1]?.rolloutPercentage ?? 0;
+    expect([20, 60]).toContain(share);
+    const units = Array.from({ length: 60 }, (_, i) => `buyer-${i}`);
+    // In batches of 30 (the API's alias limit per operation).
+    const servedUnits = async () => {
+      const answers: { enabled: boolean; reason: string }[] = [];
+      for (let from = 0; from < units.length; from += 30) {
+        const batch = units.slice(from, from + 30);
+        const fields = batch
+          .map(
+            (id, i) =>
+              `u${i}: evaluate(projectId: $p, featureKey: "ramped-checkout", environment: "production", unit: { id: "${id}" }) { enabled reason }`,
+          )
+          .join("\n");
+        const data = await api.ok<Record<string, { enabled: boolean; reason: string }>>(
+          `query($p: ID!) { ${fields} }`,
+          {
+            p: projectId,
+          },
+        );
+        answers.push(...batch.map((_, i) => data[`u${i}`] as { enabled: boolean; reason: string }));
+      }
+      return answers;
+    };
+    const during = await servedUnits();
+    units.forEach((id, i) => {
+      const inside = inRamp(releaseId, id, share);
+      expect(during[i]).toEqual(
+        inside
+          ? { enabled: true, reason: `RELEASE:${releaseId}:PHASE:1:RAMP:${share}` }
+          : { enabled: false, reason: "DEFAULT" },
+      );
+    });
+    answered(await action(api, "unpauseRelease", releaseId, { phaseIndex: 1 }, editor));
+    const done = await updates.until((r) => r.status === "COMPLETED");
+    expect(done.phases[1]).toMatchObject({ status: "ROLLED_OUT", rolloutPercentage: 100 });
+    const seen = updates.items.map((r) => r.phases[1]?.rolloutPercentage);
+    expect(seen).toContain(60);
+    expect((await servedUnits()).every((e) => e.enabled)).toBe(true);
+    updates.stop();
   });
 });

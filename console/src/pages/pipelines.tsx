@@ -6,6 +6,7 @@ import {
   ConfirmDialog,
   ErrorNote,
   formatDuration,
+  formatRamp,
   formatTime,
   Loading,
   roleAtLeast,
@@ -135,10 +136,19 @@ const parseTargets = (text: string): Target[] =>
       return { environment, segment: segment || null };
     });
 
-interface PhaseDraft extends Omit<PhaseInput, "targets" | "waitFor"> {
+interface PhaseDraft extends Omit<PhaseInput, "targets" | "waitFor" | "ramp"> {
   waitFor: string;
   targets: string;
+  /** The ramp's three fields as typed; all empty = no ramp. */
+  rampInitial: string;
+  rampIncrease: string;
+  rampEvery: string;
 }
+
+const rampOf = (p: PhaseDraft): PhaseInput["ramp"] =>
+  p.rampInitial.trim() === "" && p.rampIncrease.trim() === "" && p.rampEvery.trim() === ""
+    ? null
+    : { initialPercentage: Number(p.rampInitial), increaseBy: Number(p.rampIncrease), every: p.rampEvery.trim() };
 const toDrafts = (pipeline: Pipeline): PhaseDraft[] =>
   pipeline.phases.map((p) => ({
     name: p.name,
@@ -147,6 +157,9 @@ const toDrafts = (pipeline: Pipeline): PhaseDraft[] =>
     approvalsRequired: p.approvalsRequired,
     action: p.action,
     targets: targetsText(p.targets),
+    rampInitial: p.ramp ? String(p.ramp.initialPercentage) : "",
+    rampIncrease: p.ramp ? String(p.ramp.increaseBy) : "",
+    rampEvery: p.ramp?.every ?? "",
   }));
 
 export function PipelinePage({ id }: { id: string }) {
@@ -205,6 +218,7 @@ export function PipelinePage({ id }: { id: string }) {
             approvalsRequired: p.approvalsRequired,
             action: p.action,
             targets: parseTargets(p.targets),
+            ramp: rampOf(p),
           })),
         },
       });
@@ -331,6 +345,37 @@ export function PipelinePage({ id }: { id: string }) {
                   <option value="DISABLE">Disable</option>
                 </select>
               </label>
+              <label>
+                Ramp of phase {i + 1}: initial %
+                <input
+                  type="number"
+                  min={0}
+                  max={100}
+                  step="any"
+                  value={phase.rampInitial}
+                  placeholder="no ramp"
+                  onInput={(e) => set(i, { rampInitial: e.currentTarget.value })}
+                />
+              </label>
+              <label>
+                Ramp of phase {i + 1}: increase by %
+                <input
+                  type="number"
+                  min={0}
+                  max={100}
+                  step="any"
+                  value={phase.rampIncrease}
+                  onInput={(e) => set(i, { rampIncrease: e.currentTarget.value })}
+                />
+              </label>
+              <label>
+                Ramp of phase {i + 1}: every
+                <input
+                  value={phase.rampEvery}
+                  placeholder="e.g. PT6H"
+                  onInput={(e) => set(i, { rampEvery: e.currentTarget.value })}
+                />
+              </label>
               <div class="buttons">
                 <button type="button" disabled={i === 0} onClick={() => move(i, -1)}>
                   Move phase {i + 1} up
@@ -357,6 +402,9 @@ export function PipelinePage({ id }: { id: string }) {
                     approvalsRequired: 1,
                     action: "APPLY_CHANGE",
                     targets: pipeline.project.environments.at(-1) ?? "",
+                    rampInitial: "",
+                    rampIncrease: "",
+                    rampEvery: "",
                   },
                 ])
               }
@@ -382,6 +430,7 @@ export function PipelinePage({ id }: { id: string }) {
                 <span>Bake: {formatDuration(p.waitFor)}</span>
                 {p.requiresApproval && <span>Approvals needed: {p.approvalsRequired}</span>}
                 {p.action !== "APPLY_CHANGE" && <span>Action: {p.action}</span>}
+                {p.ramp && <span>Ramp: {formatRamp(p.ramp)}</span>}
               </div>
             </li>
           ))}
