@@ -155,6 +155,21 @@ releaseActionField("fullRollout", {
   description: "All remaining phases roll out at once, bypassing waits and approvals.",
 });
 
+builder.mutationField("rollbackToPhase", (t) =>
+  t.field({
+    type: ReleaseRef,
+    description: `Undo the phases after \`phaseIndex\`: their targets return to \`before\`, the release goes on from the phase after \`phaseIndex\` (its wait starts again). EDITOR; the release must be IN_PROGRESS and \`phaseIndex\` an already rolled-out phase, else INVALID_STATE. ${UPDATE_ID_NOTE}`,
+    authScopes: { editor: true },
+    args: {
+      id: t.arg.id({ required: true }),
+      phaseIndex: t.arg.int({ required: true }),
+      reason: t.arg.string(),
+    },
+    resolve: (_root, args, ctx) =>
+      ctx.release.rollbackToPhase(callerOf(ctx), args.id, { phaseIndex: args.phaseIndex, reason: args.reason ?? null }),
+  }),
+);
+
 builder.subscriptionFields((t) => ({
   releaseUpdated: t.field({
     type: ReleaseRef,

@@ -24,7 +24,7 @@ export const PhaseStatusEnum = builder.enumType("PhaseStatus", {
   values: ["PENDING", "WAITING", "PAUSED", "AWAITING_APPROVAL", "ROLLED_OUT", "SKIPPED_WAIT"] as const,
 });
 export const ReleaseActionKindEnum = builder.enumType("ReleaseActionKind", {
-  values: ["APPROVE", "PAUSE", "UNPAUSE", "SKIP", "ABORT", "FULL_ROLLOUT"] as const,
+  values: ["APPROVE", "PAUSE", "UNPAUSE", "SKIP", "ABORT", "FULL_ROLLOUT", "ROLLBACK_TO_PHASE"] as const,
 });
 export const SegmentOperatorEnum = builder.enumType("SegmentOperator", { values: ["IN", "NOT_IN"] as const });
 export const SortOrderEnum = builder.enumType("SortOrder", { values: ["ASC", "DESC"] as const });

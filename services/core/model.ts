@@ -11,7 +11,14 @@ export type PhaseAction = "APPLY_CHANGE" | "ENABLE" | "DISABLE";
 export type SelfApproval = "ALLOWED" | "FORBIDDEN";
 export type ReleaseStatus = "IN_PROGRESS" | "COMPLETED" | "ABORTED";
 export type PhaseStatus = "PENDING" | "WAITING" | "PAUSED" | "AWAITING_APPROVAL" | "ROLLED_OUT" | "SKIPPED_WAIT";
-export type ReleaseActionKind = "APPROVE" | "PAUSE" | "UNPAUSE" | "SKIP" | "ABORT" | "FULL_ROLLOUT";
+export type ReleaseActionKind =
+  | "APPROVE"
+  | "PAUSE"
+  | "UNPAUSE"
+  | "SKIP"
+  | "ABORT"
+  | "FULL_ROLLOUT"
+  | "ROLLBACK_TO_PHASE";
 export type SegmentOperator = "IN" | "NOT_IN";
 
 export interface Segment {

@@ -81,6 +81,23 @@ export type ReleaseRampAdvanced = DomainEvent<
   "ReleaseRampAdvanced",
   { releaseId: string; phaseIndex: number; percentage: number; nextStepAt: string | null; at: string }
 >;
+/**
+ * The phases after `phaseIndex` are undone (`fromPhaseIndex` was current): `reverted` are the environments
+ * whose stored definition goes back — to what an earlier, kept phase stored there, else to `before` — and
+ * the release goes on from phase `phaseIndex + 1`, its wait started again.
+ */
+export type ReleaseRolledBack = DomainEvent<
+  "ReleaseRolledBack",
+  {
+    releaseId: string;
+    phaseIndex: number;
+    fromPhaseIndex: number;
+    by: string;
+    reason: string | null;
+    reverted: EnvironmentDefinition[];
+    at: string;
+  }
+>;
 export type ReleaseCompleted = DomainEvent<"ReleaseCompleted", { releaseId: string; at: string }>;
 /** A Temporal signal whose action did not apply: recorded, never silently dropped. */
 export type ReleaseSignalRejected = DomainEvent<
@@ -101,4 +118,5 @@ export type ReleaseEvent =
   | ReleaseAborted
   | ReleaseCompleted
   | ReleaseSignalRejected
-  | ReleaseRampAdvanced;
+  | ReleaseRampAdvanced
+  | ReleaseRolledBack;

@@ -614,6 +614,127 @@ describe("release decider", () => {
     });
   });
 
+  describe("rollback to a phase", () => {
+    const rollback = (phaseIndex: number | null, now: string, actor: Actor = alice): ReleaseCommand => ({
+      type: "RollbackToPhase",
+      data: { phaseIndex, reason: "errors in us-west" },
+      actor,
+      now,
+    });
+    /** Statsig release up to phase 3 WAITING: dev, staging and us-west rolled out. */
+    const phase3History = () =>
+      run(awaitingHistory(), [approve(bob, at(HOUR + 1)), approve(carol, at(HOUR + 2))]).events;
+
+    it("undoes the later phases, keeps the earlier ones, and goes on from the next phase with its wait started again", () => {
+      const { events, state } = run(phase3History(), [rollback(0, at(2 * HOUR))]);
+      const [rolledBack, restarted] = events.slice(-2);
+      expect(rolledBack).toEqual({
+        type: "ReleaseRolledBack",
+        data: {
+          releaseId: "r1",
+          phaseIndex: 0,
+          fromPhaseIndex: 3,
+          by: "alice",
+          reason: "errors in us-west",
+          // staging was rolled out whole: back to `before`; us-west (a segment) was only served.
+          reverted: [env("staging", off)],
+          at: at(2 * HOUR),
+        },
+      });
+      expect(restarted).toMatchObject({
+        type: "ReleasePhaseWaitStarted",
+        data: { phaseIndex: 1, endsAt: at(3 * HOUR), at: at(2 * HOUR) },
+      });
+      const release = state as Release;
+      expect(release.currentPhaseIndex).toBe(1);
+      expect(release.phases.map((p) => p.status)).toEqual(["ROLLED_OUT", "WAITING", "PENDING", "PENDING"]);
+      expect(release.phases[2]).toMatchObject({ approvals: [], rolledOutAt: null, rolloutPercentage: 0 });
+      expect(release.rolledOut.map((r) => r.phaseIndex)).toEqual([0]);
+      expect(release.actions.at(-1)).toEqual({
+        kind: "ROLLBACK_TO_PHASE",
+        by: "alice",
+        at: at(2 * HOUR),
+        reason: "errors in us-west",
+        phaseIndex: 0,
+      });
+      expect(toReleaseView(release).rolledOut.map((r) => r.phaseIndex)).toEqual([0]);
+    });
+
+    it("stores the reverted environments on the feature, as abort does", () => {
+      const { events, state } = run(phase3History(), [rollback(0, at(2 * HOUR))]);
+      const before = run(phase3History(), []).state as Release;
+      expect(featureEffects(before, events.at(-2) as ReleaseEvent)).toEqual([
+        { type: "ApplyReleaseDefinitions", environments: [env("staging", off)], cause: "REVERT" },
+      ]);
+      expect(state?.status).toBe("IN_PROGRESS");
+    });
+
+    it("puts back what a kept phase stored where a later phase rolled out the same environment", () => {
+      const phases: Phase[] = [
+        phase({ name: "prod", targets: [{ environment: "production", segment: null }] }),
+        phase({ name: "prod off", action: "DISABLE", targets: [{ environment: "production", segment: null }] }),
+        phase({
+          name: "dev",
+          waitFor: "PT1H",
+          waitForMs: HOUR,
+          targets: [{ environment: "development", segment: null }],
+        }),
+      ];
+      const { events } = run([started(phases)], [tick(T0), rollback(0, at(5))]);
+      expect(events.find((e) => e.type === "ReleaseRolledBack")?.data).toMatchObject({
+        reverted: [env("production", on)],
+      });
+    });
+
+    it("rolls back to the last rolled-out phase: the current phase starts its wait again", () => {
+      const { events, state } = run(waitingHistory(), [tick(at(HOUR / 2)), rollback(0, at(HOUR / 2))]);
+      expect(types(events).slice(-2)).toEqual(["ReleaseRolledBack", "ReleasePhaseWaitStarted"]);
+      expect((state as Release).phases[1]?.waitEndsAt).toBe(at(HOUR + HOUR / 2));
+    });
+
+    it("stops a ramp after it and serves its units what the kept phases serve", () => {
+      const rampPhases: Phase[] = [
+        phase({ name: "dev", targets: [{ environment: "development", segment: null }] }),
+        phase({
+          name: "prod",
+          targets: [{ environment: "production", segment: null }],
+          ramp: { initialPercentage: 10, increaseBy: 30, every: "PT6H", everyMs: 6 * HOUR },
+        }),
+      ];
+      const { state, events } = run([started(rampPhases)], [tick(T0), rollback(0, at(HOUR))]);
+      // The ramp started again at once (the phase has no wait): 10% again, the clock from the rollback.
+      expect(types(events).slice(-2)).toEqual(["ReleaseRolledBack", "ReleaseRampAdvanced"]);
+      expect((state as Release).phases[1]).toMatchObject({ rolloutPercentage: 10, waitEndsAt: at(7 * HOUR) });
+    });
+
+    it("refuses a phase that has not rolled out, the current one, or none, naming the state", () => {
+      spec
+        .given(waitingHistory())
+        .when(rollback(1, at(5)))
+        .thenThrows("INVALID_STATE", "cannot roll back to phase 1: phase 1 (staging) is WAITING");
+      spec
+        .given(waitingHistory())
+        .when(rollback(9, at(5)))
+        .thenThrows("INVALID_STATE", "cannot roll back to phase 9");
+      spec
+        .given(waitingHistory())
+        .when(rollback(null, at(5)))
+        .thenThrows("VALIDATION", "phaseIndex");
+    });
+
+    it("refuses an ended release with INVALID_STATE, and a VIEWER with FORBIDDEN", () => {
+      const ended = run(waitingHistory(), [abort(at(5))]).events;
+      spec
+        .given(ended)
+        .when(rollback(0, at(6)))
+        .thenThrows("INVALID_STATE", "the release is ABORTED");
+      spec
+        .given(waitingHistory())
+        .when(rollback(0, at(6), viewer))
+        .thenThrows("FORBIDDEN");
+    });
+  });
+
   describe("a ramp", () => {
     // dev on enter; production ramps 10% → +30% every 6 h after an approval (10, 40, 70, 100).
     const rampPhases: Phase[] = [

@@ -143,6 +143,8 @@ export type UnpauseRelease = Command<"UnpauseRelease", { phaseIndex?: number | n
 export type SkipPhase = Command<"SkipPhase", { phaseIndex?: number | null; reason?: string | null }>;
 export type AbortRelease = Command<"AbortRelease", { reason?: string | null }>;
 export type FullRollout = Command<"FullRollout", { reason?: string | null }>;
+/** Undo the phases after `phaseIndex` (a rolled-out phase) and go on from the next one. */
+export type RollbackToPhase = Command<"RollbackToPhase", { phaseIndex?: number | null; reason?: string | null }>;
 /** System: take every automatic step that is due at `now` (a bake timer ended). */
 export type Tick = Command<"Tick", Record<string, never>>;
 
@@ -152,7 +154,8 @@ export type ReleaseActionCommand =
   | UnpauseRelease
   | SkipPhase
   | AbortRelease
-  | FullRollout;
+  | FullRollout
+  | RollbackToPhase;
 export type ReleaseCommand = StartRelease | ReleaseActionCommand | Tick;
 
 /** The role each action needs (PRODUCT.md's actions table). */
@@ -163,6 +166,7 @@ export const ACTION_ROLES: Record<ReleaseActionCommand["type"], Role> = {
   SkipPhase: "EDITOR",
   AbortRelease: "EDITOR",
   FullRollout: "APPROVER",
+  RollbackToPhase: "EDITOR",
 };
 
 // ---- pure helpers ------------------------------------------------------------------------------
@@ -472,6 +476,53 @@ function abort(command: AbortRelease, state: ReleaseState): ReleaseEvent[] {
   ];
 }
 
+function rollbackToPhase(command: RollbackToPhase, state: ReleaseState): ReleaseEvent[] {
+  const release = acting(command, state, "roll back");
+  const target = command.data.phaseIndex;
+  if (target === undefined || target === null) {
+    throw validation("phaseIndex", "is required: the rolled-out phase to go back to");
+  }
+  const phase = release.phases[target];
+  if (!phase || phase.status !== "ROLLED_OUT") {
+    throw new DomainError(
+      "INVALID_STATE",
+      `cannot roll back to phase ${target}: ${describePhase(release, phase ? target : null)}${phase ? "" : ` (phase ${target} does not exist)`}; only a rolled-out phase can be rolled back to`,
+    );
+  }
+  // Exactly as abort does for them: each environment a later phase rolled out whole goes back — to what a
+  // kept phase stored there, if one did, else to `before`. Segment targets are only served, never stored.
+  const kept = rolledOutFeatureDefinitions({
+    ...release,
+    rolledOut: release.rolledOut.filter((r) => r.phaseIndex <= target),
+  });
+  const undone = new Set(
+    release.rolledOut
+      .filter((r) => r.phaseIndex > target)
+      .flatMap((r) => r.targets.filter((t) => t.segment === null).map((t) => t.environment)),
+  );
+  const reverted = release.environments
+    .filter((environment) => undone.has(environment))
+    .map((environment) => ({
+      environment,
+      definition: kept.get(environment) ?? definitionOf(release.before, environment),
+    }))
+    .filter((entry): entry is EnvironmentDefinition => entry.definition !== undefined);
+  return [
+    {
+      type: "ReleaseRolledBack",
+      data: {
+        releaseId: release.id,
+        phaseIndex: target,
+        fromPhaseIndex: release.currentPhaseIndex,
+        by: command.actor.name,
+        reason: command.data.reason ?? null,
+        reverted,
+        at: command.now,
+      },
+    },
+  ];
+}
+
 function fullRollout(command: FullRollout, state: ReleaseState): ReleaseEvent[] {
   const release = acting(command, state, "roll out fully");
   const reason = command.data.reason ?? null;
@@ -620,6 +671,8 @@ function decideCommand(command: ReleaseCommand, state: ReleaseState): ReleaseEve
       return abort(command, state);
     case "FullRollout":
       return fullRollout(command, state);
+    case "RollbackToPhase":
+      return rollbackToPhase(command, state);
     case "Tick":
       return tick(command, state);
     default: {
@@ -790,6 +843,30 @@ export function evolve(state: ReleaseState, event: ReleaseEvent): ReleaseState {
         rolloutPercentage: d.percentage,
       }));
     }
+    case "ReleaseRolledBack": {
+      const d = event.data;
+      const undone: Release = {
+        ...release,
+        phases: release.phases.map((p) =>
+          p.index <= d.phaseIndex
+            ? p
+            : {
+                ...p,
+                status: "PENDING",
+                waitStartedAt: null,
+                waitEndsAt: null,
+                remainingMs: null,
+                waitSkipped: false,
+                approvals: [],
+                rolledOutAt: null,
+                rolloutPercentage: 0,
+              },
+        ),
+        rolledOut: release.rolledOut.filter((r) => r.phaseIndex <= d.phaseIndex),
+      };
+      const recorded = recordAction(undone, "ROLLBACK_TO_PHASE", d, d.reason);
+      return recorded.status === "IN_PROGRESS" ? { ...recorded, currentPhaseIndex: d.phaseIndex + 1 } : recorded;
+    }
     case "ReleaseFullRolloutRequested":
       return recordAction(release, "FULL_ROLLOUT", event.data, event.data.reason);
     case "ReleaseAborted": {
@@ -889,6 +966,10 @@ export function featureEffects(release: Release, event: ReleaseEvent): FeatureEf
         { type: "ApplyReleaseDefinitions", environments: release.after, cause: "COMPLETE" },
         { type: "EndRelease", status: "COMPLETED" },
       ];
+    case "ReleaseRolledBack":
+      return event.data.reverted.length
+        ? [{ type: "ApplyReleaseDefinitions", environments: event.data.reverted, cause: "REVERT" }]
+        : [];
     case "ReleaseAborted":
       return [
         ...(event.data.reverted.length
