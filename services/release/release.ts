@@ -483,7 +483,7 @@ function rollbackToPhase(command: RollbackToPhase, state: ReleaseState): Release
     throw validation("phaseIndex", "is required: the rolled-out phase to go back to");
   }
   const phase = release.phases[target];
-  if (!phase || phase.status !== "ROLLED_OUT") {
+  if (phase?.status !== "ROLLED_OUT") {
     throw new DomainError(
       "INVALID_STATE",
       `cannot roll back to phase ${target}: ${describePhase(release, phase ? target : null)}${phase ? "" : ` (phase ${target} does not exist)`}; only a rolled-out phase can be rolled back to`,
