@@ -98,6 +98,37 @@ export type ReleaseRolledBack = DomainEvent<
     at: string;
   }
 >;
+/**
+ * A guardrail's state changed: its first check in the phase, each failure (`consecutiveFailures` counts
+ * them), and the pass that ends a run of failures. A pass that changes nothing stores nothing.
+ */
+export type ReleaseGuardrailChecked = DomainEvent<
+  "ReleaseGuardrailChecked",
+  {
+    releaseId: string;
+    phaseIndex: number;
+    name: string;
+    passed: boolean;
+    /** false: the check could not run (unreachable, an error, no data). */
+    couldRun: boolean;
+    consecutiveFailures: number;
+    result: string;
+    at: string;
+  }
+>;
+/** `failuresToTrip` consecutive failures: the release is paused or aborted (the next event) by `system`. */
+export type ReleaseGuardrailTripped = DomainEvent<
+  "ReleaseGuardrailTripped",
+  {
+    releaseId: string;
+    phaseIndex: number;
+    name: string;
+    outcome: "PAUSE" | "ABORT";
+    consecutiveFailures: number;
+    reason: string;
+    at: string;
+  }
+>;
 export type ReleaseCompleted = DomainEvent<"ReleaseCompleted", { releaseId: string; at: string }>;
 /** A Temporal signal whose action did not apply: recorded, never silently dropped. */
 export type ReleaseSignalRejected = DomainEvent<
@@ -119,4 +150,6 @@ export type ReleaseEvent =
   | ReleaseCompleted
   | ReleaseSignalRejected
   | ReleaseRampAdvanced
-  | ReleaseRolledBack;
+  | ReleaseRolledBack
+  | ReleaseGuardrailChecked
+  | ReleaseGuardrailTripped;

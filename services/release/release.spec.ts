@@ -3,6 +3,7 @@ import type { Actor, Definition, EnvironmentDefinition, Phase } from "../core/mo
 import { specification } from "../core/testing/specification.ts";
 import type { ReleaseEvent, ReleaseStarted } from "./events.ts";
 import {
+  activeGuardrails,
   computeAfter,
   decide,
   decideStart,
@@ -732,6 +733,153 @@ describe("release decider", () => {
         .given(waitingHistory())
         .when(rollback(0, at(6), viewer))
         .thenThrows("FORBIDDEN");
+    });
+  });
+
+  describe("guardrails", () => {
+    const errorRate = {
+      name: "error rate",
+      kind: "PROMETHEUS_QUERY" as const,
+      url: "http://prom:9090",
+      query: "sum(rate(errors[5m]))",
+      comparator: "LT" as const,
+      threshold: 0.05,
+      interval: "PT1M",
+      intervalMs: 60_000,
+      failuresToTrip: 3,
+      onFailure: "ABORT" as const,
+    };
+    const guarded: Phase[] = [
+      phase({ name: "dev", targets: [{ environment: "development", segment: null }] }),
+      phase({
+        name: "prod",
+        waitFor: "PT1H",
+        waitForMs: HOUR,
+        targets: [{ environment: "production", segment: null }],
+        guardrails: [
+          errorRate,
+          {
+            ...errorRate,
+            name: "probe",
+            kind: "HTTP_PROBE",
+            query: null,
+            comparator: null,
+            threshold: null,
+            onFailure: "PAUSE",
+            failuresToTrip: 2,
+          },
+        ],
+      }),
+    ];
+    /** dev rolled out, prod baking (its guardrails running) since T0. */
+    const baking = () => run([started(guarded)], [tick(T0)]).events;
+    const check = (name: string, passed: boolean, now: string, couldRun = true, phaseIndex = 1): ReleaseCommand => ({
+      type: "RecordGuardrailCheck",
+      data: {
+        phaseIndex,
+        name,
+        passed,
+        couldRun,
+        result: passed ? "0.01 < 0.05" : couldRun ? "0.2 ≥ 0.05" : "connection refused",
+      },
+      actor: system,
+      now,
+    });
+    const guardrail = (state: ReleaseState, name: string) =>
+      (state as Release).phases[1]?.guardrails?.find((g) => g.name === name);
+
+    it("runs only while the phase bakes or ramps", () => {
+      expect(activeGuardrails(run([started(guarded)], []).state)).toBeNull();
+      expect(activeGuardrails(run(baking(), []).state)?.guardrails.map((g) => g.name)).toEqual(["error rate", "probe"]);
+      expect(activeGuardrails(run(baking(), [pause(at(5))]).state)).toBeNull();
+    });
+
+    it("stores the first check, then only state changes: a pass after a pass stores nothing", () => {
+      const first = run(baking(), [check("error rate", true, at(60_000))]);
+      expect(types(first.events).at(-1)).toBe("ReleaseGuardrailChecked");
+      expect(guardrail(first.state, "error rate")).toMatchObject({
+        consecutiveFailures: 0,
+        lastCheckedAt: at(60_000),
+        lastResult: "0.01 < 0.05",
+      });
+      spec
+        .given(first.events)
+        .when(check("error rate", true, at(120_000)))
+        .then([]);
+    });
+
+    it("counts consecutive failures; a pass after them resets the count (fails twice then passes: no trip)", () => {
+      const { events, state } = run(baking(), [
+        check("error rate", false, at(60_000)),
+        check("error rate", false, at(120_000)),
+        check("error rate", true, at(180_000)),
+      ]);
+      const checked = events
+        .filter((e) => e.type === "ReleaseGuardrailChecked")
+        .map((e) => (e.data as { consecutiveFailures: number }).consecutiveFailures);
+      expect(checked).toEqual([1, 2, 0]);
+      expect(state?.status).toBe("IN_PROGRESS");
+      expect((state as Release).phases[1]?.status).toBe("WAITING");
+      expect(types(events)).not.toContain("ReleaseGuardrailTripped");
+    });
+
+    it("trips on the failuresToTrip-th consecutive failure: ABORT as system, naming the guardrail", () => {
+      const { events, state } = run(baking(), [
+        check("error rate", false, at(60_000)),
+        check("error rate", false, at(120_000)),
+        check("error rate", false, at(180_000)),
+      ]);
+      expect(types(events).slice(-3)).toEqual(["ReleaseGuardrailChecked", "ReleaseGuardrailTripped", "ReleaseAborted"]);
+      const aborted = events.at(-1) as ReleaseEvent;
+      expect(eventActor(aborted)).toBe("system");
+      expect((aborted.data as { reason: string }).reason).toContain(
+        'guardrail "error rate" tripped after 3 consecutive failed checks',
+      );
+      expect((aborted.data as { reverted: unknown }).reverted).toEqual([env("development", off)]);
+      expect(state?.status).toBe("ABORTED");
+      expect(state?.actions.at(-1)).toMatchObject({ kind: "ABORT", by: "system" });
+    });
+
+    it("PAUSE keeps the remaining bake time, as a person's pause does", () => {
+      const { events, state } = run(baking(), [check("probe", false, at(60_000)), check("probe", false, at(120_000))]);
+      expect(types(events).slice(-2)).toEqual(["ReleaseGuardrailTripped", "ReleasePaused"]);
+      expect((state as Release).phases[1]).toMatchObject({ status: "PAUSED", remainingMs: HOUR - 120_000 });
+      expect(state?.actions.at(-1)).toMatchObject({ kind: "PAUSE", by: "system" });
+    });
+
+    it("a check that could not run only pauses, even when the guardrail says ABORT", () => {
+      const { events, state } = run(baking(), [
+        check("error rate", false, at(60_000)),
+        check("error rate", false, at(120_000), false),
+        check("error rate", false, at(180_000)),
+      ]);
+      expect(types(events).slice(-2)).toEqual(["ReleaseGuardrailTripped", "ReleasePaused"]);
+      expect((events.at(-2)?.data as { outcome: string }).outcome).toBe("PAUSE");
+      expect((events.at(-1)?.data as { reason: string }).reason).toContain("could not run, so it pauses");
+      expect(state?.status).toBe("IN_PROGRESS");
+    });
+
+    it("unpause starts counting afresh; stale results (another phase, paused, ended) change nothing", () => {
+      const tripped = run(baking(), [check("probe", false, at(60_000)), check("probe", false, at(120_000))]);
+      const resumed = run(tripped.events, [unpause(at(200_000)), check("probe", false, at(260_000))]);
+      expect(guardrail(resumed.state, "probe")?.consecutiveFailures).toBe(1);
+      expect(resumed.state && (resumed.state as Release).phases[1]?.status).toBe("WAITING");
+      spec
+        .given(tripped.events)
+        .when(check("probe", false, at(130_000)))
+        .then([]);
+      spec
+        .given(baking())
+        .when(check("probe", false, at(5), true, 0))
+        .then([]);
+      spec
+        .given(baking())
+        .when(check("nope", false, at(5)))
+        .then([]);
+      spec
+        .given(run(baking(), [abort(at(5))]).events)
+        .when(check("probe", false, at(6)))
+        .then([]);
     });
   });
 

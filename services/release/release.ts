@@ -9,6 +9,7 @@ import { DomainError, validation } from "../core/errors.ts";
 import type {
   Definition,
   EnvironmentDefinition,
+  Guardrail,
   Phase,
   PhaseStatus,
   ReleaseActionKind,
@@ -18,7 +19,7 @@ import type {
   SelfApproval,
   Target,
 } from "../core/model.ts";
-import { roleAtLeast } from "../core/model.ts";
+import { roleAtLeast, SYSTEM_ACTOR } from "../core/model.ts";
 import { sameActor } from "../core/names.ts";
 import type { ReleaseEvent, ReleasePhaseRolledOut, ReleaseStarted } from "./events.ts";
 
@@ -53,6 +54,35 @@ export interface ReleasePhaseState {
    * step while it ramps, 100 once rolled out. Absent in states carried by runs from before ramps.
    */
   rolloutPercentage?: number;
+  /** Each guardrail of the phase and its checks so far. Absent in states carried by runs from before guardrails. */
+  guardrails?: GuardrailState[];
+}
+
+export interface GuardrailState {
+  name: string;
+  consecutiveFailures: number;
+  lastCheckedAt: string | null;
+  lastResult: string | null;
+  /** Whether a failure of the current run of failures could not run: then a trip only pauses. */
+  streakCouldNotRun: boolean;
+}
+
+const freshGuardrails = (spec: Phase | undefined): GuardrailState[] =>
+  (spec?.guardrails ?? []).map((g) => ({
+    name: g.name,
+    consecutiveFailures: 0,
+    lastCheckedAt: null,
+    lastResult: null,
+    streakCouldNotRun: false,
+  }));
+
+/** The guardrails to run now: the current phase's, while it bakes or ramps (WAITING). */
+export function activeGuardrails(release: ReleaseState): { phaseIndex: number; guardrails: Guardrail[] } | null {
+  if (release?.status !== "IN_PROGRESS") return null;
+  const phase = release.phases[release.currentPhaseIndex];
+  const guardrails = release.phaseSpecs[release.currentPhaseIndex]?.guardrails ?? [];
+  if (phase?.status !== "WAITING" || guardrails.length === 0) return null;
+  return { phaseIndex: phase.index, guardrails };
 }
 
 /** The share of a phase's units served its definition (see ReleasePhaseState.rolloutPercentage). */
@@ -147,6 +177,11 @@ export type FullRollout = Command<"FullRollout", { reason?: string | null }>;
 export type RollbackToPhase = Command<"RollbackToPhase", { phaseIndex?: number | null; reason?: string | null }>;
 /** System: take every automatic step that is due at `now` (a bake timer ended). */
 export type Tick = Command<"Tick", Record<string, never>>;
+/** System: the result of one run of a guardrail's check. */
+export type RecordGuardrailCheck = Command<
+  "RecordGuardrailCheck",
+  { phaseIndex: number; name: string; passed: boolean; couldRun: boolean; result: string }
+>;
 
 export type ReleaseActionCommand =
   | ApproveRelease
@@ -156,7 +191,7 @@ export type ReleaseActionCommand =
   | AbortRelease
   | FullRollout
   | RollbackToPhase;
-export type ReleaseCommand = StartRelease | ReleaseActionCommand | Tick;
+export type ReleaseCommand = StartRelease | ReleaseActionCommand | Tick | RecordGuardrailCheck;
 
 /** The role each action needs (PRODUCT.md's actions table). */
 export const ACTION_ROLES: Record<ReleaseActionCommand["type"], Role> = {
@@ -454,12 +489,17 @@ function skip(command: SkipPhase, state: ReleaseState): ReleaseEvent[] {
   ];
 }
 
-function abort(command: AbortRelease, state: ReleaseState): ReleaseEvent[] {
-  const release = acting(command, state, "abort");
+/** What an abort puts back: `before` for every environment a phase rolled out whole. */
+function abortReverted(release: Release): EnvironmentDefinition[] {
   const rolledWhole = new Set(
     release.rolledOut.flatMap((r) => r.targets.filter((t) => t.segment === null).map((t) => t.environment)),
   );
-  const reverted = release.before.filter((entry) => rolledWhole.has(entry.environment));
+  return release.before.filter((entry) => rolledWhole.has(entry.environment));
+}
+
+function abort(command: AbortRelease, state: ReleaseState): ReleaseEvent[] {
+  const release = acting(command, state, "abort");
+  const reverted = abortReverted(release);
   const reason = command.data.reason ?? null;
   return [
     {
@@ -538,6 +578,78 @@ function fullRollout(command: FullRollout, state: ReleaseState): ReleaseEvent[] 
       },
     },
   ];
+}
+
+const RESULT_CHARS = 500;
+
+/**
+ * A guardrail's check result, at `now`. Stale results (the phase moved on, was paused, the release ended)
+ * change nothing. Only state changes are stored (decision 0041); the trip pauses or aborts as `system`.
+ */
+function recordGuardrailCheck(command: RecordGuardrailCheck, state: ReleaseState): ReleaseEvent[] {
+  if (!state) throw new DomainError("NOT_FOUND", "release not found");
+  const d = command.data;
+  const active = activeGuardrails(state);
+  if (state.status !== "IN_PROGRESS" || active === null || active.phaseIndex !== d.phaseIndex) return [];
+  const spec = active.guardrails.find((g) => g.name === d.name);
+  const phase = state.phases[d.phaseIndex];
+  if (!spec || !phase) return [];
+  const entry = phase.guardrails?.find((g) => g.name === d.name) ?? freshGuardrails({ guardrails: [spec] } as Phase)[0];
+  if (!entry) return [];
+  const at = command.now;
+  const result = d.result.length > RESULT_CHARS ? `${d.result.slice(0, RESULT_CHARS - 1)}…` : d.result;
+  const base = { releaseId: state.id, phaseIndex: d.phaseIndex, name: d.name, result, at };
+  if (d.passed) {
+    if (entry.consecutiveFailures === 0 && entry.lastCheckedAt !== null) return [];
+    return [
+      { type: "ReleaseGuardrailChecked", data: { ...base, passed: true, couldRun: true, consecutiveFailures: 0 } },
+    ];
+  }
+  const failures = entry.consecutiveFailures + 1;
+  const events: ReleaseEvent[] = [
+    {
+      type: "ReleaseGuardrailChecked",
+      data: { ...base, passed: false, couldRun: d.couldRun, consecutiveFailures: failures },
+    },
+  ];
+  if (failures < spec.failuresToTrip) return events;
+  const couldNotRun = entry.streakCouldNotRun || !d.couldRun;
+  const outcome = spec.onFailure === "ABORT" && !couldNotRun ? "ABORT" : "PAUSE";
+  const reason =
+    `guardrail "${spec.name}" tripped after ${failures} consecutive failed checks (last: ${result})` +
+    (spec.onFailure === "ABORT" && couldNotRun ? "; a check could not run, so it pauses instead of aborting" : "");
+  events.push({
+    type: "ReleaseGuardrailTripped",
+    data: {
+      releaseId: state.id,
+      phaseIndex: d.phaseIndex,
+      name: spec.name,
+      outcome,
+      consecutiveFailures: failures,
+      reason,
+      at,
+    },
+  });
+  const by = SYSTEM_ACTOR.name;
+  events.push(
+    outcome === "PAUSE"
+      ? {
+          type: "ReleasePaused",
+          data: {
+            releaseId: state.id,
+            phaseIndex: d.phaseIndex,
+            remainingMs: remainingWaitMs(phase, at) ?? 0,
+            by,
+            reason,
+            at,
+          },
+        }
+      : {
+          type: "ReleaseAborted",
+          data: { releaseId: state.id, phaseIndex: d.phaseIndex, by, reason, reverted: abortReverted(state), at },
+        },
+  );
+  return events;
 }
 
 /** Nothing of its own: the automatic steps due at `now` follow (see `decide`). */
@@ -675,6 +787,8 @@ function decideCommand(command: ReleaseCommand, state: ReleaseState): ReleaseEve
       return rollbackToPhase(command, state);
     case "Tick":
       return tick(command, state);
+    case "RecordGuardrailCheck":
+      return recordGuardrailCheck(command, state);
     default: {
       const unknown: never = command;
       throw new DomainError("INTERNAL", `unknown release command ${(unknown as { type: string }).type}`);
@@ -739,6 +853,7 @@ export function evolve(state: ReleaseState, event: ReleaseEvent): ReleaseState {
         approvals: [],
         rolledOutAt: null,
         rolloutPercentage: 0,
+        guardrails: freshGuardrails(phase),
       })),
       currentPhaseIndex: 0,
       rolledOut: [],
@@ -777,11 +892,15 @@ export function evolve(state: ReleaseState, event: ReleaseEvent): ReleaseState {
     }
     case "ReleaseUnpaused": {
       const d = event.data;
+      // A person resumed: the guardrails start counting failures afresh (their last results stay).
       const resumed = withPhase(release, d.phaseIndex, (p) => ({
         ...p,
         status: "WAITING",
         waitEndsAt: d.endsAt,
         remainingMs: null,
+        ...(p.guardrails && {
+          guardrails: p.guardrails.map((g) => ({ ...g, consecutiveFailures: 0, streakCouldNotRun: false })),
+        }),
       }));
       return recordAction(resumed, "UNPAUSE", d, d.reason);
     }
@@ -860,6 +979,7 @@ export function evolve(state: ReleaseState, event: ReleaseEvent): ReleaseState {
                 approvals: [],
                 rolledOutAt: null,
                 rolloutPercentage: 0,
+                guardrails: freshGuardrails(release.phaseSpecs[p.index]),
               },
         ),
         rolledOut: release.rolledOut.filter((r) => r.phaseIndex <= d.phaseIndex),
@@ -867,6 +987,26 @@ export function evolve(state: ReleaseState, event: ReleaseEvent): ReleaseState {
       const recorded = recordAction(undone, "ROLLBACK_TO_PHASE", d, d.reason);
       return recorded.status === "IN_PROGRESS" ? { ...recorded, currentPhaseIndex: d.phaseIndex + 1 } : recorded;
     }
+    case "ReleaseGuardrailChecked": {
+      const d = event.data;
+      return withPhase(release, d.phaseIndex, (p) => ({
+        ...p,
+        guardrails: (p.guardrails ?? freshGuardrails(release.phaseSpecs[p.index])).map((g) =>
+          g.name === d.name
+            ? {
+                ...g,
+                consecutiveFailures: d.consecutiveFailures,
+                lastCheckedAt: d.at,
+                lastResult: d.result,
+                streakCouldNotRun: d.passed ? false : g.streakCouldNotRun || !d.couldRun,
+              }
+            : g,
+        ),
+      }));
+    }
+    case "ReleaseGuardrailTripped":
+      // What it does is the ReleasePaused or ReleaseAborted that follows it.
+      return release;
     case "ReleaseFullRolloutRequested":
       return recordAction(release, "FULL_ROLLOUT", event.data, event.data.reason);
     case "ReleaseAborted": {
