@@ -9,6 +9,7 @@
 import { createHash } from "node:crypto";
 import { ApplicationFailure } from "@temporalio/common";
 import { isDomainError } from "../services/core/errors.ts";
+import type { Guardrail } from "../services/core/model.ts";
 import { streams } from "../services/core/streams.ts";
 import { EVENT_SCHEMA_VERSION } from "../services/core/upcasters.ts";
 import { handleCommand, loadStream } from "../services/event-store/command-handler.ts";
@@ -17,6 +18,7 @@ import type { Logger } from "../services/platform/logger.ts";
 import { featureEffectCommands, featureEffectsDecider } from "../services/release/effects.ts";
 import type { ReleaseEvent } from "../services/release/events.ts";
 import { type FeatureEffect, type Release, releaseDecider } from "../services/release/release.ts";
+import { type GuardrailCheckResult, runGuardrailCheck } from "./guardrail-checks.ts";
 
 export interface ReleaseEventToAppend {
   /** Chosen by the workflow (uuid4 from @temporalio/workflow: deterministic across replays). */
@@ -29,9 +31,9 @@ export interface ReleaseEventToAppend {
 
 interface CausationInput {
   correlationId: string;
-  /** The update (or signal) that caused the events; null for the bake timer. */
+  /** The update (or signal) that caused the events; null for the bake timer and guardrail checks. */
   causationId: string | null;
-  source: "timer" | "update" | "signal";
+  source: "timer" | "update" | "signal" | "guardrail";
 }
 
 export interface AppendReleaseEventsInput extends CausationInput {
@@ -64,10 +66,18 @@ export interface LoadedRelease {
   revision: number;
 }
 
+export interface CheckGuardrailInput {
+  releaseId: string;
+  phaseIndex: number;
+  guardrail: Guardrail;
+}
+
 export interface ReleaseActivities {
   loadRelease(releaseId: string): Promise<LoadedRelease>;
   appendReleaseEvents(input: AppendReleaseEventsInput): Promise<{ nextExpectedRevision: number }>;
   applyFeatureEffects(input: ApplyFeatureEffectsInput): Promise<{ appended: number }>;
+  /** One run of a guardrail's check (a regular activity: it waits on the network). Never throws. */
+  checkGuardrail(input: CheckGuardrailInput): Promise<GuardrailCheckResult>;
 }
 
 export interface ActivityDependencies {
@@ -163,5 +173,11 @@ export function createActivities({ store, logger }: ActivityDependencies): Relea
         });
         return { appended: result.appended.length };
       }),
+
+    checkGuardrail: async (input) => {
+      const outcome = await runGuardrailCheck(input.guardrail);
+      log?.debug({ releaseId: input.releaseId, guardrail: input.guardrail.name, ...outcome }, "guardrail checked");
+      return outcome;
+    },
   };
 }

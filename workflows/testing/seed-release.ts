@@ -9,6 +9,7 @@ import { formatDuration } from "../../services/core/duration.ts";
 import type {
   Definition,
   EnvironmentDefinition,
+  Guardrail,
   Phase,
   PhaseAction,
   Ramp,
@@ -32,6 +33,7 @@ export interface SeedPhase {
   action?: PhaseAction;
   /** A ramp once the phase's wait and approvals are done. */
   ramp?: Ramp;
+  guardrails?: Guardrail[];
 }
 
 export interface SeedReleaseOptions {
@@ -73,6 +75,7 @@ export async function seedRelease(store: EventStore, options: SeedReleaseOptions
     action: phase.action ?? "APPLY_CHANGE",
     targets: [{ environment: phase.environment, segment: phase.segment ?? null }],
     ...(phase.ramp && { ramp: phase.ramp }),
+    ...(phase.guardrails && { guardrails: phase.guardrails }),
   }));
   const segments = [...new Set(options.phases.flatMap((phase) => (phase.segment ? [phase.segment] : [])))];
   const project: Project = {
