@@ -1,4 +1,4 @@
-import type { Phase, Ramp } from "../../services/core/model.ts";
+import type { Guardrail, Phase, Ramp } from "../../services/core/model.ts";
 import { builder } from "../builder.ts";
 import { PhaseActionEnum } from "./enums.ts";
 import { TargetInput, TargetRef } from "./Target.ts";
@@ -21,6 +21,44 @@ RampRef.implement({
     initialPercentage: t.exposeFloat("initialPercentage"),
     increaseBy: t.exposeFloat("increaseBy"),
     every: t.field({ type: "Duration", resolve: (ramp) => ramp.every }),
+  }),
+});
+
+const GuardrailKindEnum = builder.enumType("GuardrailKind", { values: ["HTTP_PROBE", "PROMETHEUS_QUERY"] as const });
+const GuardrailOutcomeEnum = builder.enumType("GuardrailOutcome", { values: ["PAUSE", "ABORT"] as const });
+const ComparatorEnum = builder.enumType("Comparator", { values: ["LT", "LTE", "GT", "GTE"] as const });
+
+const GUARDRAIL_DESCRIPTION =
+  "A health check run while a phase bakes or ramps, every `interval`. HTTP_PROBE fails on a non-2xx answer or a timeout; PROMETHEUS_QUERY fails when the query's value compared with `threshold` by `comparator` is false. `failuresToTrip` consecutive failures trip it; a check that cannot run (error, no data) counts as a failure but only ever pauses.";
+
+const GuardrailRef = builder.objectRef<Guardrail>("Guardrail");
+GuardrailRef.implement({
+  description: GUARDRAIL_DESCRIPTION,
+  fields: (t) => ({
+    name: t.exposeString("name"),
+    kind: t.field({ type: GuardrailKindEnum, resolve: (g) => g.kind }),
+    url: t.exposeString("url"),
+    query: t.exposeString("query", { nullable: true }),
+    comparator: t.field({ type: ComparatorEnum, nullable: true, resolve: (g) => g.comparator }),
+    threshold: t.exposeFloat("threshold", { nullable: true }),
+    interval: t.field({ type: "Duration", resolve: (g) => g.interval }),
+    failuresToTrip: t.exposeInt("failuresToTrip"),
+    onFailure: t.field({ type: GuardrailOutcomeEnum, resolve: (g) => g.onFailure }),
+  }),
+});
+
+const GuardrailInput = builder.inputType("GuardrailInput", {
+  description: GUARDRAIL_DESCRIPTION,
+  fields: (t) => ({
+    name: t.string({ required: true }),
+    kind: t.field({ type: GuardrailKindEnum, required: true }),
+    url: t.string({ required: true }),
+    query: t.string(),
+    comparator: t.field({ type: ComparatorEnum }),
+    threshold: t.float(),
+    interval: t.field({ type: "Duration", required: true }),
+    failuresToTrip: t.int({ defaultValue: 3 }),
+    onFailure: t.field({ type: GuardrailOutcomeEnum, defaultValue: "PAUSE" }),
   }),
 });
 
@@ -55,6 +93,7 @@ PhaseRef.implement({
       description: "A gradual rollout once the phase's wait and approvals are done; null = all at once.",
       resolve: (phase) => phase.ramp ?? null,
     }),
+    guardrails: t.field({ type: [GuardrailRef], resolve: (phase) => phase.guardrails ?? [] }),
   }),
 });
 
@@ -67,5 +106,6 @@ export const PhaseInput = builder.inputType("PhaseInput", {
     action: t.field({ type: PhaseActionEnum, defaultValue: "APPLY_CHANGE" }),
     targets: t.field({ type: [TargetInput], required: true }),
     ramp: t.field({ type: RampInput }),
+    guardrails: t.field({ type: [GuardrailInput] }),
   }),
 });

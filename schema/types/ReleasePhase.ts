@@ -1,9 +1,26 @@
-import { type ReleasePhaseState, remainingWaitMs, rolloutPercentageOf } from "../../services/release/release.ts";
+import {
+  type GuardrailState,
+  type ReleasePhaseState,
+  remainingWaitMs,
+  rolloutPercentageOf,
+} from "../../services/release/release.ts";
 import { builder } from "../builder.ts";
 import { ApprovalRef } from "./Approval.ts";
 import { PhaseStatusEnum } from "./enums.ts";
 
 export const ReleasePhaseRef = builder.objectRef<ReleasePhaseState>("ReleasePhase");
+
+const GuardrailStateRef = builder.objectRef<GuardrailState>("GuardrailState");
+GuardrailStateRef.implement({
+  description:
+    "A guardrail of the phase as its checks left it. Stored on state changes only (the first check, each failure, the pass after failures), so lastCheckedAt is the last change, not the last passing check.",
+  fields: (t) => ({
+    name: t.exposeString("name"),
+    consecutiveFailures: t.exposeInt("consecutiveFailures"),
+    lastCheckedAt: t.field({ type: "DateTime", nullable: true, resolve: (g) => g.lastCheckedAt }),
+    lastResult: t.exposeString("lastResult", { nullable: true }),
+  }),
+});
 
 ReleasePhaseRef.implement({
   fields: (t) => ({
@@ -29,5 +46,6 @@ ReleasePhaseRef.implement({
       description: "The share of units served the new definition while the phase ramps (100 once rolled out).",
       resolve: (phase) => rolloutPercentageOf(phase),
     }),
+    guardrails: t.field({ type: [GuardrailStateRef], resolve: (phase) => phase.guardrails ?? [] }),
   }),
 });
