@@ -51,6 +51,7 @@ describe("replay of recorded release histories", () => {
       "continue-as-new.run-1",
       "continue-as-new.run-2",
       "ramp-pause-skip",
+      "guardrail-trip-pause",
     ]) {
       expect(files).toContain(`${scenario}.json`);
     }
