@@ -70,6 +70,16 @@ export const formatDuration = (iso: string | null): string => (iso === null ? "n
 export const formatRamp = (ramp: { initialPercentage: number; increaseBy: number; every: string }): string =>
   `${ramp.initialPercentage}% of units, then +${ramp.increaseBy}% every ${formatDuration(ramp.every)}`;
 
+/** "error rate (PROMETHEUS_QUERY, every 1m 00s, 3 failures → ABORT)". */
+export const formatGuardrail = (g: {
+  name: string;
+  kind: string;
+  interval: string;
+  failuresToTrip: number;
+  onFailure: string;
+}): string =>
+  `${g.name} (${g.kind}, every ${formatDuration(g.interval)}, ${g.failuresToTrip} failures → ${g.onFailure})`;
+
 /** A ramping phase: it started its ramp and has not rolled out yet. */
 const ramping = (phase: { status: string; rolloutPercentage: number }): boolean =>
   phase.status !== "ROLLED_OUT" && phase.rolloutPercentage > 0;
@@ -206,6 +216,34 @@ export function PhaseTimeline({ release }: { release: Release }) {
               )}
               {phase.rolledOutAt && <span>Rolled out {formatTime(phase.rolledOutAt)}</span>}
             </div>
+            {(phase.guardrails ?? []).length > 0 && (
+              <ul class="guardrails" aria-label={`Guardrails of ${phase.name}`}>
+                {phase.guardrails.map((g) => {
+                  const spec = release.pipeline.phases[phase.index]?.guardrails.find((s) => s.name === g.name);
+                  const state =
+                    g.lastCheckedAt === null
+                      ? "not checked yet"
+                      : g.consecutiveFailures > 0
+                        ? `${g.consecutiveFailures} of ${spec?.failuresToTrip ?? "?"} failures in a row`
+                        : "passing";
+                  return (
+                    <li key={g.name}>
+                      Guardrail <strong>{spec ? formatGuardrail(spec) : g.name}</strong>:{" "}
+                      <Badge tone={g.consecutiveFailures > 0 ? "bad" : g.lastCheckedAt === null ? "off" : "ok"}>
+                        {state}
+                      </Badge>
+                      {g.lastResult && (
+                        <span>
+                          {" "}
+                          last: {g.lastResult}
+                          {g.lastCheckedAt && `, ${formatTime(g.lastCheckedAt)}`}
+                        </span>
+                      )}
+                    </li>
+                  );
+                })}
+              </ul>
+            )}
             {phase.approvals.length > 0 && (
               <ul class="approvals" aria-label={`Approvals of ${phase.name}`}>
                 {phase.approvals.map((a) => (

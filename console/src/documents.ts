@@ -52,6 +52,25 @@ export interface Phase {
   action: "APPLY_CHANGE" | "ENABLE" | "DISABLE";
   targets: Target[];
   ramp: Ramp | null;
+  guardrails: Guardrail[];
+}
+/** A health check run while the phase bakes or ramps (the contract's Guardrail / GuardrailInput). */
+export interface Guardrail {
+  name: string;
+  kind: "HTTP_PROBE" | "PROMETHEUS_QUERY";
+  url: string;
+  query: string | null;
+  comparator: "LT" | "LTE" | "GT" | "GTE" | null;
+  threshold: number | null;
+  interval: string;
+  failuresToTrip: number;
+  onFailure: "PAUSE" | "ABORT";
+}
+export interface GuardrailState {
+  name: string;
+  consecutiveFailures: number;
+  lastCheckedAt: string | null;
+  lastResult: string | null;
 }
 /** Within a phase: initialPercentage of units, then + increaseBy every `every` (ISO-8601). */
 export interface Ramp {
@@ -83,6 +102,7 @@ export interface ReleasePhase {
   rolledOutAt: string | null;
   /** The share of units served the new definition: the ramp's step while ramping, 100 once rolled out. */
   rolloutPercentage: number;
+  guardrails: GuardrailState[];
 }
 export interface Release {
   id: string;
@@ -106,6 +126,7 @@ export interface Release {
       approvalsRequired: number;
       targets: Target[];
       ramp: Ramp | null;
+      guardrails: Guardrail[];
     }[];
   };
   phases: ReleasePhase[];
@@ -149,8 +170,8 @@ const PROJECT_SUMMARY = /* GraphQL */ `id name environments segments { key attri
 const RELEASE = /* GraphQL */ `
   id status currentPhaseIndex startedBy startedAt endedAt abortReason version pipelineVersion
   feature { id key kind project { id name } }
-  pipeline { id name selfApproval phases { index waitFor requiresApproval approvalsRequired targets { environment segment } ramp { initialPercentage increaseBy every } } }
-  phases { index name status waitStartedAt waitEndsAt remainingWait approvals { by at comment } rolledOutAt rolloutPercentage }
+  pipeline { id name selfApproval phases { index waitFor requiresApproval approvalsRequired targets { environment segment } ramp { initialPercentage increaseBy every } guardrails { name kind url query comparator threshold interval failuresToTrip onFailure } } }
+  phases { index name status waitStartedAt waitEndsAt remainingWait approvals { by at comment } rolledOutAt rolloutPercentage guardrails { name consecutiveFailures lastCheckedAt lastResult } }
   before { environment definition { ${DEFINITION} } }
   after { environment definition { ${DEFINITION} } }
   actions { kind by at reason phaseIndex }`;
@@ -163,7 +184,7 @@ const FEATURE = /* GraphQL */ `${FEATURE_SUMMARY} version
   releases { id status startedBy startedAt endedAt }`;
 const PIPELINE = /* GraphQL */ `
   id name description status version selfApproval createdAt publishedAt
-  phases { index name waitFor requiresApproval approvalsRequired action targets { environment segment } ramp { initialPercentage increaseBy every } }
+  phases { index name waitFor requiresApproval approvalsRequired action targets { environment segment } ramp { initialPercentage increaseBy every } guardrails { name kind url query comparator threshold interval failuresToTrip onFailure } }
   attachedFeatures { id key }
   project { id name environments segments { key attribute operator values } }`;
 const AUDIT_EVENT = /* GraphQL */ `id position type stream entityId projectId actor at data`;
@@ -283,6 +304,7 @@ export interface PhaseInput {
   action: "APPLY_CHANGE" | "ENABLE" | "DISABLE";
   targets: Target[];
   ramp?: Ramp | null;
+  guardrails?: Guardrail[] | null;
 }
 export const CREATE_PIPELINE = doc<
   { createPipeline: { id: string } },

@@ -10,6 +10,7 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createProject, createPublishedPipeline, createToken, release } from "../api/documents.ts";
 import { startTestApi, type TestApi } from "../api/harness.ts";
+import { startCheckTargets } from "../support/check-targets.ts";
 import { launchBrowser, newContext, screenshot, see, seriousViolations, signIn, watch } from "./browser.ts";
 
 let api: TestApi;
@@ -500,7 +501,8 @@ describe("the console", () => {
     await page.close();
   }, 180_000);
 
-  it("shows a ramping phase: its ramp, the share of units it serves and the time to the next step", async () => {
+  it("shows a ramping phase: its ramp, the share of units it serves, the time to the next step, its guardrails", async () => {
+    const targets = await startCheckTargets();
     const rampPipeline = await createPublishedPipeline(
       api,
       projectId,
@@ -510,6 +512,7 @@ describe("the console", () => {
           name: "Production ramp",
           targets: [{ environment: "production" }],
           ramp: { initialPercentage: 25, increaseBy: 25, every: "PT6H" },
+          guardrails: [{ name: "health", kind: "HTTP_PROBE", url: `${targets.url}/healthz`, interval: "PT1S" }],
         },
       ],
       { name: "Phased rollout", token: tokens.eve },
@@ -537,9 +540,16 @@ describe("the console", () => {
     expect(
       await page.getByRole("progressbar", { name: "Share of units in Production ramp" }).getAttribute("value"),
     ).toBe("25");
+    // The probe answers 200: the guardrail's first check is stored and shown as passing.
+    await see(
+      page.getByRole("list", { name: "Guardrails of Production ramp" }),
+      /health \(HTTP_PROBE, every .*, 3 failures → PAUSE\): passing last: HTTP 200/,
+    );
     await checkPage(page, "19-ramping-phase");
     await page.goto(`${origin}/pipelines/${rampPipeline}`);
     await see(page.getByRole("list", { name: "Phases" }), "Ramp: 25% of units, then +25% every");
+    await see(page.getByRole("list", { name: "Phases" }), "Guardrail: health (HTTP_PROBE");
     await page.close();
+    await targets.close();
   }, 180_000);
 });

@@ -6,6 +6,7 @@ import {
   ConfirmDialog,
   ErrorNote,
   formatDuration,
+  formatGuardrail,
   formatRamp,
   formatTime,
   Loading,
@@ -160,6 +161,7 @@ const toDrafts = (pipeline: Pipeline): PhaseDraft[] =>
     rampInitial: p.ramp ? String(p.ramp.initialPercentage) : "",
     rampIncrease: p.ramp ? String(p.ramp.increaseBy) : "",
     rampEvery: p.ramp?.every ?? "",
+    guardrails: p.guardrails,
   }));
 
 export function PipelinePage({ id }: { id: string }) {
@@ -219,6 +221,8 @@ export function PipelinePage({ id }: { id: string }) {
             action: p.action,
             targets: parseTargets(p.targets),
             ramp: rampOf(p),
+            // Not editable here yet: kept as they are (edit them through the API).
+            guardrails: p.guardrails ?? [],
           })),
         },
       });
@@ -405,6 +409,7 @@ export function PipelinePage({ id }: { id: string }) {
                     rampInitial: "",
                     rampIncrease: "",
                     rampEvery: "",
+                    guardrails: [],
                   },
                 ])
               }
@@ -431,6 +436,9 @@ export function PipelinePage({ id }: { id: string }) {
                 {p.requiresApproval && <span>Approvals needed: {p.approvalsRequired}</span>}
                 {p.action !== "APPLY_CHANGE" && <span>Action: {p.action}</span>}
                 {p.ramp && <span>Ramp: {formatRamp(p.ramp)}</span>}
+                {p.guardrails.map((g) => (
+                  <span key={g.name}>Guardrail: {formatGuardrail(g)}</span>
+                ))}
               </div>
             </li>
           ))}
