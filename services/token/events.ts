@@ -7,4 +7,13 @@ export type ApiTokenCreated = DomainEvent<
   { tokenId: string; name: string; role: Role; projectId: string | null; secretHash: string; at: string }
 >;
 
-export type TokenEvent = ApiTokenCreated;
+/**
+ * The bootstrap ADMIN token's secret was replaced (ADMIN_TOKEN set to a new value on an existing
+ * installation): the old secret stops working. Only the new secret's hash is stored.
+ */
+export type ApiTokenSecretRotated = DomainEvent<
+  "ApiTokenSecretRotated",
+  { tokenId: string; secretHash: string; at: string }
+>;
+
+export type TokenEvent = ApiTokenCreated | ApiTokenSecretRotated;

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { Actor, Role } from "../core/model.ts";
 import { specification } from "../core/testing/specification.ts";
 import type { ApiTokenCreated } from "./events.ts";
-import { type CreateApiToken, evolveToken, tokenDecider } from "./token.ts";
+import { type CreateApiToken, evolveToken, type RotateApiTokenSecret, tokenDecider } from "./token.ts";
 
 const admin: Actor = { name: "admin", role: "ADMIN" };
 const now = "2026-11-21T10:00:00.000Z";
@@ -90,6 +90,39 @@ describe("API token", () => {
   describe("when it exists", () => {
     it("refuses to be created again", () => {
       spec.given([created]).when(create()).thenThrows("CONFLICT", "API token t1 already exists");
+    });
+
+    it("gets a new secret: only the new hash is recorded, and the token now answers to it", () => {
+      const rotate: RotateApiTokenSecret = {
+        type: "RotateApiTokenSecret",
+        data: { tokenId: "t1", secretHash: "b".repeat(64) },
+        actor: { name: "system", role: "ADMIN" },
+        now,
+      };
+      spec
+        .given([created])
+        .when(rotate)
+        .then([{ type: "ApiTokenSecretRotated", data: { tokenId: "t1", secretHash: "b".repeat(64), at: now } }]);
+      spec
+        .given([created])
+        .when(rotate)
+        .thenState((token) => expect(token?.secretHash).toBe("b".repeat(64)));
+    });
+
+    it("rotating to the secret it already has records nothing", () => {
+      spec
+        .given([created])
+        .when({ type: "RotateApiTokenSecret", data: { tokenId: "t1", secretHash: hash }, actor: admin, now })
+        .then([]);
+    });
+  });
+
+  describe("rotating a token that does not exist", () => {
+    it("is refused as NOT_FOUND", () => {
+      spec
+        .given([])
+        .when({ type: "RotateApiTokenSecret", data: { tokenId: "t1", secretHash: hash }, actor: admin, now })
+        .thenThrows("NOT_FOUND", "API token t1 not found");
     });
   });
 

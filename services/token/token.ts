@@ -5,7 +5,7 @@ import type { Decider } from "../core/decider.ts";
 import { DomainError, validation } from "../core/errors.ts";
 import { type Actor, ROLES, type Role } from "../core/model.ts";
 import { requireName } from "../project/project.ts";
-import type { ApiTokenCreated, TokenEvent } from "./events.ts";
+import type { ApiTokenCreated, ApiTokenSecretRotated, TokenEvent } from "./events.ts";
 
 export interface ApiToken {
   id: string;
@@ -34,7 +34,15 @@ export interface CreateApiToken {
   now: string;
 }
 
-export type TokenCommand = CreateApiToken;
+/** Replace a token's secret (the bootstrap ADMIN token's, from ADMIN_TOKEN): the old one stops working. */
+export interface RotateApiTokenSecret {
+  type: "RotateApiTokenSecret";
+  data: { tokenId: string; secretHash: string };
+  actor: Actor;
+  now: string;
+}
+
+export type TokenCommand = CreateApiToken | RotateApiTokenSecret;
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 
@@ -54,13 +62,24 @@ function createApiToken(command: CreateApiToken, state: TokenState): ApiTokenCre
   ];
 }
 
+function rotateApiTokenSecret(command: RotateApiTokenSecret, state: TokenState): ApiTokenSecretRotated[] {
+  const { tokenId, secretHash } = command.data;
+  if (state === null) throw new DomainError("NOT_FOUND", `API token ${tokenId} not found`);
+  if (!SHA256_HEX.test(secretHash)) throw new DomainError("INTERNAL", "secretHash must be a SHA-256 hex digest");
+  // Already this secret (another API process rotated it first): nothing to do.
+  if (state.secretHash === secretHash) return [];
+  return [{ type: "ApiTokenSecretRotated", data: { tokenId, secretHash, at: command.now } }];
+}
+
 export function decideToken(command: TokenCommand, state: TokenState): TokenEvent[] {
   switch (command.type) {
     case "CreateApiToken":
       return createApiToken(command, state);
+    case "RotateApiTokenSecret":
+      return rotateApiTokenSecret(command, state);
     default: {
-      const unknown: never = command.type;
-      throw new DomainError("INTERNAL", `unknown token command ${String(unknown)}`);
+      const unknown: never = command;
+      throw new DomainError("INTERNAL", `unknown token command ${JSON.stringify(unknown)}`);
     }
   }
 }
@@ -71,8 +90,10 @@ export function evolveToken(state: TokenState, event: TokenEvent): TokenState {
       const { tokenId, name, role, projectId, secretHash, at } = event.data;
       return { id: tokenId, name, role, projectId, secretHash, createdAt: at };
     }
+    case "ApiTokenSecretRotated":
+      return state === null ? state : { ...state, secretHash: event.data.secretHash };
     default: {
-      const _exhaustive: never = event.type;
+      const _exhaustive: never = event;
       return state;
     }
   }
