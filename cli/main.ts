@@ -4,6 +4,7 @@
 // the API's data; errors print the contract's code and message. Run through cli/rp (the package's bin),
 // which puts the checkout's Node 24 first on PATH.
 
+import { readFileSync } from "node:fs";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { CliError, type Connection, connectionFromEnv, EXIT, newIdempotencyKey, request, subscribe } from "./client.ts";
 import {
@@ -73,6 +74,22 @@ const parseCount = (raw: string): number => {
   if (!/^\d+$/.test(raw) || Number(raw) < 1) throw new InvalidArgumentError(`"${raw}" is not a positive integer`);
   return Number(raw);
 };
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+function splitPair(pair: string, flag: string): [string, string] {
+  const at = pair.indexOf("=");
+  if (at <= 0) throw new CliError("USAGE", `${flag} ${pair}: expected name=value`, EXIT.usage);
+  return [pair.slice(0, at), pair.slice(at + 1)];
+}
+
+function readDocument(path: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (error) {
+    throw new CliError("USAGE", `cannot read ${path}: ${(error as Error).message}`, EXIT.usage);
+  }
+}
 
 const json = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`;
 
@@ -250,6 +267,52 @@ export function buildProgram(io: Io, result: { exitCode: number } = { exitCode: 
           after = data.auditLog.pageInfo.endCursor;
         }
         io.stdout(asJson(command) ? json(events) : `${renderAudit(events)}\n`);
+      },
+    );
+
+  program
+    .command("api")
+    .description(
+      "send any GraphQL request (like `gh api graphql`) and print the answer's data as JSON; the query may be @file.graphql",
+    )
+    .argument("<query>", "a GraphQL document, or @path to read one from a file")
+    .option("-f, --field <name=value>", "a string variable (repeatable)", collect, [])
+    .option(
+      "-F, --json-field <name=json>",
+      "a variable given as JSON: numbers, booleans, objects, lists (repeatable)",
+      collect,
+      [],
+    )
+    .option("--pick <path>", "print only this field of the data, e.g. createProject.id (strings unquoted)")
+    .action(
+      async (query: string, options: { field: string[]; jsonField: string[]; pick?: string }, command: Command) => {
+        const connection = connect(command);
+        const document = query.startsWith("@") ? readDocument(query.slice(1)) : query;
+        const variables: Record<string, unknown> = {};
+        for (const pair of options.field) {
+          const [name, value] = splitPair(pair, "-f");
+          variables[name] = value;
+        }
+        for (const pair of options.jsonField) {
+          const [name, value] = splitPair(pair, "-F");
+          try {
+            variables[name] = JSON.parse(value);
+          } catch (error) {
+            throw new CliError("USAGE", `-F ${name}: not JSON (${(error as Error).message})`, EXIT.usage);
+          }
+        }
+        const data = await request<Record<string, unknown>>(connection, document, variables);
+        if (options.pick === undefined) {
+          io.stdout(json(data));
+          return;
+        }
+        let value: unknown = data;
+        for (const key of options.pick.split(".")) {
+          value = typeof value === "object" && value !== null ? (value as Record<string, unknown>)[key] : undefined;
+        }
+        if (value === undefined)
+          throw new CliError("USAGE", `--pick ${options.pick}: no such field in the answer`, EXIT.usage);
+        io.stdout(typeof value === "string" ? `${value}\n` : json(value));
       },
     );
 

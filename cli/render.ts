@@ -99,7 +99,7 @@ export function renderAudit(events: readonly AuditEventView[]): string {
   return events
     .map(
       (event) =>
-        `${event.position.padStart(8)}  ${event.at}  ${event.actor.padEnd(16)} ${event.type.padEnd(28)} ${event.entityId}`,
+        `${event.position.replace(/^0+(?=\d)/, "").padStart(8)}  ${event.at}  ${event.actor.padEnd(16)} ${event.type.padEnd(28)} ${event.entityId}`,
     )
     .join("\n");
 }
