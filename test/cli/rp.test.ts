@@ -5,6 +5,9 @@
 // production.
 
 import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getFreePort } from "../../services/platform/temporal-dev-server.ts";
@@ -251,6 +254,31 @@ describe("rp against the real service", () => {
     expect(lines.stdout).toMatch(/admin\s+ReleaseAborted/);
     const future = await rp(["audit", "--since", "2999-01-01T00:00:00Z"]);
     expect(future.stdout.trim()).toBe("no events");
+  });
+
+  it("`rp api` sends any request: a query from a .graphql file, variables, and one picked field", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "rp-api-"));
+    try {
+      const file = join(dir, "project.graphql");
+      writeFileSync(file, "query($id: ID!) { project(id: $id) { name environments } }\n");
+      const picked = await rp(["api", `@${file}`, "-f", `id=${projectId}`, "--pick", "project.name"]);
+      expect(picked.code, picked.stderr).toBe(0);
+      expect(picked.stdout).toBe("Checkout\n");
+      const whole = await rp([
+        "api",
+        "query($n: Int) { auditLog(first: $n) { edges { node { type } } } }",
+        "-F",
+        "n=2",
+      ]);
+      expect(JSON.parse(whole.stdout).auditLog.edges).toHaveLength(2);
+      const badJson = await rp(["api", "{ viewer { role } }", "-F", "n=not-json"]);
+      expect(badJson.code).toBe(64);
+      const badQuery = await rp(["api", "{ nope }"]);
+      expect(badQuery.code).toBe(1);
+      expect(badQuery.stderr).toMatch(/^rp: VALIDATION: /m);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("says what to do when the token is missing or refused, or the server is unreachable (exit 4)", async () => {
