@@ -128,7 +128,7 @@ builder.subscriptionField("auditEvents", (t) =>
       filter: t.arg({ type: AuditFilterInput, description: "Which events; all when omitted." }),
       after: t.arg.string({ description: "A position: replay the events after it first, then go live." }),
     },
-    subscribe: (_root, args, ctx) => ctx.live.auditEvents(ctx, scopedFilter(ctx, args.filter), args.after ?? null),
+    subscribe: (_root, args, ctx) => ctx.live.auditEvents(ctx.auth, scopedFilter(ctx, args.filter), args.after ?? null),
     resolve: (event) => event,
   }),
 );

@@ -163,7 +163,7 @@ builder.mutationFields((t) => ({
     description: "`pipelineId` attaches a published pipeline at creation.",
     authScopes: { editor: true },
     args: { input: t.arg({ type: CreateFeatureInput, required: true, description: "The new feature." }) },
-    resolve: (_root, args, ctx) => ctx.commands.createFeature(callerOf(ctx), args.input),
+    resolve: (_root, args, ctx) => ctx.feature.createFeature(callerOf(ctx), args.input),
   }),
   attachPipeline: t.field({
     type: FeatureRef,
@@ -173,14 +173,14 @@ builder.mutationFields((t) => ({
       featureId: t.arg.id({ required: true, description: "The feature." }),
       pipelineId: t.arg.id({ required: true, description: "A published pipeline of the same project." }),
     },
-    resolve: (_root, args, ctx) => ctx.commands.attachPipeline(callerOf(ctx), args.featureId, args.pipelineId),
+    resolve: (_root, args, ctx) => ctx.feature.attachPipeline(callerOf(ctx), args.featureId, args.pipelineId),
   }),
   detachPipeline: t.field({
     type: FeatureRef,
     description: "Flagsmith's 'remove from release pipeline'; not during a release.",
     authScopes: { editor: true },
     args: { featureId: t.arg.id({ required: true, description: "The feature." }) },
-    resolve: (_root, args, ctx) => ctx.commands.detachPipeline(callerOf(ctx), args.featureId),
+    resolve: (_root, args, ctx) => ctx.feature.detachPipeline(callerOf(ctx), args.featureId),
   }),
   updateFeature: t.field({
     type: FeatureUpdateResultRef,
@@ -190,6 +190,6 @@ builder.mutationFields((t) => ({
       id: t.arg.id({ required: true, description: "The feature." }),
       input: t.arg({ type: UpdateFeatureInput, required: true, description: "The change." }),
     },
-    resolve: (_root, args, ctx) => ctx.commands.updateFeature(callerOf(ctx), args.id, args.input),
+    resolve: (_root, args, ctx) => ctx.feature.updateFeature(callerOf(ctx), args.id, args.input),
   }),
 }));

@@ -129,7 +129,7 @@ builder.mutationFields((t) => ({
     description: "Starts as DRAFT.",
     authScopes: { editor: true },
     args: { input: t.arg({ type: CreatePipelineInput, required: true, description: "The new pipeline." }) },
-    resolve: (_root, args, ctx) => ctx.commands.createPipeline(callerOf(ctx), args.input),
+    resolve: (_root, args, ctx) => ctx.pipeline.createPipeline(callerOf(ctx), args.input),
   }),
   updatePipeline: t.field({
     type: PipelineRef,
@@ -139,14 +139,14 @@ builder.mutationFields((t) => ({
       id: t.arg.id({ required: true, description: "A DRAFT pipeline." }),
       input: t.arg({ type: UpdatePipelineInput, required: true, description: "The changes." }),
     },
-    resolve: (_root, args, ctx) => ctx.commands.updatePipeline(callerOf(ctx), args.id, args.input),
+    resolve: (_root, args, ctx) => ctx.pipeline.updatePipeline(callerOf(ctx), args.id, args.input),
   }),
   publishPipeline: t.field({
     type: PipelineRef,
     description: "DRAFT → PUBLISHED, immutable from then on.",
     authScopes: { editor: true },
     args: { id: t.arg.id({ required: true, description: "A DRAFT pipeline." }) },
-    resolve: (_root, args, ctx) => ctx.commands.publishPipeline(callerOf(ctx), args.id),
+    resolve: (_root, args, ctx) => ctx.pipeline.publishPipeline(callerOf(ctx), args.id),
   }),
   clonePipeline: t.field({
     type: PipelineRef,
@@ -156,13 +156,13 @@ builder.mutationFields((t) => ({
       id: t.arg.id({ required: true, description: "The pipeline to copy." }),
       name: t.arg.string({ description: "The copy's name (default: the original's name followed by \" (copy)\")." }),
     },
-    resolve: (_root, args, ctx) => ctx.commands.clonePipeline(callerOf(ctx), args.id, args.name ?? null),
+    resolve: (_root, args, ctx) => ctx.pipeline.clonePipeline(callerOf(ctx), args.id, args.name ?? null),
   }),
   deletePipeline: t.field({
     type: PipelineRef,
     description: "PIPELINE_IN_USE while a feature has it attached.",
     authScopes: { editor: true },
     args: { id: t.arg.id({ required: true, description: "The pipeline." }) },
-    resolve: (_root, args, ctx) => ctx.commands.deletePipeline(callerOf(ctx), args.id),
+    resolve: (_root, args, ctx) => ctx.pipeline.deletePipeline(callerOf(ctx), args.id),
   }),
 }));

@@ -83,6 +83,6 @@ builder.mutationField("createProject", (t) =>
     description: "ADMIN: a new project with its environments and segments.",
     authScopes: { admin: true },
     args: { input: t.arg({ type: CreateProjectInput, required: true, description: "The new project." }) },
-    resolve: (_root, args, ctx) => ctx.commands.createProject(callerOf(ctx), args.input),
+    resolve: (_root, args, ctx) => ctx.project.createProject(callerOf(ctx), args.input),
   }),
 );

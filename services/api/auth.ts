@@ -4,16 +4,16 @@
 
 import { chmodSync, existsSync, mkdirSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { AuthInfo } from "../../schema/context.ts";
+import type { AuthInfo } from "../core/caller.ts";
 import { isDomainError } from "../core/errors.ts";
-import { streams } from "../core/event.ts";
+import { hashSecret, newTokenSecret, tokenIdFor } from "../core/ids.ts";
+import { streams } from "../core/streams.ts";
 import { handleCommand } from "../event-store/command-handler.ts";
 import type { EventStore } from "../event-store/port.ts";
 import type { Logger } from "../platform/logger.ts";
 import type { ReadModels } from "../projections/read-models.ts";
 import type { ProjectionRunner } from "../projections/runner.ts";
 import { tokenDecider } from "../token/token.ts";
-import { hashSecret, newTokenSecret, tokenIdFor } from "./ids.ts";
 
 /** The secret of `Authorization: Bearer <secret>`, or null. */
 export function bearerSecret(header: string | null | undefined): string | null {

@@ -11,7 +11,7 @@ import {
   ensureAdminToken,
   secretFromConnectionParams,
 } from "../../services/api/auth.ts";
-import { hashSecret } from "../../services/api/ids.ts";
+import { hashSecret } from "../../services/core/ids.ts";
 import { createEventStore } from "../../services/event-store/create-event-store.ts";
 import type { EventStore } from "../../services/event-store/port.ts";
 import { createReadModels, type ReadModels } from "../../services/projections/read-models.ts";
