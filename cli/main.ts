@@ -75,6 +75,15 @@ const parseCount = (raw: string): number => {
   return Number(raw);
 };
 
+function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version?: string };
+    return pkg.version ?? "unknown";
+  } catch {
+    return "unknown";
+  }
+}
+
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
 function splitPair(pair: string, flag: string): [string, string] {
@@ -116,6 +125,7 @@ export function buildProgram(io: Io, result: { exitCode: number } = { exitCode: 
       "Release pipelines from a terminal or a CI job, over the service's GraphQL API.\n" +
         "Needs RP_URL (the service's base URL, e.g. http://localhost:4000) and RP_TOKEN (an API token's secret).",
     )
+    .version(packageVersion(), "-V, --version", "print rp's version (the checkout's package version)")
     .option("--json", "print the API's data as JSON (errors as JSON on stderr)")
     .option("--url <url>", "the service's base URL (default: $RP_URL)")
     .showHelpAfterError("(rp --help for usage)")
