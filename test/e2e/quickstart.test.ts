@@ -131,7 +131,10 @@ describe("the README's quickstart", () => {
     expect(stdout).toMatch(/#1 Staging\s+staging\s+bake 10s/);
     expect(stdout).toMatch(/#2 Production us-west\s+production\/us-west\s+1 approval/);
     expect(stdout).toMatch(/^AWAITING_APPROVAL: release \S+ is IN_PROGRESS$/m);
+    expect(stdout).toMatch(/#3 Production\s+production\s+bake 10s/);
+    // Approving us-west rolls out us-west only: the rest of production then bakes on its own timer.
     expect(stdout).toContain("approveRelease: done");
+    expect(stdout).toMatch(/#2 Production us-west .*ROLLED_OUT.*\n.*#3 Production .*WAITING until/);
     expect(stdout).toMatch(/^COMPLETED: release \S+ is COMPLETED$/m);
     // Production (us-east) serves the change once it completed.
     expect(stdout).toMatch(/"evaluate": \{\s*"enabled": true,/);
