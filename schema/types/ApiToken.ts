@@ -41,7 +41,7 @@ export const CreateApiTokenInput = builder.inputType("CreateApiTokenInput", {
 builder.mutationField("createApiToken", (t) =>
   t.field({
     type: CreatedApiTokenRef,
-    description: "ADMIN; the secret is shown once.",
+    description: "ADMIN: a new API token; its secret is shown once, in this answer.",
     authScopes: { admin: true },
     args: { input: t.arg({ type: CreateApiTokenInput, required: true, description: "The new token." }) },
     resolve: (_root, args, ctx) => ctx.token.createApiToken(callerOf(ctx), args.input),

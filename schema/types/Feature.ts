@@ -160,14 +160,15 @@ export const FeatureUpdateResultRef = builder.unionType("FeatureUpdateResult", {
 builder.mutationFields((t) => ({
   createFeature: t.field({
     type: FeatureRef,
-    description: "`pipelineId` attaches a published pipeline at creation.",
+    description: "EDITOR: a new gate or dynamic config. `pipelineId` attaches a published pipeline at creation.",
     authScopes: { editor: true },
     args: { input: t.arg({ type: CreateFeatureInput, required: true, description: "The new feature." }) },
     resolve: (_root, args, ctx) => ctx.feature.createFeature(callerOf(ctx), args.input),
   }),
   attachPipeline: t.field({
     type: FeatureRef,
-    description: "Replaces any attached pipeline; not during a release.",
+    description:
+      "EDITOR: attach a published pipeline; replaces any attached one; not during a release (RELEASE_IN_PROGRESS).",
     authScopes: { editor: true },
     args: {
       featureId: t.arg.id({ required: true, description: "The feature." }),
@@ -177,14 +178,15 @@ builder.mutationFields((t) => ({
   }),
   detachPipeline: t.field({
     type: FeatureRef,
-    description: "Flagsmith's 'remove from release pipeline'; not during a release.",
+    description: "EDITOR: detach the pipeline (Flagsmith's 'remove from release pipeline'); not during a release.",
     authScopes: { editor: true },
     args: { featureId: t.arg.id({ required: true, description: "The feature." }) },
     resolve: (_root, args, ctx) => ctx.feature.detachPipeline(callerOf(ctx), args.featureId),
   }),
   updateFeature: t.field({
     type: FeatureUpdateResultRef,
-    description: "Without a pipeline the change applies at once to every environment; with one it starts a Release.",
+    description:
+      "EDITOR: change the feature's definitions. Without a pipeline the change applies at once to every environment (answers the Feature); with one it starts a Release (answers it).",
     authScopes: { editor: true },
     args: {
       id: t.arg.id({ required: true, description: "The feature." }),

@@ -126,14 +126,14 @@ builder.queryFields((t) => ({
 builder.mutationFields((t) => ({
   createPipeline: t.field({
     type: PipelineRef,
-    description: "Starts as DRAFT.",
+    description: "EDITOR: a new pipeline. Starts as DRAFT (editable); publish it to attach it to features.",
     authScopes: { editor: true },
     args: { input: t.arg({ type: CreatePipelineInput, required: true, description: "The new pipeline." }) },
     resolve: (_root, args, ctx) => ctx.pipeline.createPipeline(callerOf(ctx), args.input),
   }),
   updatePipeline: t.field({
     type: PipelineRef,
-    description: "DRAFT only, else IMMUTABLE.",
+    description: "EDITOR: change a pipeline. DRAFT only, else IMMUTABLE (clone a published one instead).",
     authScopes: { editor: true },
     args: {
       id: t.arg.id({ required: true, description: "A DRAFT pipeline." }),
@@ -143,14 +143,14 @@ builder.mutationFields((t) => ({
   }),
   publishPipeline: t.field({
     type: PipelineRef,
-    description: "DRAFT → PUBLISHED, immutable from then on.",
+    description: "EDITOR: DRAFT → PUBLISHED, immutable from then on and attachable to features.",
     authScopes: { editor: true },
     args: { id: t.arg.id({ required: true, description: "A DRAFT pipeline." }) },
     resolve: (_root, args, ctx) => ctx.pipeline.publishPipeline(callerOf(ctx), args.id),
   }),
   clonePipeline: t.field({
     type: PipelineRef,
-    description: "A new DRAFT with the same phases.",
+    description: "EDITOR: a new DRAFT with the same phases, to evolve a published pipeline.",
     authScopes: { editor: true },
     args: {
       id: t.arg.id({ required: true, description: "The pipeline to copy." }),
@@ -160,7 +160,7 @@ builder.mutationFields((t) => ({
   }),
   deletePipeline: t.field({
     type: PipelineRef,
-    description: "PIPELINE_IN_USE while a feature has it attached.",
+    description: "EDITOR: mark it DELETED. PIPELINE_IN_USE while a feature has it attached.",
     authScopes: { editor: true },
     args: { id: t.arg.id({ required: true, description: "The pipeline." }) },
     resolve: (_root, args, ctx) => ctx.pipeline.deletePipeline(callerOf(ctx), args.id),

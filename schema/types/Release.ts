@@ -177,23 +177,51 @@ builder.mutationField("startRelease", (t) =>
     resolve: (_root, args, ctx) => ctx.release.startRelease(callerOf(ctx), args.featureId, args.reason ?? null),
   }),
 );
-releaseActionField("approveRelease", { action: "approve", scope: "approver", note: "comment", phased: true });
-releaseActionField("pauseRelease", { action: "pause", scope: "editor", note: "reason", phased: true });
-releaseActionField("unpauseRelease", { action: "unpause", scope: "editor", note: "reason", phased: true });
-releaseActionField("skipPhase", { action: "skip", scope: "editor", note: "reason", phased: true });
+releaseActionField("approveRelease", {
+  action: "approve",
+  scope: "approver",
+  note: "comment",
+  phased: true,
+  description:
+    "APPROVER: approve the current phase while it is AWAITING_APPROVAL; at `approvalsRequired` distinct approvers it rolls out. The same approver twice is INVALID_STATE; the starter under selfApproval FORBIDDEN is SELF_APPROVAL_FORBIDDEN.",
+});
+releaseActionField("pauseRelease", {
+  action: "pause",
+  scope: "editor",
+  note: "reason",
+  phased: true,
+  description:
+    "EDITOR: stop the current phase's bake timer while it is WAITING (it becomes PAUSED, the remaining time is kept). Never stops a rollout.",
+});
+releaseActionField("unpauseRelease", {
+  action: "unpause",
+  scope: "editor",
+  note: "reason",
+  phased: true,
+  description: "EDITOR: restart a PAUSED phase's bake timer with the time that was left.",
+});
+releaseActionField("skipPhase", {
+  action: "skip",
+  scope: "editor",
+  note: "reason",
+  phased: true,
+  description:
+    "EDITOR: end the current phase's wait now (WAITING or PAUSED → SKIPPED_WAIT); its approval, if required, is still asked before it rolls out.",
+});
 releaseActionField("abortRelease", {
   action: "abort",
   scope: "editor",
   note: "reason",
   phased: false,
-  description: "Irreversible; every rolled-out target returns to `before`.",
+  description:
+    "EDITOR: stop the release; every rolled-out target returns to `before`. Irreversible: later actions answer INVALID_STATE.",
 });
 releaseActionField("fullRollout", {
   action: "fullRollout",
   scope: "approver",
   note: "reason",
   phased: false,
-  description: "All remaining phases roll out at once, bypassing waits and approvals.",
+  description: "APPROVER: all remaining phases roll out at once, bypassing waits and approvals; the release COMPLETES.",
 });
 
 builder.subscriptionFields((t) => ({
