@@ -1,10 +1,10 @@
 // Pipeline: ordered phases (targets, bake time, approval, action). DRAFT is editable; PUBLISHED is
 // immutable and attachable; DELETED is kept for history. Clone a published pipeline to evolve it.
 
-import type { Decider } from "../core/decider.ts";
+import type { Command, Decider } from "../core/decider.ts";
 import { formatDuration, MAX_WAIT_MS, parseDuration } from "../core/duration.ts";
 import { DomainError, validation } from "../core/errors.ts";
-import { type Actor, jsonEqual, type Phase, type PhaseAction, type SelfApproval, type Target } from "../core/model.ts";
+import { jsonEqual, type Phase, type PhaseAction, type SelfApproval, type Target } from "../core/model.ts";
 import { NAME_MAX, optionalText, type Project, requireName } from "../project/project.ts";
 import type { PipelineCreated, PipelineEvent, PipelineUpdated } from "./events.ts";
 
@@ -48,14 +48,7 @@ export interface PhaseInput {
   targets: TargetInput[];
 }
 
-interface CommandBase<Type extends string, Data> {
-  type: Type;
-  data: Data;
-  actor: Actor;
-  now: string;
-}
-
-export type CreatePipeline = CommandBase<
+export type CreatePipeline = Command<
   "CreatePipeline",
   {
     pipelineId: string;
@@ -67,7 +60,7 @@ export type CreatePipeline = CommandBase<
   }
 >;
 /** Absent (or null, for name/selfApproval/phases) = unchanged; `description: null` clears it. */
-export type UpdatePipeline = CommandBase<
+export type UpdatePipeline = Command<
   "UpdatePipeline",
   {
     project: Project;
@@ -77,18 +70,15 @@ export type UpdatePipeline = CommandBase<
     phases?: PhaseInput[] | null;
   }
 >;
-export type PublishPipeline = CommandBase<"PublishPipeline", Record<string, never>>;
+export type PublishPipeline = Command<"PublishPipeline", Record<string, never>>;
 /** Decided on the NEW pipeline's stream. */
-export type ClonePipeline = CommandBase<
-  "ClonePipeline",
-  { pipelineId: string; source: Pipeline; name?: string | null }
->;
+export type ClonePipeline = Command<"ClonePipeline", { pipelineId: string; source: Pipeline; name?: string | null }>;
 /** `attachedFeatureIds`: attachments the stream may not know (made before PipelineFeatureAttached existed). */
-export type DeletePipeline = CommandBase<"DeletePipeline", { attachedFeatureIds: string[] }>;
+export type DeletePipeline = Command<"DeletePipeline", { attachedFeatureIds: string[] }>;
 /** Records, before the feature's own event, that a feature is being attached: refused unless PUBLISHED. */
-export type AttachFeature = CommandBase<"AttachFeature", { featureId: string }>;
+export type AttachFeature = Command<"AttachFeature", { featureId: string }>;
 /** Records that a feature no longer uses the pipeline; idempotent. */
-export type DetachFeature = CommandBase<"DetachFeature", { featureId: string }>;
+export type DetachFeature = Command<"DetachFeature", { featureId: string }>;
 
 export type PipelineCommand =
   | CreatePipeline
