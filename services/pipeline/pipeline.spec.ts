@@ -457,7 +457,7 @@ describe("Pipeline", () => {
           ["ftp://x/metrics", "must be an http or https URL"],
           ["file:///etc/passwd", "must be an http or https URL"],
           ["https://user:secret@prom/", "must not carry credentials"],
-          ["not a url", "\"not a url\" is not a URL"],
+          ["not a url", '"not a url" is not a URL'],
           [`https://x/${"a".repeat(2_000)}`, "must be at most 2000 characters"],
         ]) {
           spec
