@@ -794,6 +794,26 @@ describe("release decider", () => {
       expect(activeGuardrails(run(baking(), [pause(at(5))]).state)).toBeNull();
     });
 
+    it("runs while the phase ramps too, and a trip pauses the ramp with its share kept", () => {
+      const ramped: Phase[] = [
+        phase({ name: "dev", targets: [{ environment: "development", segment: null }] }),
+        phase({
+          name: "prod",
+          targets: [{ environment: "production", segment: null }],
+          ramp: { initialPercentage: 10, increaseBy: 30, every: "PT6H", everyMs: 6 * HOUR },
+          guardrails: [{ ...errorRate, onFailure: "PAUSE", failuresToTrip: 1 }],
+        }),
+      ];
+      const ramping = run([started(ramped)], [tick(T0)]);
+      expect(activeGuardrails(ramping.state)?.phaseIndex).toBe(1);
+      const { state } = run(ramping.events, [check("error rate", false, at(HOUR))]);
+      expect((state as Release).phases[1]).toMatchObject({
+        status: "PAUSED",
+        rolloutPercentage: 10,
+        remainingMs: 5 * HOUR,
+      });
+    });
+
     it("stores the first check, then only state changes: a pass after a pass stores nothing", () => {
       const first = run(baking(), [check("error rate", true, at(60_000))]);
       expect(types(first.events).at(-1)).toBe("ReleaseGuardrailChecked");
