@@ -261,7 +261,7 @@ export function PhaseTimeline({ release }: { release: Release }) {
   );
 }
 
-type ActionName = "Approve" | "Pause" | "Unpause" | "Skip" | "Abort" | "Full Roll Out";
+type ActionName = "Approve" | "Pause" | "Unpause" | "Skip" | "Abort" | "Full Roll Out" | "Roll Back";
 const ACTIONS: { name: ActionName; field: ActionField; role: Role; verb: string; phased: boolean }[] = [
   { name: "Approve", field: "approveRelease", role: "APPROVER", verb: "approve the current phase", phased: true },
   { name: "Pause", field: "pauseRelease", role: "EDITOR", verb: "stop the bake timer", phased: true },
@@ -279,6 +279,13 @@ const ACTIONS: { name: ActionName; field: ActionField; role: Role; verb: string;
     field: "fullRollout",
     role: "APPROVER",
     verb: "roll out every remaining phase at once, bypassing waits and approvals",
+    phased: false,
+  },
+  {
+    name: "Roll Back",
+    field: "rollbackToPhase",
+    role: "EDITOR",
+    verb: "undo the phases after the one you choose (their targets go back to before) and go on from the next one, its wait started again",
     phased: false,
   },
 ];
@@ -307,6 +314,8 @@ export function whyNot(action: (typeof ACTIONS)[number], release: Release, viewe
       return phase.status === "WAITING" || phase.status === "PAUSED"
         ? null
         : `Only a bake wait can be skipped: ${now}.`;
+    case "Roll Back":
+      return release.phases.some((p) => p.status === "ROLLED_OUT") ? null : "No phase has rolled out yet.";
     default:
       return null;
   }
@@ -463,6 +472,10 @@ function ActionDialog({
   const [key, setKey] = useState(pending.key);
   const titleId = useId();
   const { action } = pending;
+  // Roll Back: the rolled-out phase to go back to (the latest by default: only the current phase restarts).
+  const rolledOut = release.phases.filter((p) => p.status === "ROLLED_OUT");
+  const [target, setTarget] = useState<number>(rolledOut.at(-1)?.index ?? 0);
+  const rollback = action.field === "rollbackToPhase";
 
   useEffect(() => {
     const dialog = ref.current;
@@ -477,7 +490,12 @@ function ActionDialog({
       const text = reason.trim() === "" ? null : reason.trim();
       const data = await request(
         actionDocument(action.field),
-        { id: release.id, text, ...(pending.phaseIndex !== null && { phaseIndex: pending.phaseIndex }) },
+        {
+          id: release.id,
+          text,
+          ...(pending.phaseIndex !== null && { phaseIndex: pending.phaseIndex }),
+          ...(rollback && { phaseIndex: target }),
+        },
         { idempotencyKey: key },
       );
       const updated = data[action.field];
@@ -519,6 +537,18 @@ function ActionDialog({
           <p role="note" class="banner banner-live">
             The release has moved on since you opened this: {statusLine(release)}. Confirming will be refused.
           </p>
+        )}
+        {rollback && (
+          <label>
+            Roll back to phase
+            <select value={String(target)} onChange={(event) => setTarget(Number(event.currentTarget.value))}>
+              {rolledOut.map((p) => (
+                <option key={p.index} value={String(p.index)}>
+                  {p.index + 1}. {p.name}
+                </option>
+              ))}
+            </select>
+          </label>
         )}
         <label>
           Reason

@@ -282,10 +282,20 @@ export type ActionField =
   | "unpauseRelease"
   | "skipPhase"
   | "abortRelease"
-  | "fullRollout";
-/** One document per action; approve takes a comment, the others a reason; abort and full roll out no phase. */
+  | "fullRollout"
+  | "rollbackToPhase";
+/**
+ * One document per action; approve takes a comment, the others a reason; abort and full roll out no phase;
+ * rollbackToPhase its target phase (required).
+ */
 export const actionDocument = (field: ActionField) => {
   const text = field === "approveRelease" ? "comment" : "reason";
+  if (field === "rollbackToPhase") {
+    return doc<Record<ActionField, Release>, { id: string; text: string | null; phaseIndex?: number }>(
+      `mutation Action($id: ID!, $text: String, $phaseIndex: Int!) {
+      rollbackToPhase(id: $id, reason: $text, phaseIndex: $phaseIndex) { ${RELEASE} } }`,
+    );
+  }
   const phased = field !== "abortRelease" && field !== "fullRollout";
   return doc<Record<ActionField, Release>, { id: string; text: string | null; phaseIndex?: number }>(
     `mutation Action($id: ID!, $text: String${phased ? ", $phaseIndex: Int" : ""}) {

@@ -546,6 +546,19 @@ describe("the console", () => {
       /health \(HTTP_PROBE, every .*, 3 failures → PAUSE\): passing last: HTTP 200/,
     );
     await checkPage(page, "19-ramping-phase");
+
+    // Roll Back: undo the ramping phase's progress, back to Development; the ramp starts again.
+    await page.getByRole("button", { name: "Release actions" }).click();
+    await page.getByRole("menuitem", { name: "Roll Back", exact: true }).click();
+    const dialog = page.getByRole("dialog");
+    await dialog.getByLabel("Roll back to phase").selectOption({ label: "1. Development" });
+    await dialog.getByLabel("Reason").fill("error budget burned");
+    await checkPage(page, "20-roll-back-dialog");
+    await dialog.getByRole("button", { name: "Confirm" }).click();
+    await dialog.waitFor({ state: "hidden" });
+    const actions = page.getByRole("table").filter({ hasText: "ROLLBACK_TO_PHASE" });
+    await see(actions, /ROLLBACK_TO_PHASE\s*eve\s*Development\s*error budget burned/);
+    expect((await release(api, started.updateFeature.id)).actions.map((a) => a.kind)).toEqual(["ROLLBACK_TO_PHASE"]);
     await page.goto(`${origin}/pipelines/${rampPipeline}`);
     await see(page.getByRole("list", { name: "Phases" }), "Ramp: 25% of units, then +25% every");
     await see(page.getByRole("list", { name: "Phases" }), "Guardrail: health (HTTP_PROBE");
