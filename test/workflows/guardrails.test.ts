@@ -167,4 +167,42 @@ describe("guardrails on the time-skipping server", () => {
     await env.sleep(5 * HOUR);
     expect((await releaseEvents(harness.store, paused.id)).length).toBe(servedBefore);
   });
+
+  it("guards a ramp: a trip pauses the ramp's clock and keeps its share", async () => {
+    targets.served.health = 0;
+    targets.healthStatuses = [200, 200, 500];
+    const { releaseId } = await seedRelease(harness.store, {
+      phases: [
+        { environment: "development" },
+        {
+          environment: "production",
+          ramp: { initialPercentage: 10, increaseBy: 10, every: "PT2H", everyMs: 2 * HOUR },
+          guardrails: [guardrail({ failuresToTrip: 1 })],
+        },
+      ],
+      now: new Date(await env.currentTimeMs()).toISOString(),
+    });
+    await startReleaseWorkflow(harness.client, releaseId, { taskQueue: harness.taskQueue });
+    let release: Release | null = null;
+    for (let i = 0; i < 100 && release?.phases[1]?.status !== "PAUSED"; i++) {
+      await sleep(30);
+      await env.sleep(HOUR);
+      release = (await queryReleaseState(harness.client, releaseId)) as Release | null;
+    }
+    expect(release?.phases[1]).toMatchObject({ status: "PAUSED", rolloutPercentage: 20 });
+    const stored = await releaseEvents(harness.store, releaseId);
+    expect(typesOf(stored)).toEqual([
+      "ReleaseStarted",
+      "ReleasePhaseRolledOut",
+      "ReleaseRampAdvanced",
+      "ReleaseGuardrailChecked",
+      "ReleaseRampAdvanced",
+      "ReleaseGuardrailChecked",
+      "ReleaseGuardrailTripped",
+      "ReleasePaused",
+    ]);
+    // Paused: no more steps however long it stays paused.
+    await env.sleep(DAY);
+    expect((await queryReleaseState(harness.client, releaseId))?.phases[1]?.rolloutPercentage).toBe(20);
+  });
 });
