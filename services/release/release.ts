@@ -288,7 +288,8 @@ export function releaseStateBytes(data: StartRelease["data"]): number {
   }
   let bytes = jsonBytes({ ...data, after });
   for (const phase of data.phases) {
-    bytes += 400 + jsonBytes(phase.targets);
+    // Each guardrail's state while it runs: its name (≤ 200), its last result (≤ 500) and a timestamp.
+    bytes += 400 + jsonBytes(phase.targets) + (phase.guardrails?.length ?? 0) * 800;
     for (const environment of new Set(phase.targets.map((t) => t.environment))) {
       bytes += perEnvironment.get(environment) ?? 0;
     }
