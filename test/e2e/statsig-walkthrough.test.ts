@@ -358,7 +358,7 @@ describe("Statsig walk-through", () => {
     expect(again.errors?.[0]?.message).toContain("ABORTED");
   });
 
-  it("ramps production: 20% of units, then +40% every 2 s, each unit once in staying in, paused on the way", async () => {
+  it("ramps production: 20% of units, then +40% every 3 s, each unit once in staying in, paused on the way", async () => {
     const rampPipeline = await createPublishedPipeline(
       api,
       projectId,
@@ -367,7 +367,7 @@ describe("Statsig walk-through", () => {
         {
           name: "Production ramp",
           targets: [{ environment: "production" }],
-          ramp: { initialPercentage: 20, increaseBy: 40, every: "PT2S" },
+          ramp: { initialPercentage: 20, increaseBy: 40, every: "PT3S" },
         },
       ],
       { name: "Phased rollout", token: editor },
@@ -379,7 +379,7 @@ describe("Statsig walk-through", () => {
     );
     expect(phases.pipeline.phases.map((p) => p.ramp)).toEqual([
       null,
-      { initialPercentage: 20, increaseBy: 40, every: "PT2S" },
+      { initialPercentage: 20, increaseBy: 40, every: "PT3S" },
     ]);
     const created = await api.ok<{ createFeature: FeatureView }>(
       /* GraphQL */ `mutation($input: CreateFeatureInput!) { createFeature(input: $input) { ${FEATURE_FIELDS} } }`,
