@@ -441,6 +441,17 @@ describe("the console", () => {
     await eve.getByLabel("Targets of phase 2").fill("production/us-west");
     await eve.getByLabel("Bake time of phase 2").fill("PT30M");
     await eve.getByLabel("Phase 2 requires approval").check();
+    // A ramp and a guardrail on phase 2.
+    await eve.getByLabel("Ramp of phase 2: initial %").fill("5");
+    await eve.getByLabel("Ramp of phase 2: increase by %").fill("20");
+    await eve.getByLabel("Ramp of phase 2: every").fill("PT1H");
+    await eve.getByRole("button", { name: "Add guardrail to phase 2" }).click();
+    await eve.getByLabel("Name of guardrail 1 of phase 2").fill("error rate");
+    await eve.getByLabel("Kind of guardrail 1 of phase 2").selectOption("PROMETHEUS_QUERY");
+    await eve.getByLabel("URL of guardrail 1 of phase 2").fill("http://prometheus:9090");
+    await eve.getByLabel("Query of guardrail 1 of phase 2").fill("sum(rate(errors[5m]))");
+    await eve.getByLabel("Threshold of guardrail 1 of phase 2").fill("0.05");
+    await eve.getByLabel("When guardrail 1 of phase 2 trips").selectOption("ABORT");
     await eve.getByRole("button", { name: "Save draft" }).click();
     await see(eve.getByRole("status"), "Draft saved.");
     await checkPage(eve, "17-pipeline-draft-editor");
@@ -455,7 +466,7 @@ describe("the console", () => {
     await confirm(eve);
     await see(eve.getByText("Published pipelines are immutable"));
     const published = await api.ok<{ pipeline: { status: string; phases: unknown[] } }>(
-      /* GraphQL */ `query($id: ID!) { pipeline(id: $id) { status phases { name waitFor requiresApproval targets { environment segment } } } }`,
+      /* GraphQL */ `query($id: ID!) { pipeline(id: $id) { status phases { name waitFor requiresApproval targets { environment segment } ramp { initialPercentage increaseBy every } guardrails { name kind url query comparator threshold interval failuresToTrip onFailure } } } }`,
       { id: draftId },
     );
     expect(published.pipeline.status).toBe("PUBLISHED");
@@ -465,12 +476,28 @@ describe("the console", () => {
         waitFor: null,
         requiresApproval: false,
         targets: [{ environment: "development", segment: null }],
+        ramp: null,
+        guardrails: [],
       },
       {
         name: "Prod west",
         waitFor: "PT30M",
         requiresApproval: true,
         targets: [{ environment: "production", segment: "us-west" }],
+        ramp: { initialPercentage: 5, increaseBy: 20, every: "PT1H" },
+        guardrails: [
+          {
+            name: "error rate",
+            kind: "PROMETHEUS_QUERY",
+            url: "http://prometheus:9090",
+            query: "sum(rate(errors[5m]))",
+            comparator: "LT",
+            threshold: 0.05,
+            interval: "PT1M",
+            failuresToTrip: 3,
+            onFailure: "ABORT",
+          },
+        ],
       },
     ]);
 

@@ -17,6 +17,7 @@ import {
   CLONE_PIPELINE,
   CREATE_PIPELINE,
   DELETE_PIPELINE,
+  type Guardrail,
   type PhaseInput,
   PIPELINE_QUERY,
   type Pipeline,
@@ -137,7 +138,8 @@ const parseTargets = (text: string): Target[] =>
       return { environment, segment: segment || null };
     });
 
-interface PhaseDraft extends Omit<PhaseInput, "targets" | "waitFor" | "ramp"> {
+interface PhaseDraft extends Omit<PhaseInput, "targets" | "waitFor" | "ramp" | "guardrails"> {
+  guardrails: GuardrailDraft[];
   waitFor: string;
   targets: string;
   /** The ramp's three fields as typed; all empty = no ramp. */
@@ -145,6 +147,58 @@ interface PhaseDraft extends Omit<PhaseInput, "targets" | "waitFor" | "ramp"> {
   rampIncrease: string;
   rampEvery: string;
 }
+
+/** A guardrail as typed in the editor (numbers as text until saved). */
+interface GuardrailDraft {
+  name: string;
+  kind: Guardrail["kind"];
+  url: string;
+  query: string;
+  comparator: NonNullable<Guardrail["comparator"]>;
+  threshold: string;
+  interval: string;
+  failuresToTrip: string;
+  onFailure: Guardrail["onFailure"];
+}
+
+const toGuardrailDraft = (g: Guardrail): GuardrailDraft => ({
+  name: g.name,
+  kind: g.kind,
+  url: g.url,
+  query: g.query ?? "",
+  comparator: g.comparator ?? "LT",
+  threshold: g.threshold === null ? "" : String(g.threshold),
+  interval: g.interval,
+  failuresToTrip: String(g.failuresToTrip),
+  onFailure: g.onFailure,
+});
+
+const fromGuardrailDraft = (g: GuardrailDraft): Guardrail => {
+  const prometheus = g.kind === "PROMETHEUS_QUERY";
+  return {
+    name: g.name.trim(),
+    kind: g.kind,
+    url: g.url.trim(),
+    query: prometheus ? g.query : null,
+    comparator: prometheus ? g.comparator : null,
+    threshold: prometheus && g.threshold.trim() !== "" ? Number(g.threshold) : null,
+    interval: g.interval.trim(),
+    failuresToTrip: Number(g.failuresToTrip),
+    onFailure: g.onFailure,
+  };
+};
+
+const newGuardrail = (): GuardrailDraft => ({
+  name: "health",
+  kind: "HTTP_PROBE",
+  url: "https://",
+  query: "",
+  comparator: "LT",
+  threshold: "",
+  interval: "PT1M",
+  failuresToTrip: "3",
+  onFailure: "PAUSE",
+});
 
 const rampOf = (p: PhaseDraft): PhaseInput["ramp"] =>
   p.rampInitial.trim() === "" && p.rampIncrease.trim() === "" && p.rampEvery.trim() === ""
@@ -161,7 +215,7 @@ const toDrafts = (pipeline: Pipeline): PhaseDraft[] =>
     rampInitial: p.ramp ? String(p.ramp.initialPercentage) : "",
     rampIncrease: p.ramp ? String(p.ramp.increaseBy) : "",
     rampEvery: p.ramp?.every ?? "",
-    guardrails: p.guardrails,
+    guardrails: p.guardrails.map(toGuardrailDraft),
   }));
 
 export function PipelinePage({ id }: { id: string }) {
@@ -221,8 +275,7 @@ export function PipelinePage({ id }: { id: string }) {
             action: p.action,
             targets: parseTargets(p.targets),
             ramp: rampOf(p),
-            // Not editable here yet: kept as they are (edit them through the API).
-            guardrails: p.guardrails ?? [],
+            guardrails: p.guardrails.map(fromGuardrailDraft),
           })),
         },
       });
@@ -380,6 +433,104 @@ export function PipelinePage({ id }: { id: string }) {
                   onInput={(e) => set(i, { rampEvery: e.currentTarget.value })}
                 />
               </label>
+              {phase.guardrails.map((g, j) => {
+                const label = `guardrail ${j + 1} of phase ${i + 1}`;
+                const setG = (patch: Partial<GuardrailDraft>): void =>
+                  set(i, { guardrails: phase.guardrails.map((x, k) => (k === j ? { ...x, ...patch } : x)) });
+                return (
+                  <fieldset key={`g-${j}-${phase.guardrails.length}`} class="guardrail-editor">
+                    <legend>Guardrail {j + 1}</legend>
+                    <label>
+                      Name of {label}
+                      <input required value={g.name} onInput={(e) => setG({ name: e.currentTarget.value })} />
+                    </label>
+                    <label>
+                      Kind of {label}
+                      <select
+                        value={g.kind}
+                        onChange={(e) => setG({ kind: e.currentTarget.value as GuardrailDraft["kind"] })}
+                      >
+                        <option value="HTTP_PROBE">HTTP probe (2xx passes)</option>
+                        <option value="PROMETHEUS_QUERY">Prometheus query</option>
+                      </select>
+                    </label>
+                    <label>
+                      URL of {label}
+                      <input required value={g.url} onInput={(e) => setG({ url: e.currentTarget.value })} />
+                    </label>
+                    {g.kind === "PROMETHEUS_QUERY" && (
+                      <>
+                        <label>
+                          Query of {label}
+                          <input value={g.query} onInput={(e) => setG({ query: e.currentTarget.value })} />
+                        </label>
+                        <label>
+                          Passes when the value is ({label})
+                          <select
+                            value={g.comparator}
+                            onChange={(e) =>
+                              setG({ comparator: e.currentTarget.value as GuardrailDraft["comparator"] })
+                            }
+                          >
+                            <option value="LT">less than</option>
+                            <option value="LTE">at most</option>
+                            <option value="GT">greater than</option>
+                            <option value="GTE">at least</option>
+                          </select>
+                        </label>
+                        <label>
+                          Threshold of {label}
+                          <input
+                            type="number"
+                            step="any"
+                            value={g.threshold}
+                            onInput={(e) => setG({ threshold: e.currentTarget.value })}
+                          />
+                        </label>
+                      </>
+                    )}
+                    <label>
+                      Interval of {label}
+                      <input value={g.interval} onInput={(e) => setG({ interval: e.currentTarget.value })} />
+                    </label>
+                    <label>
+                      Failures to trip {label}
+                      <input
+                        type="number"
+                        min={1}
+                        max={100}
+                        value={g.failuresToTrip}
+                        onInput={(e) => setG({ failuresToTrip: e.currentTarget.value })}
+                      />
+                    </label>
+                    <label>
+                      When {label} trips
+                      <select
+                        value={g.onFailure}
+                        onChange={(e) => setG({ onFailure: e.currentTarget.value as GuardrailDraft["onFailure"] })}
+                      >
+                        <option value="PAUSE">Pause the release</option>
+                        <option value="ABORT">Abort the release</option>
+                      </select>
+                    </label>
+                    <button
+                      type="button"
+                      onClick={() => set(i, { guardrails: phase.guardrails.filter((_, k) => k !== j) })}
+                    >
+                      Remove {label}
+                    </button>
+                  </fieldset>
+                );
+              })}
+              <div class="buttons">
+                <button
+                  type="button"
+                  onClick={() => set(i, { guardrails: [...phase.guardrails, newGuardrail()] })}
+                  disabled={phase.guardrails.length >= 10}
+                >
+                  Add guardrail to phase {i + 1}
+                </button>
+              </div>
               <div class="buttons">
                 <button type="button" disabled={i === 0} onClick={() => move(i, -1)}>
                   Move phase {i + 1} up
