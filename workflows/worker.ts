@@ -7,13 +7,13 @@
 
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import { Client, Connection } from "@temporalio/client";
+import { Client } from "@temporalio/client";
 import {
   bundleWorkflowCode,
   DefaultLogger,
   type LogLevel,
   type LogMetadata,
-  NativeConnection,
+  type NativeConnection,
   Runtime,
   Worker,
   type WorkerOptions,
@@ -22,6 +22,11 @@ import { createEventStore } from "../services/event-store/create-event-store.ts"
 import type { EventStore } from "../services/event-store/port.ts";
 import { loadConfigOrExit } from "../services/platform/config.ts";
 import { createLogger, type Logger } from "../services/platform/logger.ts";
+import {
+  connectTemporalClient,
+  connectTemporalWorker,
+  describeTemporalConnection,
+} from "../services/platform/temporal-connection.ts";
 import { createActivities } from "./activities.ts";
 import { RELEASE_TASK_QUEUE } from "./client.ts";
 import { startReconcileLoop } from "./reconcile.ts";
@@ -106,17 +111,20 @@ async function main(): Promise<void> {
   const reconcileEveryMs = reconcileIntervalMs(process.env.RECONCILE_INTERVAL_MS);
   const logger = createLogger("worker", { level: config.logLevel });
   installSdkLogger(logger);
-  const address = config.temporalAddress ?? "127.0.0.1:7233";
   const namespace = config.temporalNamespace;
   const taskQueue = config.temporalTaskQueue;
 
-  const store = await createEventStore({ dataDir: config.dataDir });
+  const store = await createEventStore({
+    dataDir: config.dataDir,
+    connectionString: config.eventStoreConnectionString ?? "",
+  });
   const bundlePath = process.env.WORKFLOW_BUNDLE_PATH;
   const bundle =
     bundlePath !== undefined && bundlePath !== ""
       ? { code: await readFile(bundlePath, "utf8") }
       : await buildWorkflowBundle(logger);
-  const connection = await NativeConnection.connect({ address });
+  // TEMPORAL_ADDRESS with TLS, mutual TLS and/or an API key: the same settings as the API's client.
+  const connection = await connectTemporalWorker(config);
   const worker = await createReleaseWorker({ connection, store, bundle, namespace, taskQueue, logger });
 
   let stopping = false;
@@ -134,7 +142,7 @@ async function main(): Promise<void> {
   // Heal releases whose workflow was never started (the API died, or Temporal was down, after storing
   // ReleaseStarted): at start, then every RECONCILE_INTERVAL_MS. "worker ready" comes after the first sweep,
   // so whoever waits for it knows every in-progress release has a workflow.
-  const clientConnection = await Connection.connect({ address });
+  const clientConnection = await connectTemporalClient(config, { logger });
   const reconcile = startReconcileLoop(new Client({ connection: clientConnection, namespace }), store, {
     taskQueue,
     logger,
@@ -145,7 +153,7 @@ async function main(): Promise<void> {
   } catch (error) {
     logger.error({ err: error }, "reconciling in-progress releases failed; they heal at the next worker start");
   }
-  logger.info({ temporalAddress: address, namespace, taskQueue, dataDir: config.dataDir }, "worker ready");
+  logger.info({ ...describeTemporalConnection(config), namespace, taskQueue, dataDir: config.dataDir }, "worker ready");
 
   try {
     await running;

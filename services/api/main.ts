@@ -3,36 +3,20 @@
 // projection runner's catch-up subscription, which then stays live), connects to Temporal, makes sure an
 // ADMIN token exists, and serves GraphQL on PORT until SIGTERM/SIGINT.
 
-import { Client, Connection } from "@temporalio/client";
+import { Client } from "@temporalio/client";
 import { createAuditIndex } from "../audit/audit-index.ts";
 import { createEventStore } from "../event-store/create-event-store.ts";
 import { loadConfigOrExit } from "../platform/config.ts";
-import { createLogger, type Logger } from "../platform/logger.ts";
+import { createLogger } from "../platform/logger.ts";
+import { connectTemporalClient, describeTemporalConnection } from "../platform/temporal-connection.ts";
 import { createReadModels } from "../projections/read-models.ts";
 import { startProjections } from "../projections/runner.ts";
 import { buildApp } from "./app.ts";
 import { ensureAdminToken } from "./auth.ts";
 
-/** Temporal may still be starting (the supervisor starts it first, a cluster may lag): retry for a while. */
-async function connectTemporal(address: string, logger: Logger, deadlineMs = 120_000): Promise<Connection> {
-  const started = Date.now();
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await Connection.connect({ address, connectTimeout: 5_000 });
-    } catch (error) {
-      if (Date.now() - started > deadlineMs) throw error;
-      if (attempt === 1 || attempt % 10 === 0) {
-        logger.warn({ temporalAddress: address, err: error }, "Temporal is not reachable yet; retrying");
-      }
-      await new Promise((resolve) => setTimeout(resolve, Math.min(2_000, 200 * attempt)));
-    }
-  }
-}
-
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const logger = createLogger("api", { level: config.logLevel });
-  const temporalAddress = config.temporalAddress ?? "127.0.0.1:7233";
 
   const store = await createEventStore({
     dataDir: config.dataDir,
@@ -52,7 +36,8 @@ async function main(): Promise<void> {
   await runner.ready;
   logger.info({ events: readModels.eventCount, ms: Date.now() - startedAt }, "read models caught up");
 
-  const connection = await connectTemporal(temporalAddress, logger);
+  // TEMPORAL_ADDRESS with TLS, mutual TLS and/or an API key (services/platform/temporal-connection.ts).
+  const connection = await connectTemporalClient(config, { logger });
   const client = new Client({ connection, namespace: config.temporalNamespace });
 
   await ensureAdminToken({ store, readModels, runner, adminToken: config.adminToken, logger });
@@ -68,7 +53,7 @@ async function main(): Promise<void> {
   });
   await app.start(config.port, "0.0.0.0");
   logger.info(
-    { port: config.port, temporalAddress, dataDir: config.dataDir },
+    { port: config.port, ...describeTemporalConnection(config), dataDir: config.dataDir },
     `GraphQL API ready at http://localhost:${config.port}/graphql`,
   );
 

@@ -22,6 +22,10 @@ describe("loadConfig", () => {
       temporalNamespace: "default",
       temporalTaskQueue: "releases",
       logLevel: "info",
+      temporalTls: null,
+      temporalApiKey: undefined,
+      logFormat: "auto",
+      metricsPort: undefined,
     });
   });
 
@@ -36,6 +40,10 @@ describe("loadConfig", () => {
         TEMPORAL_NAMESPACE: "releases-prod",
         TEMPORAL_TASK_QUEUE: "releases-v2",
         LOG_LEVEL: "DEBUG",
+        TEMPORAL_TLS: "true",
+        TEMPORAL_TLS_SERVER_NAME: "temporal.internal",
+        LOG_FORMAT: "JSON",
+        METRICS_PORT: "9464",
       },
       "/srv/app",
     );
@@ -48,6 +56,10 @@ describe("loadConfig", () => {
       temporalNamespace: "releases-prod",
       temporalTaskQueue: "releases-v2",
       logLevel: "debug",
+      temporalTls: { serverNameOverride: "temporal.internal" },
+      temporalApiKey: undefined,
+      logFormat: "json",
+      metricsPort: 9464,
     });
   });
 
