@@ -37,10 +37,13 @@ export const WORKFLOWS_PATH = fileURLToPath(new URL("./workflows.ts", import.met
 export async function buildWorkflowBundle(
   logger?: Logger,
   workflowsPath: string = WORKFLOWS_PATH,
+  /** Workflow interceptor modules to bundle (tracing: WORKFLOW_TRACING_MODULE). */
+  interceptorModules: string[] = [],
 ): Promise<{ code: string }> {
   const log = logger?.child({ component: "bundler" });
   const { code } = await bundleWorkflowCode({
     workflowsPath,
+    ...(interceptorModules.length > 0 && { workflowInterceptorModules: interceptorModules }),
     logger: new DefaultLogger("WARN", ({ level, message, meta }) =>
       log?.[level === "ERROR" ? "error" : "warn"](meta ?? {}, message),
     ),

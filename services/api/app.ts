@@ -21,6 +21,7 @@ import { schema } from "../../schema/index.ts";
 import type { AuditIndex } from "../audit/audit-index.ts";
 import type { EventStore } from "../event-store/port.ts";
 import type { Logger } from "../platform/logger.ts";
+import { type Metrics, processMetrics } from "../platform/metrics.ts";
 import type { ReadModels } from "../projections/read-models.ts";
 import type { ProjectionRunner } from "../projections/runner.ts";
 import { type ApiApplication, createApiApplication } from "./application/application.ts";
@@ -35,6 +36,7 @@ import {
   type RateLimitOptions,
 } from "./limits.ts";
 import { createLiveFeed, type LiveFeed } from "./live.ts";
+import { metricsResponse, observabilityPlugin, observeHttp, observeState } from "./observability.ts";
 
 export const GRAPHQL_PATH = "/graphql";
 
@@ -64,6 +66,8 @@ export interface BuildAppOptions {
   graphiql?: boolean;
   /** Replaces the application services (tests inject failures). */
   commands?: ApiApplication;
+  /** How long stop() lets in-flight HTTP requests (e.g. a release action awaiting its Update) finish (default 20 s). */
+  drainMs?: number;
 }
 
 export interface BuildAppDeps {
@@ -73,6 +77,8 @@ export interface BuildAppDeps {
   runner: ProjectionRunner;
   audit: AuditIndex;
   logger: Logger;
+  /** Where /metrics reads from (default: the process's registry). */
+  metrics?: Metrics;
   options?: BuildAppOptions;
 }
 
@@ -166,6 +172,8 @@ export function buildApp(deps: BuildAppDeps): App {
       ...(options.actionWaitMs !== undefined && { actionWaitMs: options.actionWaitMs }),
     });
   const live = createLiveFeed({ runner, readModels, audit, store });
+  const metrics = deps.metrics ?? processMetrics();
+  observeState(metrics, { readModels, runner, store });
 
   const contextFor = (auth: AuthInfo | null, request: RequestInfo): ApiContext => ({
     auth,
@@ -207,6 +215,7 @@ export function buildApp(deps: BuildAppDeps): App {
       maxDepthPlugin({ n: options.maxDepth ?? 12, flattenFragments: true }),
       costLimitPlugin({ maxCost: options.maxCost ?? 5000 }),
       errorCodes,
+      observabilityPlugin(metrics),
     ],
     context: (initial: YogaInitialContext & ServerContext) => {
       const auth =
@@ -268,6 +277,7 @@ export function buildApp(deps: BuildAppDeps): App {
     if (url.pathname === "/healthz" && request.method === "GET") {
       return Response.json({ status: "ok" });
     }
+    if (url.pathname === "/metrics" && request.method === "GET") return metricsResponse(metrics);
     if (url.pathname === "/readyz" && request.method === "GET") {
       const { ok, checks } = await readiness();
       return Response.json({ status: ok ? "ready" : "not ready", checks }, { status: ok ? 200 : 503 });
@@ -298,7 +308,7 @@ export function buildApp(deps: BuildAppDeps): App {
   /** `remoteAddress`: the client's address, when the transport knows it (the Node server does). */
   async function fetchHandler(request: Request, remoteAddress: string | null = null): Promise<Response> {
     try {
-      return await handle(request, remoteAddress);
+      return await observeHttp(metrics, request, () => handle(request, remoteAddress));
     } catch (error) {
       log.error({ err: error }, "request failed");
       return errorResponse(500, "Unexpected error.", "INTERNAL");
@@ -311,7 +321,10 @@ export function buildApp(deps: BuildAppDeps): App {
   let wsServer: WebSocketServer | null = null;
   let disposeWs: (() => Promise<void>) | null = null;
 
+  let inFlight = 0;
   async function nodeHandler(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    inFlight++;
+    res.once("close", () => inFlight--);
     const controller = new AbortController();
     res.once("close", () => controller.abort());
     const declared = Number(req.headers["content-length"] ?? "0");
@@ -469,21 +482,32 @@ export function buildApp(deps: BuildAppDeps): App {
       return { url: `http://${shownHost}:${address.port}${GRAPHQL_PATH}`, port: address.port };
     },
     async stop() {
+      // Graceful: stop accepting, end subscriptions (SSE streams end; WebSockets get graphql-ws' 1001
+      // "Going away" and a moment to take it), let in-flight requests answer (a release action waits for
+      // its Update), then close what is left.
+      const httpServer = server;
+      httpServer?.close();
       live.closeAll();
+      const sockets = [...(wsServer?.clients ?? [])];
       if (disposeWs !== null) await disposeWs().catch(() => {});
-      for (const client of wsServer?.clients ?? []) client.terminate();
+      await waitUntil(() => sockets.every((socket) => socket.readyState === socket.CLOSED), 1_000);
+      for (const client of sockets) client.terminate();
       await new Promise<void>((resolve) => (wsServer ? wsServer.close(() => resolve()) : resolve()));
       wsServer = null;
-      const httpServer = server;
       server = null;
       if (httpServer !== null) {
-        await new Promise<void>((resolve) => {
-          httpServer.close(() => resolve());
-          httpServer.closeAllConnections();
-        });
+        httpServer.closeIdleConnections();
+        await waitUntil(() => inFlight === 0, options.drainMs ?? 20_000);
+        httpServer.closeAllConnections();
       }
     },
   };
+}
+
+/** Resolves once `done()` holds (checked every 20 ms) or after `timeoutMs`. */
+async function waitUntil(done: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
 }
 
 interface EnvelopedRoot {
