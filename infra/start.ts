@@ -44,8 +44,8 @@ const RESTART_BACKOFF_MS = { first: 1_000, max: 30_000 };
 const STABLE_AFTER_MS = 60_000;
 
 const config = loadConfigOrExit();
-const log = createLogger("supervisor", { level: config.logLevel });
-const temporalLog = createLogger("temporal", { level: config.logLevel });
+const log = createLogger("supervisor", { level: config.logLevel, format: config.logFormat });
+const temporalLog = createLogger("temporal", { level: config.logLevel, format: config.logFormat });
 
 const shutdown = new AbortController();
 const running = new Map<ChildSpec["name"], ChildProcess>();

@@ -6,9 +6,14 @@
 import { Client } from "@temporalio/client";
 import { createAuditIndex } from "../audit/audit-index.ts";
 import { createEventStore } from "../event-store/create-event-store.ts";
+import { instrumentEventStore } from "../event-store/instrumented.ts";
 import { loadConfigOrExit } from "../platform/config.ts";
 import { createLogger } from "../platform/logger.ts";
+import { processMetrics } from "../platform/metrics.ts";
 import { connectTemporalClient, describeTemporalConnection } from "../platform/temporal-connection.ts";
+import { updateMetricsInterceptor } from "../platform/temporal-metrics.ts";
+import { tracingClientInterceptors } from "../platform/temporal-tracing.ts";
+import { startTracing } from "../platform/tracing.ts";
 import { createReadModels } from "../projections/read-models.ts";
 import { startProjections } from "../projections/runner.ts";
 import { buildApp } from "./app.ts";
@@ -16,12 +21,18 @@ import { ensureAdminToken } from "./auth.ts";
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
-  const logger = createLogger("api", { level: config.logLevel });
+  const logger = createLogger("api", { level: config.logLevel, format: config.logFormat });
+  // OTEL_* variables (off by default) and the process's metrics registry (GET /metrics).
+  const tracing = startTracing({ service: "api" });
+  const metrics = processMetrics();
 
-  const store = await createEventStore({
-    dataDir: config.dataDir,
-    connectionString: config.eventStoreConnectionString ?? "",
-  });
+  const store = instrumentEventStore(
+    await createEventStore({
+      dataDir: config.dataDir,
+      connectionString: config.eventStoreConnectionString ?? "",
+    }),
+    metrics,
+  );
   // In memory, rebuilt from the log at each start: API processes share nothing but the store and Temporal.
   const readModels = createReadModels();
   const audit = createAuditIndex({ store });
@@ -38,7 +49,11 @@ async function main(): Promise<void> {
 
   // TEMPORAL_ADDRESS with TLS, mutual TLS and/or an API key (services/platform/temporal-connection.ts).
   const connection = await connectTemporalClient(config, { logger });
-  const client = new Client({ connection, namespace: config.temporalNamespace });
+  const client = new Client({
+    connection,
+    namespace: config.temporalNamespace,
+    interceptors: { workflow: [...tracingClientInterceptors(tracing), updateMetricsInterceptor(metrics)] },
+  });
 
   await ensureAdminToken({ store, readModels, runner, adminToken: config.adminToken, logger });
 
@@ -49,11 +64,12 @@ async function main(): Promise<void> {
     runner,
     audit,
     logger,
+    metrics,
     options: { taskQueue: config.temporalTaskQueue },
   });
   await app.start(config.port, "0.0.0.0");
   logger.info(
-    { port: config.port, ...describeTemporalConnection(config), dataDir: config.dataDir },
+    { port: config.port, ...describeTemporalConnection(config), dataDir: config.dataDir, tracing: tracing !== null },
     `GraphQL API ready at http://localhost:${config.port}/graphql`,
   );
 
@@ -69,6 +85,7 @@ async function main(): Promise<void> {
         await connection.close();
         audit.close();
         await store.close();
+        await tracing?.shutdown();
       })().then(
         () => {
           logger.info("api stopped");

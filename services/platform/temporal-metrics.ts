@@ -9,7 +9,7 @@
 import { createRequire } from "node:module";
 import type { Interceptor, StatusObject } from "@grpc/grpc-js";
 import type { WorkflowClientInterceptor } from "@temporalio/client";
-import { temporal } from "@temporalio/proto";
+import protos from "@temporalio/proto";
 import { type Metrics, secondsSince } from "./metrics.ts";
 
 export function updateMetricsInterceptor(metrics: Metrics): WorkflowClientInterceptor {
@@ -50,7 +50,7 @@ export function reconcileRepairsInterceptor(metrics: Metrics): Interceptor {
               const bytes = message instanceof Uint8Array ? message : null;
               if (
                 bytes !== null &&
-                temporal.api.workflowservice.v1.StartWorkflowExecutionResponse.decode(bytes).started
+                protos.temporal.api.workflowservice.v1.StartWorkflowExecutionResponse.decode(bytes).started
               ) {
                 metrics.reconcileRepairs.inc({ outcome: "started" });
               }

@@ -5,6 +5,7 @@
 // store append is a descendant of the GraphQL request that caused it.
 
 import { createRequire } from "node:module";
+import type { Resource } from "@opentelemetry/resources";
 import type { WorkflowClientInterceptor } from "@temporalio/client";
 import { OpenTelemetryWorkflowClientInterceptor } from "@temporalio/interceptors-opentelemetry/lib/client/index.js";
 import {
@@ -26,15 +27,16 @@ export function tracingClientInterceptors(tracing: Tracing | null): WorkflowClie
 }
 
 /**
- * The worker options that carry traces through workflows and activities. The workflow bundle must be
- * built with WORKFLOW_TRACING_MODULE among its interceptor modules (a prebuilt bundle ignores
- * `interceptors.workflowModules`).
+ * The worker options that carry traces through workflows and activities: the activity interceptors and
+ * the sink the workflow interceptors export their spans through. The workflow bundle must be built with
+ * WORKFLOW_TRACING_MODULE among its interceptor modules (buildWorkflowBundle's third argument).
  */
 export function tracingWorkerOptions(tracing: Tracing | null): Partial<WorkerOptions> {
   if (tracing === null) return {};
   return {
+    // The workflow side comes with the bundle (built with WORKFLOW_TRACING_MODULE): a worker given a
+    // bundle ignores `interceptors.workflowModules`.
     interceptors: {
-      workflowModules: [WORKFLOW_TRACING_MODULE],
       activity: [
         (ctx) => ({
           inbound: new OpenTelemetryActivityInboundInterceptor(ctx),
@@ -42,6 +44,6 @@ export function tracingWorkerOptions(tracing: Tracing | null): Partial<WorkerOpt
         }),
       ],
     },
-    sinks: { exporter: makeWorkflowExporter(tracing.spanProcessor, tracing.resource as never) },
+    sinks: { exporter: makeWorkflowExporter(tracing.spanProcessor, tracing.resource as Resource) },
   };
 }

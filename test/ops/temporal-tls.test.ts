@@ -250,4 +250,55 @@ describe("a real Temporal server behind TLS", () => {
       rmSync(dataDir, { recursive: true, force: true });
     }
   }, 90_000);
+
+  it("the worker process (and its reconcile) connects through these variables and serves METRICS_PORT", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "rp-tls-worker-"));
+    const metricsPort = await getFreePort();
+    const before = mtls.calls.length;
+    const child: ChildProcess = spawn(process.execPath, ["workflows/worker.ts"], {
+      cwd: REPO_ROOT,
+      env: {
+        ...process.env,
+        ...mtlsEnv(mtls.address),
+        DATA_DIR: dataDir,
+        METRICS_PORT: String(metricsPort),
+        TEMPORAL_TASK_QUEUE: `tls-worker-${process.pid}`,
+        LOG_LEVEL: "info",
+        LOG_FORMAT: "json",
+        EVENTSTORE_CONNECTION_STRING: "",
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    const ready = new Promise<Record<string, unknown>>((resolve, reject) => {
+      child.stdout?.on("data", (chunk) => {
+        output += String(chunk);
+        for (const line of output.split("\n")) {
+          if (!line.includes('"worker ready"')) continue;
+          resolve(JSON.parse(line) as Record<string, unknown>);
+        }
+      });
+      child.stderr?.on("data", (chunk) => (output += String(chunk)));
+      child.once("exit", (code) => reject(new Error(`worker exited with ${code}: ${output}`)));
+    });
+    try {
+      const line = await ready;
+      expect(line).toMatchObject({ tls: "mutual", apiKey: true, serverName: pki.serverName, metricsPort });
+      const seen = mtls.calls.slice(before);
+      // The worker polls its task queue through the terminator.
+      expect(seen.some((call) => call.path.endsWith("/PollWorkflowTaskQueue"))).toBe(true);
+      expect(seen.every((call) => call.authorization === `Bearer ${API_KEY}`)).toBe(true);
+      expect(seen.every((call) => call.clientCommonName === "release-pipelines-worker")).toBe(true);
+      const metrics = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
+      expect(metrics.status).toBe(200);
+      const text = await metrics.text();
+      expect(text).toContain("# TYPE rp_reconcile_repairs_total counter");
+      expect(text).toContain("# TYPE rp_event_store_append_duration_seconds histogram");
+      expect(text).toContain("rp_process_cpu_seconds_total");
+    } finally {
+      child.kill("SIGTERM");
+      await new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.once("exit", resolve)));
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });

@@ -1,0 +1,175 @@
+// One approval as one trace, exported to an in-memory exporter: the HTTP request → the GraphQL
+// operation → the Temporal client's Update → the workflow's Update handler → the activity that appends
+// the release's events → the event store append, each span a descendant of the one before. A caller's
+// W3C `traceparent` is continued, and log lines written inside the request carry its trace id.
+
+import { Writable } from "node:stream";
+import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createLogger } from "../../services/platform/logger.ts";
+import {
+  activeTraceIds,
+  exporterFromEnv,
+  startTracing,
+  type Tracing,
+  tracer,
+} from "../../services/platform/tracing.ts";
+import { createProject, createPublishedPipeline, eventually } from "../api/documents.ts";
+import { type ObservedStack, startObservedStack } from "./observed-stack.ts";
+
+const exporter = new InMemorySpanExporter();
+let tracing: Tracing | null;
+let stack: ObservedStack;
+
+beforeAll(async () => {
+  tracing = startTracing({ service: "test", spanProcessor: new SimpleSpanProcessor(exporter) });
+  stack = await startObservedStack({ tracing });
+}, 120_000);
+
+afterAll(async () => {
+  await stack?.close();
+  await tracing?.shutdown();
+});
+
+const parentOf = (span: ReadableSpan): string | undefined => span.parentSpanId;
+
+/** The chain of span names from `span` up to the trace's root. */
+function ancestry(span: ReadableSpan, byId: Map<string, ReadableSpan>): string[] {
+  const names: string[] = [];
+  let current: ReadableSpan | undefined = span;
+  while (current !== undefined) {
+    names.push(current.name);
+    const parent = parentOf(current);
+    current = parent === undefined ? undefined : byId.get(parent);
+  }
+  return names;
+}
+
+describe("tracing one approval", () => {
+  it("spans the API, the Temporal Update, the workflow and the activity's append in one trace", async () => {
+    const projectId = await createProject(stack.api, "Traced");
+    const pipelineId = await createPublishedPipeline(stack.api, projectId, [
+      { name: "gate", requiresApproval: true, targets: [{ environment: "development" }] },
+    ]);
+    const feature = await stack.api.ok<{ createFeature: { id: string } }>(
+      /* GraphQL */ `mutation($p: ID!, $pl: ID) { createFeature(input: { projectId: $p, key: "traced", kind: GATE, pipelineId: $pl }) { id } }`,
+      { p: projectId, pl: pipelineId },
+    );
+    const started = await stack.api.ok<{ updateFeature: { id: string } }>(
+      /* GraphQL */ `mutation($id: ID!) { updateFeature(id: $id, input: { environments: [{ environment: "development", definition: { enabled: true } }] }) { ... on Release { id } } }`,
+      { id: feature.createFeature.id },
+    );
+    const releaseId = started.updateFeature.id;
+    await eventually(async () => {
+      const { release } = await stack.api.ok<{ release: { phases: { status: string }[] } }>(
+        /* GraphQL */ `query($id: ID!) { release(id: $id) { phases { status } } }`,
+        { id: releaseId },
+      );
+      expect(release.phases[0]?.status).toBe("AWAITING_APPROVAL");
+    });
+    exporter.reset();
+
+    // The caller's own trace: the API continues it.
+    const callerTraceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+    const response = await fetch(stack.url, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        authorization: `Bearer ${stack.adminToken}`,
+        traceparent: `00-${callerTraceId}-00f067aa0ba902b7-01`,
+      },
+      body: JSON.stringify({
+        query: /* GraphQL */ `mutation Approve($id: ID!) { approveRelease(id: $id) { id status } }`,
+        variables: { id: releaseId },
+      }),
+    });
+    const body = (await response.json()) as { data?: { approveRelease: { status: string } }; errors?: unknown };
+    expect(body.errors).toBeUndefined();
+    expect(body.data?.approveRelease.status).toBe("COMPLETED");
+
+    // Workflow spans reach the exporter through the worker's sink once their task completes.
+    const spans = await eventually(async () => {
+      const inTrace = exporter.getFinishedSpans().filter((span) => span.spanContext().traceId === callerTraceId);
+      expect(inTrace.map((span) => span.name)).toEqual(
+        expect.arrayContaining(["HandleUpdate:approveRelease", "RunActivity:appendReleaseEvents"]),
+      );
+      return inTrace;
+    }, 15_000);
+    const byId = new Map(spans.map((span) => [span.spanContext().spanId, span]));
+    const named = (name: string): ReadableSpan => {
+      const span = spans.find((candidate) => candidate.name === name);
+      if (span === undefined) throw new Error(`no span ${name} in ${spans.map((s) => s.name).join(", ")}`);
+      return span;
+    };
+
+    // The HTTP server span is the caller's child.
+    const http = named("POST /graphql");
+    expect(parentOf(http)).toBe("00f067aa0ba902b7");
+    expect(http.attributes["http.response.status_code"]).toBe(200);
+
+    // The append of the approval's events, inside the activity, inside the workflow's Update handler,
+    // inside the client's Update call, inside the GraphQL mutation, inside the HTTP request.
+    const append = spans.find(
+      (span) =>
+        span.name === "eventstore.append" && String(span.attributes["rp.event_types"]).includes("ReleasePhaseApproved"),
+    );
+    expect(append, spans.map((s) => s.name).join(", ")).toBeDefined();
+    const chain = ancestry(append as ReadableSpan, byId);
+    const expectedOrder = [
+      "eventstore.append",
+      "RunActivity:appendReleaseEvents",
+      "StartActivity:appendReleaseEvents",
+      "HandleUpdate:approveRelease",
+      "StartWorkflowUpdate:approveRelease",
+      "graphql mutation Approve",
+      "POST /graphql",
+    ];
+    const positions = expectedOrder.map((name) => chain.indexOf(name));
+    expect(
+      positions.every((position) => position >= 0),
+      chain.join(" ← "),
+    ).toBe(true);
+    expect([...positions].sort((a, b) => a - b)).toEqual(positions);
+    expect(chain.at(-1)).toBe("POST /graphql");
+    expect((append as ReadableSpan).attributes["rp.stream"]).toBe(`release-${releaseId}`);
+  }, 90_000);
+
+  it("puts the active trace and span ids on log lines", async () => {
+    const lines: string[] = [];
+    const logger = createLogger("test", {
+      format: "json",
+      destination: new Writable({
+        write(chunk, _encoding, done) {
+          lines.push(String(chunk));
+          done();
+        },
+      }),
+    });
+    let ids: { traceId?: string; spanId?: string } = {};
+    await tracer().startActiveSpan("logging", async (span) => {
+      ids = activeTraceIds();
+      logger.info("inside a span");
+      span.end();
+    });
+    logger.info("outside");
+    const [inside, outside] = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(ids.traceId).toMatch(/^[0-9a-f]{32}$/);
+    expect(inside).toMatchObject({ msg: "inside a span", traceId: ids.traceId, spanId: ids.spanId });
+    expect(outside?.traceId).toBeUndefined();
+  });
+});
+
+describe("tracing configuration", () => {
+  it("is off by default and follows the standard OTEL_* variables", () => {
+    expect(exporterFromEnv({})).toBeNull();
+    expect(
+      exporterFromEnv({ OTEL_TRACES_EXPORTER: "none", OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:4318" }),
+    ).toBeNull();
+    expect(exporterFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:4318" })?.constructor.name).toBe(
+      "OTLPTraceExporter",
+    );
+    expect(exporterFromEnv({ OTEL_TRACES_EXPORTER: "otlp" })?.constructor.name).toBe("OTLPTraceExporter");
+    expect(exporterFromEnv({ OTEL_TRACES_EXPORTER: "console" })?.constructor.name).toBe("ConsoleSpanExporter");
+    expect(exporterFromEnv({ OTEL_SDK_DISABLED: "true", OTEL_TRACES_EXPORTER: "otlp" })).toBeNull();
+  });
+});
