@@ -19,7 +19,6 @@ import {
   type ReadStreamOptions as EsdbReadStreamOptions,
   type RecordedEvent as EsdbRecordedEvent,
   type EventData,
-  EventStoreDBClient,
   eventTypeFilter,
   excludeSystemEvents,
   type Filter,
