@@ -134,6 +134,31 @@ describe("tracing one approval", () => {
     expect((append as ReadableSpan).attributes["rp.stream"]).toBe(`release-${releaseId}`);
   }, 90_000);
 
+  it("spans a plain mutation through its command handler to the event store", async () => {
+    const projectId = await createProject(stack.api, "Traced commands");
+    exporter.reset();
+    await stack.api.ok(
+      /* GraphQL */ `mutation CreateGate($p: ID!) { createFeature(input: { projectId: $p, key: "plain", kind: GATE }) { id } }`,
+      { p: projectId },
+    );
+    const spans = exporter.getFinishedSpans();
+    const byId = new Map(spans.map((span) => [span.spanContext().spanId, span]));
+    const append = spans.find(
+      (span) => span.name === "eventstore.append" && String(span.attributes["rp.stream"]).startsWith("feature-"),
+    );
+    expect(append, spans.map((s) => s.name).join(", ")).toBeDefined();
+    const chain = ancestry(append as ReadableSpan, byId);
+    expect(chain[0]).toBe("eventstore.append");
+    expect(chain[1]).toMatch(/^command \w+$/);
+    expect(chain.slice(2)).toEqual(["graphql mutation CreateGate", "POST /graphql"]);
+    // The handler's read of the stream is traced beside its append.
+    const command = byId.get(parentOf(append as ReadableSpan) as string) as ReadableSpan;
+    expect(
+      spans.some((span) => span.name === "eventstore.readStream" && parentOf(span) === command.spanContext().spanId),
+    ).toBe(true);
+    expect(command.attributes["rp.events"]).toBeGreaterThan(0);
+  });
+
   it("puts the active trace and span ids on log lines", async () => {
     const lines: string[] = [];
     const logger = createLogger("test", {
