@@ -2,9 +2,9 @@
 // pipeline a change applies at once (FeatureUpdated DIRECT); with one it goes through a release, and
 // this stream is the lock for "one active release per feature" (FeatureReleaseStarted/Ended).
 
-import type { Decider } from "../core/decider.ts";
+import type { Command, Decider } from "../core/decider.ts";
 import { DomainError, validation } from "../core/errors.ts";
-import type { Actor, EnvironmentDefinition, FeatureKind } from "../core/model.ts";
+import type { EnvironmentDefinition, FeatureKind } from "../core/model.ts";
 import type { Pipeline } from "../pipeline/pipeline.ts";
 import { optionalText, type Project } from "../project/project.ts";
 import { changedDefinitions, type EnvironmentDefinitionInput, normalizeDefinitions } from "./definition.ts";
@@ -30,14 +30,7 @@ export interface Feature {
 
 export type FeatureState = Feature | null;
 
-interface CommandBase<Type extends string, Data> {
-  type: Type;
-  data: Data;
-  actor: Actor;
-  now: string;
-}
-
-export type CreateFeature = CommandBase<
+export type CreateFeature = Command<
   "CreateFeature",
   {
     featureId: string;
@@ -50,20 +43,23 @@ export type CreateFeature = CommandBase<
     environments?: EnvironmentDefinitionInput[] | null;
   }
 >;
-/** A direct update, for a feature without a pipeline (with one, the API starts a release instead). */
-export type UpdateFeature = CommandBase<
+/**
+ * A direct update: any change of a feature without a pipeline; with one, only an update that changes
+ * nothing a release would roll out (see `definitionChanges`) — the others start a release instead.
+ */
+export type UpdateFeature = Command<
   "UpdateFeature",
   { project: Project; description?: string | null; environments: EnvironmentDefinitionInput[] }
 >;
-export type AttachPipeline = CommandBase<"AttachPipeline", { pipeline: Pipeline }>;
-export type DetachPipeline = CommandBase<"DetachPipeline", Record<string, never>>;
+export type AttachPipeline = Command<"AttachPipeline", { pipeline: Pipeline }>;
+export type DetachPipeline = Command<"DetachPipeline", Record<string, never>>;
 /** Takes the feature's release lock; `description`, when given, changes at once. */
-export type BeginRelease = CommandBase<
+export type BeginRelease = Command<
   "BeginRelease",
   { releaseId: string; pipeline: Pipeline; description?: string | null }
 >;
 /** System, from the release workflow: the definitions a phase, the completion or an abort stores. */
-export type ApplyReleaseDefinitions = CommandBase<
+export type ApplyReleaseDefinitions = Command<
   "ApplyReleaseDefinitions",
   {
     releaseId: string;
@@ -72,7 +68,7 @@ export type ApplyReleaseDefinitions = CommandBase<
     phaseIndex?: number | null;
   }
 >;
-export type EndRelease = CommandBase<"EndRelease", { releaseId: string; status: "COMPLETED" | "ABORTED" }>;
+export type EndRelease = Command<"EndRelease", { releaseId: string; status: "COMPLETED" | "ABORTED" }>;
 
 export type FeatureCommand =
   | CreateFeature
@@ -122,6 +118,22 @@ function requireAttachable(pipeline: Pipeline, projectId: string): void {
   }
 }
 
+/**
+ * "This update changes nothing a release would roll out": the environments whose definition the update
+ * changes — none for a description-only update or one equal to the current definitions. With a pipeline
+ * attached, an update with changes goes through a release; any other applies at once.
+ */
+export function definitionChanges(
+  feature: Feature,
+  project: Project,
+  environments: readonly EnvironmentDefinitionInput[],
+): EnvironmentDefinition[] {
+  return changedDefinitions(
+    feature.environments,
+    normalizeDefinitions(project, feature.kind, environments, feature.environments),
+  );
+}
+
 // ---- commands --------------------------------------------------------------------------------
 
 function createFeature(command: CreateFeature, state: FeatureState): FeatureCreated[] {
@@ -160,16 +172,15 @@ function createFeature(command: CreateFeature, state: FeatureState): FeatureCrea
 function updateFeature(command: UpdateFeature, state: FeatureState): FeatureUpdated[] {
   const feature = requireFeature(state);
   requireNoActiveRelease(feature, "update it");
-  if (feature.pipelineId !== null) {
-    throw new DomainError(
-      "INVALID_STATE",
-      `feature ${feature.key} has pipeline ${feature.pipelineId} attached: its changes go through a release`,
-    );
-  }
   const { project, description, environments } = command.data;
   requireProject(feature, project);
-  const next = normalizeDefinitions(project, feature.kind, environments, feature.environments);
-  const changed = changedDefinitions(feature.environments, next);
+  const changed = definitionChanges(feature, project, environments);
+  if (feature.pipelineId !== null && changed.length > 0) {
+    throw new DomainError(
+      "INVALID_STATE",
+      `feature ${feature.key} has pipeline ${feature.pipelineId} attached: its definition changes go through a release`,
+    );
+  }
   const nextDescription = optionalText("description", description);
   const descriptionChanges = nextDescription !== undefined && nextDescription !== feature.description;
   if (changed.length === 0 && !descriptionChanges) return [];

@@ -39,10 +39,12 @@ const gate = new Promise<void>((resolve) => {
   letGo = resolve;
 });
 const commands = {
-  async createProject(_caller: unknown, input: { name: string }) {
-    entered();
-    await gate;
-    return { id: "p-held", name: input.name, environments: ["production"], segments: [] };
+  project: {
+    async createProject(_caller: unknown, input: { name: string }) {
+      entered();
+      await gate;
+      return { id: "p-held", name: input.name, environments: ["production"], segments: [] };
+    },
   },
 } as unknown as NonNullable<BuildAppOptions["commands"]>;
 
