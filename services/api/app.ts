@@ -68,6 +68,8 @@ export interface BuildAppOptions {
   commands?: Partial<Commands>;
   /** How long stop() lets in-flight HTTP requests (e.g. a release action awaiting its Update) finish (default 20 s). */
   drainMs?: number;
+  /** Serve GET /metrics on the API's port (default true; false when METRICS_PORT serves it apart). */
+  serveMetrics?: boolean;
 }
 
 export interface BuildAppDeps {
@@ -276,7 +278,9 @@ export function buildApp(deps: BuildAppDeps): App {
     if (url.pathname === "/healthz" && request.method === "GET") {
       return Response.json({ status: "ok" });
     }
-    if (url.pathname === "/metrics" && request.method === "GET") return metricsResponse(metrics);
+    if (url.pathname === "/metrics" && request.method === "GET" && options.serveMetrics !== false) {
+      return metricsResponse(metrics);
+    }
     if (url.pathname === "/readyz" && request.method === "GET") {
       const { ok, checks } = await readiness();
       return Response.json({ status: ok ? "ready" : "not ready", checks }, { status: ok ? 200 : 503 });

@@ -10,6 +10,7 @@ import { instrumentEventStore } from "../event-store/instrumented.ts";
 import { loadConfigOrExit } from "../platform/config.ts";
 import { createLogger } from "../platform/logger.ts";
 import { processMetrics } from "../platform/metrics.ts";
+import { startMetricsServer } from "../platform/metrics-server.ts";
 import { connectTemporalClient, describeTemporalConnection } from "../platform/temporal-connection.ts";
 import { updateMetricsInterceptor } from "../platform/temporal-metrics.ts";
 import { tracingClientInterceptors } from "../platform/temporal-tracing.ts";
@@ -65,9 +66,11 @@ async function main(): Promise<void> {
     audit,
     logger,
     metrics,
-    options: { taskQueue: config.temporalTaskQueue },
+    // METRICS_PORT set: /metrics there only, off the public port (an Ingress routes `/` to PORT).
+    options: { taskQueue: config.temporalTaskQueue, serveMetrics: config.metricsPort === undefined },
   });
   await app.start(config.port, "0.0.0.0");
+  const metricsServer = config.metricsPort === undefined ? null : await startMetricsServer(metrics, config.metricsPort);
   logger.info(
     { port: config.port, ...describeTemporalConnection(config), dataDir: config.dataDir, tracing: tracing !== null },
     `GraphQL API ready at http://localhost:${config.port}/graphql`,
@@ -85,6 +88,7 @@ async function main(): Promise<void> {
         await connection.close();
         audit.close();
         await store.close();
+        await metricsServer?.close();
         await tracing?.shutdown();
       })().then(
         () => {

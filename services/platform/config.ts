@@ -46,7 +46,7 @@ export interface Config {
   readonly temporalApiKey: string | undefined;
   /** LOG_FORMAT: auto (pretty on a terminal, JSON lines otherwise), json or pretty. */
   readonly logFormat: LogFormat;
-  /** METRICS_PORT: the worker's Prometheus endpoint (/metrics); unset: none. The API serves /metrics on PORT. */
+  /** METRICS_PORT: a separate Prometheus endpoint (/metrics, /healthz): the worker's only one; the API's instead of /metrics on PORT. */
   readonly metricsPort: number | undefined;
 }
 

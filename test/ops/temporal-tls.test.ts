@@ -200,9 +200,10 @@ describe("a real Temporal server behind TLS", () => {
     ).toBeInstanceOf(Error);
   });
 
-  it("the API process reaches Temporal through these variables: /readyz answers ready", async () => {
+  it("the API process reaches Temporal through these variables: /readyz answers ready; /metrics on METRICS_PORT", async () => {
     const dataDir = mkdtempSync(join(tmpdir(), "rp-tls-api-"));
     const port = await getFreePort();
+    const metricsPort = await getFreePort();
     const before = mtls.calls.length;
     const child: ChildProcess = spawn(process.execPath, ["services/api/main.ts"], {
       cwd: REPO_ROOT,
@@ -210,6 +211,7 @@ describe("a real Temporal server behind TLS", () => {
         ...process.env,
         ...mtlsEnv(mtls.address),
         PORT: String(port),
+        METRICS_PORT: String(metricsPort),
         DATA_DIR: dataDir,
         ADMIN_TOKEN: "tls-test-admin-token-0123456789",
         LOG_LEVEL: "warn",
@@ -244,11 +246,18 @@ describe("a real Temporal server behind TLS", () => {
       expect(seen.some((call) => call.path.endsWith("/GetSystemInfo"))).toBe(true);
       expect(seen.every((call) => call.authorization === `Bearer ${API_KEY}`)).toBe(true);
       expect(seen.every((call) => call.clientCommonName === "release-pipelines-worker")).toBe(true);
+      // With METRICS_PORT, /metrics moves off the public port.
+      expect((await fetch(`http://127.0.0.1:${port}/metrics`)).status).toBe(404);
+      const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+      expect(metrics).toMatch(
+        /rp_http_request_duration_seconds_count\{method="GET",route="\/readyz",status="(200|503)"\} \d+/,
+      );
     } finally {
       child.kill("SIGTERM");
       await new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.once("exit", resolve)));
       rmSync(dataDir, { recursive: true, force: true });
     }
+    expect(child.exitCode).toBe(0);
   }, 90_000);
 
   it("the worker process (and its reconcile) connects through these variables and serves METRICS_PORT", async () => {
@@ -300,5 +309,7 @@ describe("a real Temporal server behind TLS", () => {
       await new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.once("exit", resolve)));
       rmSync(dataDir, { recursive: true, force: true });
     }
+    // SIGTERM: the worker finishes its tasks, closes its connections and metrics server, exits cleanly.
+    expect(child.exitCode, output).toBe(0);
   }, 120_000);
 });
