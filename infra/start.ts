@@ -182,7 +182,8 @@ async function superviseChild(spec: ChildSpec, env: NodeJS.ProcessEnv): Promise<
     const startedAt = Date.now();
     const child = spawn(process.execPath, ["--import", CHILD_GUARD, join(ROOT, spec.script)], {
       cwd: ROOT,
-      env,
+      // METRICS_PORT is the worker's here: the API serves /metrics on PORT (two children, one port).
+      env: spec.name === "api" ? { ...env, METRICS_PORT: "" } : env,
       stdio: ["ignore", "inherit", "inherit", "ipc"],
       detached: true,
     });

@@ -92,6 +92,8 @@ export interface App {
   /** Ends subscriptions, closes sockets and the server. Leaves the store, runner and client open (the caller owns them). */
   stop(): Promise<void>;
   readonly live: LiveFeed;
+  /** The registry /metrics serves: slices that open streams report them with `metrics.trackStream(kind)`. */
+  readonly metrics: Metrics;
   readonly commands: Commands;
 }
 
@@ -461,6 +463,7 @@ export function buildApp(deps: BuildAppDeps): App {
   return {
     fetch: (request) => fetchHandler(request),
     live,
+    metrics,
     commands,
     async start(port, host = "127.0.0.1") {
       if (server !== null) throw new Error("already started");
