@@ -12,7 +12,7 @@ import { jsonEqual } from "../core/model.ts";
 import { storeExecutor } from "../event-store/command-handler.ts";
 import { type CommandDeps, caughtUp, fromView, waitUntil } from "../event-store/command-support.ts";
 import { loadFeature, type ReleaseStarter, type UpdateFeatureInput } from "../feature/commands.ts";
-import type { Feature } from "../feature/feature.ts";
+import { type Feature, releasePipelineId } from "../feature/feature.ts";
 import { loadPipeline } from "../pipeline/commands.ts";
 import { loadProject } from "../project/commands.ts";
 import type { Project } from "../project/project.ts";
@@ -89,10 +89,7 @@ export function createReleaseCommands(deps: ReleaseCommandDeps): ReleaseCommands
     project: Project,
     change: Pick<ReleaseStartRequest, "trigger" | "inputs" | "description" | "reason">,
   ): Promise<Release> {
-    if (feature.pipelineId === null) {
-      throw new DomainError("INVALID_STATE", `feature ${feature.key} has no pipeline attached: attach one to release`);
-    }
-    const pipeline = await loadPipeline(store, caller, feature.pipelineId);
+    const pipeline = await loadPipeline(store, caller, releasePipelineId(feature));
     const started = await startRelease(
       executor,
       {
