@@ -107,9 +107,24 @@ function operationOf(document: DocumentNode, operationName: string | null | unde
   const first = [...rootFields.values()][0];
   return {
     type: operation?.operation ?? "unknown",
-    name: operation?.name?.value ?? (first !== undefined ? `anonymous:${first}` : "anonymous"),
+    name: operationLabel(operation?.name?.value ?? (first !== undefined ? `anonymous:${first}` : "anonymous")),
     rootFields,
   };
+}
+
+/**
+ * Operation names come from clients: the label keeps the first MAX_OPERATION_NAMES distinct ones (each
+ * cut to 100 characters) and counts any later one as "other", so a client inventing names cannot grow
+ * the series without bound.
+ */
+const MAX_OPERATION_NAMES = 500;
+const seenOperationNames = new Set<string>();
+export function operationLabel(name: string): string {
+  const label = name.slice(0, 100);
+  if (seenOperationNames.has(label)) return label;
+  if (seenOperationNames.size >= MAX_OPERATION_NAMES) return "other";
+  seenOperationNames.add(label);
+  return label;
 }
 
 const codeOf = (error: GraphQLError): string => String(toPublicError(error).extensions?.code ?? "INTERNAL");

@@ -225,3 +225,15 @@ describe("GET /metrics after a release", () => {
     );
   });
 });
+
+describe("metric labels stay bounded", () => {
+  it("counts operation names beyond the first 500 distinct ones as 'other', each cut to 100 characters", async () => {
+    const { operationLabel } = await import("../../services/api/observability.ts");
+    const long = `Op${"x".repeat(200)}`;
+    expect(operationLabel(long)).toBe(long.slice(0, 100));
+    for (let index = 0; index < 600; index++) operationLabel(`Generated${index}`);
+    expect(operationLabel("NeverSeenBefore")).toBe("other");
+    // Names seen before the cap keep their own series.
+    expect(operationLabel(long)).toBe(long.slice(0, 100));
+  });
+});
