@@ -31,7 +31,7 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "${PYPI[*]}" ]; then
 fi
 
 command -v go >/dev/null || die "the Go toolchain is needed to build helm and compose-check (go install from the Go module proxy)"
-export GOPATH="$TOOLS/go" GOMODCACHE="$TOOLS/go/mod" GOCACHE="$TOOLS/go/cache" GOBIN="$TOOLS/go/bin" GOFLAGS=-modcacherw
+export GOPATH="$TOOLS/go" GOMODCACHE="$TOOLS/go/mod" GOCACHE="$TOOLS/go/cache" GOBIN="$TOOLS/go/bin" GOFLAGS="-modcacherw -buildvcs=false"
 mkdir -p "$GOBIN"
 
 if [ ! -x "$GOBIN/helm" ] || ! "$GOBIN/helm" version --short 2>/dev/null | grep -q "^$HELM_VERSION"; then
