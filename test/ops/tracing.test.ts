@@ -3,6 +3,12 @@
 // the release's events → the event store append, each span a descendant of the one before. A caller's
 // W3C `traceparent` is continued, and log lines written inside the request carry its trace id.
 
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Writable } from "node:stream";
 import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -15,6 +21,8 @@ import {
   tracer,
 } from "../../services/platform/tracing.ts";
 import { createProject, createPublishedPipeline, eventually } from "../api/documents.ts";
+import { REPO_ROOT } from "../setup/binaries.ts";
+import { getFreePort, temporalTestAddress } from "../setup/temporal.ts";
 import { type ObservedStack, startObservedStack } from "./observed-stack.ts";
 
 const exporter = new InMemorySpanExporter();
@@ -197,4 +205,70 @@ describe("tracing configuration", () => {
     expect(exporterFromEnv({ OTEL_TRACES_EXPORTER: "console" })?.constructor.name).toBe("ConsoleSpanExporter");
     expect(exporterFromEnv({ OTEL_SDK_DISABLED: "true", OTEL_TRACES_EXPORTER: "otlp" })).toBeNull();
   });
+});
+
+describe("the API process with OTEL_EXPORTER_OTLP_ENDPOINT", () => {
+  it("exports its spans over OTLP/HTTP (protobuf) to the collector it is given", async () => {
+    // A stand-in collector: records what is POSTed to /v1/traces.
+    const received: { contentType: string | undefined; body: Buffer }[] = [];
+    const collector = createServer((request, response) => {
+      const chunks: Buffer[] = [];
+      request.on("data", (chunk: Buffer) => chunks.push(chunk));
+      request.on("end", () => {
+        if (request.url === "/v1/traces") {
+          received.push({ contentType: request.headers["content-type"], body: Buffer.concat(chunks) });
+        }
+        response.writeHead(200, { "content-type": "application/x-protobuf" });
+        response.end();
+      });
+    });
+    await new Promise<void>((resolve) => collector.listen(0, "127.0.0.1", resolve));
+    const collectorPort = (collector.address() as AddressInfo).port;
+    const dataDir = mkdtempSync(join(tmpdir(), "otlp-api-"));
+    const port = await getFreePort();
+    const child = spawn(process.execPath, ["services/api/main.ts"], {
+      cwd: REPO_ROOT,
+      env: {
+        ...process.env,
+        PORT: String(port),
+        DATA_DIR: dataDir,
+        TEMPORAL_ADDRESS: temporalTestAddress(),
+        ADMIN_TOKEN: "otlp-test-admin-token-0123456789",
+        EVENTSTORE_CONNECTION_STRING: "",
+        LOG_LEVEL: "warn",
+        OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${collectorPort}`,
+        OTEL_SERVICE_NAME: "release-pipelines-api-under-test",
+        OTEL_BSP_SCHEDULE_DELAY: "100",
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout?.on("data", (chunk) => (output += String(chunk)));
+    child.stderr?.on("data", (chunk) => (output += String(chunk)));
+    try {
+      await eventually(async () => {
+        const response = await fetch(`http://127.0.0.1:${port}/graphql`, {
+          method: "POST",
+          headers: { "content-type": "application/json", authorization: "Bearer otlp-test-admin-token-0123456789" },
+          body: JSON.stringify({ query: "query Projects { projects { id } }" }),
+        });
+        expect(response.status).toBe(200);
+      }, 60_000);
+      await eventually(async () => {
+        const all = Buffer.concat(received.map((export_) => export_.body)).toString("latin1");
+        expect(all).toContain("release-pipelines-api-under-test");
+        expect(all).toContain("graphql query Projects");
+        expect(all).toContain("POST /graphql");
+      }, 20_000);
+      expect(received[0]?.contentType).toBe("application/x-protobuf");
+    } catch (error) {
+      throw new Error(`${String(error)}\n${output}`);
+    } finally {
+      child.kill("SIGTERM");
+      await new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.once("exit", resolve)));
+      collector.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+    expect(child.exitCode).toBe(0);
+  }, 90_000);
 });
