@@ -82,7 +82,7 @@ describe("each tool rejects what is wrong", () => {
     expect(unset.output).toContain("set ADMIN_TOKEN");
   });
 
-  it("helm + kubernetes-validate: a values typo that renders an invalid Deployment", () => {
+  it("helm: values that break the chart's schema (values.schema.json)", () => {
     const rendered = run(join(BIN, "helm"), [
       "template",
       "rp",
@@ -93,13 +93,32 @@ describe("each tool rejects what is wrong", () => {
       join(REPO_ROOT, "infra/helm/ci/minimal.yaml"),
       "--set-string",
       "api.replicas=two",
+      "--set",
+      "config.temporalAddress=no-port-here",
+    ]);
+    expect(rendered.status).not.toBe(0);
+    expect(rendered.output).toContain("/api/replicas");
+    expect(rendered.output).toContain("/config/temporalAddress");
+  });
+
+  it("kubernetes-validate: a rendered Deployment with a misspelt field", () => {
+    const rendered = run(join(BIN, "helm"), [
+      "template",
+      "rp",
+      CHART,
+      "--kube-version",
+      "1.33.0",
+      "-f",
+      join(REPO_ROOT, "infra/helm/ci/minimal.yaml"),
     ]);
     expect(rendered.status, rendered.output).toBe(0);
+    expect(rendered.output).toContain("readinessProbe:");
     const file = join(scratch, "rendered.yaml");
-    writeFileSync(file, rendered.output);
+    writeFileSync(file, rendered.output.replace("readinessProbe:", "readinesProbe:"));
     const validated = run(join(VENV, "kubernetes-validate"), ["--strict", "--quiet", "-k", "1.33.0", file]);
     expect(validated.status).not.toBe(0);
     expect(validated.output).toContain("deployment/rp-release-pipelines-api");
+    expect(validated.output).toContain("readinesProbe");
   });
 
   it("helm: the chart refuses to render without a Secret for its credentials", () => {
