@@ -12,14 +12,20 @@
 //   rp_projection_lag{}                                          gauge: log head minus the read models' position
 //   rp_open_streams{kind}                                        gauge: open GraphQL subscriptions, SDK streams
 //   rp_reconcile_repairs_total{outcome}                          counter: workflows (re)started by reconcile
+//   rp_build_info{version,node}                                  gauge 1: which build each process runs
 //   rp_process_* / rp_nodejs_*                                   prom-client's process metrics
 //
 // Code that opens a long-lived stream (a subscription, an SDK stream) calls `trackStream(kind)` and the
 // function it returns when the stream ends: the tiny registry API other slices feed.
 
+import { readFileSync } from "node:fs";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 
 export const METRICS_PREFIX = "rp_";
+
+const PACKAGE_VERSION = (
+  JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }
+).version;
 
 /** Kinds of long-lived streams counted in rp_open_streams. */
 export type StreamKind = "graphql_subscription" | "sdk_stream" | (string & {});
@@ -159,6 +165,14 @@ export function createMetrics(options: CreateMetricsOptions = {}): Metrics {
       if (lag !== null) this.set(lag);
     },
   });
+  // Which build each process runs (version from package.json, Node's): one series of value 1 per process,
+  // so a dashboard shows an upgrade rolling through the pods.
+  new Gauge({
+    name: `${METRICS_PREFIX}build_info`,
+    help: "The running build: version and Node.js version (always 1).",
+    labelNames: ["version", "node"],
+    registers: [registry],
+  }).set({ version: PACKAGE_VERSION, node: process.versions.node }, 1);
   // Series that exist before anything happened, so a dashboard shows 0 rather than "no data".
   for (const kind of ["graphql_subscription", "sdk_stream"]) metrics.openStreams.set({ kind }, 0);
   return metrics;

@@ -201,6 +201,8 @@ describe("GET /metrics after a release", () => {
     expect(sampleValue(samples, "rp_open_streams", { kind: "sdk_stream" })).toBe(1);
     // Reconcile repairs.
     expect(sampleValue(samples, "rp_reconcile_repairs_total", { outcome: "started" })).toBe(1);
+    // The build.
+    expect(sampleValue(samples, "rp_build_info", { version: "0.1.0", node: process.versions.node })).toBe(1);
 
     // Streams that end are no longer counted.
     approvals.stop();
