@@ -53,15 +53,6 @@ export interface ReleaseCommandDeps extends CommandDeps {
   actionWaitMs?: number;
 }
 
-const ACTION_VERBS: Record<ReleaseActionName, string> = {
-  approve: "approve",
-  pause: "pause",
-  unpause: "unpause",
-  skip: "skip",
-  abort: "abort",
-  fullRollout: "roll out fully",
-};
-
 export function createReleaseCommands(deps: ReleaseCommandDeps): ReleaseCommands {
   const { store, views, logger } = deps;
   const startWaitMs = deps.startWaitMs ?? 5_000;
@@ -178,9 +169,10 @@ export function createReleaseCommands(deps: ReleaseCommandDeps): ReleaseCommands
       correlationId: caller.request.correlationId,
     };
     if (release.status !== "IN_PROGRESS") {
-      // The workflow has ended with the release: the decider gives the answer it would have given.
+      // The workflow has ended with the release: the decider gives the answer it would have given (it
+      // refuses every action on an ended release).
       decideRelease(toCommand(action, input, deps.now().toISOString()), release);
-      throw new DomainError("INVALID_STATE", `cannot ${ACTION_VERBS[action]}: the release is ${release.status}`);
+      throw new DomainError("INTERNAL", `the release decider accepted ${action} on a ${release.status} release`);
     }
     let updated: Release;
     try {
