@@ -260,7 +260,7 @@ describe("a real Temporal server behind TLS", () => {
     expect(child.exitCode).toBe(0);
   }, 90_000);
 
-  it("the worker process (and its reconcile) connects through these variables and serves METRICS_PORT", async () => {
+  it("the worker process (and its reconcile) connects through these variables, serves METRICS_PORT, bundles tracing", async () => {
     const dataDir = mkdtempSync(join(tmpdir(), "rp-tls-worker-"));
     const metricsPort = await getFreePort();
     const before = mtls.calls.length;
@@ -272,6 +272,8 @@ describe("a real Temporal server behind TLS", () => {
         DATA_DIR: dataDir,
         METRICS_PORT: String(metricsPort),
         TEMPORAL_TASK_QUEUE: `tls-worker-${process.pid}`,
+        // Traces on: the worker bundles the workflow code with the OpenTelemetry interceptors.
+        OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:1",
         LOG_LEVEL: "info",
         LOG_FORMAT: "json",
         EVENTSTORE_CONNECTION_STRING: "",
@@ -292,7 +294,13 @@ describe("a real Temporal server behind TLS", () => {
     });
     try {
       const line = await ready;
-      expect(line).toMatchObject({ tls: "mutual", apiKey: true, serverName: pki.serverName, metricsPort });
+      expect(line).toMatchObject({
+        tls: "mutual",
+        apiKey: true,
+        serverName: pki.serverName,
+        metricsPort,
+        tracing: true,
+      });
       const seen = mtls.calls.slice(before);
       // The worker polls its task queue through the terminator.
       expect(seen.some((call) => call.path.endsWith("/PollWorkflowTaskQueue"))).toBe(true);
