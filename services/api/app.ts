@@ -327,6 +327,7 @@ export function buildApp(deps: BuildAppDeps): App {
   let disposeWs: (() => Promise<void>) | null = null;
 
   let inFlight = 0;
+  let wsInFlight = 0;
   async function nodeHandler(req: IncomingMessage, res: ServerResponse): Promise<void> {
     inFlight++;
     res.once("close", () => inFlight--);
@@ -406,7 +407,15 @@ export function buildApp(deps: BuildAppDeps): App {
     wsServer = wss;
     const cleanup = useServer<Record<string, unknown>, { request: IncomingMessage }>(
       {
-        execute: (args: ExecutionArgs) => (args.rootValue as EnvelopedRoot).execute(args),
+        // Queries and mutations over the socket are counted, so stop() lets them answer before closing.
+        execute: async (args: ExecutionArgs) => {
+          wsInFlight++;
+          try {
+            return await (args.rootValue as EnvelopedRoot).execute(args);
+          } finally {
+            wsInFlight--;
+          }
+        },
         subscribe: (args: ExecutionArgs) => (args.rootValue as EnvelopedRoot).subscribe(args),
         onSubscribe: async (ctx, _id, payload) => {
           const auth = authenticate(readModels, secretFromConnectionParams(ctx.connectionParams));
@@ -428,7 +437,8 @@ export function buildApp(deps: BuildAppDeps): App {
             ...ctx,
             auth,
             requestInfo,
-            request: new Request(`http://localhost${GRAPHQL_PATH}`),
+            // POST: graphql-transport-ws carries mutations too, which Yoga refuses on a GET request.
+            request: new Request(`http://localhost${GRAPHQL_PATH}`, { method: "POST" }),
             params: payload,
           } as unknown as YogaInitialContext & ServerContext);
           try {
@@ -495,6 +505,7 @@ export function buildApp(deps: BuildAppDeps): App {
       httpServer?.close();
       live.closeAll();
       const sockets = [...(wsServer?.clients ?? [])];
+      await waitUntil(() => wsInFlight === 0, options.drainMs ?? 20_000);
       if (disposeWs !== null) await disposeWs().catch(() => {});
       await waitUntil(() => sockets.every((socket) => socket.readyState === socket.CLOSED), 1_000);
       for (const client of sockets) client.terminate();

@@ -1,7 +1,8 @@
 // Graceful shutdown of the API (app.stop(), which main.ts calls on SIGTERM): new connections are
-// refused at once, SSE subscriptions end, WebSocket subscriptions are closed with graphql-ws' 1001
-// "Going away", and a request already in flight — here a mutation held open the way a release action
-// waits for its Temporal Update — still gets its answer before stop() resolves.
+// refused at once, subscriptions end (SSE streams close; graphql-ws subscriptions complete), requests
+// already in flight — mutations held open the way a release action waits for its Temporal Update — get
+// their answers, over HTTP and over the WebSocket, and only then are sockets closed with graphql-ws'
+// 1001 "Going away" and stop() resolves.
 
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -29,24 +30,29 @@ let url: string;
 let adminToken = "";
 let firstPosition = "";
 
-// A mutation held open until the test lets it go, standing for an Update waiting on its workflow.
-let entered: () => void = () => {};
-const enteredMutation = new Promise<void>((resolve) => {
-  entered = resolve;
-});
-let letGo: () => void = () => {};
-const gate = new Promise<void>((resolve) => {
-  letGo = resolve;
-});
+// Mutations held open until the test lets them go, standing for Updates waiting on their workflow.
+const held = new Map<string, () => void>();
+let heldChanged: () => void = () => {};
+const heldCount = (count: number): Promise<void> =>
+  new Promise((resolve) => {
+    const check = (): void => {
+      if (held.size >= count) resolve();
+      else heldChanged = check;
+    };
+    check();
+  });
 const commands = {
   project: {
     async createProject(_caller: unknown, input: { name: string }) {
-      entered();
-      await gate;
-      return { id: "p-held", name: input.name, environments: ["production"], segments: [] };
+      await new Promise<void>((resolve) => {
+        held.set(input.name, resolve);
+        heldChanged();
+      });
+      return { id: `p-${input.name}`, name: input.name, environments: ["production"], segments: [] };
     },
   },
 } as unknown as NonNullable<BuildAppOptions["commands"]>;
+const letGo = (name: string): void => held.get(name)?.();
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), "shutdown-test-"));
@@ -82,7 +88,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  letGo();
+  for (const release of held.values()) release();
   await app?.stop();
   await runner?.close();
   audit?.close();
@@ -93,7 +99,7 @@ afterAll(async () => {
 const AUDIT_EVENTS = /* GraphQL */ `subscription($after: String) { auditEvents(after: $after) { position type } }`;
 
 describe("stopping the API", () => {
-  it("ends subscriptions (SSE ends, WebSocket 1001), refuses new connections, answers the request in flight", async () => {
+  it("ends subscriptions, refuses new connections, answers requests in flight (HTTP and WebSocket), then closes sockets with 1001", async () => {
     // An SSE subscription, read until it ends.
     const sse = await fetch(url, {
       method: "POST",
@@ -144,32 +150,42 @@ describe("stopping the API", () => {
     );
     await subscribed;
 
-    // The request in flight.
+    // Requests in flight: one over HTTP, one over the WebSocket.
+    const mutation = (name: string) =>
+      /* GraphQL */ `mutation { createProject(input: { name: "${name}", environments: ["production"] }) { id name } }`;
     const inFlight = fetch(url, {
       method: "POST",
       headers: { "content-type": "application/json", authorization: `Bearer ${adminToken}` },
-      body: JSON.stringify({
-        query: /* GraphQL */ `mutation { createProject(input: { name: "Held", environments: ["production"] }) { id name } }`,
-      }),
+      body: JSON.stringify({ query: mutation("overHttp") }),
     });
-    await enteredMutation;
+    const wsAnswer = new Promise<unknown>((resolve, reject) => {
+      ws.subscribe(
+        { query: mutation("overWs") },
+        { next: (result) => resolve(result), error: reject, complete: () => {} },
+      );
+    });
+    await heldCount(2);
 
     let stopped = false;
     const stopping = app.stop().then(() => {
       stopped = true;
     });
 
+    // Subscriptions end at once; the socket stays open while its mutation is in flight.
+    expect(await sseEnded).toBe("ended");
+    await expect(fetch(url.replace("/graphql", "/healthz"))).rejects.toThrow();
+    expect(closeCode).toBeNull();
+
+    letGo("overWs");
+    expect(await wsAnswer).toEqual({ data: { createProject: { id: "p-overWs", name: "overWs" } } });
     await closed;
     expect(closeCode).toBe(1001);
-    expect(await sseEnded).toBe("ended");
-    // New connections are refused while the request in flight drains.
-    await expect(fetch(url.replace("/graphql", "/healthz"))).rejects.toThrow();
     expect(stopped).toBe(false);
 
-    letGo();
+    letGo("overHttp");
     const answered = await inFlight;
     expect(answered.status).toBe(200);
-    expect(await answered.json()).toEqual({ data: { createProject: { id: "p-held", name: "Held" } } });
+    expect(await answered.json()).toEqual({ data: { createProject: { id: "p-overHttp", name: "overHttp" } } });
     await stopping;
     expect(stopped).toBe(true);
     await ws.dispose();
