@@ -25,6 +25,9 @@ export const RELEASE_ACTION_FIELDS: ReadonlySet<string> = new Set([
   "breakGlass",
 ]);
 
+/** Methods are labels as they are; anything else a client sends is "other". */
+const HTTP_METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
+
 /** Fixed routes keep the label set small; anything else is "other". */
 const KNOWN_ROUTES = ["/graphql", "/healthz", "/readyz", "/metrics", "/sdk/v1/config", "/sdk/v1/stream"];
 
@@ -47,14 +50,15 @@ export async function observeHttp(
 ): Promise<Response> {
   const started = process.hrtime.bigint();
   const route = routeLabel(new URL(request.url).pathname);
+  const method = HTTP_METHODS.has(request.method) ? request.method : "other";
   const carrier: Record<string, string> = {};
   request.headers.forEach((value, name) => {
     carrier[name] = value;
   });
   const parent = propagation.extract(context.active(), carrier);
   const response = await tracer().startActiveSpan(
-    `${request.method} ${route}`,
-    { kind: SpanKind.SERVER, attributes: { "http.request.method": request.method, "http.route": route } },
+    `${method} ${route}`,
+    { kind: SpanKind.SERVER, attributes: { "http.request.method": method, "http.route": route } },
     parent,
     async (span) => {
       try {
@@ -70,10 +74,7 @@ export async function observeHttp(
       }
     },
   );
-  metrics.httpRequestDuration.observe(
-    { method: request.method, route, status: String(response.status) },
-    secondsSince(started),
-  );
+  metrics.httpRequestDuration.observe({ method, route, status: String(response.status) }, secondsSince(started));
   return response;
 }
 
