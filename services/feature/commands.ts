@@ -7,7 +7,14 @@ import { featureIdFor } from "../core/ids.ts";
 import type { FeatureKind } from "../core/model.ts";
 import { streams } from "../core/streams.ts";
 import { storeExecutor } from "../event-store/command-handler.ts";
-import { type CommandDeps, caughtUp, fromView, loadVisible, runCommand } from "../event-store/command-support.ts";
+import {
+  type CommandDeps,
+  callerMetadata,
+  caughtUp,
+  fromView,
+  loadVisible,
+  runCommand,
+} from "../event-store/command-support.ts";
 import type { EventStore } from "../event-store/port.ts";
 import { loadPipeline } from "../pipeline/commands.ts";
 import { loadProject } from "../project/commands.ts";
@@ -64,7 +71,7 @@ export function createFeatureCommands<Release>(deps: FeatureCommandDeps<Release>
   const attachment = (caller: Caller, projectId: string, now = at()): AttachmentContext => ({
     actor: actorOf(caller),
     now,
-    metadata: { actor: caller.auth.name, correlationId: caller.request.correlationId, causationId: null, projectId },
+    metadata: callerMetadata(caller, projectId),
     onRecordNotRemoved: (error, pipelineId) =>
       deps.logger?.error({ err: error, pipelineId }, "could not remove a feature from its old pipeline's record"),
   });
