@@ -45,8 +45,8 @@ const RESTART_BACKOFF_MS = { first: 1_000, max: 30_000 };
 const STABLE_AFTER_MS = 60_000;
 
 const config = loadConfigOrExit();
-const log = createLogger("supervisor", { level: config.logLevel });
-const temporalLog = createLogger("temporal", { level: config.logLevel });
+const log = createLogger("supervisor", { level: config.logLevel, format: config.logFormat });
+const temporalLog = createLogger("temporal", { level: config.logLevel, format: config.logFormat });
 
 const shutdown = new AbortController();
 const running = new Map<ChildSpec["name"], ChildProcess>();
@@ -183,7 +183,8 @@ async function superviseChild(spec: ChildSpec, env: NodeJS.ProcessEnv): Promise<
     const startedAt = Date.now();
     const child = spawn(process.execPath, ["--import", CHILD_GUARD, join(ROOT, spec.script)], {
       cwd: ROOT,
-      env,
+      // METRICS_PORT is the worker's here: the API serves /metrics on PORT (two children, one port).
+      env: spec.name === "api" ? { ...env, METRICS_PORT: "" } : env,
       stdio: ["ignore", "inherit", "inherit", "ipc"],
       detached: true,
     });
