@@ -2,12 +2,15 @@
 // release whose workflow start failed (the API died, or Temporal was down, right after ReleaseStarted was
 // stored) heals without a worker restart.
 
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import type { Client } from "@temporalio/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ReconcileLoop, startReconcileLoop } from "../../workflows/reconcile.ts";
 import { seedRelease } from "../../workflows/testing/seed-release.ts";
 import { reconcileIntervalMs } from "../../workflows/worker.ts";
 import { workflowBundle } from "../api/harness.ts";
+import { temporalCliForTests } from "../setup/binaries.ts";
 import { temporalTestAddress } from "../setup/temporal.ts";
 import { startWorkerHarness, type WorkerHarness } from "../workflows/helpers.ts";
 
@@ -36,6 +39,16 @@ async function completes(releaseId: string, timeoutMs = 15_000): Promise<string>
       if (Date.now() > deadline) throw error;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
+  }
+}
+
+async function waitFor<T>(probe: () => Promise<T | null>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== null) return value;
+    if (Date.now() > deadline) throw new Error("timed out");
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
 
@@ -93,8 +106,45 @@ describe("the worker's reconcile loop", () => {
     await loop.close();
   });
 
-  it("RECONCILE_INTERVAL_MS: default one minute; anything but whole milliseconds >= 100 is refused", () => {
-    expect(reconcileIntervalMs(undefined)).toBe(60_000);
+  it("starts again, from its stream, a release whose workflow was terminated from the Temporal CLI or failed", async () => {
+    const loop = startReconcileLoop(harness.client, harness.store, { taskQueue: harness.taskQueue, intervalMs: 300 });
+    loops.push(loop);
+    await loop.ready;
+    // A long bake: the workflow is running (waiting) when it is terminated.
+    const seeded = await seedRelease(harness.store, { phases: [{ environment: "development", waitMs: 3_600_000 }] });
+    const workflowId = `release-${seeded.releaseId}`;
+    const handle = harness.client.workflow.getHandle(workflowId);
+    const firstRun = await waitFor(async () => {
+      const description = await handle.describe().catch(() => null);
+      return description?.status.name === "RUNNING" ? description.runId : null;
+    });
+    await promisify(execFile)(temporalCliForTests(), [
+      "workflow",
+      "terminate",
+      "--address",
+      temporalTestAddress(),
+      "--workflow-id",
+      workflowId,
+      "--reason",
+      "chaos",
+    ]);
+    // Healed within a few sweeps (300 ms here; one interval, a minute at most, in production).
+    const secondRun = await waitFor(async () => {
+      const description = await harness.client.workflow.getHandle(workflowId).describe();
+      return description.status.name === "RUNNING" && description.runId !== firstRun ? description.runId : null;
+    });
+    // And again: a release is never forgotten while its stream says IN_PROGRESS.
+    await harness.client.workflow.getHandle(workflowId, secondRun).terminate("chaos again");
+    const thirdRun = await waitFor(async () => {
+      const description = await harness.client.workflow.getHandle(workflowId).describe();
+      return description.status.name === "RUNNING" && description.runId !== secondRun ? description.runId : null;
+    });
+    expect(thirdRun).not.toBe(firstRun);
+    await loop.close();
+  });
+
+  it("RECONCILE_INTERVAL_MS: default 30 s (heals within a minute); anything but whole milliseconds >= 100 is refused", () => {
+    expect(reconcileIntervalMs(undefined)).toBe(30_000);
     expect(reconcileIntervalMs("5000")).toBe(5_000);
     expect(() => reconcileIntervalMs("soon")).toThrow(/RECONCILE_INTERVAL_MS/);
     expect(() => reconcileIntervalMs("10")).toThrow(/RECONCILE_INTERVAL_MS/);
