@@ -47,7 +47,9 @@ export async function inProgressReleaseIds(store: EventStore): Promise<string[]>
 export async function runningReleaseWorkflowIds(client: Client): Promise<Set<string>> {
   const ids = new Set<string>();
   const query = `WorkflowType = '${RELEASE_WORKFLOW_TYPE}' AND ExecutionStatus = 'Running'`;
-  for await (const execution of client.workflow.list({ query })) ids.add(execution.workflowId);
+  await client.withDeadline(Date.now() + 10_000, async () => {
+    for await (const execution of client.workflow.list({ query })) ids.add(execution.workflowId);
+  });
   return ids;
 }
 
