@@ -17,6 +17,7 @@ import { type FeatureCommand, type FeatureState, featureDecider } from "../servi
 import type { Logger } from "../services/platform/logger.ts";
 import type { ReleaseEvent } from "../services/release/events.ts";
 import { type FeatureEffect, type Release, releaseDecider, releaseStream } from "../services/release/release.ts";
+import { createTokenDirectory, type ResolvedActor, type TokenDirectory } from "./actors.ts";
 
 export const SCHEMA_VERSION = 1;
 
@@ -66,8 +67,19 @@ export interface LoadedRelease {
   revision: number;
 }
 
+export interface ResolveActorInput {
+  /** The name a signal's payload gives. */
+  name: string;
+  /** The release's project: a token bound to another project is no one here. */
+  projectId: string;
+  /** When the signal is handled (workflow time): an expired token is refused. */
+  at: string;
+}
+
 export interface ReleaseActivities {
   loadRelease(releaseId: string): Promise<LoadedRelease>;
+  /** The token a signal's actor names (its own spelling and role), or why the signal is refused. */
+  resolveActor(input: ResolveActorInput): Promise<ResolvedActor>;
   appendReleaseEvents(input: AppendReleaseEventsInput): Promise<{ nextExpectedRevision: number }>;
   applyFeatureEffects(input: ApplyFeatureEffectsInput): Promise<{ appended: number }>;
 }
@@ -75,6 +87,8 @@ export interface ReleaseActivities {
 export interface ActivityDependencies {
   store: EventStore;
   logger?: Logger;
+  /** Where signal actors are checked (default: the token streams of `store`). */
+  tokens?: TokenDirectory;
 }
 
 /**
@@ -138,8 +152,9 @@ const featureEffectsDecider: Decider<FeatureState, FeatureCommand[], FeatureEven
   },
 };
 
-export function createActivities({ store, logger }: ActivityDependencies): ReleaseActivities {
+export function createActivities({ store, logger, tokens }: ActivityDependencies): ReleaseActivities {
   const log = logger?.child({ component: "release-activities" });
+  const directory = tokens ?? createTokenDirectory(store);
 
   const guard = async <T>(name: string, run: () => Promise<T>): Promise<T> => {
     try {
@@ -157,6 +172,8 @@ export function createActivities({ store, logger }: ActivityDependencies): Relea
         const revision = loaded.revision === "no_stream" ? -1 : Number(loaded.revision);
         return { state: loaded.state, revision };
       }),
+
+    resolveActor: (input) => guard("resolveActor", () => directory.resolve(input.name, input.projectId, input.at)),
 
     appendReleaseEvents: (input) =>
       guard("appendReleaseEvents", async () => {

@@ -14,12 +14,13 @@ import {
   continueAsNew,
   currentUpdateInfo,
   log,
+  patched,
   proxyLocalActivities,
   setHandler,
   uuid4,
   workflowInfo,
 } from "@temporalio/workflow";
-import { isDomainError } from "../services/core/errors.ts";
+import { DomainError, isDomainError } from "../services/core/errors.ts";
 import { SYSTEM_ACTOR } from "../services/core/model.ts";
 import type { ReleaseEvent } from "../services/release/events.ts";
 import {
@@ -64,6 +65,17 @@ export interface CarriedState {
   appliedUpdateIds: string[];
 }
 
+/**
+ * Patches (docs/decisions/0004): histories recorded before them replay the old way.
+ * - SIGNALS_CHECKED: a signal's actor must be an existing, unrevoked token seen by the release's project,
+ *   and acts with the token's name and role (resolveActor); a rejected signal is stored after the timer
+ *   steps due when it was judged, not before them.
+ * - CARRIED_CHECKED: a run started by continue-as-new loads its state from the stream instead of trusting
+ *   the `carried` input (anyone reaching Temporal can start a run with any input).
+ */
+export const SIGNALS_CHECKED_PATCH = "signals-checked-v1";
+export const CARRIED_CHECKED_PATCH = "carried-checked-v1";
+
 const DEFAULT_CONTINUE_AS_NEW_AFTER_EVENTS = 1000;
 const REMEMBERED_UPDATE_IDS = 500;
 
@@ -75,11 +87,13 @@ const REMEMBERED_UPDATE_IDS = 500;
 // Loading and appending must get through store outages: retried for as long as it takes, with backoff
 // (after localRetryThreshold the SDK backs off with a durable timer instead of holding the task open).
 // DomainErrors other than CONFLICT arrive as non-retryable failures.
-const { loadRelease, appendReleaseEvents, applyFeatureEffects } = proxyLocalActivities<ReleaseActivities>({
-  startToCloseTimeout: "10 seconds",
-  localRetryThreshold: "10 seconds",
-  retry: { initialInterval: "200 milliseconds", backoffCoefficient: 2, maximumInterval: "10 seconds" },
-});
+const { loadRelease, appendReleaseEvents, applyFeatureEffects, resolveActor } = proxyLocalActivities<ReleaseActivities>(
+  {
+    startToCloseTimeout: "10 seconds",
+    localRetryThreshold: "10 seconds",
+    retry: { initialInterval: "200 milliseconds", backoffCoefficient: 2, maximumInterval: "10 seconds" },
+  },
+);
 
 /** Workflow time (deterministic: the time of the current workflow task) as an ISO instant. */
 const nowIso = (): string => new Date(Date.now()).toISOString();
@@ -199,6 +213,15 @@ export async function releaseWorkflow(input: ReleaseWorkflowInput): Promise<Rele
     return { due, action: decide(toCommand(action, actionInput, now), ticked) };
   }
 
+  /** The automatic steps due at `now` (none when the release cannot step). */
+  function dueAt(now: string): ReleaseEvent[] {
+    try {
+      return decide({ type: "Tick", data: {}, actor: SYSTEM_ACTOR, now }, current());
+    } catch {
+      return [];
+    }
+  }
+
   function tick(): Promise<void> {
     let due: ReleaseEvent[];
     try {
@@ -260,19 +283,31 @@ export async function releaseWorkflow(input: ReleaseWorkflowInput): Promise<Rele
     // decider and role check; one that does not apply is stored as ReleaseSignalRejected with its reason.
     setHandler(releaseSignals[action], async (raw: ReleaseActionInput): Promise<void> => {
       await condition(() => state !== null);
-      const now = nowIso();
+      const checked = patched(SIGNALS_CHECKED_PATCH);
+      let now = nowIso();
       const signalId = uuid4();
       let events: Decided;
       let correlationId = releaseId;
       try {
-        const actionInput = parseActionInput(raw);
+        let actionInput = parseActionInput(raw);
         correlationId = actionInput.correlationId ?? releaseId;
+        if (checked) {
+          const resolved = await resolveActor({
+            name: actionInput.actor.name,
+            projectId: current().projectId,
+            at: now,
+          });
+          if (!resolved.ok) throw new DomainError(resolved.code, resolved.message);
+          actionInput = { ...actionInput, actor: resolved.actor };
+          now = nowIso();
+        }
         events = decideAction(action, actionInput, now);
       } catch (error) {
         const failure = toFailure(error);
         const by = typeof raw?.actor?.name === "string" && raw.actor.name !== "" ? raw.actor.name : "unknown";
         events = {
-          due: [],
+          // The timer steps already due took effect first: the rejection was judged against them.
+          due: checked ? dueAt(now) : [],
           action: [
             {
               type: "ReleaseSignalRejected",
@@ -301,6 +336,11 @@ export async function releaseWorkflow(input: ReleaseWorkflowInput): Promise<Rele
 
   setHandler(releaseState, () => state);
 
+  if (input.carried !== undefined && patched(CARRIED_CHECKED_PATCH)) {
+    // The carried state is only a hint: the stream is the truth (what a previous run stored, exactly).
+    state = null;
+    revision = -1;
+  }
   if (!state) {
     const loaded = await loadRelease(releaseId).catch((error: unknown) => {
       throw toFailure(error);

@@ -55,7 +55,13 @@ describe("Temporal calls have deadlines", { timeout: 60_000 }, () => {
         client,
         "frozen.1",
         "pause",
-        { actor: { name: "someone", role: "EDITOR" }, phaseIndex: null, comment: null, reason: null, correlationId: "c" },
+        {
+          actor: { name: "someone", role: "EDITOR" },
+          phaseIndex: null,
+          comment: null,
+          reason: null,
+          correlationId: "c",
+        },
         { updateId: "u-1", deadlineMs },
       ),
     );
