@@ -35,6 +35,7 @@ import {
   type RateLimitOptions,
 } from "./limits.ts";
 import { createLiveFeed, type LiveFeed } from "./live.ts";
+import { oneMutationFieldPlugin } from "./one-mutation.ts";
 
 export const GRAPHQL_PATH = "/graphql";
 
@@ -206,6 +207,7 @@ export function buildApp(deps: BuildAppDeps): App {
       maxTokensPlugin({ n: options.maxTokens ?? 5000 }),
       maxDepthPlugin({ n: options.maxDepth ?? 12, flattenFragments: true }),
       costLimitPlugin({ maxCost: options.maxCost ?? 5000 }),
+      oneMutationFieldPlugin(),
       errorCodes,
     ],
     context: (initial: YogaInitialContext & ServerContext) => {

@@ -41,6 +41,7 @@ import {
   type StartRelease,
 } from "../../release/release.ts";
 import { tokenDecider } from "../../token/token.ts";
+import { createIdempotencyGuard, type IdempotencyGuard } from "../idempotency.ts";
 import { featureIdFor, hashSecret, newId, newTokenSecret, releaseIdFor, tokenIdFor } from "../ids.ts";
 
 /** Who a mutation is by. */
@@ -131,6 +132,8 @@ export interface ApplicationDeps {
   releaseStartWaitMs?: number;
   /** How long an action waits for the read model to reach the Update's version (default 10 s). */
   actionWaitMs?: number;
+  /** Where Idempotency-Keys are remembered (default: in this process, 24 h). */
+  idempotency?: IdempotencyGuard;
 }
 
 const ACTION_VERBS: Record<ReleaseActionName, string> = {
@@ -154,6 +157,14 @@ export function createApiApplication(deps: ApplicationDeps): ApiApplication {
   const now = deps.now ?? (() => new Date());
   const releaseStartWaitMs = deps.releaseStartWaitMs ?? 5_000;
   const actionWaitMs = deps.actionWaitMs ?? 10_000;
+  const idempotency = deps.idempotency ?? createIdempotencyGuard();
+
+  /** One Idempotency-Key, one request: the same key with another action, release or note is CONFLICT. */
+  function claimIdempotencyKey(caller: Caller, releaseId: string, action: ReleaseActionName, args: ReleaseActionArgs) {
+    const key = caller.request.idempotencyKey;
+    if (key === null) return;
+    idempotency.claim(caller.auth.tokenId, key, { operation: action, arguments: { id: releaseId, ...args } });
+  }
 
   const actorOf = (caller: Caller): Actor => ({ name: caller.auth.name, role: caller.auth.role });
   const metadata = (caller: Caller, projectId: string | null, at: string): CommandMetadata => ({
@@ -399,10 +410,17 @@ export function createApiApplication(deps: ApplicationDeps): ApiApplication {
    */
   function updateIdFor(caller: Caller, releaseId: string, action: ReleaseActionName, args: ReleaseActionArgs) {
     const { idempotencyKey, requestId } = caller.request;
-    const key = idempotencyKey !== null ? `key:${idempotencyKey}` : requestId !== null ? `request:${requestId}` : null;
-    if (key === null) return newId();
+    if (idempotencyKey !== null) {
+      // The key alone (with the token and the release) names the Update: never applied twice.
+      return createHash("sha256")
+        .update([caller.auth.tokenId, releaseId, `key:${idempotencyKey}`].join("\u0000"))
+        .digest("hex");
+    }
+    if (requestId === null) return newId();
     return createHash("sha256")
-      .update([caller.auth.tokenId, releaseId, action, String(args.phaseIndex ?? ""), key].join("\u0000"))
+      .update(
+        [caller.auth.tokenId, releaseId, action, String(args.phaseIndex ?? ""), `request:${requestId}`].join("\u0000"),
+      )
       .digest("hex");
   }
 
@@ -626,6 +644,7 @@ export function createApiApplication(deps: ApplicationDeps): ApiApplication {
     },
 
     async releaseAction(caller, id, action, args) {
+      claimIdempotencyKey(caller, id, action, args);
       let release = readModels.release(id);
       if (release === null) {
         // Perhaps stored by another process and not projected here yet.
