@@ -8,8 +8,8 @@
 // per lookup, continuing from where the previous lookup stopped, so a token created or revoked a moment
 // ago is seen and a lookup costs only the events since the last one.
 
-import { streams } from "../services/core/event.ts";
 import type { Actor, Role } from "../services/core/model.ts";
+import { streams } from "../services/core/streams.ts";
 import type { EventStore } from "../services/event-store/port.ts";
 
 /** NFKC, trimmed, case-folded (upper then lower), NFKC again: two names are one person iff equal. */

@@ -134,8 +134,10 @@ export async function releaseWorkflow(input: ReleaseWorkflowInput): Promise<Rele
   const { releaseId } = input;
   const continueAfter = input.options?.continueAsNewAfterEvents ?? DEFAULT_CONTINUE_AS_NEW_AFTER_EVENTS;
 
-  let state: Release | null = input.carried?.state ?? null;
-  let revision = input.carried?.revision ?? -1;
+  // Set once the run knows its state: from the stream, or (histories before carried-checked-v1) from the
+  // carried input. Handlers wait for it, so none ever sees a carried state that is then dropped.
+  let state: Release | null = null;
+  let revision = -1;
   const appliedUpdateIds: string[] = [...(input.carried?.appliedUpdateIds ?? [])];
   /** Bumped whenever the in-memory state changes: the main loop re-arms its timer from nextWakeAt. */
   let changes = 0;
@@ -336,11 +338,11 @@ export async function releaseWorkflow(input: ReleaseWorkflowInput): Promise<Rele
 
   setHandler(releaseState, () => state);
 
-  if (input.carried !== undefined && patched(CARRIED_CHECKED_PATCH)) {
-    // The carried state is only a hint: the stream is the truth (what a previous run stored, exactly).
-    state = null;
-    revision = -1;
+  if (input.carried !== undefined && !patched(CARRIED_CHECKED_PATCH)) {
+    state = input.carried.state;
+    revision = input.carried.revision;
   }
+  // With the patch, the carried state is only a hint: the stream is the truth (what a previous run stored).
   if (!state) {
     const loaded = await loadRelease(releaseId).catch((error: unknown) => {
       throw toFailure(error);

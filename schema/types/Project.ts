@@ -64,6 +64,6 @@ builder.mutationField("createProject", (t) =>
     type: ProjectRef,
     authScopes: { admin: true },
     args: { input: t.arg({ type: CreateProjectInput, required: true }) },
-    resolve: (_root, args, ctx) => ctx.commands.createProject(callerOf(ctx), args.input),
+    resolve: (_root, args, ctx) => ctx.project.createProject(callerOf(ctx), args.input),
   }),
 );

@@ -6,10 +6,12 @@
 // Keys are scoped to the token (two clients may pick the same key) and remembered for 24 hours, in this
 // API process (bounded: the oldest are forgotten first). After a restart a reused key is still never
 // applied twice — the Temporal Update id derives from the token, the release and the key alone — but a
-// mismatch is then answered as the first request rather than refused (docs/decisions/0035).
+// mismatch is then answered as the first request rather than refused (docs/decisions/0035). Used by the
+// release slice's actions (services/release/commands.ts), wired in services/api/commands.ts.
 
 import { createHash } from "node:crypto";
 import { DomainError } from "../core/errors.ts";
+import type { IdempotencyGuard } from "../release/commands.ts";
 
 export interface IdempotencyGuardOptions {
   /** How long a key is remembered (default 24 h). */
@@ -17,14 +19,6 @@ export interface IdempotencyGuardOptions {
   /** How many keys are remembered at most (default 100 000; the oldest go first). */
   maxKeys?: number;
   now?: () => number;
-}
-
-export interface IdempotencyGuard {
-  /**
-   * Records that `key` (of token `tokenId`) names `request`, or checks that it already did. Throws
-   * DomainError CONFLICT when the key was used for a different request.
-   */
-  claim(tokenId: string, key: string, request: { operation: string; arguments: Record<string, unknown> }): void;
 }
 
 const fingerprint = (request: { operation: string; arguments: Record<string, unknown> }): string =>

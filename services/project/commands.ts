@@ -1,0 +1,57 @@
+// The project slice's command handlers: load → decide (projectDecider) → append → read your write.
+
+import { actorOf, type Caller } from "../core/caller.ts";
+import { DomainError } from "../core/errors.ts";
+import { newId } from "../core/ids.ts";
+import type { SegmentOperator } from "../core/model.ts";
+import { streams } from "../core/streams.ts";
+import { handleCommand } from "../event-store/command-handler.ts";
+import { type CommandDeps, caughtUp, commandMetadata, fromView, loadVisible } from "../event-store/command-support.ts";
+import type { EventStore } from "../event-store/port.ts";
+import { type Project, projectDecider } from "./project.ts";
+
+export interface CreateProjectInput {
+  name: string;
+  environments: string[];
+  segments?: { key: string; attribute: string; operator: SegmentOperator; values: string[] }[] | null;
+}
+
+export interface ProjectCommands {
+  createProject(caller: Caller, input: CreateProjectInput): Promise<Project>;
+}
+
+export interface ProjectCommandDeps extends CommandDeps {
+  views: { project(id: string): Project | null };
+}
+
+/** The project as stored, when the caller may see it (NOT_FOUND otherwise). */
+export const loadProject = (store: EventStore, caller: Caller, id: string): Promise<Project> =>
+  loadVisible(store, caller, projectDecider, streams.project(id), (project) => project.id, `project ${id}`);
+
+export function createProjectCommands(deps: ProjectCommandDeps): ProjectCommands {
+  const { store, views } = deps;
+  return {
+    async createProject(caller, input) {
+      if (caller.auth.projectId !== null) {
+        throw new DomainError(
+          "FORBIDDEN",
+          `token "${caller.auth.name}" is bound to a project: it cannot create projects`,
+        );
+      }
+      const id = newId();
+      const at = deps.now().toISOString();
+      const result = await handleCommand(store, projectDecider, {
+        stream: streams.project(id),
+        command: {
+          type: "CreateProject",
+          data: { projectId: id, name: input.name, environments: input.environments, segments: input.segments },
+          actor: actorOf(caller),
+          now: at,
+        },
+        metadata: commandMetadata(caller, id, at),
+      });
+      await caughtUp(deps, result.position);
+      return fromView(views.project(id), "project", id);
+    },
+  };
+}
