@@ -4,8 +4,11 @@
 // and then every minute (startReconcileLoop); reconcileReleases is the one-shot form.
 
 import type { Client } from "@temporalio/client";
+import { SYSTEM_ACTOR } from "../services/core/model.ts";
 import { streamId, streams } from "../services/core/streams.ts";
+import { handleCommand } from "../services/event-store/command-handler.ts";
 import type { EventStore } from "../services/event-store/port.ts";
+import { featureDecider } from "../services/feature/feature.ts";
 import type { Logger } from "../services/platform/logger.ts";
 import { RELEASE_WORKFLOW_TYPE, releaseWorkflowId, startReleaseWorkflow } from "./client.ts";
 
@@ -86,6 +89,11 @@ export interface ReconcileLoopOptions {
    * them within seconds of Temporal answering again.
    */
   pendingIntervalMs?: number;
+  /**
+   * A feature lock (FeatureReleaseStarted) whose release stream still has no ReleaseStarted this long
+   * after the lock is given back (default 20 s): the process that took it died between the two appends.
+   */
+  orphanLockGraceMs?: number;
 }
 
 export interface ReconcileLoop {
@@ -130,9 +138,37 @@ export function startReconcileLoop(
     caughtUp = resolve;
     failedEarly = reject;
   });
+  const orphanLockGraceMs = options.orphanLockGraceMs ?? 20_000;
+  /** Feature locks held, by feature id: the release, since when, and the project (for the unlock's metadata). */
+  const locks = new Map<string, { releaseId: string; since: number; projectId: string | null }>();
   const subscription = store.subscribeToAll({
-    filter: { streamPrefixes: [RELEASE_PREFIX], eventTypes: ["ReleaseStarted", "ReleaseCompleted", "ReleaseAborted"] },
+    filter: {
+      streamPrefixes: [RELEASE_PREFIX, streams.feature("")],
+      eventTypes: [
+        "ReleaseStarted",
+        "ReleaseCompleted",
+        "ReleaseAborted",
+        "FeatureReleaseStarted",
+        "FeatureReleaseEnded",
+      ],
+    },
     onEvent: (event) => {
+      if (event.type === "FeatureReleaseStarted" || event.type === "FeatureReleaseEnded") {
+        const featureId = streamId(event.stream, "feature");
+        const releaseId = (event.data as { releaseId?: unknown }).releaseId;
+        if (featureId === null || typeof releaseId !== "string") return;
+        if (event.type === "FeatureReleaseStarted") {
+          const since = Date.parse(event.metadata.occurredAt);
+          locks.set(featureId, {
+            releaseId,
+            since: Number.isNaN(since) ? Date.now() : Math.min(since, Date.now()),
+            projectId: event.metadata.projectId,
+          });
+        } else if (locks.get(featureId)?.releaseId === releaseId) {
+          locks.delete(featureId);
+        }
+        return;
+      }
       const id = streamId(event.stream, "release");
       if (id === null) return;
       if (event.type === "ReleaseStarted") {
@@ -193,6 +229,7 @@ export function startReconcileLoop(
         }
       }
     }
+    if (full) await freeOrphanLocks();
     if (started.length > 0 || failed.length > 0) {
       log?.info(
         { started: started.length, failed: failed.length },
@@ -201,6 +238,48 @@ export function startReconcileLoop(
     }
     return { started, failed };
   }
+  /**
+   * Gives back every lock whose release does not exist: taken more than orphanLockGraceMs ago, its
+   * release not in progress here, and its stream (read to be sure) empty. EndRelease on a lock that has
+   * moved on stores nothing, so a race with a new start is harmless.
+   */
+  async function freeOrphanLocks(): Promise<void> {
+    const now = Date.now();
+    for (const [featureId, lock] of [...locks]) {
+      if (open.has(lock.releaseId) || now - lock.since < orphanLockGraceMs) continue;
+      try {
+        const stored = await store.readStream(streams.release(lock.releaseId), { maxCount: 1 });
+        if (stored.length > 0) continue; // it exists (ended or in progress): not an orphan
+        const at = new Date().toISOString();
+        await handleCommand(store, featureDecider, {
+          stream: streams.feature(featureId),
+          command: {
+            type: "EndRelease",
+            data: { releaseId: lock.releaseId, status: "ABORTED" },
+            actor: SYSTEM_ACTOR,
+            now: at,
+          },
+          metadata: {
+            actor: SYSTEM_ACTOR.name,
+            occurredAt: at,
+            correlationId: `reconcile-${lock.releaseId}`,
+            causationId: null,
+            projectId: lock.projectId,
+          },
+        });
+        log?.warn(
+          { featureId, releaseId: lock.releaseId },
+          "gave back a feature's release lock: its release was never stored (a start died between the lock and ReleaseStarted)",
+        );
+      } catch (error) {
+        log?.warn(
+          { err: error, featureId },
+          "could not give back an orphaned release lock; the next sweep tries again",
+        );
+      }
+    }
+  }
+
   const sweepWith = (full: boolean): Promise<{ started: string[]; failed: string[] }> => {
     // One sweep at a time: the timer skips a tick while the previous sweep still runs.
     running ??= sweepOnce(full).finally(() => {

@@ -3,9 +3,13 @@
 // stored) heals without a worker restart.
 
 import { execFile } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import { promisify } from "node:util";
 import type { Client } from "@temporalio/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { streams } from "../../services/core/streams.ts";
+import { loadStream } from "../../services/event-store/command-handler.ts";
+import { featureDecider } from "../../services/feature/feature.ts";
 import { type ReconcileLoop, startReconcileLoop } from "../../workflows/reconcile.ts";
 import { seedRelease } from "../../workflows/testing/seed-release.ts";
 import { reconcileIntervalMs } from "../../workflows/worker.ts";
@@ -140,6 +144,56 @@ describe("the worker's reconcile loop", () => {
       return description.status.name === "RUNNING" && description.runId !== secondRun ? description.runId : null;
     });
     expect(thirdRun).not.toBe(firstRun);
+    await loop.close();
+  });
+
+  it("gives back a feature's lock whose release was never stored (a crash between the two appends)", async () => {
+    const loop = startReconcileLoop(harness.client, harness.store, {
+      taskQueue: harness.taskQueue,
+      intervalMs: 300,
+      orphanLockGraceMs: 500,
+    });
+    loops.push(loop);
+    await loop.ready;
+    const { featureId, releaseId } = await seedRelease(harness.store, { phases: QUICK });
+    expect(await completes(releaseId)).toBe("COMPLETED");
+    const feature = streams.feature(featureId);
+    await waitFor(async () => {
+      const { state } = await loadStream(harness.store, featureDecider, feature);
+      return state?.activeReleaseId === null ? state : null;
+    });
+    // Then the API took the lock for the feature's next release (FeatureReleaseStarted) and died before
+    // storing ReleaseStarted.
+    const loaded = await loadStream(harness.store, featureDecider, feature);
+    const ghost = `${featureId}.2`;
+    const at = new Date().toISOString();
+    await harness.store.append(
+      feature,
+      [
+        {
+          id: randomUUID(),
+          type: "FeatureReleaseStarted",
+          data: { featureId, releaseId: ghost, pipelineId: "pipeline-1", pipelineVersion: 1, at },
+          metadata: {
+            actor: "starter",
+            occurredAt: at,
+            correlationId: "crash",
+            causationId: null,
+            schemaVersion: 1,
+            projectId: "project-1",
+          },
+        },
+      ],
+      loaded.revision,
+    );
+    expect((await loadStream(harness.store, featureDecider, feature)).state?.activeReleaseId).toBe(ghost);
+    const freed = await waitFor(async () => {
+      const { state } = await loadStream(harness.store, featureDecider, feature);
+      return state?.activeReleaseId === null ? state : null;
+    });
+    expect(freed.activeReleaseId).toBeNull();
+    const types = (await harness.store.readStream(feature)).map((event) => event.type);
+    expect(types.slice(-2)).toEqual(["FeatureReleaseStarted", "FeatureReleaseEnded"]);
     await loop.close();
   });
 
