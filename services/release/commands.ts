@@ -134,8 +134,10 @@ export function createReleaseCommands(deps: ReleaseCommandDeps): ReleaseCommands
       },
     );
     const releaseId = started.release.id;
-    await startWorkflow(releaseId);
+    const running = await startWorkflow(releaseId);
     if (started.position !== null) await deps.projections.waitFor(started.position);
+    // Without a workflow yet there is no first step to wait for: the release as stored is the answer.
+    if (!running) return fromView(views.release(releaseId), "release", releaseId);
     const shown = await waitUntil(
       deps.projections,
       () => {
@@ -149,22 +151,21 @@ export function createReleaseCommands(deps: ReleaseCommandDeps): ReleaseCommands
     return shown ?? fromView(views.release(releaseId), "release", releaseId);
   }
 
-  async function startWorkflow(releaseId: string): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await deps.workflows.start(releaseId);
-        return;
-      } catch (error) {
-        if (attempt >= 3) {
-          // ReleaseStarted is stored: the worker's reconcile loop starts the workflow at its next sweep.
-          logger.error({ err: error, releaseId }, "could not start the release's workflow");
-          throw new DomainError(
-            "INTERNAL",
-            `release ${releaseId} is stored but its workflow could not start yet; the worker starts it within its reconcile interval (default 1 min)`,
-          );
-        }
-        await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
-      }
+  /**
+   * Starts the release's workflow; when Temporal does not answer (down, frozen: the call has a deadline),
+   * the release is stored all the same and is answered as started — the worker's reconcile loop starts
+   * its workflow within seconds of Temporal answering again (PRODUCT.md "Faults").
+   */
+  async function startWorkflow(releaseId: string): Promise<boolean> {
+    try {
+      await deps.workflows.start(releaseId);
+      return true;
+    } catch (error) {
+      logger.error(
+        { err: error, releaseId },
+        "could not start the release's workflow yet; the worker's reconcile loop starts it once Temporal answers",
+      );
+      return false;
     }
   }
 
@@ -215,11 +216,23 @@ export function createReleaseCommands(deps: ReleaseCommandDeps): ReleaseCommands
       throw new DomainError("INVALID_STATE", `cannot ${ACTION_VERBS[action]}: the release is ${release.status}`);
     }
     let updated: Release;
+    const updateId = updateIdFor(caller, id, action, args);
     try {
-      updated = await deps.workflows.act(id, action, input, updateIdFor(caller, id, action, args));
+      updated = await deps.workflows.act(id, action, input, updateId);
     } catch (error) {
-      if (!isDomainError(error)) logger.error({ err: error, releaseId: id, action }, "release action failed");
-      throw error;
+      if (!(isDomainError(error) && error.code === "NOT_FOUND")) {
+        if (!isDomainError(error)) logger.error({ err: error, releaseId: id, action }, "release action failed");
+        throw error;
+      }
+      // The release is IN_PROGRESS but its workflow is not running (its start failed while Temporal was
+      // down, or it was terminated): start it now rather than answer a misleading NOT_FOUND, then act.
+      if (!(await startWorkflow(id))) {
+        throw new DomainError(
+          "INTERNAL",
+          `release ${id}'s workflow is not running and Temporal does not answer; retry with the same Idempotency-Key`,
+        );
+      }
+      updated = await deps.workflows.act(id, action, input, updateId);
     }
     const shown = await waitUntil(
       deps.projections,

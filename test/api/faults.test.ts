@@ -311,7 +311,7 @@ function cases(releaseId: string): fc.Arbitrary<Case> {
     }),
     fc.record({
       document: fc.constant(
-        `mutation($id: ID!, $input: UpdateFeatureInput!) { updateFeature(id: $id, input: $input) { feature { id } } }`,
+        `mutation($id: ID!, $input: UpdateFeatureInput!) { updateFeature(id: $id, input: $input) { __typename } }`,
       ),
       variables: fc.record({ id, input: maybe(fc.record({ description: hostileValue, environments })) }),
       token: TOKEN,
