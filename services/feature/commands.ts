@@ -6,12 +6,13 @@ import { actorOf, type Caller } from "../core/caller.ts";
 import { featureIdFor } from "../core/ids.ts";
 import type { FeatureKind } from "../core/model.ts";
 import { streams } from "../core/streams.ts";
-import { handleCommand } from "../event-store/command-handler.ts";
+import { handleCommand, storeExecutor } from "../event-store/command-handler.ts";
 import { type CommandDeps, caughtUp, commandMetadata, fromView, loadVisible } from "../event-store/command-support.ts";
 import type { EventStore } from "../event-store/port.ts";
 import { loadPipeline } from "../pipeline/commands.ts";
 import { loadProject } from "../project/commands.ts";
 import type { Project } from "../project/project.ts";
+import { type AttachmentContext, attachPipeline, createFeature, detachPipeline } from "./attachment.ts";
 import type { EnvironmentDefinitionInput } from "./definition.ts";
 import { definitionChanges, type Feature, type FeatureCommand, featureDecider } from "./feature.ts";
 
@@ -48,6 +49,7 @@ export interface FeatureCommands<Release> {
 export interface FeatureCommandDeps<Release> extends CommandDeps {
   views: { feature(id: string): Feature | null };
   releases: ReleaseStarter<Release>;
+  logger?: { error(details: object, message: string): void };
 }
 
 /** The feature as stored, when the caller may see it (NOT_FOUND otherwise). */
@@ -57,6 +59,18 @@ export const loadFeature = (store: EventStore, caller: Caller, id: string): Prom
 export function createFeatureCommands<Release>(deps: FeatureCommandDeps<Release>): FeatureCommands<Release> {
   const { store, views } = deps;
   const at = (): string => deps.now().toISOString();
+  const executor = storeExecutor(store);
+  const attachment = (caller: Caller, projectId: string): AttachmentContext => ({
+    actor: actorOf(caller),
+    now: at(),
+    metadata: { actor: caller.auth.name, correlationId: caller.request.correlationId, causationId: null, projectId },
+    onRecordNotRemoved: (error, pipelineId) =>
+      deps.logger?.error({ err: error, pipelineId }, "could not remove a feature from its old pipeline's record"),
+  });
+  const shown = async (id: string, position: string | null): Promise<Feature> => {
+    await caughtUp(deps, position);
+    return fromView(views.feature(id), "feature", id);
+  };
 
   async function run(caller: Caller, id: string, projectId: string, command: FeatureCommand): Promise<Feature> {
     const result = await handleCommand(store, featureDecider, {
@@ -76,41 +90,39 @@ export function createFeatureCommands<Release>(deps: FeatureCommandDeps<Release>
           ? null
           : await loadPipeline(store, caller, input.pipelineId);
       const id = featureIdFor(project.id, input.key);
-      return run(caller, id, project.id, {
-        type: "CreateFeature",
-        data: {
-          featureId: id,
-          project,
-          key: input.key,
-          kind: input.kind,
-          description: input.description,
-          pipeline,
-          environments: input.environments,
+      const written = await createFeature(
+        executor,
+        {
+          type: "CreateFeature",
+          data: {
+            featureId: id,
+            project,
+            key: input.key,
+            kind: input.kind,
+            description: input.description,
+            pipeline,
+            environments: input.environments,
+          },
+          actor: actorOf(caller),
+          now: at(),
         },
-        actor: actorOf(caller),
-        now: at(),
-      });
+        attachment(caller, project.id),
+      );
+      return shown(id, written.position);
     },
 
     async attachPipeline(caller, featureId, pipelineId) {
       const feature = await loadFeature(store, caller, featureId);
       const pipeline = await loadPipeline(store, caller, pipelineId);
-      return run(caller, feature.id, feature.projectId, {
-        type: "AttachPipeline",
-        data: { pipeline },
-        actor: actorOf(caller),
-        now: at(),
-      });
+      await attachPipeline(executor, feature, pipeline, attachment(caller, feature.projectId));
+      // Caught up with everything stored so far: the pipelines' records too.
+      return shown(feature.id, null);
     },
 
     async detachPipeline(caller, featureId) {
       const feature = await loadFeature(store, caller, featureId);
-      return run(caller, feature.id, feature.projectId, {
-        type: "DetachPipeline",
-        data: {},
-        actor: actorOf(caller),
-        now: at(),
-      });
+      await detachPipeline(executor, feature, attachment(caller, feature.projectId));
+      return shown(feature.id, null);
     },
 
     async updateFeature(caller, id, input) {

@@ -2,9 +2,9 @@
 // pipeline a change applies at once (FeatureUpdated DIRECT); with one it goes through a release, and
 // this stream is the lock for "one active release per feature" (FeatureReleaseStarted/Ended).
 
-import type { Decider } from "../core/decider.ts";
+import type { Command, Decider } from "../core/decider.ts";
 import { DomainError, validation } from "../core/errors.ts";
-import type { Actor, EnvironmentDefinition, FeatureKind } from "../core/model.ts";
+import type { EnvironmentDefinition, FeatureKind } from "../core/model.ts";
 import type { Pipeline } from "../pipeline/pipeline.ts";
 import { optionalText, type Project } from "../project/project.ts";
 import { changedDefinitions, type EnvironmentDefinitionInput, normalizeDefinitions } from "./definition.ts";
@@ -30,14 +30,7 @@ export interface Feature {
 
 export type FeatureState = Feature | null;
 
-interface CommandBase<Type extends string, Data> {
-  type: Type;
-  data: Data;
-  actor: Actor;
-  now: string;
-}
-
-export type CreateFeature = CommandBase<
+export type CreateFeature = Command<
   "CreateFeature",
   {
     featureId: string;
@@ -54,19 +47,19 @@ export type CreateFeature = CommandBase<
  * A direct update: any change of a feature without a pipeline; with one, only an update that changes
  * nothing a release would roll out (see `definitionChanges`) — the others start a release instead.
  */
-export type UpdateFeature = CommandBase<
+export type UpdateFeature = Command<
   "UpdateFeature",
   { project: Project; description?: string | null; environments: EnvironmentDefinitionInput[] }
 >;
-export type AttachPipeline = CommandBase<"AttachPipeline", { pipeline: Pipeline }>;
-export type DetachPipeline = CommandBase<"DetachPipeline", Record<string, never>>;
+export type AttachPipeline = Command<"AttachPipeline", { pipeline: Pipeline }>;
+export type DetachPipeline = Command<"DetachPipeline", Record<string, never>>;
 /** Takes the feature's release lock; `description`, when given, changes at once. */
-export type BeginRelease = CommandBase<
+export type BeginRelease = Command<
   "BeginRelease",
   { releaseId: string; pipeline: Pipeline; description?: string | null }
 >;
 /** System, from the release workflow: the definitions a phase, the completion or an abort stores. */
-export type ApplyReleaseDefinitions = CommandBase<
+export type ApplyReleaseDefinitions = Command<
   "ApplyReleaseDefinitions",
   {
     releaseId: string;
@@ -75,7 +68,7 @@ export type ApplyReleaseDefinitions = CommandBase<
     phaseIndex?: number | null;
   }
 >;
-export type EndRelease = CommandBase<"EndRelease", { releaseId: string; status: "COMPLETED" | "ABORTED" }>;
+export type EndRelease = Command<"EndRelease", { releaseId: string; status: "COMPLETED" | "ABORTED" }>;
 
 export type FeatureCommand =
   | CreateFeature

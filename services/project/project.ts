@@ -1,9 +1,9 @@
 // Project: the tenancy boundary. Its environments (ordered) and segments are fixed at creation;
 // pipelines and features validate against them.
 
-import type { Decider } from "../core/decider.ts";
+import type { Command, Decider } from "../core/decider.ts";
 import { DomainError, validation } from "../core/errors.ts";
-import type { Actor, Segment, SegmentOperator } from "../core/model.ts";
+import type { Segment, SegmentOperator } from "../core/model.ts";
 import type { ProjectCreated, ProjectEvent } from "./events.ts";
 
 export interface Project {
@@ -25,12 +25,10 @@ export interface SegmentInput {
   values: string[];
 }
 
-export interface CreateProject {
-  type: "CreateProject";
-  data: { projectId: string; name: string; environments: string[]; segments?: SegmentInput[] | null };
-  actor: Actor;
-  now: string;
-}
+export type CreateProject = Command<
+  "CreateProject",
+  { projectId: string; name: string; environments: string[]; segments?: SegmentInput[] | null }
+>;
 
 export type ProjectCommand = CreateProject;
 
