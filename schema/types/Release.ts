@@ -7,7 +7,7 @@ import { ReleaseStatusEnum } from "./enums.ts";
 import { FeatureRef } from "./Feature.ts";
 import { PipelineRef } from "./Pipeline.ts";
 import { ReleaseActionRef } from "./ReleaseAction.ts";
-import { ReleasePhaseRef } from "./ReleasePhase.ts";
+import { ReleasePhaseRef, releasePhaseViews } from "./ReleasePhase.ts";
 
 export const ReleaseRef = builder.objectRef<ReleaseNode>("Release");
 
@@ -42,7 +42,10 @@ ReleaseRef.implement({
       description: "The change being rolled out.",
       resolve: (release) => release.after,
     }),
-    phases: t.field({ type: [ReleasePhaseRef], resolve: (release) => release.phases }),
+    phases: t.field({
+      type: [ReleasePhaseRef],
+      resolve: (release, _args, ctx) => releasePhaseViews(release, ctx.now()),
+    }),
     currentPhaseIndex: t.exposeInt("currentPhaseIndex", {
       nullable: true,
       description: "null once COMPLETED or ABORTED.",

@@ -156,6 +156,49 @@ describe("Idempotency-Key", () => {
   });
 });
 
+describe("remainingWait", () => {
+  it("under releaseAsOf is counted at the as-of point, and is null once the release is ABORTED", async () => {
+    const baking = await createPublishedPipeline(api, projectA, [
+      { name: "bake", waitFor: "PT1H", targets: [{ environment: "development" }] },
+    ]);
+    const created = await api.ok<{ createFeature: { id: string } }>(
+      `mutation($p: ID!, $pl: ID) { createFeature(input: { projectId: $p, key: "baking", kind: GATE, pipelineId: $pl }) { id } }`,
+      { p: projectA, pl: baking },
+    );
+    const started = await api.ok<{ startRelease: { id: string } }>(
+      `mutation($f: ID!) { startRelease(featureId: $f) { id } }`,
+      { f: created.createFeature.id },
+      editorA,
+    );
+    const id = started.startRelease.id;
+    const phase = async (query: string, variables: Record<string, unknown>) =>
+      (
+        await api.ok<
+          Record<string, { phases: { status: string; waitStartedAt: string; remainingWait: string | null }[] }>
+        >(query, variables)
+      )[query.includes("releaseAsOf") ? "releaseAsOf" : "release"]?.phases[0];
+    const now = await phase(`query($id: ID!) { release(id: $id) { phases { status waitStartedAt remainingWait } } }`, {
+      id,
+    });
+    expect(now?.status).toBe("WAITING");
+    const tenMinutesIn = new Date(Date.parse(now?.waitStartedAt ?? "") + 10 * 60_000).toISOString();
+    const then = await phase(
+      `query($id: ID!, $at: DateTime) { releaseAsOf(id: $id, at: $at) { phases { status waitStartedAt remainingWait } } }`,
+      { id, at: tenMinutesIn },
+    );
+    // 50 minutes left at that point, whatever the wall clock says now.
+    expect(then?.remainingWait).toBe("PT50M");
+    await api.ok(`mutation($id: ID!) { abortRelease(id: $id, reason: "no") { id } }`, { id }, editorA);
+    const aborted = await phase(
+      `query($id: ID!) { release(id: $id) { phases { status waitStartedAt remainingWait } } }`,
+      {
+        id,
+      },
+    );
+    expect(aborted?.remainingWait).toBeNull();
+  });
+});
+
 // ---- generated inputs ---------------------------------------------------------------------------------
 
 /** A name or key the API accepts. */
