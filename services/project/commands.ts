@@ -5,8 +5,7 @@ import { DomainError } from "../core/errors.ts";
 import { newId } from "../core/ids.ts";
 import type { SegmentOperator } from "../core/model.ts";
 import { streams } from "../core/streams.ts";
-import { handleCommand } from "../event-store/command-handler.ts";
-import { type CommandDeps, caughtUp, commandMetadata, fromView, loadVisible } from "../event-store/command-support.ts";
+import { type CommandDeps, fromView, loadVisible, runCommand } from "../event-store/command-support.ts";
 import type { EventStore } from "../event-store/port.ts";
 import { type Project, projectDecider } from "./project.ts";
 
@@ -29,7 +28,7 @@ export const loadProject = (store: EventStore, caller: Caller, id: string): Prom
   loadVisible(store, caller, projectDecider, streams.project(id), (project) => project.id, `project ${id}`);
 
 export function createProjectCommands(deps: ProjectCommandDeps): ProjectCommands {
-  const { store, views } = deps;
+  const { views } = deps;
   return {
     async createProject(caller, input) {
       if (caller.auth.projectId !== null) {
@@ -40,17 +39,18 @@ export function createProjectCommands(deps: ProjectCommandDeps): ProjectCommands
       }
       const id = newId();
       const at = deps.now().toISOString();
-      const result = await handleCommand(store, projectDecider, {
-        stream: streams.project(id),
-        command: {
+      await runCommand(
+        deps,
+        projectDecider,
+        caller,
+        { stream: streams.project(id), projectId: id },
+        {
           type: "CreateProject",
           data: { projectId: id, name: input.name, environments: input.environments, segments: input.segments },
           actor: actorOf(caller),
           now: at,
         },
-        metadata: commandMetadata(caller, id, at),
-      });
-      await caughtUp(deps, result.position);
+      );
       return fromView(views.project(id), "project", id);
     },
   };

@@ -10,7 +10,6 @@ import { DomainError } from "../../services/core/errors.ts";
 import type { Actor } from "../../services/core/model.ts";
 import type { Release } from "../../services/release/release.ts";
 import {
-  queryReleaseState,
   type ReleaseActionInput,
   type ReleaseActionName,
   runReleaseAction,
@@ -26,6 +25,7 @@ import {
   featureEvents,
   foldFeature,
   foldRelease,
+  queryReleaseState,
   releaseEvents,
   startWorkerHarness,
   typesOf,

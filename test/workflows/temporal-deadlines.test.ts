@@ -1,10 +1,10 @@
 // Every call to Temporal has a deadline: with the server frozen (SIGSTOP: the connection stays open and
-// nothing answers), a start, an action and a query fail within their deadline instead of hanging, and
+// nothing answers), a start, an action and a signal fail within their deadline instead of hanging, and
 // once the server resumes the same calls succeed.
 
 import { Client, Connection } from "@temporalio/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { queryReleaseState, runReleaseAction, startReleaseWorkflow } from "../../workflows/client.ts";
+import { runReleaseAction, signalReleaseAction, startReleaseWorkflow } from "../../workflows/client.ts";
 import { type DevServer, startFileBackedDevServer } from "../setup/temporal.ts";
 
 let server: DevServer;
@@ -40,7 +40,7 @@ async function settlesWithin<T>(call: Promise<T>): Promise<{ ms: number; outcome
 }
 
 describe("Temporal calls have deadlines", { timeout: 60_000 }, () => {
-  it("with the server frozen, start, action and query fail within their deadline; once it resumes they work", async () => {
+  it("with the server frozen, start, action and signal fail within their deadline; once it resumes they work", async () => {
     // Connected and warmed up before the freeze.
     await client.workflowService.getSystemInfo({});
     freeze("SIGSTOP");
@@ -67,9 +67,17 @@ describe("Temporal calls have deadlines", { timeout: 60_000 }, () => {
     );
     expect(action.outcome).toBe("rejected");
     expect(action.ms).toBeLessThan(bound);
-    const query = await settlesWithin(queryReleaseState(client, "frozen.1", { deadlineMs }));
-    expect(query.outcome).toBe("rejected");
-    expect(query.ms).toBeLessThan(bound);
+    const signal = await settlesWithin(
+      signalReleaseAction(
+        client,
+        "frozen.1",
+        "approve",
+        { actor: { name: "someone", role: "APPROVER" } },
+        { deadlineMs },
+      ),
+    );
+    expect(signal.outcome).toBe("rejected");
+    expect(signal.ms).toBeLessThan(bound);
 
     freeze("SIGCONT");
     // The server answers again: the start goes through (no worker polls this queue; starting is enough).
