@@ -8,7 +8,7 @@
 // The client is an ordinary retrying client: every request has a timeout and is retried on network errors
 // and 5xx; release actions carry an Idempotency-Key, so a retry is applied once.
 
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -367,6 +367,17 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     stopChaos = true;
     await chaos;
     log(`${done.size} of ${releaseOf.size} releases ended; checking`);
+    // What a release that did not end looks like, for the report: its read model and its workflow.
+    for (const releaseId of releaseOf.values()) {
+      if (done.has(releaseId)) continue;
+      const seen = await gql(
+        `query($id: ID!) { release(id: $id) { status currentPhaseIndex phases { status approvals { by } } } }`,
+        { id: releaseId },
+      ).catch((error: unknown) => String(error));
+      const port = /--port[= ](\d+)/.exec(installation.find("temporal")?.command ?? "")?.[1];
+      const described = await describeWorkflow(`127.0.0.1:${port}`, `release-${releaseId}`);
+      problems.push(`release ${releaseId} did not end: ${JSON.stringify(seen)}; workflow: ${described}`);
+    }
 
     // ---- checks ----------------------------------------------------------------------------------------
     const finalFeatures = new Map<string, { environments: unknown; activeRelease: unknown }>();
@@ -433,8 +444,43 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     };
   } finally {
     await stop(installation);
-    rmSync(dataDir, { recursive: true, force: true });
+    if (problems.length === 0 || process.env.CHAOS_KEEP_DATA === undefined)
+      rmSync(dataDir, { recursive: true, force: true });
+    else log(`kept the data directory for inspection: ${dataDir}`);
   }
+}
+
+/** `temporal workflow describe` of a workflow, shortened (for a failing run's report). */
+async function describeWorkflow(address: string, workflowId: string): Promise<string> {
+  const cli = process.env.TEMPORAL_CLI_PATH ?? join(ROOT, ".tools", "venv", "bin", "temporal");
+  return new Promise((resolveOutput) => {
+    execFile(
+      cli,
+      ["workflow", "describe", "--address", address, "--workflow-id", workflowId, "--output", "json"],
+      { timeout: 10_000, maxBuffer: 10_000_000 },
+      (error, stdout, stderr) => {
+        if (error) resolveOutput(`describe failed: ${String(stderr || error.message).slice(0, 500)}`);
+        else {
+          try {
+            const json = JSON.parse(stdout) as {
+              workflowExecutionInfo?: { status?: string };
+              pendingActivities?: unknown[];
+              pendingWorkflowTask?: unknown;
+            };
+            resolveOutput(
+              JSON.stringify({
+                status: json.workflowExecutionInfo?.status,
+                pendingActivities: json.pendingActivities,
+                pendingWorkflowTask: json.pendingWorkflowTask,
+              }).slice(0, 3000),
+            );
+          } catch {
+            resolveOutput(stdout.slice(0, 3000));
+          }
+        }
+      },
+    );
+  });
 }
 
 export async function stop(installation: Installation): Promise<void> {

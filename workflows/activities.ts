@@ -80,7 +80,8 @@ export interface ReleaseActivities {
   loadRelease(releaseId: string): Promise<LoadedRelease>;
   /** The token a signal's actor names (its own spelling and role), or why the signal is refused. */
   resolveActor(input: ResolveActorInput): Promise<ResolvedActor>;
-  appendReleaseEvents(input: AppendReleaseEventsInput): Promise<{ nextExpectedRevision: number }>;
+  /** `ids`: the stored ids of the events, in order (absent in histories recorded before they were returned). */
+  appendReleaseEvents(input: AppendReleaseEventsInput): Promise<{ nextExpectedRevision: number; ids?: string[] }>;
   applyFeatureEffects(input: ApplyFeatureEffectsInput): Promise<{ appended: number }>;
 }
 
@@ -177,8 +178,14 @@ export function createActivities({ store, logger, tokens }: ActivityDependencies
 
     appendReleaseEvents: (input) =>
       guard("appendReleaseEvents", async () => {
-        const events: EventToAppend[] = input.events.map((event) => ({
-          id: event.id,
+        // The stored id names the event's place in the stream and its content, not only the workflow's
+        // uuid: a workflow task that died after this append is re-run with the same uuid sequence, and a
+        // re-run may decide other events (a later time) or land them at other places. The same event at
+        // the same place is the same id (a retry: a no-op in the store); anything else cannot collide.
+        const events: EventToAppend[] = input.events.map((event, index) => ({
+          id: deriveEventId(
+            `${input.releaseId}@${input.expectedRevision + 1 + index}:${event.id}:${event.type}:${JSON.stringify(event.data)}`,
+          ),
           type: event.type,
           data: event.data,
           metadata: {
@@ -192,9 +199,19 @@ export function createActivities({ store, logger, tokens }: ActivityDependencies
           },
         }));
         const expected = input.expectedRevision < 0 ? "no_stream" : BigInt(input.expectedRevision);
-        const result = await store.append(streams.release(input.releaseId), events, expected);
+        let result: Awaited<ReturnType<EventStore["append"]>>;
+        try {
+          result = await store.append(streams.release(input.releaseId), events, expected);
+        } catch (error) {
+          // Only the release's workflow writes its stream after ReleaseStarted: a conflict means this run's
+          // state is not the stream's (see STREAM_DIVERGED in release.workflow.ts). Retrying cannot help.
+          if (isDomainError(error) && error.code === "CONFLICT") {
+            throw ApplicationFailure.create({ type: "STREAM_DIVERGED", message: error.message, nonRetryable: true });
+          }
+          throw error;
+        }
         log?.debug({ releaseId: input.releaseId, types: input.events.map((e) => e.type) }, "release events appended");
-        return { nextExpectedRevision: Number(result.nextExpectedRevision) };
+        return { nextExpectedRevision: Number(result.nextExpectedRevision), ids: events.map((event) => event.id) };
       }),
 
     applyFeatureEffects: (input) =>

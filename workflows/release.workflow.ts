@@ -130,6 +130,21 @@ interface Causation {
   source: "timer" | "update" | "signal";
 }
 
+/**
+ * A run whose in-memory state no longer matches its stream (STREAM_DIVERGED: a workflow task died after its
+ * writes and its re-run decided differently, e.g. at a later time) continues as a new run, which loads the
+ * stream: the stream is the truth. Any other failure fails the run.
+ */
+async function failOrResync(failure: ApplicationFailure, input?: ReleaseWorkflowInput): Promise<never> {
+  if (failure.type !== STREAM_DIVERGED || input === undefined) throw failure;
+  log.warn("the release stream moved under this run; continuing as a new run from the stream", {
+    releaseId: input.releaseId,
+  });
+  return continueAsNew<typeof releaseWorkflow>({ releaseId: input.releaseId, options: input.options });
+}
+
+export const STREAM_DIVERGED = "STREAM_DIVERGED";
+
 export async function releaseWorkflow(input: ReleaseWorkflowInput): Promise<Release> {
   const { releaseId } = input;
   const continueAfter = input.options?.continueAsNewAfterEvents ?? DEFAULT_CONTINUE_AS_NEW_AFTER_EVENTS;
@@ -162,16 +177,18 @@ export async function releaseWorkflow(input: ReleaseWorkflowInput): Promise<Rele
     if (events.length === 0) return Promise.resolve();
     const release = current();
     const toAppend: ReleaseEventToAppend[] = [];
-    const effects: FeatureEffectBatch[] = [];
+    const effects: (FeatureEffectBatch & { index: number })[] = [];
     let next: ReleaseState = release;
     try {
-      for (const event of events) {
+      for (const [index, event] of events.entries()) {
         const id = uuid4();
         toAppend.push({ id, type: event.type, data: event.data, actor: eventActor(event) });
         if (next) {
           const fx = featureEffects(next, event);
+          // Seeded, once appended, by the stored id of the release event (which names its place in the
+          // stream: see appendReleaseEvents); histories from before it was returned use the uuid.
           if (fx.length > 0)
-            effects.push({ effects: fx, eventIdSeed: id, actor: eventActor(event), at: event.data.at });
+            effects.push({ effects: fx, eventIdSeed: id, index, actor: eventActor(event), at: event.data.at });
         }
         next = evolve(next, event);
       }
@@ -189,9 +206,16 @@ export async function releaseWorkflow(input: ReleaseWorkflowInput): Promise<Rele
     const done = appendQueue.then(async () => {
       try {
         if (broken) throw broken;
-        await appendReleaseEvents({ releaseId, projectId, expectedRevision, events: toAppend, ...causation });
-        for (const batch of effects) {
-          await applyFeatureEffects({ featureId, releaseId, projectId, ...batch, ...causation });
+        const appended = await appendReleaseEvents({
+          releaseId,
+          projectId,
+          expectedRevision,
+          events: toAppend,
+          ...causation,
+        });
+        for (const { index, ...batch } of effects) {
+          const eventIdSeed = appended.ids?.[index] ?? batch.eventIdSeed;
+          await applyFeatureEffects({ featureId, releaseId, projectId, ...batch, eventIdSeed, ...causation });
         }
       } catch (error) {
         broken ??= toFailure(error);
@@ -366,13 +390,13 @@ export async function releaseWorkflow(input: ReleaseWorkflowInput): Promise<Rele
     throw toFailure(error);
   });
   while (current().status === "IN_PROGRESS") {
-    if (broken) throw broken;
+    if (broken) await failOrResync(broken, input);
     if (shouldContinueAsNew()) {
       // Only at rest: no handler half-way, no append in flight. Every step of a phase (wait started,
       // approval requested, rolled out) is decided and appended as one unit, so a rest point is always
       // a boundary between steps and the carried state is exactly what the stream holds.
       await condition(() => atRest() || broken !== undefined);
-      if (broken) throw broken;
+      if (broken) await failOrResync(broken, input);
       const release = current();
       if (release.status === "IN_PROGRESS") {
         await continueAsNew<typeof releaseWorkflow>({
@@ -396,6 +420,6 @@ export async function releaseWorkflow(input: ReleaseWorkflowInput): Promise<Rele
 
   // Signals that arrived late are still stored (as rejected) before the run completes.
   await condition(() => atRest() || broken !== undefined);
-  if (broken) throw broken;
+  if (broken) await failOrResync(broken, input);
   return current();
 }
