@@ -225,11 +225,14 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     ok(await gql(`mutation($id: ID!) { publishPipeline(id: $id) { id } }`, { id: pipeline }), "publishPipeline");
     const features: { released: string; twin: string }[] = [];
     for (let i = 0; i < options.releases; i++) {
+      // Retried only on 429 (refused before running: the API's rate limit) — no kill happens during setup.
       const create = async (key: string, pipelineId: string | null) =>
         ok(
-          await gql<{ createFeature: { id: string } }>(
-            `mutation($input: CreateFeatureInput!) { createFeature(input: $input) { id } }`,
-            { input: { projectId: project, key, kind: "DYNAMIC_CONFIG", pipelineId } },
+          await retrying(() =>
+            gql<{ createFeature: { id: string } }>(
+              `mutation($input: CreateFeatureInput!) { createFeature(input: $input) { id } }`,
+              { input: { projectId: project, key, kind: "DYNAMIC_CONFIG", pipelineId } },
+            ),
           ),
           "createFeature",
         ).createFeature.id;
@@ -238,9 +241,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     // The direct updates: what a release must leave once COMPLETED.
     for (const [i, feature] of features.entries()) {
       ok(
-        await gql(
-          `mutation($id: ID!, $input: UpdateFeatureInput!) { updateFeature(id: $id, input: $input) { __typename } }`,
-          { id: feature.twin, input: { environments: definitionsFor(i) } },
+        await retrying(() =>
+          gql(
+            `mutation($id: ID!, $input: UpdateFeatureInput!) { updateFeature(id: $id, input: $input) { __typename } }`,
+            { id: feature.twin, input: { environments: definitionsFor(i) } },
+          ),
         ),
         "direct update",
       );
