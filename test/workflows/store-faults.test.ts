@@ -3,8 +3,9 @@
 // Every release still completes, with every event stored exactly once and the feature left as its
 // release says (PRODUCT.md "Faults": nothing lost, nothing duplicated, nothing stuck).
 
+import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Client, Connection } from "@temporalio/client";
@@ -16,6 +17,7 @@ import type { Release } from "../../services/release/release.ts";
 import { runReleaseAction, startReleaseWorkflow } from "../../workflows/client.ts";
 import { seedRelease } from "../../workflows/testing/seed-release.ts";
 import { buildWorkflowBundle, createReleaseWorker } from "../../workflows/worker.ts";
+import { REPO_ROOT } from "../setup/binaries.ts";
 import { temporalTestAddress } from "../setup/temporal.ts";
 import { duplicateIds, featureEvents, foldFeature, quietTemporalLogs, releaseEvents, typesOf } from "./helpers.ts";
 
@@ -152,5 +154,72 @@ describe("store errors injected in the activities", { timeout: 120_000 }, () => 
     expect(injected.refused).toBeGreaterThan(0);
     expect(injected.lostReplies).toBeGreaterThan(0);
     expect(injected.failedReads).toBeGreaterThan(0);
+  });
+
+  it("a worker killed after a workflow task's write, before the task completed: the re-run completes the release", async () => {
+    // Its workflow task is re-run by another worker later, with the same uuid sequence and a later time:
+    // the events it then decides must not collide with the ones the dead task stored (they did, and the
+    // release was stuck for good: found by bench:chaos).
+    const queue = `releases-crash-after-write-${randomUUID()}`;
+    const bundlePath = join(dir, "bundle.js");
+    writeFileSync(bundlePath, (await buildWorkflowBundle()).code);
+    const dying = spawn(
+      process.execPath,
+      [
+        join(REPO_ROOT, "test/workflows/fixtures/dying-worker.ts"),
+        temporalTestAddress(),
+        queue,
+        join(dir, "events.sqlite"),
+        bundlePath,
+      ],
+      { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "inherit"] },
+    );
+    let said = "";
+    const says = (word: string) =>
+      new Promise<void>((resolve, reject) => {
+        const check = () => (said.includes(word) ? resolve() : undefined);
+        dying.stdout?.on("data", (chunk: Buffer) => {
+          said += chunk.toString();
+          check();
+        });
+        dying.once("exit", () => reject(new Error(`the dying worker exited early: ${said}`)));
+        check();
+      });
+    await says("ready");
+    const { releaseId, featureId, change } = await seedRelease(store, {
+      phases: [{ environment: "development", waitMs: 300 }, { environment: "production" }],
+    });
+    const handle = await startReleaseWorkflow(client, releaseId, { taskQueue: queue });
+    await says("wrote");
+    expect(typesOf(await releaseEvents(store, releaseId))).toEqual(["ReleaseStarted", "ReleasePhaseWaitStarted"]);
+    const exited = new Promise((resolve) => dying.once("exit", resolve));
+    dying.kill("SIGKILL");
+    await exited;
+    const second = await createReleaseWorker({
+      connection: nativeConnection,
+      store,
+      bundle: { code: readFileSync(bundlePath, "utf8") },
+      taskQueue: queue,
+    });
+    const secondRun = second.run();
+    try {
+      const final = (await handle.result()) as Release;
+      expect(final.status).toBe("COMPLETED");
+      const events = await releaseEvents(store, releaseId);
+      expect(typesOf(events)).toEqual([
+        "ReleaseStarted",
+        "ReleasePhaseWaitStarted",
+        "ReleasePhaseRolledOut",
+        "ReleasePhaseRolledOut",
+        "ReleaseCompleted",
+      ]);
+      expect(duplicateIds(events)).toEqual([]);
+      const feature = foldFeature(await featureEvents(store, featureId));
+      expect(feature?.environments).toEqual(change);
+      expect(feature?.activeReleaseId).toBeNull();
+    } finally {
+      second.shutdown();
+      await secondRun;
+    }
   });
 });
