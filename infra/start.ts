@@ -7,7 +7,8 @@
 //   3. Logs the GraphQL URL once the API's /readyz answers 200, and tells a person on stderr where the
 //      ADMIN token is.
 //   4. On SIGINT/SIGTERM/SIGHUP stops the API, then the worker, then Temporal, and exits 0; a second
-//      signal kills everything at once.
+//      signal (2 s or more after the first: a process-group signal arrives twice at once, through
+//      npm too) kills everything at once.
 //
 // No process outlives the supervisor (which also stops when its parent dies): each child runs in its own process group (so a terminal's
 // Ctrl-C reaches only the supervisor, which stops them in order) and stops by itself when the
@@ -55,8 +56,21 @@ let temporal: DevServer | undefined;
 let temporalStarting: Promise<DevServer> | undefined;
 let shutdownStarted = false;
 
+/**
+ * A signal this soon after the first is the same request to stop, not a second one: a process-group
+ * signal (systemd's stop, `kill -- -pgid`, Ctrl-C in some shells) reaches npm and the supervisor
+ * together, and npm forwards its copy, so one stop arrives twice within milliseconds.
+ */
+const SAME_STOP_WITHIN_MS = 2_000;
+let firstSignalAt: number | undefined;
+
 for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
   process.on(signal, () => {
+    if (firstSignalAt !== undefined && Date.now() - firstSignalAt < SAME_STOP_WITHIN_MS) {
+      log.info({ signal }, "the same stop request again (process-group signal); still stopping in order");
+      return;
+    }
+    firstSignalAt ??= Date.now();
     if (shutdownStarted) {
       log.warn({ signal }, "second signal: killing everything now");
       killEverything();

@@ -2,7 +2,7 @@
 // task queue. Connects to TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE, opens the event store (EventStoreDB when
 // EVENTSTORE_CONNECTION_STRING is set, else the embedded store under DATA_DIR), bundles the workflow
 // code once at start (or loads a prebuilt bundle from WORKFLOW_BUNDLE_PATH), starts the workflow of every
-// in-progress release that has none — at start and every RECONCILE_INTERVAL_MS (default 60 s) — and shuts
+// in-progress release that has none — at start and every RECONCILE_INTERVAL_MS (default 30 s) — and shuts
 // down gracefully on SIGTERM/SIGINT.
 
 import { readFile } from "node:fs/promises";
@@ -105,9 +105,9 @@ function installSdkLogger(logger: Logger): void {
   });
 }
 
-/** RECONCILE_INTERVAL_MS: how often the worker re-checks in-progress releases for a missing workflow (default 60 s). */
+/** RECONCILE_INTERVAL_MS: how often the worker re-checks in-progress releases for a missing workflow (default 30 s). */
 export function reconcileIntervalMs(value: string | undefined): number {
-  if (value === undefined || value.trim() === "") return 60_000;
+  if (value === undefined || value.trim() === "") return 30_000;
   const ms = Number(value);
   if (!Number.isInteger(ms) || ms < 100) {
     throw new Error(`RECONCILE_INTERVAL_MS must be a whole number of milliseconds >= 100; got "${value}"`);

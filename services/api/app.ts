@@ -39,6 +39,7 @@ import {
   type RateLimitOptions,
 } from "./limits.ts";
 import { metricsResponse, observabilityPlugin, observeHttp, observeState } from "./observability.ts";
+import { oneMutationFieldPlugin } from "./one-mutation.ts";
 import {
   DEFAULT_QUERY_LIMITS,
   type QueryLimits,
@@ -320,6 +321,7 @@ export function buildApp(deps: BuildAppDeps): App {
     plugins: [
       ...queryLimitPlugins(limits),
       timeBudgetPlugin(limits.timeBudgetMs),
+      oneMutationFieldPlugin(),
       errorCodes,
       observabilityPlugin(metrics),
     ],
