@@ -52,6 +52,9 @@ describe("replay of recorded release histories", () => {
       "continue-as-new.run-2",
       "ramp-pause-skip",
       "guardrail-trip-pause",
+      // Recorded with the signals-checked-v1 / carried-checked-v1 patches.
+      "signals-checked",
+      "continue-as-new-checked.run-2",
     ]) {
       expect(files).toContain(`${scenario}.json`);
     }
