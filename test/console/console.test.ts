@@ -492,9 +492,19 @@ describe("the console", () => {
       elsewhere.push(url);
       return route.abort();
     });
+    // With a token (what its Headers tab sends), GraphiQL's own schema query is answered: docs and completion.
+    await page.setExtraHTTPHeaders({ authorization: `Bearer ${tokens.eve}` });
+    const introspection = page.waitForResponse((response) =>
+      (response.request().postData() ?? "").includes("IntrospectionQuery"),
+    );
     await page.goto(`${origin}/graphql`);
     await page.locator(".graphiql-container").first().waitFor();
     await page.getByRole("button", { name: /Execute query/ }).waitFor();
+    const schema = await introspection;
+    const answer = (await schema.json()) as { data?: { __schema?: unknown }; errors?: unknown };
+    expect(answer.errors).toBeUndefined();
+    expect(schema.status()).toBe(200);
+    expect(answer.data?.__schema).toBeDefined();
     await screenshot(page, "18-graphiql");
     expect(elsewhere).toEqual([]);
     await page.close();
