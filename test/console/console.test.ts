@@ -418,6 +418,12 @@ describe("the console", () => {
     await admin.goto(`${origin}/projects/${projectId}/sdk-keys`);
     await see(admin.getByRole("heading", { name: "SDK keys", level: 1 }));
     await see(admin.getByRole("note").or(admin.getByText(/No SDK key yet|Create SDK key/)));
+    // The form shows the environment a new key is for (the first, until another is chosen), and the
+    // breadcrumb names the project.
+    const environment = admin.getByRole("combobox", { name: "Environment" });
+    expect(await environment.inputValue()).toBe("development");
+    expect(await environment.evaluate((select: HTMLSelectElement) => select.selectedIndex)).toBe(0);
+    await see(admin.getByRole("navigation", { name: /breadcrumb/i }).getByRole("link", { name: "Checkout" }));
     expect(await admin.getByRole("alert").count()).toBe(0);
     await checkPage(admin, "16-sdk-keys");
   }, 180_000);
