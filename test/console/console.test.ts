@@ -6,7 +6,7 @@
 // action disabled with the reason; axe-core finds no serious or critical violation on any page; every
 // page is saved as a screenshot under test-artifacts/console/.
 
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { Browser, BrowserContext, Page, Route } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createProject, createPublishedPipeline, createToken, release } from "../api/documents.ts";
 import { startTestApi, type TestApi } from "../api/harness.ts";
@@ -368,12 +368,20 @@ describe("the console", () => {
     await admin.goto(`${origin}/projects/${projectId}/audit?entity=${encodeURIComponent(featureId)}`);
     const featureSlider = admin.getByRole("slider", { name: "Point in time" });
     await featureSlider.waitFor();
+    await see(admin.getByRole("table", { name: "Definitions as of then" }));
+    // A slow as-of answer: meanwhile the page must not show the previous point's state under the new heading.
+    const slowAsOf = async (route: Route): Promise<void> => {
+      if ((route.request().postData() ?? "").includes("featureAsOf")) await new Promise((r) => setTimeout(r, 1_500));
+      await route.continue();
+    };
+    await admin.route(`${origin}/graphql`, slowAsOf);
     await featureSlider.focus();
     await admin.keyboard.press("Home");
     await see(admin.getByText(/As of event 1 of \d+: FeatureCreated by eve/));
     const asOf = admin.getByRole("table", { name: "Definitions as of then" });
     await see(asOf.getByRole("row", { name: /development/ }), "Off");
     expect(await asOf.getByText("On", { exact: true }).count()).toBe(0);
+    await admin.unroute(`${origin}/graphql`, slowAsOf);
 
     // Filters: only amy's events (the address keeps the filter, so it can be shared).
     await admin.goto(`${origin}/projects/${projectId}/audit`);
