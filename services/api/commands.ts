@@ -15,6 +15,7 @@ import { createReleaseCommands, type ReleaseCommands } from "../release/commands
 import type { Release } from "../release/release.ts";
 import { createSdkKeyCommands, type SdkKeyCommands } from "../sdk-key/commands.ts";
 import { createTokenCommands, type TokenCommands } from "../token/commands.ts";
+import { createIdempotencyGuard } from "./idempotency.ts";
 
 export interface Commands {
   project: ProjectCommands;
@@ -56,6 +57,7 @@ export function createCommands(deps: CommandsDeps): Commands {
         },
         act: (releaseId, action, input, updateId) => runReleaseAction(client, releaseId, action, input, { updateId }),
       },
+      idempotency: createIdempotencyGuard(),
       ...(deps.releaseStartWaitMs !== undefined && { startWaitMs: deps.releaseStartWaitMs }),
       ...(deps.actionWaitMs !== undefined && { actionWaitMs: deps.actionWaitMs }),
     });
