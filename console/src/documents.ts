@@ -396,10 +396,10 @@ export interface SdkKey {
   revokedAt: string | null;
 }
 export const SDK_KEYS = doc<
-  { project: { id: string; environments: string[]; sdkKeys: SdkKey[] } | null },
+  { project: { id: string; name: string; environments: string[]; sdkKeys: SdkKey[] } | null },
   { id: string }
 >(
-  `query SdkKeys($id: ID!) { project(id: $id) { id environments sdkKeys(includeRevoked: true) {
+  `query SdkKeys($id: ID!) { project(id: $id) { id name environments sdkKeys(includeRevoked: true) {
     id name environment createdAt createdBy revokedAt } } }`,
 );
 export const CREATE_SDK_KEY = doc<

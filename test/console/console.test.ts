@@ -6,7 +6,7 @@
 // action disabled with the reason; axe-core finds no serious or critical violation on any page; every
 // page is saved as a screenshot under test-artifacts/console/.
 
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { Browser, BrowserContext, Page, Route } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createProject, createPublishedPipeline, createToken, release } from "../api/documents.ts";
 import { startTestApi, type TestApi } from "../api/harness.ts";
@@ -369,12 +369,20 @@ describe("the console", () => {
     await admin.goto(`${origin}/projects/${projectId}/audit?entity=${encodeURIComponent(featureId)}`);
     const featureSlider = admin.getByRole("slider", { name: "Point in time" });
     await featureSlider.waitFor();
+    await see(admin.getByRole("table", { name: "Definitions as of then" }));
+    // A slow as-of answer: meanwhile the page must not show the previous point's state under the new heading.
+    const slowAsOf = async (route: Route): Promise<void> => {
+      if ((route.request().postData() ?? "").includes("featureAsOf")) await new Promise((r) => setTimeout(r, 1_500));
+      await route.continue();
+    };
+    await admin.route(`${origin}/graphql`, slowAsOf);
     await featureSlider.focus();
     await admin.keyboard.press("Home");
     await see(admin.getByText(/As of event 1 of \d+: FeatureCreated by eve/));
     const asOf = admin.getByRole("table", { name: "Definitions as of then" });
     await see(asOf.getByRole("row", { name: /development/ }), "Off");
     expect(await asOf.getByText("On", { exact: true }).count()).toBe(0);
+    await admin.unroute(`${origin}/graphql`, slowAsOf);
 
     // Filters: only amy's events (the address keeps the filter, so it can be shared).
     await admin.goto(`${origin}/projects/${projectId}/audit`);
@@ -419,6 +427,12 @@ describe("the console", () => {
     await admin.goto(`${origin}/projects/${projectId}/sdk-keys`);
     await see(admin.getByRole("heading", { name: "SDK keys", level: 1 }));
     await see(admin.getByRole("note").or(admin.getByText(/No SDK key yet|Create SDK key/)));
+    // The form shows the environment a new key is for (the first, until another is chosen), and the
+    // breadcrumb names the project.
+    const environment = admin.getByRole("combobox", { name: "Environment" });
+    expect(await environment.inputValue()).toBe("development");
+    expect(await environment.evaluate((select: HTMLSelectElement) => select.selectedIndex)).toBe(0);
+    await see(admin.getByRole("navigation", { name: /breadcrumb/i }).getByRole("link", { name: "Checkout" }));
     expect(await admin.getByRole("alert").count()).toBe(0);
     await checkPage(admin, "16-sdk-keys");
   }, 180_000);
@@ -520,9 +534,19 @@ describe("the console", () => {
       elsewhere.push(url);
       return route.abort();
     });
+    // With a token (what its Headers tab sends), GraphiQL's own schema query is answered: docs and completion.
+    await page.setExtraHTTPHeaders({ authorization: `Bearer ${tokens.eve}` });
+    const introspection = page.waitForResponse((response) =>
+      (response.request().postData() ?? "").includes("IntrospectionQuery"),
+    );
     await page.goto(`${origin}/graphql`);
     await page.locator(".graphiql-container").first().waitFor();
     await page.getByRole("button", { name: /Execute query/ }).waitFor();
+    const schema = await introspection;
+    const answer = (await schema.json()) as { data?: { __schema?: unknown }; errors?: unknown };
+    expect(answer.errors).toBeUndefined();
+    expect(schema.status()).toBe(200);
+    expect(answer.data?.__schema).toBeDefined();
     await screenshot(page, "18-graphiql");
     expect(elsewhere).toEqual([]);
     await page.close();
