@@ -180,6 +180,9 @@ describe("Feature", () => {
             version: 1,
             createdAt: t1,
             updatedAt: t1,
+            archivedAt: null,
+            archivedBy: null,
+            deletedAt: null,
           }),
         );
     });

@@ -32,4 +32,10 @@ export type PipelineUpdated = DomainEvent<
 export type PipelinePublished = DomainEvent<"PipelinePublished", { pipelineId: string; at: string }>;
 export type PipelineDeleted = DomainEvent<"PipelineDeleted", { pipelineId: string; at: string }>;
 
-export type PipelineEvent = PipelineCreated | PipelineUpdated | PipelinePublished | PipelineDeleted;
+/** Metadata only (any status but DELETED): only the fields that changed; phases never change here. */
+export type PipelineRenamed = DomainEvent<
+  "PipelineRenamed",
+  { pipelineId: string; name?: string; description?: string | null; reason: string | null; at: string }
+>;
+
+export type PipelineEvent = PipelineCreated | PipelineUpdated | PipelinePublished | PipelineDeleted | PipelineRenamed;
