@@ -3,13 +3,15 @@
 // entity with the point (`asOf`); the fields that lead to other entities (Feature.activeRelease, .releases,
 // .pipeline, .environments' rolledOutTargets; Release.feature, .pipeline; Pipeline.attachedFeatures) fold
 // those entities' streams up to the same point instead of reading the live read models, and tag them too.
-// Projects never change after ProjectCreated, so Feature.project and Pipeline.project stay live.
+// Feature.project and Pipeline.project are the project as of the same point too (projects are renamed and
+// gain or lose environments and segments), and a feature's environments follow that project's.
 
 import type { AsOfPoint } from "../services/audit/as-of.ts";
-import { featureAsOf, pipelineAsOf, releaseAsOf } from "../services/audit/as-of.ts";
+import { featureAsOf, pipelineAsOf, projectAsOf, releaseAsOf } from "../services/audit/as-of.ts";
 import type { EventStore } from "../services/event-store/port.ts";
 import type { Feature } from "../services/feature/feature.ts";
 import type { Pipeline } from "../services/pipeline/pipeline.ts";
+import type { Project } from "../services/project/project.ts";
 import type { Release } from "../services/release/release.ts";
 
 /** An entity served by audit replay carries the point it was rebuilt at; a live one has none. */
@@ -18,8 +20,10 @@ export interface AsOfTag {
 }
 
 export type FeatureNode = Feature & AsOfTag;
-export type PipelineNode = Pipeline & AsOfTag;
+/** `includeArchivedFeatures`: listed by `Project.pipelines(includeArchived: true)`, for its attachedFeatures. */
+export type PipelineNode = Pipeline & AsOfTag & { includeArchivedFeatures?: boolean };
 export type ReleaseNode = Release & AsOfTag;
+export type ProjectNode = Project & AsOfTag;
 
 /**
  * Entities as of a point, each stream folded once per request: one query often reaches the same entity
@@ -29,6 +33,7 @@ export interface AsOfLoader {
   feature(id: string, point: AsOfPoint): Promise<FeatureNode | null>;
   pipeline(id: string, point: AsOfPoint): Promise<PipelineNode | null>;
   release(id: string, point: AsOfPoint): Promise<ReleaseNode | null>;
+  project(id: string, point: AsOfPoint): Promise<ProjectNode | null>;
 }
 
 export function createAsOfLoader(store: EventStore): AsOfLoader {
@@ -53,6 +58,7 @@ export function createAsOfLoader(store: EventStore): AsOfLoader {
     feature: (id, point) => load("feature", id, point, featureAsOf),
     pipeline: (id, point) => load("pipeline", id, point, pipelineAsOf),
     release: (id, point) => load("release", id, point, releaseAsOf),
+    project: (id, point) => load("project", id, point, projectAsOf),
   };
 }
 

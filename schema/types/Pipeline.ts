@@ -14,8 +14,10 @@ PipelineRef.implement({
     id: t.exposeID("id"),
     project: t.field({
       type: ProjectRef,
-      resolve: (pipeline, _args, ctx) =>
-        required(ctx.readModels.project(pipeline.projectId), "project", pipeline.projectId),
+      resolve: async (pipeline, _args, ctx) => {
+        const then = pipeline.asOf === undefined ? null : await ctx.asOf.project(pipeline.projectId, pipeline.asOf);
+        return then ?? required(ctx.readModels.project(pipeline.projectId), "project", pipeline.projectId);
+      },
     }),
     name: t.exposeString("name"),
     description: t.exposeString("description", { nullable: true }),
@@ -25,15 +27,21 @@ PipelineRef.implement({
     phases: t.field({ type: [PhaseRef], resolve: (pipeline) => phaseViews(pipeline.phases) }),
     attachedFeatures: t.field({
       type: [FeatureRef],
-      resolve: async (pipeline, _args, ctx) => {
+      description:
+        "Archived features only with `includeArchived` (or when listed by Project.pipelines(includeArchived: true)).",
+      args: { includeArchived: t.arg.boolean() },
+      resolve: async (pipeline, args, ctx) => {
         const point = pipeline.asOf;
-        if (point === undefined) return ctx.readModels.featuresWithPipeline(pipeline.id);
-        // As of the point: the project's features (features are never deleted, so today's list holds every
-        // feature that existed then) whose state then had this pipeline attached, oldest first.
+        const includeArchived = args.includeArchived ?? pipeline.includeArchivedFeatures ?? false;
+        if (point === undefined) return ctx.readModels.featuresWithPipeline(pipeline.id, includeArchived);
+        // As of the point: the project's features (every one it ever had, deleted ones included) whose
+        // state then had this pipeline attached, oldest first.
         const then = await Promise.all(
-          ctx.readModels.features(pipeline.projectId).map((f) => ctx.asOf.feature(f.id, point)),
+          ctx.readModels.featureIdsEver(pipeline.projectId).map((id) => ctx.asOf.feature(id, point)),
         );
-        return present(then).filter((feature) => feature.pipelineId === pipeline.id);
+        return present(then).filter(
+          (feature) => feature.pipelineId === pipeline.id && (includeArchived || feature.archivedAt === null),
+        );
       },
     }),
     createdAt: t.field({ type: "DateTime", resolve: (pipeline) => pipeline.createdAt }),
@@ -117,5 +125,19 @@ builder.mutationFields((t) => ({
     authScopes: { editor: true },
     args: { id: t.arg.id({ required: true }) },
     resolve: (_root, args, ctx) => ctx.commands.deletePipeline(callerOf(ctx), args.id),
+  }),
+  renamePipeline: t.field({
+    type: PipelineRef,
+    description:
+      "Metadata only: a published pipeline's phases stay immutable. An absent description is kept; null clears it.",
+    authScopes: { editor: true },
+    args: {
+      id: t.arg.id({ required: true }),
+      name: t.arg.string({ required: true }),
+      description: t.arg.string(),
+      reason: t.arg.string({ description: "Why: stored in the event beside the actor." }),
+    },
+    resolve: (_root, args, ctx) =>
+      ctx.commands.renamePipeline(callerOf(ctx), args.id, args.name, args.description, args.reason ?? null),
   }),
 }));

@@ -1,5 +1,6 @@
 import type { Project } from "../../services/project/project.ts";
 import { callerOf, visibleProject } from "../access.ts";
+import type { PipelineNode } from "../as-of.ts";
 import { builder } from "../builder.ts";
 import { ReleaseStatusEnum } from "./enums.ts";
 import { FeatureRef } from "./Feature.ts";
@@ -20,10 +21,26 @@ ProjectRef.implement({
     segments: t.field({ type: [SegmentRef], resolve: (project) => project.segments }),
     pipelines: t.field({
       type: [PipelineRef],
-      args: { includeDeleted: t.arg.boolean({ defaultValue: false }) },
-      resolve: (project, args, ctx) => ctx.readModels.pipelines(project.id, args.includeDeleted ?? false),
+      args: {
+        includeDeleted: t.arg.boolean({ defaultValue: false }),
+        includeArchived: t.arg.boolean({
+          defaultValue: false,
+          description: "Whether each pipeline's attachedFeatures lists archived features too.",
+        }),
+      },
+      resolve: (project, args, ctx) => {
+        const pipelines = ctx.readModels.pipelines(project.id, args.includeDeleted ?? false);
+        return args.includeArchived
+          ? pipelines.map((pipeline): PipelineNode => ({ ...pipeline, includeArchivedFeatures: true }))
+          : pipelines;
+      },
     }),
-    features: t.field({ type: [FeatureRef], resolve: (project, _args, ctx) => ctx.readModels.features(project.id) }),
+    features: t.field({
+      type: [FeatureRef],
+      description: "Oldest first. Archived features only with `includeArchived`; deleted ones never.",
+      args: { includeArchived: t.arg.boolean({ defaultValue: false }) },
+      resolve: (project, args, ctx) => ctx.readModels.features(project.id, args.includeArchived ?? false),
+    }),
     releases: t.field({
       type: [ReleaseRef],
       args: { status: t.arg({ type: ReleaseStatusEnum }) },
@@ -67,3 +84,73 @@ builder.mutationField("createProject", (t) =>
     resolve: (_root, args, ctx) => ctx.commands.createProject(callerOf(ctx), args.input),
   }),
 );
+
+// ---- Edit and retire ----------------------------------------------------------------------------
+
+export const UpdateProjectInput = builder.inputType("UpdateProjectInput", {
+  fields: (t) => ({ name: t.string() }),
+});
+
+builder.mutationFields((t) => ({
+  updateProject: t.field({
+    type: ProjectRef,
+    description: "Renames the project (an absent or null name changes nothing).",
+    authScopes: { admin: true },
+    args: {
+      id: t.arg.id({ required: true }),
+      input: t.arg({ type: UpdateProjectInput, required: true }),
+      reason: t.arg.string({ description: "Why: stored in the event beside the actor." }),
+    },
+    resolve: (_root, args, ctx) =>
+      ctx.commands.updateProject(callerOf(ctx), args.id, { name: args.input.name }, args.reason ?? null),
+  }),
+  addEnvironment: t.field({
+    type: ProjectRef,
+    description: "Existing features get the environment disabled with no value. `position` defaults to the end.",
+    authScopes: { admin: true },
+    args: {
+      projectId: t.arg.id({ required: true }),
+      name: t.arg.string({ required: true }),
+      position: t.arg.int(),
+      reason: t.arg.string({ description: "Why: stored in the event beside the actor." }),
+    },
+    resolve: (_root, args, ctx) =>
+      ctx.commands.addEnvironment(callerOf(ctx), args.projectId, args.name, args.position ?? null, args.reason ?? null),
+  }),
+  removeEnvironment: t.field({
+    type: ProjectRef,
+    description: "Only when no feature has a non-default definition there and no pipeline targets it.",
+    authScopes: { admin: true },
+    args: {
+      projectId: t.arg.id({ required: true }),
+      name: t.arg.string({ required: true }),
+      reason: t.arg.string({ description: "Why: stored in the event beside the actor." }),
+    },
+    resolve: (_root, args, ctx) =>
+      ctx.commands.removeEnvironment(callerOf(ctx), args.projectId, args.name, args.reason ?? null),
+  }),
+  upsertSegment: t.field({
+    type: ProjectRef,
+    description: "Create or replace a segment (by key); applies to serving at once; audited with before and after.",
+    authScopes: { editor: true },
+    args: {
+      projectId: t.arg.id({ required: true }),
+      input: t.arg({ type: SegmentInput, required: true }),
+      reason: t.arg.string({ description: "Why: stored in the event beside the actor." }),
+    },
+    resolve: (_root, args, ctx) =>
+      ctx.commands.upsertSegment(callerOf(ctx), args.projectId, args.input, args.reason ?? null),
+  }),
+  deleteSegment: t.field({
+    type: ProjectRef,
+    description: "Only when no rule and no pipeline target uses it.",
+    authScopes: { editor: true },
+    args: {
+      projectId: t.arg.id({ required: true }),
+      key: t.arg.string({ required: true }),
+      reason: t.arg.string({ description: "Why: stored in the event beside the actor." }),
+    },
+    resolve: (_root, args, ctx) =>
+      ctx.commands.deleteSegment(callerOf(ctx), args.projectId, args.key, args.reason ?? null),
+  }),
+}));

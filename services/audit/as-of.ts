@@ -94,8 +94,17 @@ export const projectAsOf = (store: EventStore, id: string, point: AsOfPoint, opt
 export const pipelineAsOf = (store: EventStore, id: string, point: AsOfPoint, options?: AsOfOptions) =>
   foldAsOf<Pipeline | null>(store, streams.pipeline(id), evolvePipeline as Evolve<Pipeline | null>, point, options);
 
-export const featureAsOf = (store: EventStore, id: string, point: AsOfPoint, options?: AsOfOptions) =>
-  foldAsOf<Feature | null>(store, streams.feature(id), evolveFeature as Evolve<Feature | null>, point, options);
+/** Null before the feature was created and after it was deleted (a point before the deletion still shows it). */
+export const featureAsOf = async (store: EventStore, id: string, point: AsOfPoint, options?: AsOfOptions) => {
+  const feature = await foldAsOf<Feature | null>(
+    store,
+    streams.feature(id),
+    evolveFeature as Evolve<Feature | null>,
+    point,
+    options,
+  );
+  return feature === null || feature.deletedAt !== null ? null : feature;
+};
 
 export const releaseAsOf = (store: EventStore, id: string, point: AsOfPoint, options?: AsOfOptions) =>
   foldAsOf<Release | null>(store, streams.release(id), evolveRelease as Evolve<Release | null>, point, options);

@@ -31,7 +31,8 @@ export interface Evaluation {
 }
 
 export interface EvaluateInput {
-  feature: Pick<Feature, "key" | "environments"> | null;
+  /** An archived feature (archivedAt set) answers NOT_FOUND, as a missing one does. */
+  feature: (Pick<Feature, "key" | "environments"> & { archivedAt?: string | null }) | null;
   /**
    * The release the feature is locked by, if any. IN_PROGRESS: its rolled-out targets are served; ended
    * (its end not yet stored on the feature): its `outcome` is served.
@@ -108,7 +109,7 @@ function releasedDefinition(
 
 export function evaluate({ feature, release, segments, environment, unit }: EvaluateInput): Evaluation {
   const stored = feature?.environments.find((d) => d.environment === environment);
-  if (!feature || !stored) return NOT_FOUND;
+  if (!feature || !stored || (feature.archivedAt ?? null) !== null) return NOT_FOUND;
   const attributes = unit.attributes ?? {};
   const matches: Matches = (key) => {
     const segment = segments.find((s) => s.key === key);

@@ -24,11 +24,17 @@ import {
 } from "../../core/model.ts";
 import { type CommandMetadata, handleCommand, loadStream } from "../../event-store/command-handler.ts";
 import type { EventStore } from "../../event-store/port.ts";
-import { changedDefinitions, type EnvironmentDefinitionInput, normalizeDefinitions } from "../../feature/definition.ts";
+import {
+  changedDefinitions,
+  definitionsIn,
+  type EnvironmentDefinitionInput,
+  normalizeDefinitions,
+} from "../../feature/definition.ts";
 import { type Feature, type FeatureCommand, featureDecider } from "../../feature/feature.ts";
 import { type PhaseInput, type Pipeline, pipelineDecider } from "../../pipeline/pipeline.ts";
 import type { Logger } from "../../platform/logger.ts";
-import { type Project, projectDecider } from "../../project/project.ts";
+import { type Project, type ProjectCommand, projectDecider, type SegmentInput } from "../../project/project.ts";
+import { environmentUsers, segmentUsers } from "./usage.ts";
 import type { ReadModels } from "../../projections/read-models.ts";
 import type { ProjectionRunner } from "../../projections/runner.ts";
 import {
@@ -118,6 +124,29 @@ export interface ApiApplication {
   updateFeature(caller: Caller, id: string, input: UpdateFeatureInput): Promise<Feature | Release>;
   startRelease(caller: Caller, featureId: string, reason: string | null): Promise<Release>;
   releaseAction(caller: Caller, id: string, action: ReleaseActionName, args: ReleaseActionArgs): Promise<Release>;
+  // Edit and retire (decisions 0024-0026). `reason` is stored in each event beside the actor.
+  updateProject(caller: Caller, id: string, input: { name?: string | null }, reason: string | null): Promise<Project>;
+  addEnvironment(
+    caller: Caller,
+    projectId: string,
+    name: string,
+    position: number | null,
+    reason: string | null,
+  ): Promise<Project>;
+  removeEnvironment(caller: Caller, projectId: string, name: string, reason: string | null): Promise<Project>;
+  upsertSegment(caller: Caller, projectId: string, input: SegmentInput, reason: string | null): Promise<Project>;
+  deleteSegment(caller: Caller, projectId: string, key: string, reason: string | null): Promise<Project>;
+  archiveFeature(caller: Caller, id: string, reason: string | null): Promise<Feature>;
+  unarchiveFeature(caller: Caller, id: string, reason: string | null): Promise<Feature>;
+  /** Answers the feature as it was when deleted. */
+  deleteFeature(caller: Caller, id: string, reason: string | null): Promise<Feature>;
+  renamePipeline(
+    caller: Caller,
+    id: string,
+    name: string,
+    description: string | null | undefined,
+    reason: string | null,
+  ): Promise<Pipeline>;
 }
 
 export interface ApplicationDeps {
@@ -206,8 +235,9 @@ export function createApiApplication(deps: ApplicationDeps): ApiApplication {
 
   async function loadFeature(caller: Caller, id: string): Promise<Feature> {
     const { state } = await loadStream(store, featureDecider, streams.feature(id));
-    if (state === null || !canSee(caller, state.projectId))
+    if (state === null || state.deletedAt !== null || !canSee(caller, state.projectId)) {
       throw new DomainError("NOT_FOUND", `feature ${id} not found`);
+    }
     return state;
   }
 
@@ -249,6 +279,16 @@ export function createApiApplication(deps: ApplicationDeps): ApiApplication {
     });
     await caughtUp(result.position);
     return fromReadModel(readModels.pipeline(id), "pipeline", id);
+  }
+
+  async function runProject(caller: Caller, project: Project, command: ProjectCommand): Promise<Project> {
+    const result = await handleCommand(store, projectDecider, {
+      stream: streams.project(project.id),
+      command,
+      metadata: metadata(caller, project.id, command.now),
+    });
+    await caughtUp(result.position);
+    return fromReadModel(readModels.project(project.id), "project", project.id);
   }
 
   async function runFeature(caller: Caller, id: string, projectId: string, command: FeatureCommand) {
@@ -310,23 +350,18 @@ export function createApiApplication(deps: ApplicationDeps): ApiApplication {
       now: at,
     });
     // Everything that can refuse is checked before the first write: the change, the start, the lock.
-    decideStart(startCommand(feature.environments), null);
-    featureDecider.decide(
-      {
-        type: "BeginRelease",
-        data: { releaseId, pipeline, description: options.description },
-        actor: actorOf(caller),
-        now: at,
-      },
-      feature,
-    );
-
-    const lock = await runFeature(caller, feature.id, feature.projectId, {
+    // The feature's definitions in the project's environments now (one it gained later: disabled).
+    const current = (stored: readonly EnvironmentDefinition[]) => definitionsIn(project.environments, stored);
+    const lockCommand: FeatureCommand = {
       type: "BeginRelease",
-      data: { releaseId, pipeline, description: options.description },
+      data: { releaseId, pipeline, description: options.description, environments: project.environments },
       actor: actorOf(caller),
       now: at,
-    });
+    };
+    decideStart(startCommand(current(feature.environments)), null);
+    featureDecider.decide(lockCommand, feature);
+
+    const lock = await runFeature(caller, feature.id, feature.projectId, lockCommand);
     const locked = lock.state;
     if (locked === null) throw new DomainError("INTERNAL", `feature ${feature.id} vanished while starting a release`);
 
@@ -334,7 +369,7 @@ export function createApiApplication(deps: ApplicationDeps): ApiApplication {
     try {
       started = await handleCommand(store, startDecider, {
         stream: streams.release(releaseId),
-        command: startCommand(locked.environments),
+        command: startCommand(current(locked.environments)),
         metadata: metadata(caller, project.id, at),
       });
     } catch (error) {
@@ -526,7 +561,7 @@ export function createApiApplication(deps: ApplicationDeps): ApiApplication {
       const pipeline = await loadPipeline(caller, id);
       // The attachments as the read models know them, after everything stored so far is applied.
       await caughtUp(null);
-      const attachedFeatureIds = readModels.featuresWithPipeline(id).map((feature) => feature.id);
+      const attachedFeatureIds = readModels.featuresWithPipeline(id, true).map((feature) => feature.id);
       return runPipeline(caller, id, pipeline.projectId, {
         type: "DeletePipeline",
         data: { attachedFeatureIds },
@@ -604,10 +639,14 @@ export function createApiApplication(deps: ApplicationDeps): ApiApplication {
           `feature ${feature.key} has release ${feature.activeReleaseId} in progress: cannot update it until it completes or is aborted`,
         );
       }
+      if (feature.archivedAt !== null) {
+        throw new DomainError("IMMUTABLE", `feature ${feature.key} is archived: cannot update it (unarchive it first)`);
+      }
       const project = await loadProject(caller, feature.projectId);
-      const change = normalizeDefinitions(project, feature.kind, input.environments, feature.environments);
+      const current = definitionsIn(project.environments, feature.environments);
+      const change = normalizeDefinitions(project, feature.kind, input.environments, current);
       const descriptionChanges = input.description !== undefined && (input.description ?? null) !== feature.description;
-      if (changedDefinitions(feature.environments, change).length === 0 && !descriptionChanges) {
+      if (changedDefinitions(current, change).length === 0 && !descriptionChanges) {
         // Nothing to release: the feature as it is.
         await caughtUp(null);
         return fromReadModel(readModels.feature(feature.id), "feature", feature.id);
@@ -663,6 +702,112 @@ export function createApiApplication(deps: ApplicationDeps): ApiApplication {
         return current !== null && current.version >= updated.version && featureShows(current) ? current : null;
       }, actionWaitMs);
       return shown ?? updated;
+    },
+
+    // ---- edit and retire ----------------------------------------------------------------------
+
+    async updateProject(caller, id, input, reason) {
+      const project = await loadProject(caller, id);
+      if (input.name === undefined || input.name === null) {
+        await caughtUp(null);
+        return fromReadModel(readModels.project(project.id), "project", project.id);
+      }
+      return runProject(caller, project, {
+        type: "RenameProject",
+        data: { name: input.name, reason },
+        actor: actorOf(caller),
+        now: now().toISOString(),
+      });
+    },
+
+    async addEnvironment(caller, projectId, name, position, reason) {
+      const project = await loadProject(caller, projectId);
+      return runProject(caller, project, {
+        type: "AddEnvironment",
+        data: { name, position, reason },
+        actor: actorOf(caller),
+        now: now().toISOString(),
+      });
+    },
+
+    async removeEnvironment(caller, projectId, name, reason) {
+      const project = await loadProject(caller, projectId);
+      // What uses it, as the read models know it once everything stored so far is applied.
+      await caughtUp(null);
+      return runProject(caller, project, {
+        type: "RemoveEnvironment",
+        data: { name, usedBy: environmentUsers(readModels, project.id, name), reason },
+        actor: actorOf(caller),
+        now: now().toISOString(),
+      });
+    },
+
+    async upsertSegment(caller, projectId, input, reason) {
+      const project = await loadProject(caller, projectId);
+      return runProject(caller, project, {
+        type: "UpsertSegment",
+        data: { segment: input, reason },
+        actor: actorOf(caller),
+        now: now().toISOString(),
+      });
+    },
+
+    async deleteSegment(caller, projectId, key, reason) {
+      const project = await loadProject(caller, projectId);
+      await caughtUp(null);
+      return runProject(caller, project, {
+        type: "DeleteSegment",
+        data: { key, usedBy: segmentUsers(readModels, project.id, key), reason },
+        actor: actorOf(caller),
+        now: now().toISOString(),
+      });
+    },
+
+    async archiveFeature(caller, id, reason) {
+      const feature = await loadFeature(caller, id);
+      const result = await runFeature(caller, feature.id, feature.projectId, {
+        type: "ArchiveFeature",
+        data: { reason },
+        actor: actorOf(caller),
+        now: now().toISOString(),
+      });
+      await caughtUp(result.position);
+      return fromReadModel(readModels.feature(feature.id), "feature", feature.id);
+    },
+
+    async unarchiveFeature(caller, id, reason) {
+      const feature = await loadFeature(caller, id);
+      const result = await runFeature(caller, feature.id, feature.projectId, {
+        type: "UnarchiveFeature",
+        data: { reason },
+        actor: actorOf(caller),
+        now: now().toISOString(),
+      });
+      await caughtUp(result.position);
+      return fromReadModel(readModels.feature(feature.id), "feature", feature.id);
+    },
+
+    async deleteFeature(caller, id, reason) {
+      const feature = await loadFeature(caller, id);
+      const result = await runFeature(caller, feature.id, feature.projectId, {
+        type: "DeleteFeature",
+        data: { reason },
+        actor: actorOf(caller),
+        now: now().toISOString(),
+      });
+      await caughtUp(result.position);
+      // Gone from the read models: the answer is the feature as the deletion left it.
+      return fromReadModel(result.state, "feature", feature.id);
+    },
+
+    async renamePipeline(caller, id, name, description, reason) {
+      const pipeline = await loadPipeline(caller, id);
+      return runPipeline(caller, id, pipeline.projectId, {
+        type: "RenamePipeline",
+        data: { name, description, reason },
+        actor: actorOf(caller),
+        now: now().toISOString(),
+      });
     },
   };
 }
