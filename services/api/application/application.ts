@@ -34,7 +34,6 @@ import { type Feature, type FeatureCommand, featureDecider } from "../../feature
 import { type PhaseInput, type Pipeline, pipelineDecider } from "../../pipeline/pipeline.ts";
 import type { Logger } from "../../platform/logger.ts";
 import { type Project, type ProjectCommand, projectDecider, type SegmentInput } from "../../project/project.ts";
-import { environmentUsers, segmentUsers } from "./usage.ts";
 import type { ReadModels } from "../../projections/read-models.ts";
 import type { ProjectionRunner } from "../../projections/runner.ts";
 import {
@@ -48,6 +47,7 @@ import {
 } from "../../release/release.ts";
 import { tokenDecider } from "../../token/token.ts";
 import { featureIdFor, hashSecret, newId, newTokenSecret, releaseIdFor, tokenIdFor } from "../ids.ts";
+import { environmentUsers, segmentUsers } from "./usage.ts";
 
 /** Who a mutation is by. */
 export interface Caller {
