@@ -80,10 +80,6 @@ async function createFeature(key: string, environments: unknown[] = [], token = 
   return data.createFeature;
 }
 
-const project = async (): Promise<ProjectView> =>
-  (await api.ok<{ project: ProjectView }>(`query($id: ID!) { project(id: $id) { ${PROJECT} } }`, { id: projectId }))
-    .project;
-
 describe("updateProject", () => {
   it("renames the project (ADMIN), with the actor and reason in the audit log", async () => {
     const data = await api.ok<{ updateProject: ProjectView }>(
