@@ -14,6 +14,7 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { Client, Connection } from "@temporalio/client";
 import { DefaultLogger, NativeConnection, Runtime } from "@temporalio/worker";
+import { streamId, streams } from "../services/core/streams.ts";
 import { createEventStore } from "../services/event-store/create-event-store.ts";
 import type { EventStore, RecordedEvent } from "../services/event-store/port.ts";
 import { createLogger } from "../services/platform/logger.ts";
@@ -114,9 +115,10 @@ async function main(): Promise<void> {
     const head = await store.headPosition();
     const subscription = store.subscribeToAll({
       ...(head !== null && { after: head }),
-      filter: { streamPrefixes: ["release-"], eventTypes: ["ReleaseApprovalRequested"] },
+      filter: { streamPrefixes: [streams.release("")], eventTypes: ["ReleaseApprovalRequested"] },
       onEvent: (event) => {
-        const releaseId = event.stream.slice("release-".length);
+        const releaseId = streamId(event.stream, "release");
+        if (releaseId === null) return;
         if (!ids.has(releaseId)) return;
         const started = performance.now();
         approvals.push(

@@ -1,15 +1,15 @@
 // Visibility: a token bound to a project sees only that project; anything else answers NOT_FOUND, the
 // same as a missing entity, so a scoped token cannot even learn that another project's ids exist.
 
+import { type Caller, canSeeProject } from "../services/core/caller.ts";
 import { DomainError } from "../services/core/errors.ts";
 import type { Feature } from "../services/feature/feature.ts";
 import type { Pipeline } from "../services/pipeline/pipeline.ts";
 import type { Project } from "../services/project/project.ts";
 import type { Release } from "../services/release/release.ts";
-import type { ApiContext, AuthInfo } from "./context.ts";
+import type { ApiContext } from "./context.ts";
 
-export const canSeeProject = (auth: AuthInfo | null, projectId: string | null): boolean =>
-  auth !== null && (auth.projectId === null || auth.projectId === projectId);
+export { canSeeProject };
 
 const visible = <T extends { projectId: string }>(ctx: ApiContext, entity: T | null | undefined): T | null =>
   entity !== null && entity !== undefined && canSeeProject(ctx.auth, entity.projectId) ? entity : null;
@@ -33,7 +33,7 @@ export function required<T>(value: T | null | undefined, kind: string, id: strin
 }
 
 /** Who a mutation is by: the token (authScopes already required one) and the request's ids. */
-export function callerOf(ctx: ApiContext): { auth: AuthInfo; request: ApiContext["request"] } {
+export function callerOf(ctx: ApiContext): Caller {
   if (ctx.auth === null) throw new DomainError("UNAUTHENTICATED", "A valid API token is required.");
   return { auth: ctx.auth, request: ctx.request };
 }

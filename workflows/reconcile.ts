@@ -4,11 +4,12 @@
 // and then every minute (startReconcileLoop); reconcileReleases is the one-shot form.
 
 import type { Client } from "@temporalio/client";
+import { streamId, streams } from "../services/core/streams.ts";
 import type { EventStore } from "../services/event-store/port.ts";
 import type { Logger } from "../services/platform/logger.ts";
 import { startReleaseWorkflow } from "./client.ts";
 
-const RELEASE_PREFIX = "release-";
+const RELEASE_PREFIX = streams.release("");
 
 /** The ids of releases whose stream has ReleaseStarted and neither ReleaseCompleted nor ReleaseAborted. */
 export async function inProgressReleaseIds(store: EventStore): Promise<string[]> {
@@ -21,7 +22,8 @@ export async function inProgressReleaseIds(store: EventStore): Promise<string[]>
         eventTypes: ["ReleaseStarted", "ReleaseCompleted", "ReleaseAborted"],
       },
       onEvent: (event) => {
-        const id = event.stream.slice(RELEASE_PREFIX.length);
+        const id = streamId(event.stream, "release");
+        if (id === null) return;
         if (event.type === "ReleaseStarted") open.add(id);
         else open.delete(id);
       },
@@ -106,7 +108,8 @@ export function startReconcileLoop(
   const subscription = store.subscribeToAll({
     filter: { streamPrefixes: [RELEASE_PREFIX], eventTypes: ["ReleaseStarted", "ReleaseCompleted", "ReleaseAborted"] },
     onEvent: (event) => {
-      const id = event.stream.slice(RELEASE_PREFIX.length);
+      const id = streamId(event.stream, "release");
+      if (id === null) return;
       if (event.type === "ReleaseStarted") pending.add(id);
       else pending.delete(id);
     },

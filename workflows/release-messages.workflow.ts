@@ -3,26 +3,17 @@
 // @temporalio/workflow's definition functions and the pure release domain.
 
 import { defineQuery, defineSignal, defineUpdate } from "@temporalio/workflow";
-import { DomainError, validation } from "../services/core/errors.ts";
-import type { Actor, ReleaseActionKind } from "../services/core/model.ts";
-import { ROLES } from "../services/core/model.ts";
-import type { Release, ReleaseActionCommand, ReleaseState } from "../services/release/release.ts";
+import type { ReleaseActionInput, ReleaseActionName } from "../services/release/actions.ts";
+import type { Release, ReleaseState } from "../services/release/release.ts";
 
-export const RELEASE_ACTIONS = ["approve", "pause", "unpause", "skip", "abort", "fullRollout"] as const;
-export type ReleaseActionName = (typeof RELEASE_ACTIONS)[number];
-
-/** What a person (through the API) or an integration (through a signal) sends with an action. */
-export interface ReleaseActionInput {
-  actor: Actor;
-  /** The phase the caller believes is current (Statsig's API names one): refused when stale. */
-  phaseIndex?: number | null;
-  /** approve: the approval's comment. */
-  comment?: string | null;
-  /** pause, unpause, skip, abort, fullRollout: why. */
-  reason?: string | null;
-  /** Carried into the stored events' metadata; defaults to the release id. */
-  correlationId?: string | null;
-}
+export {
+  ACTION_KINDS,
+  parseActionInput,
+  RELEASE_ACTIONS,
+  type ReleaseActionInput,
+  type ReleaseActionName,
+  toCommand,
+} from "../services/release/actions.ts";
 
 // Names equal the constants' names, so `temporal workflow update --name approveRelease` and the code agree.
 export const approveRelease = defineUpdate<Release, [ReleaseActionInput]>("approveRelease");
@@ -60,79 +51,4 @@ export const releaseSignals = {
   fullRollout: fullRolloutSignal,
 } as const satisfies Record<ReleaseActionName, unknown>;
 
-/** The kind recorded in `Release.actions` (and in a rejected signal's `action`). */
-export const ACTION_KINDS: Record<ReleaseActionName, ReleaseActionKind> = {
-  approve: "APPROVE",
-  pause: "PAUSE",
-  unpause: "UNPAUSE",
-  skip: "SKIP",
-  abort: "ABORT",
-  fullRollout: "FULL_ROLLOUT",
-};
-
 export const releaseWorkflowId = (releaseId: string): string => `release-${releaseId}`;
-
-const MAX_TEXT = 2000;
-
-const optionalText = (value: unknown, field: string): string | null => {
-  if (value === undefined || value === null) return null;
-  if (typeof value !== "string") throw validation(field, "must be a string");
-  if (value.length > MAX_TEXT) throw validation(field, `must be at most ${MAX_TEXT} characters`);
-  return value;
-};
-
-/**
- * Checks an action's payload: it arrives as JSON from the API or from anyone holding the Temporal CLI,
- * so nothing about its shape is taken on trust. Throws DomainError VALIDATION.
- */
-export function parseActionInput(raw: unknown): ReleaseActionInput {
-  if (typeof raw !== "object" || raw === null) throw validation("input", "must be an object");
-  const input = raw as Record<string, unknown>;
-  const actor = input.actor as Record<string, unknown> | undefined;
-  if (typeof actor !== "object" || actor === null) throw validation("actor", "must be { name, role }");
-  if (typeof actor.name !== "string" || actor.name.trim() === "") {
-    throw validation("actor.name", "must be a non-empty string");
-  }
-  const role = ROLES.find((r) => r === actor.role);
-  if (!role) throw validation("actor.role", `must be one of ${ROLES.join(", ")}`);
-  const phaseIndex = input.phaseIndex;
-  if (
-    phaseIndex !== undefined &&
-    phaseIndex !== null &&
-    (typeof phaseIndex !== "number" || !Number.isInteger(phaseIndex) || phaseIndex < 0)
-  ) {
-    throw validation("phaseIndex", "must be a non-negative integer");
-  }
-  return {
-    actor: { name: actor.name, role },
-    phaseIndex: typeof phaseIndex === "number" ? phaseIndex : null,
-    comment: optionalText(input.comment, "comment"),
-    reason: optionalText(input.reason, "reason"),
-    correlationId: optionalText(input.correlationId, "correlationId"),
-  };
-}
-
-/** The decider command for an action taking effect at `now`. */
-export function toCommand(action: ReleaseActionName, input: ReleaseActionInput, now: string): ReleaseActionCommand {
-  const { actor } = input;
-  const phaseIndex = input.phaseIndex ?? null;
-  const reason = input.reason ?? null;
-  switch (action) {
-    case "approve":
-      return { type: "ApproveRelease", data: { phaseIndex, comment: input.comment ?? null }, actor, now };
-    case "pause":
-      return { type: "PauseRelease", data: { phaseIndex, reason }, actor, now };
-    case "unpause":
-      return { type: "UnpauseRelease", data: { phaseIndex, reason }, actor, now };
-    case "skip":
-      return { type: "SkipPhase", data: { phaseIndex, reason }, actor, now };
-    case "abort":
-      return { type: "AbortRelease", data: { reason }, actor, now };
-    case "fullRollout":
-      return { type: "FullRollout", data: { reason }, actor, now };
-    default: {
-      const unknown: never = action;
-      throw new DomainError("VALIDATION", `unknown release action ${String(unknown)}`);
-    }
-  }
-}

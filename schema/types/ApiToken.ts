@@ -35,6 +35,6 @@ builder.mutationField("createApiToken", (t) =>
     description: "ADMIN; the secret is shown once.",
     authScopes: { admin: true },
     args: { input: t.arg({ type: CreateApiTokenInput, required: true }) },
-    resolve: (_root, args, ctx) => ctx.commands.createApiToken(callerOf(ctx), args.input),
+    resolve: (_root, args, ctx) => ctx.token.createApiToken(callerOf(ctx), args.input),
   }),
 );

@@ -107,7 +107,7 @@ builder.subscriptionField("auditEvents", (t) =>
     description: "Audit events as they are stored; with `after` (a position) it first replays what was missed.",
     authScopes: { viewer: true },
     args: { filter: t.arg({ type: AuditFilterInput }), after: t.arg.string() },
-    subscribe: (_root, args, ctx) => ctx.live.auditEvents(ctx, scopedFilter(ctx, args.filter), args.after ?? null),
+    subscribe: (_root, args, ctx) => ctx.live.auditEvents(ctx.auth, scopedFilter(ctx, args.filter), args.after ?? null),
     resolve: (event) => event,
   }),
 );

@@ -96,35 +96,35 @@ builder.mutationFields((t) => ({
     description: "Starts as DRAFT.",
     authScopes: { editor: true },
     args: { input: t.arg({ type: CreatePipelineInput, required: true }) },
-    resolve: (_root, args, ctx) => ctx.commands.createPipeline(callerOf(ctx), args.input),
+    resolve: (_root, args, ctx) => ctx.pipeline.createPipeline(callerOf(ctx), args.input),
   }),
   updatePipeline: t.field({
     type: PipelineRef,
     description: "DRAFT only, else IMMUTABLE.",
     authScopes: { editor: true },
     args: { id: t.arg.id({ required: true }), input: t.arg({ type: UpdatePipelineInput, required: true }) },
-    resolve: (_root, args, ctx) => ctx.commands.updatePipeline(callerOf(ctx), args.id, args.input),
+    resolve: (_root, args, ctx) => ctx.pipeline.updatePipeline(callerOf(ctx), args.id, args.input),
   }),
   publishPipeline: t.field({
     type: PipelineRef,
     description: "DRAFT → PUBLISHED, immutable from then on.",
     authScopes: { editor: true },
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, args, ctx) => ctx.commands.publishPipeline(callerOf(ctx), args.id),
+    resolve: (_root, args, ctx) => ctx.pipeline.publishPipeline(callerOf(ctx), args.id),
   }),
   clonePipeline: t.field({
     type: PipelineRef,
     description: "A new DRAFT with the same phases.",
     authScopes: { editor: true },
     args: { id: t.arg.id({ required: true }), name: t.arg.string() },
-    resolve: (_root, args, ctx) => ctx.commands.clonePipeline(callerOf(ctx), args.id, args.name ?? null),
+    resolve: (_root, args, ctx) => ctx.pipeline.clonePipeline(callerOf(ctx), args.id, args.name ?? null),
   }),
   deletePipeline: t.field({
     type: PipelineRef,
     description: "PIPELINE_IN_USE while a feature has it attached.",
     authScopes: { editor: true },
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, args, ctx) => ctx.commands.deletePipeline(callerOf(ctx), args.id),
+    resolve: (_root, args, ctx) => ctx.pipeline.deletePipeline(callerOf(ctx), args.id),
   }),
   renamePipeline: t.field({
     type: PipelineRef,
@@ -138,6 +138,6 @@ builder.mutationFields((t) => ({
       reason: t.arg.string({ description: "Why: stored in the event beside the actor." }),
     },
     resolve: (_root, args, ctx) =>
-      ctx.commands.renamePipeline(callerOf(ctx), args.id, args.name, args.description, args.reason ?? null),
+      ctx.pipeline.renamePipeline(callerOf(ctx), args.id, args.name, args.description, args.reason ?? null),
   }),
 }));

@@ -81,7 +81,7 @@ builder.mutationField("createProject", (t) =>
     type: ProjectRef,
     authScopes: { admin: true },
     args: { input: t.arg({ type: CreateProjectInput, required: true }) },
-    resolve: (_root, args, ctx) => ctx.commands.createProject(callerOf(ctx), args.input),
+    resolve: (_root, args, ctx) => ctx.project.createProject(callerOf(ctx), args.input),
   }),
 );
 
@@ -102,7 +102,7 @@ builder.mutationFields((t) => ({
       reason: t.arg.string({ description: "Why: stored in the event beside the actor." }),
     },
     resolve: (_root, args, ctx) =>
-      ctx.commands.updateProject(callerOf(ctx), args.id, { name: args.input.name }, args.reason ?? null),
+      ctx.project.updateProject(callerOf(ctx), args.id, { name: args.input.name }, args.reason ?? null),
   }),
   addEnvironment: t.field({
     type: ProjectRef,
@@ -115,7 +115,7 @@ builder.mutationFields((t) => ({
       reason: t.arg.string({ description: "Why: stored in the event beside the actor." }),
     },
     resolve: (_root, args, ctx) =>
-      ctx.commands.addEnvironment(callerOf(ctx), args.projectId, args.name, args.position ?? null, args.reason ?? null),
+      ctx.project.addEnvironment(callerOf(ctx), args.projectId, args.name, args.position ?? null, args.reason ?? null),
   }),
   removeEnvironment: t.field({
     type: ProjectRef,
@@ -127,7 +127,7 @@ builder.mutationFields((t) => ({
       reason: t.arg.string({ description: "Why: stored in the event beside the actor." }),
     },
     resolve: (_root, args, ctx) =>
-      ctx.commands.removeEnvironment(callerOf(ctx), args.projectId, args.name, args.reason ?? null),
+      ctx.project.removeEnvironment(callerOf(ctx), args.projectId, args.name, args.reason ?? null),
   }),
   upsertSegment: t.field({
     type: ProjectRef,
@@ -139,7 +139,7 @@ builder.mutationFields((t) => ({
       reason: t.arg.string({ description: "Why: stored in the event beside the actor." }),
     },
     resolve: (_root, args, ctx) =>
-      ctx.commands.upsertSegment(callerOf(ctx), args.projectId, args.input, args.reason ?? null),
+      ctx.project.upsertSegment(callerOf(ctx), args.projectId, args.input, args.reason ?? null),
   }),
   deleteSegment: t.field({
     type: ProjectRef,
@@ -151,6 +151,6 @@ builder.mutationFields((t) => ({
       reason: t.arg.string({ description: "Why: stored in the event beside the actor." }),
     },
     resolve: (_root, args, ctx) =>
-      ctx.commands.deleteSegment(callerOf(ctx), args.projectId, args.key, args.reason ?? null),
+      ctx.project.deleteSegment(callerOf(ctx), args.projectId, args.key, args.reason ?? null),
   }),
 }));

@@ -125,7 +125,7 @@ function releaseActionField(name: string, spec: ReleaseActionSpec): void {
       resolve: (_root, args, ctx) => {
         // The args object is built per spec above; these are the keys it can have.
         const given = args as { comment?: string | null; reason?: string | null; phaseIndex?: number | null };
-        return ctx.commands.releaseAction(callerOf(ctx), args.id, spec.action, {
+        return ctx.release[spec.action](callerOf(ctx), args.id, {
           [spec.note]: given[spec.note] ?? null,
           ...(spec.phased && { phaseIndex: given.phaseIndex ?? null }),
         });
@@ -141,7 +141,7 @@ builder.mutationField("startRelease", (t) =>
       "Run the attached pipeline over the current definition (Flagsmith's 'add to release pipeline', for ENABLE/DISABLE phases).",
     authScopes: { editor: true },
     args: { featureId: t.arg.id({ required: true }), reason: t.arg.string() },
-    resolve: (_root, args, ctx) => ctx.commands.startRelease(callerOf(ctx), args.featureId, args.reason ?? null),
+    resolve: (_root, args, ctx) => ctx.release.startRelease(callerOf(ctx), args.featureId, args.reason ?? null),
   }),
 );
 releaseActionField("approveRelease", { action: "approve", scope: "approver", note: "comment", phased: true });
@@ -169,7 +169,7 @@ builder.subscriptionFields((t) => ({
     description: "Every change of one release, starting with its current state.",
     authScopes: { viewer: true },
     args: { id: t.arg.id({ required: true }) },
-    subscribe: (_root, args, ctx) => ctx.live.releaseUpdated(ctx, args.id),
+    subscribe: (_root, args, ctx) => ctx.live.releaseUpdated(ctx.auth, args.id),
     resolve: (release) => release,
   }),
   featureReleases: t.field({
@@ -177,7 +177,7 @@ builder.subscriptionFields((t) => ({
     description: "Every change of any release of one feature (new releases included).",
     authScopes: { viewer: true },
     args: { featureId: t.arg.id({ required: true }) },
-    subscribe: (_root, args, ctx) => ctx.live.featureReleases(ctx, args.featureId),
+    subscribe: (_root, args, ctx) => ctx.live.featureReleases(ctx.auth, args.featureId),
     resolve: (release) => release,
   }),
   approvalRequested: t.field({
@@ -185,7 +185,7 @@ builder.subscriptionFields((t) => ({
     description: "A phase of some release in the project now awaits approval.",
     authScopes: { viewer: true },
     args: { projectId: t.arg.id({ required: true }) },
-    subscribe: (_root, args, ctx) => ctx.live.approvalRequested(ctx, args.projectId),
+    subscribe: (_root, args, ctx) => ctx.live.approvalRequested(ctx.auth, args.projectId),
     resolve: (release) => release,
   }),
 }));

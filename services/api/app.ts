@@ -23,8 +23,8 @@ import type { EventStore } from "../event-store/port.ts";
 import type { Logger } from "../platform/logger.ts";
 import type { ReadModels } from "../projections/read-models.ts";
 import type { ProjectionRunner } from "../projections/runner.ts";
-import { type ApiApplication, createApiApplication } from "./application/application.ts";
 import { authenticate, bearerSecret, secretFromConnectionParams } from "./auth.ts";
+import { type Commands, createCommands } from "./commands.ts";
 import { toPublicError } from "./errors.ts";
 import {
   createRateLimiter,
@@ -62,8 +62,8 @@ export interface BuildAppOptions {
   actionWaitMs?: number;
   /** Serve GraphiQL to browsers at /graphql (default true). */
   graphiql?: boolean;
-  /** Replaces the application services (tests inject failures). */
-  commands?: ApiApplication;
+  /** Replaces some slices' command handlers (tests inject failures). */
+  commands?: Partial<Commands>;
 }
 
 export interface BuildAppDeps {
@@ -84,7 +84,7 @@ export interface App {
   /** Ends subscriptions, closes sockets and the server. Leaves the store, runner and client open (the caller owns them). */
   stop(): Promise<void>;
   readonly live: LiveFeed;
-  readonly commands: ApiApplication;
+  readonly commands: Commands;
 }
 
 /** What the context factory gets on top of Yoga's: the caller, resolved once per request or per subscription. */
@@ -150,21 +150,20 @@ export function buildApp(deps: BuildAppDeps): App {
   const rateLimiter: RateLimiter | null =
     options.rateLimit === false ? null : createRateLimiter(options.rateLimit ?? DEFAULT_RATE_LIMIT);
 
-  const commands =
-    options.commands ??
-    createApiApplication({
-      store,
-      readModels,
-      runner,
-      temporal: {
-        client: deps.temporal.client,
-        ...(options.taskQueue !== undefined && { taskQueue: options.taskQueue }),
-      },
-      logger: log,
-      now,
-      ...(options.releaseStartWaitMs !== undefined && { releaseStartWaitMs: options.releaseStartWaitMs }),
-      ...(options.actionWaitMs !== undefined && { actionWaitMs: options.actionWaitMs }),
-    });
+  const commands = createCommands({
+    store,
+    readModels,
+    runner,
+    temporal: {
+      client: deps.temporal.client,
+      ...(options.taskQueue !== undefined && { taskQueue: options.taskQueue }),
+    },
+    logger: log,
+    now,
+    ...(options.releaseStartWaitMs !== undefined && { releaseStartWaitMs: options.releaseStartWaitMs }),
+    ...(options.actionWaitMs !== undefined && { actionWaitMs: options.actionWaitMs }),
+    ...(options.commands !== undefined && { overrides: options.commands }),
+  });
   const live = createLiveFeed({ runner, readModels, audit, store });
 
   const contextFor = (auth: AuthInfo | null, request: RequestInfo): ApiContext => ({
@@ -174,7 +173,7 @@ export function buildApp(deps: BuildAppDeps): App {
     audit,
     store,
     asOf: createAsOfLoader(store),
-    commands,
+    ...commands,
     live,
     now,
   });

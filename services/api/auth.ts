@@ -1,16 +1,16 @@
 // Bearer tokens: the secret is hashed (SHA-256) and looked up in the read models; it is never stored or
 // logged. A fresh installation gets an ADMIN token, printed once (or taken from ADMIN_TOKEN).
 
-import type { AuthInfo } from "../../schema/context.ts";
+import type { AuthInfo } from "../core/caller.ts";
 import { isDomainError } from "../core/errors.ts";
-import { streams } from "../core/event.ts";
+import { hashSecret, newTokenSecret, tokenIdFor } from "../core/ids.ts";
+import { streams } from "../core/streams.ts";
 import { handleCommand } from "../event-store/command-handler.ts";
 import type { EventStore } from "../event-store/port.ts";
 import type { Logger } from "../platform/logger.ts";
 import type { ReadModels } from "../projections/read-models.ts";
 import type { ProjectionRunner } from "../projections/runner.ts";
 import { tokenDecider } from "../token/token.ts";
-import { hashSecret, newTokenSecret, tokenIdFor } from "./ids.ts";
 
 /** The secret of `Authorization: Bearer <secret>`, or null. */
 export function bearerSecret(header: string | null | undefined): string | null {

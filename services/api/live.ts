@@ -3,9 +3,8 @@
 // A listener runs synchronously right after the read models applied the event, so `change.after` is the
 // entity exactly as that event left it: each subscriber gets every state, in order.
 
-import { canSeeProject, visibleFeature, visibleProject, visibleRelease } from "../../schema/access.ts";
-import type { ApiContext } from "../../schema/context.ts";
 import { type AuditEvent, type AuditFilter, type AuditIndex, compileAuditFilter } from "../audit/audit-index.ts";
+import { type AuthInfo, canSeeProject } from "../core/caller.ts";
 import { DomainError, validation } from "../core/errors.ts";
 import type { EventStore } from "../event-store/port.ts";
 import type { ReadModels } from "../projections/read-models.ts";
@@ -14,11 +13,11 @@ import type { Release } from "../release/release.ts";
 
 export interface LiveFeed {
   /** The release's current state, then every change; completes after COMPLETED or ABORTED. */
-  releaseUpdated(ctx: ApiContext, id: string): Promise<AsyncIterable<Release>>;
-  featureReleases(ctx: ApiContext, featureId: string): Promise<AsyncIterable<Release>>;
-  approvalRequested(ctx: ApiContext, projectId: string): Promise<AsyncIterable<Release>>;
+  releaseUpdated(auth: AuthInfo | null, id: string): Promise<AsyncIterable<Release>>;
+  featureReleases(auth: AuthInfo | null, featureId: string): Promise<AsyncIterable<Release>>;
+  approvalRequested(auth: AuthInfo | null, projectId: string): Promise<AsyncIterable<Release>>;
   /** With `after`: first what was stored after that position, then live — no gap, no duplicate. */
-  auditEvents(ctx: ApiContext, filter: AuditFilter, after: string | null): Promise<AsyncIterable<AuditEvent>>;
+  auditEvents(auth: AuthInfo | null, filter: AuditFilter, after: string | null): Promise<AsyncIterable<AuditEvent>>;
   /** Open subscriptions (for metrics and tests). */
   readonly openCount: number;
   /** Ends every open subscription (server shutdown). */
@@ -122,6 +121,10 @@ export function createLiveFeed(deps: LiveFeedDeps): LiveFeed {
     return queue;
   }
 
+  /** The entity when `auth` may see its project, else null. */
+  const visible = <T extends { projectId: string }>(auth: AuthInfo | null, entity: T | null): T | null =>
+    entity !== null && canSeeProject(auth, entity.projectId) ? entity : null;
+
   const isTerminal = (release: Release): boolean => release.status !== "IN_PROGRESS";
 
   /**
@@ -137,8 +140,8 @@ export function createLiveFeed(deps: LiveFeedDeps): LiveFeed {
   }
 
   return {
-    async releaseUpdated(ctx, id) {
-      if ((await findCaughtUp(() => visibleRelease(ctx, id))) === null) {
+    async releaseUpdated(auth, id) {
+      if ((await findCaughtUp(() => visible(auth, deps.readModels.release(id)))) === null) {
         throw new DomainError("NOT_FOUND", `release ${id} not found`);
       }
       const queue = listen<Release>((q) => (_event, _models, change) => {
@@ -156,8 +159,8 @@ export function createLiveFeed(deps: LiveFeedDeps): LiveFeed {
       return queue;
     },
 
-    async featureReleases(ctx, featureId) {
-      if ((await findCaughtUp(() => visibleFeature(ctx, featureId))) === null) {
+    async featureReleases(auth, featureId) {
+      if ((await findCaughtUp(() => visible(auth, deps.readModels.feature(featureId)))) === null) {
         throw new DomainError("NOT_FOUND", `feature ${featureId} not found`);
       }
       return listen<Release>((q) => (_event, _models, change) => {
@@ -167,8 +170,11 @@ export function createLiveFeed(deps: LiveFeedDeps): LiveFeed {
       });
     },
 
-    async approvalRequested(ctx, projectId) {
-      if ((await findCaughtUp(() => visibleProject(ctx, projectId))) === null) {
+    async approvalRequested(auth, projectId) {
+      if (
+        (await findCaughtUp(() => (canSeeProject(auth, projectId) ? deps.readModels.project(projectId) : null))) ===
+        null
+      ) {
         throw new DomainError("NOT_FOUND", `project ${projectId} not found`);
       }
       return listen<Release>((q) => (event, _models, change) => {
@@ -178,9 +184,9 @@ export function createLiveFeed(deps: LiveFeedDeps): LiveFeed {
       });
     },
 
-    async auditEvents(ctx, filter, after) {
+    async auditEvents(auth, filter, after) {
       const matches = compileAuditFilter(filter);
-      const visible = (event: AuditEvent): boolean => canSeeProject(ctx.auth, event.projectId) && matches(event);
+      const visible = (event: AuditEvent): boolean => canSeeProject(auth, event.projectId) && matches(event);
       if (after !== null) {
         try {
           store.comparePositions(after, after);
@@ -210,7 +216,7 @@ export function createLiveFeed(deps: LiveFeedDeps): LiveFeed {
           let cursor: string | null = after;
           for (;;) {
             const page = await audit.query({ filter, order: "ASC", first: 500, after: cursor });
-            for (const edge of page.edges) if (canSeeProject(ctx.auth, edge.node.projectId)) send(queue, edge.node);
+            for (const edge of page.edges) if (canSeeProject(auth, edge.node.projectId)) send(queue, edge.node);
             if (!page.pageInfo.hasNextPage || page.pageInfo.endCursor === null) break;
             cursor = page.pageInfo.endCursor;
           }

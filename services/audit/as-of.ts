@@ -8,7 +8,7 @@
 
 import type { Decider, DomainEvent } from "../core/decider.ts";
 import { isDomainError, validation } from "../core/errors.ts";
-import { streams } from "../core/event.ts";
+import { streams } from "../core/streams.ts";
 import { UPCASTERS } from "../core/upcasters.ts";
 import { upcastEvent } from "../event-store/command-handler.ts";
 import type { EventStore, RecordedEvent } from "../event-store/port.ts";

@@ -2,7 +2,7 @@
 // computed the same way by the main thread (the live path: `toAuditEvent`) and by the audit worker
 // (indexing, from the event's metadata JSON handed over as text). Pure functions, no I/O.
 
-import { type EntityKind, streams } from "../core/event.ts";
+import { type EntityKind, parseStream } from "../core/streams.ts";
 
 /** The metadata fields the audit log reads (any of them may be missing or malformed in a stored event). */
 export type AuditMetadata = { readonly [key: string]: unknown } | null | undefined;
@@ -13,17 +13,12 @@ export interface Placement {
   entityId: string;
 }
 
-const KIND_BY_PREFIX = new Map<string, EntityKind>(
-  (Object.keys(streams) as EntityKind[]).map((kind) => [streams[kind]("").slice(0, -1), kind]),
-);
-
 export const stringOf = (value: unknown): string | null => (typeof value === "string" && value !== "" ? value : null);
 
 /** A stream's placement, worked out from its name (`<kind>-<id>`). */
 export function placeStream(stream: string): Placement {
-  const dash = stream.indexOf("-");
-  const kind = (dash < 0 ? undefined : KIND_BY_PREFIX.get(stream.slice(0, dash))) ?? null;
-  return { kind, entityId: kind === null ? stream : stream.slice(dash + 1) };
+  const parsed = parseStream(stream);
+  return parsed === null ? { kind: null, entityId: stream } : { kind: parsed.kind, entityId: parsed.id };
 }
 
 const placementCache = new Map<string, Placement>();

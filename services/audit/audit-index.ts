@@ -15,7 +15,7 @@
 
 import { Worker } from "node:worker_threads";
 import { DomainError, validation } from "../core/errors.ts";
-import { streams } from "../core/event.ts";
+import { streams } from "../core/streams.ts";
 import type { EventStore, RecordedEvent, StoredEvent } from "../event-store/port.ts";
 import { actorOf, dataFeatureOf, dataProjectOf, eventTimeOf, placementOf, projectOf } from "./audit-event.ts";
 import { type EventBatch, IDS_PER_EVENT, type TableFilter, type TableRow } from "./audit-table.ts";

@@ -147,3 +147,19 @@ export const handleCommand = async <State, Command, Event extends DomainEvent>(
     }
   }
 };
+
+/** Runs one command of one decider on one stream: the command handler, or a stand-in (a batching simulation). */
+export interface CommandExecutor {
+  execute<State, Command, Event extends DomainEvent>(
+    decider: Decider<State, Command, Event>,
+    stream: string,
+    command: Command,
+    metadata: CommandMetadata,
+  ): Promise<{ state: State; events: Event[]; position: string | null }>;
+}
+
+/** Through the command handler: load → decide → append with optimistic concurrency (the API's path). */
+export const storeExecutor = (store: EventStore, newId?: () => string): CommandExecutor => ({
+  execute: (decider, stream, command, metadata) =>
+    handleCommand(store, decider, { stream, command, metadata, ...(newId !== undefined && { newId }) }),
+});

@@ -24,6 +24,7 @@ import {
   type BeginRelease,
   type CreateFeature,
   type DetachPipeline,
+  definitionChanges,
   type EndRelease,
   evolveFeature,
   type Feature,
@@ -439,14 +440,69 @@ describe("Feature", () => {
   describe("when it has a pipeline attached", () => {
     const history = [createdWithPipeline];
 
-    it("refuses a direct update: changes go through a release", () => {
+    it("refuses a direct update that changes a definition: such changes go through a release", () => {
       spec
         .given(history)
         .when(update([{ environment: "production", definition: { enabled: true } }]))
         .thenThrows(
           "INVALID_STATE",
-          "feature new-checkout has pipeline pl1 attached: its changes go through a release",
+          "feature new-checkout has pipeline pl1 attached: its definition changes go through a release",
         );
+    });
+
+    // "This update changes nothing a release would roll out": it applies at once, no release.
+    it("applies a description-only update at once", () => {
+      spec
+        .given(history)
+        .when(update([], { description: "  Checkout, second try " }))
+        .then([
+          {
+            type: "FeatureUpdated",
+            data: {
+              featureId: "f1",
+              description: "Checkout, second try",
+              environments: [],
+              cause: "DIRECT",
+              releaseId: null,
+              at: t1,
+            },
+          },
+        ]);
+    });
+
+    it("clears the description at once on a blank one, with nothing to release", () => {
+      spec
+        .given(history)
+        .when(update([{ environment: "production", definition: { enabled: false } }], { description: "" }))
+        .then([
+          {
+            type: "FeatureUpdated",
+            data: { featureId: "f1", description: null, environments: [], cause: "DIRECT", releaseId: null, at: t1 },
+          },
+        ]);
+    });
+
+    it("stores nothing for an update equal to the current definitions and description (trimmed)", () => {
+      spec
+        .given(history)
+        .when(
+          update([{ environment: "staging", definition: { enabled: false } }], { description: " The new checkout " }),
+        )
+        .then([]);
+    });
+
+    it("names the changes a release would roll out: none for equal definitions, the changed environments otherwise", () => {
+      const feature = evolveFeature(null, createdWithPipeline);
+      if (feature === null) throw new Error("no feature");
+      expect(definitionChanges(feature, project, [{ environment: "staging", definition: { enabled: false } }])).toEqual(
+        [],
+      );
+      expect(definitionChanges(feature, project, [])).toEqual([]);
+      expect(
+        definitionChanges(feature, project, [{ environment: "production", definition: { enabled: true } }]).map(
+          (entry) => entry.environment,
+        ),
+      ).toEqual(["production"]);
     });
 
     it("stores nothing when the same pipeline is attached again", () => {

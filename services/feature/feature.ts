@@ -66,7 +66,10 @@ export type CreateFeature = CommandBase<
     environments?: EnvironmentDefinitionInput[] | null;
   }
 >;
-/** A direct update, for a feature without a pipeline (with one, the API starts a release instead). */
+/**
+ * A direct update: any change of a feature without a pipeline; with one, only an update that changes
+ * nothing a release would roll out (see `definitionChanges`) — the others start a release instead.
+ */
 export type UpdateFeature = CommandBase<
   "UpdateFeature",
   { project: Project; description?: string | null; environments: EnvironmentDefinitionInput[] }
@@ -157,6 +160,21 @@ function requireAttachable(pipeline: Pipeline, projectId: string): void {
   }
 }
 
+/**
+ * "This update changes nothing a release would roll out": the environments whose definition the update
+ * changes — none for a description-only update or one equal to the current definitions. With a pipeline
+ * attached, an update with changes goes through a release; any other applies at once.
+ */
+export function definitionChanges(
+  feature: Feature,
+  project: Project,
+  environments: readonly EnvironmentDefinitionInput[],
+): EnvironmentDefinition[] {
+  // In the project's environments now: one the project gained since is disabled until set (decision 0024).
+  const current = definitionsIn(project.environments, feature.environments);
+  return changedDefinitions(current, normalizeDefinitions(project, feature.kind, environments, current));
+}
+
 // ---- commands --------------------------------------------------------------------------------
 
 function createFeature(command: CreateFeature, state: FeatureState): FeatureCreated[] {
@@ -201,17 +219,15 @@ function updateFeature(command: UpdateFeature, state: FeatureState): FeatureUpda
   const feature = requireFeature(state);
   requireNotArchived(feature, "update it");
   requireNoActiveRelease(feature, "update it");
-  if (feature.pipelineId !== null) {
-    throw new DomainError(
-      "INVALID_STATE",
-      `feature ${feature.key} has pipeline ${feature.pipelineId} attached: its changes go through a release`,
-    );
-  }
   const { project, description, environments } = command.data;
   requireProject(feature, project);
-  const current = definitionsIn(project.environments, feature.environments);
-  const next = normalizeDefinitions(project, feature.kind, environments, current);
-  const changed = changedDefinitions(current, next);
+  const changed = definitionChanges(feature, project, environments);
+  if (feature.pipelineId !== null && changed.length > 0) {
+    throw new DomainError(
+      "INVALID_STATE",
+      `feature ${feature.key} has pipeline ${feature.pipelineId} attached: its definition changes go through a release`,
+    );
+  }
   const nextDescription = optionalText("description", description);
   const descriptionChanges = nextDescription !== undefined && nextDescription !== feature.description;
   if (changed.length === 0 && !descriptionChanges) return [];

@@ -12,8 +12,8 @@
 // are already frozen, so it costs only what the last events created.
 
 import type { DomainEvent } from "../core/decider.ts";
-import { type EntityKind, streams } from "../core/event.ts";
 import type { ReleaseStatus } from "../core/model.ts";
+import { type EntityKind, parseStream } from "../core/streams.ts";
 import { UPCASTERS } from "../core/upcasters.ts";
 import { upcastEvent } from "../event-store/command-handler.ts";
 import type { EventMetadata, RecordedEvent, StoredEvent } from "../event-store/port.ts";
@@ -57,11 +57,6 @@ export interface ReadModelCounts {
 
 const PROBLEMS_KEPT = 100;
 
-/** Stream prefix → entity kind, derived from `streams` (one source of truth for stream names). */
-const KIND_BY_PREFIX = new Map<string, EntityKind>(
-  (Object.keys(streams) as EntityKind[]).map((kind) => [streams[kind]("").slice(0, -1), kind]),
-);
-
 /** Event types an upcaster rewrites (a Set: looking a fresh string up in a frozen object costs more). */
 const UPCAST_TYPES = new Set(Object.keys(UPCASTERS));
 
@@ -85,15 +80,9 @@ interface StreamEntry {
 
 /** A stream's entity, from its name (`<kind>-<id>`); kind null for a stream of no entity. Once per stream. */
 const placeStream = (stream: string): StreamEntry => {
-  for (const [prefix, kind] of KIND_BY_PREFIX) {
-    if (stream.startsWith(prefix) && stream.charCodeAt(prefix.length) === DASH) {
-      return { kind, id: stream.slice(prefix.length + 1), state: null };
-    }
-  }
-  return { kind: null, id: stream, state: null };
+  const parsed = parseStream(stream);
+  return parsed === null ? { kind: null, id: stream, state: null } : { kind: parsed.kind, id: parsed.id, state: null };
 };
-
-const DASH = "-".charCodeAt(0);
 
 /**
  * Entity id → its current state, read through the stream entries `apply` updates in place: an event

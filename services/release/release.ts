@@ -689,11 +689,27 @@ export type FeatureEffect =
     }
   | { type: "EndRelease"; status: "COMPLETED" | "ABORTED" };
 
+/** The definitions a rolled-out phase stores on the feature: those of the environments it targets whole. */
+const wholeEnvironmentDefinitions = (phase: Omit<RolledOutPhase, "phaseIndex">): EnvironmentDefinition[] => {
+  const whole = new Set(phase.targets.filter((t) => t.segment === null).map((t) => t.environment));
+  return phase.definitions.filter((d) => whole.has(d.environment));
+};
+
+/**
+ * What the feature stores because of the release's rollouts so far (featureEffects of its
+ * ReleasePhaseRolledOut events): per environment, the latest phase's definition.
+ */
+export function rolledOutFeatureDefinitions(release: Release): Map<string, Definition> {
+  const latest = new Map<string, Definition>();
+  for (const phase of release.rolledOut)
+    for (const entry of wholeEnvironmentDefinitions(phase)) latest.set(entry.environment, entry.definition);
+  return latest;
+}
+
 export function featureEffects(release: Release, event: ReleaseEvent): FeatureEffect[] {
   switch (event.type) {
     case "ReleasePhaseRolledOut": {
-      const whole = new Set(event.data.targets.filter((t) => t.segment === null).map((t) => t.environment));
-      const environments = event.data.definitions.filter((d) => whole.has(d.environment));
+      const environments = wholeEnvironmentDefinitions(event.data);
       return environments.length
         ? [{ type: "ApplyReleaseDefinitions", environments, cause: "ROLLOUT", phaseIndex: event.data.phaseIndex }]
         : [];

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { authenticate, bearerSecret, ensureAdminToken, secretFromConnectionParams } from "../../services/api/auth.ts";
-import { hashSecret } from "../../services/api/ids.ts";
+import { hashSecret } from "../../services/core/ids.ts";
 import { createEventStore } from "../../services/event-store/create-event-store.ts";
 import type { EventStore } from "../../services/event-store/port.ts";
 import { createReadModels, type ReadModels } from "../../services/projections/read-models.ts";

@@ -9,9 +9,9 @@
 
 import type { Decider, DomainEvent } from "../../core/decider.ts";
 import { isDomainError } from "../../core/errors.ts";
-import { streams } from "../../core/event.ts";
 import type { Actor, EnvironmentDefinition, FeatureKind, Role } from "../../core/model.ts";
 import { SYSTEM_ACTOR } from "../../core/model.ts";
+import { streams } from "../../core/streams.ts";
 import { type CommandMetadata, handleCommand } from "../../event-store/command-handler.ts";
 import type { EventStore, EventToAppend, ExpectedRevision } from "../../event-store/port.ts";
 import type { EnvironmentDefinitionInput } from "../../feature/definition.ts";

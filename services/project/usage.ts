@@ -4,8 +4,17 @@
 // pipelines that are not deleted, and releases in progress (their phases and change were snapshotted at
 // start). See docs/decisions/0024-project-edits.md for the race this leaves.
 
-import { type Definition, disabledDefinition, jsonEqual, type Phase } from "../../core/model.ts";
-import type { ReadModels } from "../../projections/read-models.ts";
+import { type Definition, disabledDefinition, jsonEqual, type Phase, type ReleaseStatus } from "../core/model.ts";
+import type { Feature } from "../feature/feature.ts";
+import type { Pipeline } from "../pipeline/pipeline.ts";
+import type { Release } from "../release/release.ts";
+
+/** What the usage lists read (the read models). */
+export interface UsageViews {
+  features(projectId: string, includeArchived?: boolean): readonly Feature[];
+  pipelines(projectId: string): readonly Pipeline[];
+  releases(projectId: string, status?: ReleaseStatus | null): readonly Release[];
+}
 
 const label = (feature: { key: string; archivedAt: string | null }): string =>
   `feature ${feature.key}${feature.archivedAt === null ? "" : " (archived)"}`;
@@ -16,7 +25,7 @@ const targets = (phases: readonly Phase[], match: (t: { environment: string; seg
 const isDefault = (definition: Definition | undefined): boolean =>
   definition === undefined || jsonEqual(definition, disabledDefinition());
 
-export function environmentUsers(readModels: ReadModels, projectId: string, environment: string): string[] {
+export function environmentUsers(readModels: UsageViews, projectId: string, environment: string): string[] {
   const users: string[] = [];
   for (const feature of readModels.features(projectId, true)) {
     const stored = feature.environments.find((d) => d.environment === environment)?.definition;
@@ -36,7 +45,7 @@ export function environmentUsers(readModels: ReadModels, projectId: string, envi
   return users;
 }
 
-export function segmentUsers(readModels: ReadModels, projectId: string, key: string): string[] {
+export function segmentUsers(readModels: UsageViews, projectId: string, key: string): string[] {
   const users: string[] = [];
   for (const feature of readModels.features(projectId, true)) {
     const where = feature.environments
