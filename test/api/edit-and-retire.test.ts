@@ -3,6 +3,7 @@
 // with its actor and reason in the audit log, and audit replay.
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { foldLog } from "../../services/projections/replay.ts";
 import {
   createProject,
   createPublishedPipeline,
@@ -487,5 +488,14 @@ describe("audit replay of a project edit", () => {
       environments: ["development", "staging", "production"],
     });
     expect(now.featureAsOf.environments.map((e) => e.environment)).toEqual(["development", "staging", "production"]);
+  });
+});
+
+describe("rebuilding the read models", () => {
+  it("gives the live read models back from the log, edits, archives and deletions included", async () => {
+    await api.runner.waitFor((await api.store.headPosition()) ?? "");
+    const rebuilt = await foldLog(api.store);
+    expect(rebuilt.problems).toEqual([]);
+    expect(rebuilt.snapshot()).toEqual(api.readModels.snapshot());
   });
 });
