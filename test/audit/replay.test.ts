@@ -32,6 +32,12 @@ describe("the scenario", () => {
     expect(stats.releasesStarted).toBeGreaterThan(50);
     expect(stats.releasesCompleted).toBeGreaterThan(10);
     expect(stats.releasesAborted).toBeGreaterThan(3);
+    // Started as the API starts them (services/release/start.ts): production's ids, `<featureId>.<n>`.
+    for (const release of scenario.simulation.releases.values()) {
+      const feature = scenario.simulation.features.get(release.featureId);
+      expect(feature?.releaseIds).toContain(release.id);
+      expect(release.id).toBe(`${release.featureId}.${(feature?.releaseIds.indexOf(release.id) ?? -2) + 1}`);
+    }
     for (const action of [
       "ApproveRelease",
       "PauseRelease",

@@ -1,13 +1,19 @@
-// Stores what the API stores before it starts a release's workflow: the feature (FeatureCreated), its
-// lock (FeatureReleaseStarted) and ReleaseStarted from `decideStart`. For the workflow tests, the bench
-// and workflows/record-histories.ts, which run releases without the API.
+// Stores what the API stores before it starts a release's workflow: the feature (FeatureCreated, through
+// the feature decider) and the release's start through services/release/start.ts — the feature's lock and
+// ReleaseStarted, with production's release id `<featureId>.1`. For the workflow tests, the bench and
+// workflows/record-histories.ts, which run releases without the API. The project and the pipeline are
+// built in memory (the workflow never reads their streams).
 
 import { randomUUID } from "node:crypto";
 import { formatDuration } from "../../services/core/duration.ts";
 import type { Definition, EnvironmentDefinition, Phase, PhaseAction, SelfApproval } from "../../services/core/model.ts";
-import type { EventMetadata, EventStore } from "../../services/event-store/port.ts";
-import type { FeatureEvent } from "../../services/feature/events.ts";
-import { decideStart } from "../../services/release/release.ts";
+import { streams } from "../../services/core/streams.ts";
+import { storeExecutor } from "../../services/event-store/command-handler.ts";
+import type { EventStore } from "../../services/event-store/port.ts";
+import { type Feature, featureDecider } from "../../services/feature/feature.ts";
+import type { Pipeline } from "../../services/pipeline/pipeline.ts";
+import type { Project } from "../../services/project/project.ts";
+import { startRelease } from "../../services/release/start.ts";
 
 export interface SeedPhase {
   name?: string;
@@ -21,8 +27,6 @@ export interface SeedPhase {
 
 export interface SeedReleaseOptions {
   phases: SeedPhase[];
-  releaseId?: string;
-  featureId?: string;
   projectId?: string;
   /** Who starts the release (default "starter"). */
   startedBy?: string;
@@ -44,10 +48,9 @@ export const BEFORE: Definition = { enabled: false, value: { version: 1 }, rules
 export const CHANGE: Definition = { enabled: true, value: { version: 2 }, rules: [] };
 
 export async function seedRelease(store: EventStore, options: SeedReleaseOptions): Promise<SeededRelease> {
-  const releaseId = options.releaseId ?? randomUUID();
-  const featureId = options.featureId ?? randomUUID();
+  const featureId = randomUUID();
   const projectId = options.projectId ?? "project-1";
-  const startedBy = options.startedBy ?? "starter";
+  const startedBy = { name: options.startedBy ?? "starter", role: "EDITOR" as const };
   const now = options.now ?? new Date().toISOString();
   const environments = [...new Set(options.phases.map((phase) => phase.environment))];
   const before = environments.map((environment) => ({ environment, definition: BEFORE }));
@@ -61,73 +64,60 @@ export async function seedRelease(store: EventStore, options: SeedReleaseOptions
     action: phase.action ?? "APPLY_CHANGE",
     targets: [{ environment: phase.environment, segment: phase.segment ?? null }],
   }));
-
-  const metadata = (actor: string): EventMetadata => ({
-    actor,
-    occurredAt: now,
-    correlationId: releaseId,
-    causationId: null,
-    schemaVersion: 1,
+  const segments = [...new Set(options.phases.flatMap((phase) => (phase.segment ? [phase.segment] : [])))];
+  const project: Project = {
+    id: projectId,
+    name: "seeded project",
+    environments,
+    segments: segments.map((key) => ({ key, attribute: "segment", operator: "IN", values: [key] })),
+    createdAt: now,
+    version: 1,
+  };
+  const pipeline: Pipeline = {
+    id: "pipeline-1",
     projectId,
-  });
-  const featureEvents: FeatureEvent[] = [
+    name: "seeded pipeline",
+    description: null,
+    status: "PUBLISHED",
+    version: 1,
+    selfApproval: options.selfApproval ?? "ALLOWED",
+    phases,
+    createdAt: now,
+    publishedAt: now,
+    deletedAt: null,
+    clonedFrom: null,
+  };
+  const executor = storeExecutor(store);
+  const metadata = { actor: startedBy.name, correlationId: randomUUID(), causationId: null, projectId };
+  const created = await executor.execute(
+    featureDecider,
+    streams.feature(featureId),
     {
-      type: "FeatureCreated",
+      type: "CreateFeature",
       data: {
         featureId,
-        projectId,
+        project,
         key: `feature-${featureId.slice(0, 8)}`,
-        kind: "GATE",
+        kind: "DYNAMIC_CONFIG",
         description: null,
-        pipelineId: "pipeline-1",
+        pipeline,
         environments: before,
-        at: now,
       },
-    },
-    {
-      type: "FeatureReleaseStarted",
-      data: { featureId, releaseId, pipelineId: "pipeline-1", pipelineVersion: 1, at: now },
-    },
-  ];
-  await store.append(
-    `feature-${featureId}`,
-    featureEvents.map((event) => ({
-      id: randomUUID(),
-      type: event.type,
-      data: event.data,
-      metadata: metadata(startedBy),
-    })),
-    "no_stream",
-  );
-
-  const started = decideStart(
-    {
-      type: "StartRelease",
-      data: {
-        releaseId,
-        featureId,
-        featureKey: `feature-${featureId.slice(0, 8)}`,
-        projectId,
-        pipelineId: "pipeline-1",
-        pipelineVersion: 1,
-        pipelineName: "seeded pipeline",
-        phases,
-        selfApproval: options.selfApproval ?? "ALLOWED",
-        environments,
-        before,
-        change,
-        trigger: "UPDATE",
-        reason: null,
-      },
-      actor: { name: startedBy, role: "EDITOR" },
+      actor: startedBy,
       now,
     },
-    null,
+    { ...metadata, occurredAt: now },
   );
-  await store.append(
-    `release-${releaseId}`,
-    started.map((event) => ({ id: randomUUID(), type: event.type, data: event.data, metadata: metadata(startedBy) })),
-    "no_stream",
-  );
-  return { releaseId, featureId, projectId, environments, before, change };
+  const { release } = await startRelease(executor, {
+    feature: created.state as Feature,
+    project,
+    pipeline,
+    trigger: "UPDATE",
+    inputs: change,
+    reason: null,
+    actor: startedBy,
+    now,
+    metadata,
+  });
+  return { releaseId: release.id, featureId, projectId, environments, before, change };
 }

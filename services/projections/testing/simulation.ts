@@ -9,17 +9,17 @@
 
 import type { Decider, DomainEvent } from "../../core/decider.ts";
 import { isDomainError } from "../../core/errors.ts";
-import type { Actor, EnvironmentDefinition, FeatureKind, Role } from "../../core/model.ts";
+import type { Actor, FeatureKind, Role } from "../../core/model.ts";
 import { SYSTEM_ACTOR } from "../../core/model.ts";
-import { streams } from "../../core/streams.ts";
-import { type CommandMetadata, handleCommand } from "../../event-store/command-handler.ts";
+import { parseStream, streams } from "../../core/streams.ts";
+import { type CommandExecutor, type CommandMetadata, storeExecutor } from "../../event-store/command-handler.ts";
 import type { EventStore, EventToAppend, ExpectedRevision } from "../../event-store/port.ts";
 import type { EnvironmentDefinitionInput } from "../../feature/definition.ts";
-import { normalizeDefinitions } from "../../feature/definition.ts";
-import { type Feature, type FeatureCommand, featureDecider } from "../../feature/feature.ts";
+import { definitionChanges, type Feature, type FeatureCommand, featureDecider } from "../../feature/feature.ts";
 import { type PhaseInput, type Pipeline, type PipelineCommand, pipelineDecider } from "../../pipeline/pipeline.ts";
 import { type Project, type ProjectCommand, projectDecider } from "../../project/project.ts";
 import { featureEffects, type Release, type ReleaseCommand, releaseDecider } from "../../release/release.ts";
+import { nextReleaseId, startRelease } from "../../release/start.ts";
 import { type TokenCommand, tokenDecider } from "../../token/token.ts";
 
 // ---- seeded randomness ------------------------------------------------------------------------------
@@ -71,24 +71,10 @@ export interface Executed<State> {
 }
 
 /** Runs one command of one decider on one stream. */
-export interface Executor {
-  execute<State, Command, Event extends DomainEvent>(
-    decider: Decider<State, Command, Event>,
-    stream: string,
-    command: Command,
-    metadata: CommandMetadata,
-  ): Promise<Executed<State>>;
-}
+export type Executor = CommandExecutor;
 
 /** Through the command handler: load → decide → append with optimistic concurrency (the API's path). */
-export function commandHandlerExecutor(store: EventStore, newId: () => string): Executor {
-  return {
-    async execute(decider, stream, command, metadata) {
-      const result = await handleCommand(store, decider, { stream, command, metadata, newId });
-      return { state: result.state, events: result.events, position: result.position };
-    },
-  };
-}
+export const commandHandlerExecutor = (store: EventStore, newId: () => string): Executor => storeExecutor(store, newId);
 
 /**
  * Keeps every stream's state in memory and appends decided events in batches (one append per stream per
@@ -115,7 +101,7 @@ export class BatchingExecutor implements Executor {
     stream: string,
     command: Command,
     metadata: CommandMetadata,
-  ): Promise<Executed<State>> {
+  ): Promise<{ state: State; events: Event[]; position: string | null }> {
     const known = this.#states.get(stream);
     let state = (known?.state as State | undefined) ?? decider.initialState();
     const events = decider.decide(command, state);
@@ -207,6 +193,7 @@ const ENVIRONMENT_SETS = [
 ];
 
 export class Simulation {
+  /** The executor, telling the commit listeners about every command that stored something. */
   readonly #executor: Executor;
   readonly random: () => number;
   readonly #options: Required<Omit<SimulationOptions, "seed" | "start">>;
@@ -234,7 +221,24 @@ export class Simulation {
   readonly #reserved = new Set<string>();
 
   constructor(executor: Executor, options: SimulationOptions) {
-    this.#executor = executor;
+    this.#executor = {
+      execute: async (decider, stream, command, metadata) => {
+        const executed = await executor.execute(decider, stream, command, metadata);
+        const entity = parseStream(stream);
+        if (executed.events.length > 0 && entity !== null) {
+          const record: CommitRecord = {
+            kind: entity.kind,
+            id: entity.id,
+            at: this.now,
+            position: executed.position,
+            state: executed.state,
+            events: executed.events.length,
+          };
+          for (const listener of this.#listeners) listener(record);
+        }
+        return executed;
+      },
+    };
     this.random = prng(options.seed);
     this.#clock = Date.parse(options.start ?? "2026-01-01T00:00:00.000Z");
     this.#options = {
@@ -289,25 +293,17 @@ export class Simulation {
   ): Promise<Executed<State> | null> {
     this.stats.commands++;
     try {
-      const executed = await this.#executor.execute(decider, streams[kind](id), command, this.#meta(actor, projectId));
-      if (executed.events.length > 0) {
-        const record: CommitRecord = {
-          kind,
-          id,
-          at: this.now,
-          position: executed.position,
-          state: executed.state,
-          events: executed.events.length,
-        };
-        for (const listener of this.#listeners) listener(record);
-      }
-      return executed;
+      return await this.#executor.execute(decider, streams[kind](id), command, this.#meta(actor, projectId));
     } catch (error) {
-      if (!isDomainError(error)) throw error;
-      this.stats.refused++;
-      this.stats.refusals[error.code] = (this.stats.refusals[error.code] ?? 0) + 1;
+      this.#refused(error);
       return null;
     }
+  }
+
+  #refused(error: unknown): void {
+    if (!isDomainError(error)) throw error;
+    this.stats.refused++;
+    this.stats.refusals[error.code] = (this.stats.refusals[error.code] ?? 0) + 1;
   }
 
   // ---- commands ---------------------------------------------------------------------------------
@@ -540,49 +536,60 @@ export class Simulation {
     await this.#featureCommand(feature.id, command, feature.projectId, PEOPLE.alice as Actor);
   }
 
-  /** updateFeature on a feature with a pipeline (trigger UPDATE), or startRelease (trigger START). */
+  /**
+   * updateFeature on a feature with a pipeline (trigger UPDATE), or startRelease (trigger START), through
+   * the API's release start (services/release/start.ts), then the workflow's first step (a Tick). An update
+   * that changes nothing a release would roll out applies at once, as in the API.
+   */
   async startRelease(feature: Feature): Promise<Release | null> {
     const project = this.projects.get(feature.projectId) as Project;
     const pipeline = feature.pipelineId ? this.pipelines.get(feature.pipelineId) : undefined;
     if (!pipeline) return null;
-    const releaseId = this.id();
     const starter = this.#pick([PEOPLE.alice, PEOPLE.bob] as Actor[]);
-    const begin: FeatureCommand = {
-      type: "BeginRelease",
-      data: { releaseId, pipeline, ...(this.#chance(0.1) && { description: `release ${releaseId.slice(0, 8)}` }) },
-      actor: starter,
-      now: this.now,
-    };
-    const locked = await this.#featureCommand(feature.id, begin, feature.projectId, starter);
-    if (!locked) return null;
+    const description = this.#chance(0.1) ? `release ${nextReleaseId(feature)}` : undefined;
     const trigger = this.#chance(0.7) ? "UPDATE" : "START";
-    const change: EnvironmentDefinition[] =
-      trigger === "UPDATE"
-        ? normalizeDefinitions(project, locked.kind, this.#definitionInputs(project, locked.kind), locked.environments)
-        : locked.environments;
-    const start: ReleaseCommand = {
-      type: "StartRelease",
-      data: {
-        releaseId,
-        featureId: locked.id,
-        featureKey: locked.key,
-        projectId: locked.projectId,
-        pipelineId: pipeline.id,
-        pipelineVersion: pipeline.version,
-        pipelineName: pipeline.name,
-        phases: pipeline.phases,
-        selfApproval: pipeline.selfApproval,
-        environments: project.environments,
-        before: locked.environments,
-        change,
+    const inputs = trigger === "UPDATE" ? this.#definitionInputs(project, feature.kind) : null;
+    const reason = this.#chance(0.3) ? "ship it" : null;
+    if (inputs !== null && definitionChanges(feature, project, inputs).length === 0) {
+      const command: FeatureCommand = {
+        type: "UpdateFeature",
+        data: { project, description, environments: inputs },
+        actor: starter,
+        now: this.now,
+      };
+      await this.#featureCommand(feature.id, command, feature.projectId, starter);
+      return null;
+    }
+    this.stats.commands++;
+    let started: Awaited<ReturnType<typeof startRelease>>;
+    try {
+      started = await startRelease(this.#executor, {
+        feature,
+        project,
+        pipeline,
         trigger,
-        reason: this.#chance(0.3) ? "ship it" : null,
-      },
-      actor: starter,
-      now: this.now,
-    };
+        inputs,
+        ...(description !== undefined && { description }),
+        reason,
+        actor: starter,
+        now: this.now,
+        metadata: { actor: starter.name, correlationId: this.id(), causationId: null, projectId: feature.projectId },
+      });
+    } catch (error) {
+      this.#refused(error);
+      return null;
+    }
+    const { release } = started;
+    this.features.set(feature.id, started.feature);
+    this.releases.set(release.id, release);
+    this.#byProject.get(release.projectId)?.active.add(release.id);
     this.stats.releasesStarted++;
-    return this.#releaseCommand(releaseId, start, starter, locked.projectId);
+    return this.#releaseCommand(
+      release.id,
+      { type: "Tick", data: {}, actor: SYSTEM_ACTOR, now: this.now },
+      SYSTEM_ACTOR,
+      release.projectId,
+    );
   }
 
   /** Runs a release command, then the feature effects of what it stored (as the workflow's activities do). */
