@@ -423,6 +423,45 @@ describe("archiveFeature, unarchiveFeature, deleteFeature", () => {
   });
 });
 
+describe("an archived feature and its pipeline", () => {
+  it("leaves attachedFeatures unless asked for, and still keeps the pipeline from deletion", async () => {
+    const pipelineId = await createPublishedPipeline(
+      api,
+      projectId,
+      [{ name: "All", targets: [{ environment: "production" }] }],
+      {
+        name: "Kept",
+      },
+    );
+    const created = await api.ok<{ createFeature: { id: string } }>(
+      `mutation($p: ID!, $pl: ID!) { createFeature(input: { projectId: $p, key: "with-pipeline", kind: GATE, pipelineId: $pl }) { id } }`,
+      { p: projectId, pl: pipelineId },
+      editor,
+    );
+    await api.ok(`mutation($id: ID!) { archiveFeature(id: $id) { id } }`, { id: created.createFeature.id }, editor);
+    const attached = await api.ok<{
+      pipeline: { hidden: { key: string }[]; shown: { key: string }[] };
+      project: { pipelines: { id: string; attachedFeatures: { key: string }[] }[] };
+    }>(
+      `query($id: ID!, $p: ID!) {
+        pipeline(id: $id) { hidden: attachedFeatures { key } shown: attachedFeatures(includeArchived: true) { key } }
+        project(id: $p) { pipelines(includeArchived: true) { id attachedFeatures { key } } }
+      }`,
+      { id: pipelineId, p: projectId },
+    );
+    expect(attached.pipeline).toEqual({ hidden: [], shown: [{ key: "with-pipeline" }] });
+    expect(attached.project.pipelines.find((p) => p.id === pipelineId)?.attachedFeatures).toEqual([
+      { key: "with-pipeline" },
+    ]);
+    await refused("PIPELINE_IN_USE", () =>
+      api.gql(`mutation($id: ID!) { deletePipeline(id: $id) { id } }`, { id: pipelineId }, editor),
+    );
+    await refused("IMMUTABLE", () =>
+      api.gql(`mutation($id: ID!) { detachPipeline(featureId: $id) { id } }`, { id: created.createFeature.id }, editor),
+    );
+  });
+});
+
 describe("renamePipeline", () => {
   it("renames and re-describes a published pipeline; its phases stay", async () => {
     const id = await createPublishedPipeline(
