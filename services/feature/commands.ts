@@ -7,7 +7,7 @@ import { DomainError } from "../core/errors.ts";
 import { featureIdFor } from "../core/ids.ts";
 import type { FeatureKind } from "../core/model.ts";
 import { streams } from "../core/streams.ts";
-import { handleCommand } from "../event-store/command-handler.ts";
+import { handleCommand, loadStream } from "../event-store/command-handler.ts";
 import { type CommandDeps, caughtUp, commandMetadata, fromView, loadVisible } from "../event-store/command-support.ts";
 import type { EventStore } from "../event-store/port.ts";
 import { loadPipeline } from "../pipeline/commands.ts";
@@ -70,6 +70,20 @@ export async function loadFeature(store: EventStore, caller: Caller, id: string)
   return feature;
 }
 
+/**
+ * The id a new feature with `key` gets: the key's first generation whose stream does not hold a deleted
+ * feature (generation 0 is the id every feature had before deletion existed). A deleted feature keeps its
+ * stream and id for audit replay, so the key's next feature is a new stream; two racing creations walk to
+ * the same generation and the store's no_stream check refuses the second (CONFLICT), as before.
+ */
+async function freeFeatureId(store: EventStore, projectId: string, key: string): Promise<string> {
+  for (let generation = 0; ; generation++) {
+    const id = featureIdFor(projectId, key, generation);
+    const { state } = await loadStream(store, featureDecider, streams.feature(id));
+    if (state === null || state.deletedAt === null) return id;
+  }
+}
+
 export function createFeatureCommands<Release>(deps: FeatureCommandDeps<Release>): FeatureCommands<Release> {
   const { store, views } = deps;
   const at = (): string => deps.now().toISOString();
@@ -91,7 +105,7 @@ export function createFeatureCommands<Release>(deps: FeatureCommandDeps<Release>
         input.pipelineId === undefined || input.pipelineId === null
           ? null
           : await loadPipeline(store, caller, input.pipelineId);
-      const id = featureIdFor(project.id, input.key);
+      const id = await freeFeatureId(store, project.id, input.key);
       return run(caller, id, project.id, {
         type: "CreateFeature",
         data: {

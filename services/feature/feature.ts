@@ -184,7 +184,7 @@ function createFeature(command: CreateFeature, state: FeatureState): FeatureCrea
       "CONFLICT",
       state.deletedAt === null
         ? `feature key "${state.key}" is taken in project ${state.projectId}`
-        : `feature key "${state.key}" belonged to a feature deleted in project ${state.projectId}: keys are not reused (decision 0025)`,
+        : `feature ${state.id} (key "${state.key}") was deleted: a new feature with its key gets a new id (decision 0025)`,
     );
   }
   if (typeof key !== "string" || !KEY.test(key)) {

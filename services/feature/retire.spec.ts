@@ -169,7 +169,7 @@ describe("Feature retirement", () => {
         .thenThrows("INVALID_STATE", "feature old-banner is not archived: archive it before deleting it");
     });
 
-    it("leaves a feature that answers NOT_FOUND to every command, and a key that stays taken", () => {
+    it("leaves a feature that answers NOT_FOUND to every command, and a stream no creation reuses", () => {
       const given: FeatureEvent[] = [created, archived, deleted];
       for (const next of [
         remove(),
@@ -190,7 +190,7 @@ describe("Feature retirement", () => {
             pipeline: null,
           }),
         )
-        .thenThrows("CONFLICT", 'feature key "old-banner" belonged to a feature deleted in project p1');
+        .thenThrows("CONFLICT", 'feature f1 (key "old-banner") was deleted: a new feature with its key gets a new id');
     });
   });
 

@@ -407,7 +407,24 @@ describe("archiveFeature, unarchiveFeature, deleteFeature", () => {
       },
     );
     expect(after.featureAsOf).toBeNull();
-    // Its key stays taken, and any further command answers NOT_FOUND.
+    // Its key is free for a new feature (a new id: the deleted one's history stays its own); the deleted
+    // feature answers NOT_FOUND to any further command.
+    const again = await createFeature("old-promo");
+    expect(again.id).not.toBe(featureId);
+    const byKey = await api.ok<{ featureByKey: { id: string } }>(
+      `query($p: ID!) { featureByKey(projectId: $p, key: "old-promo") { id } }`,
+      { p: projectId },
+    );
+    expect(byKey.featureByKey.id).toBe(again.id);
+    expect((await evaluate(api, projectId, "old-promo", "production")).reason).toBe("DEFAULT");
+    expect(
+      (
+        await api.ok<{ featureAsOf: { key: string } | null }>(
+          `query($id: ID!, $at: String!) { featureAsOf(id: $id, position: $at) { key } }`,
+          { id: featureId, at: createdAt },
+        )
+      ).featureAsOf,
+    ).toEqual({ key: "old-promo" });
     expect(
       await refused("CONFLICT", () =>
         api.gql(
@@ -416,7 +433,7 @@ describe("archiveFeature, unarchiveFeature, deleteFeature", () => {
           editor,
         ),
       ),
-    ).toContain("belonged to a feature deleted");
+    ).toContain('feature key "old-promo" is taken');
     await refused("NOT_FOUND", () =>
       api.gql(`mutation($id: ID!) { unarchiveFeature(id: $id) { id } }`, { id: featureId }, editor),
     );
