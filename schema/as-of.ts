@@ -1,10 +1,10 @@
-// Audit replay through the graph: `featureAsOf`, `pipelineAsOf` and `releaseAsOf` answer an entity as it was
-// at a point, and every entity reached from it is served as of the same point. The root resolver tags the
-// entity with the point (`asOf`); the fields that lead to other entities (Feature.activeRelease, .releases,
-// .pipeline, .environments' rolledOutTargets; Release.feature, .pipeline; Pipeline.attachedFeatures) fold
+// Audit replay through the graph: `projectAsOf`, `featureAsOf`, `pipelineAsOf` and `releaseAsOf` answer an
+// entity as it was at a point, and every entity reached from it is served as of the same point. The root
+// resolver tags the entity with the point (`asOf`); the fields that lead to other entities (Feature.project,
+// .activeRelease, .releases, .pipeline, .environments' rolledOutTargets; Release.feature, .pipeline;
+// Pipeline.project, .attachedFeatures; Project.pipelines, .features, .releases) fold
 // those entities' streams up to the same point instead of reading the live read models, and tag them too.
-// Feature.project and Pipeline.project are the project as of the same point too (projects are renamed and
-// gain or lose environments and segments), and a feature's environments follow that project's.
+// A feature's environments are read in its project's environments as of the same point (decision 0024).
 
 import type { AsOfPoint } from "../services/audit/as-of.ts";
 import { featureAsOf, pipelineAsOf, projectAsOf, releaseAsOf } from "../services/audit/as-of.ts";

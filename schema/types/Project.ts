@@ -1,6 +1,5 @@
-import type { Project } from "../../services/project/project.ts";
-import { callerOf, visibleProject } from "../access.ts";
-import type { PipelineNode } from "../as-of.ts";
+import { callerOf, canSeeProject, visibleProject } from "../access.ts";
+import { type PipelineNode, type ProjectNode, present } from "../as-of.ts";
 import { builder } from "../builder.ts";
 import { ReleaseStatusEnum } from "./enums.ts";
 import { FeatureRef } from "./Feature.ts";
@@ -8,7 +7,7 @@ import { PipelineRef } from "./Pipeline.ts";
 import { ReleaseRef } from "./Release.ts";
 import { SegmentInput, SegmentRef } from "./Segment.ts";
 
-export const ProjectRef = builder.objectRef<Project>("Project");
+export const ProjectRef = builder.objectRef<ProjectNode>("Project");
 
 ProjectRef.implement({
   description: "The tenancy boundary: ordered environments and named segments.",
@@ -28,8 +27,13 @@ ProjectRef.implement({
           description: "Whether each pipeline's attachedFeatures lists archived features too.",
         }),
       },
-      resolve: (project, args, ctx) => {
-        const pipelines = ctx.readModels.pipelines(project.id, args.includeDeleted ?? false);
+      resolve: async (project, args, ctx) => {
+        const live = ctx.readModels.pipelines(project.id, true);
+        const point = project.asOf;
+        // As of the project's point: each pipeline as it was then (the ones created by then).
+        const all =
+          point === undefined ? live : present(await Promise.all(live.map((p) => ctx.asOf.pipeline(p.id, point))));
+        const pipelines = args.includeDeleted ? all : all.filter((pipeline) => pipeline.status !== "DELETED");
         return args.includeArchived
           ? pipelines.map((pipeline): PipelineNode => ({ ...pipeline, includeArchivedFeatures: true }))
           : pipelines;
@@ -39,12 +43,27 @@ ProjectRef.implement({
       type: [FeatureRef],
       description: "Oldest first. Archived features only with `includeArchived`; deleted ones never.",
       args: { includeArchived: t.arg.boolean({ defaultValue: false }) },
-      resolve: (project, args, ctx) => ctx.readModels.features(project.id, args.includeArchived ?? false),
+      resolve: async (project, args, ctx) => {
+        const point = project.asOf;
+        if (point === undefined) return ctx.readModels.features(project.id, args.includeArchived ?? false);
+        // As of the project's point: every feature it ever had, as it was then (null: not yet or deleted).
+        const then = present(
+          await Promise.all(ctx.readModels.featureIdsEver(project.id).map((id) => ctx.asOf.feature(id, point))),
+        );
+        return args.includeArchived ? then : then.filter((feature) => feature.archivedAt === null);
+      },
     }),
     releases: t.field({
       type: [ReleaseRef],
       args: { status: t.arg({ type: ReleaseStatusEnum }) },
-      resolve: (project, args, ctx) => ctx.readModels.releases(project.id, args.status ?? undefined),
+      resolve: async (project, args, ctx) => {
+        const point = project.asOf;
+        if (point === undefined) return ctx.readModels.releases(project.id, args.status ?? undefined);
+        const then = present(
+          await Promise.all(ctx.readModels.releases(project.id).map((r) => ctx.asOf.release(r.id, point))),
+        );
+        return args.status ? then.filter((release) => release.status === args.status) : then;
+      },
     }),
   }),
 });
@@ -73,6 +92,18 @@ builder.queryFields((t) => ({
     authScopes: { viewer: true },
     args: { id: t.arg.id({ required: true }) },
     resolve: (_root, args, ctx) => visibleProject(ctx, args.id),
+  }),
+  projectAsOf: t.field({
+    type: ProjectRef,
+    nullable: true,
+    description:
+      "Audit replay: the project as it was after the last event at or before `at` (or `position`): its name, environments and segments then, and its pipelines, features and releases each as of the same point.",
+    authScopes: { viewer: true },
+    args: { id: t.arg.id({ required: true }), at: t.arg({ type: "DateTime" }), position: t.arg.string() },
+    resolve: async (_root, args, ctx) => {
+      const project = await ctx.asOf.project(args.id, { at: args.at, position: args.position });
+      return project && canSeeProject(ctx.auth, project.id) ? project : null;
+    },
   }),
 }));
 

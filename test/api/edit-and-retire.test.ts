@@ -544,6 +544,29 @@ describe("audit replay of a project edit", () => {
       environments: ["development", "staging", "production"],
     });
     expect(now.featureAsOf.environments.map((e) => e.environment)).toEqual(["development", "staging", "production"]);
+    // projectAsOf: the project then, with its features as they were then (an archive after the point does
+    // not hide it; a feature created after the point is not there).
+    await api.ok(`mutation($id: ID!) { archiveFeature(id: $id) { id } }`, { id: f.createFeature.id });
+    await api.ok(`mutation($p: ID!) { createFeature(input: { projectId: $p, key: "later", kind: GATE }) { id } }`, {
+      p,
+    });
+    const projectThen = await api.ok<{
+      projectAsOf: { name: string; environments: string[]; features: { key: string }[] };
+    }>(`query($p: ID!, $at: String!) { projectAsOf(id: $p, position: $at) { name environments features { key } } }`, {
+      p,
+      at: before,
+    });
+    expect(projectThen.projectAsOf).toEqual({
+      name: "Replay",
+      environments: ["development", "production"],
+      features: [{ key: "x" }],
+    });
+    const hidden = await api.gql(
+      `query($p: ID!, $at: String!) { projectAsOf(id: $p, position: $at) { name } }`,
+      { p, at: before },
+      outsider,
+    );
+    expect(hidden.data).toEqual({ projectAsOf: null });
   });
 });
 
