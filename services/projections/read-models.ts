@@ -282,12 +282,11 @@ export class ReadModels {
       // A deleted feature leaves the key and pipeline indexes; the project's list keeps it for audit
       // replay (`featureIdsEver`) and its getters leave it out.
       const deleted = after.deletedAt !== null;
-      if (deleted && (before === null || before.deletedAt === null)) {
-        this.#featureByKey.delete(keyOf(after.projectId, after.key));
-      }
+      const key = keyOf(after.projectId, after.key);
+      if (deleted && this.#featureByKey.get(key) === id) this.#featureByKey.delete(key);
       const was = before?.pipelineId ?? null;
       const now = deleted ? null : after.pipelineId;
-      if (was !== now || (deleted && was !== null)) {
+      if (was !== now) {
         if (was !== null) this.#featuresByPipeline.get(was)?.delete(id);
         if (now !== null) {
           let set = this.#featuresByPipeline.get(now);
@@ -395,7 +394,7 @@ export class ReadModels {
 
   /** Every feature a project ever had, deleted ones included, oldest first: for audit replay. */
   featureIdsEver(projectId: string): readonly string[] {
-    return this.#featuresByProject.get(projectId) ?? EMPTY;
+    return this.#featuresByProject.get(projectId)?.slice() ?? EMPTY;
   }
 
   /**
