@@ -61,7 +61,7 @@ export function createCommands(deps: CommandsDeps): Commands {
     project: deps.overrides?.project ?? createProjectCommands({ ...base, views }),
     token: deps.overrides?.token ?? createTokenCommands({ ...base, views }),
     pipeline: deps.overrides?.pipeline ?? createPipelineCommands({ ...base, views }),
-    feature: deps.overrides?.feature ?? createFeatureCommands({ ...base, views, releases: release }),
+    feature: deps.overrides?.feature ?? createFeatureCommands({ ...base, views, releases: release, logger }),
     release,
   };
 }

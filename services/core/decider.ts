@@ -3,13 +3,17 @@
 // Time and ids arrive inside commands. services/event-store/command-handler.ts does the loading and
 // appending around it.
 
-/**
- * A domain event as the decider sees it: a type and its payload (no ids, positions or metadata).
- * Structurally the same as `DomainEvent` in ./event.ts.
- */
-export interface DomainEvent {
-  type: string;
-  data: unknown;
+import type { DomainEvent } from "./event.ts";
+import type { Actor } from "./model.ts";
+
+export type { DomainEvent } from "./event.ts";
+
+/** A command: what someone (`actor`, or the system) asks for, taking effect at `now` (an ISO instant). */
+export interface Command<Type extends string = string, Data = unknown> {
+  type: Type;
+  data: Data;
+  actor: Actor;
+  now: string;
 }
 
 export interface Decider<State, Command, Event extends DomainEvent> {

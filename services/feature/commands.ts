@@ -7,12 +7,13 @@ import { DomainError } from "../core/errors.ts";
 import { featureIdFor } from "../core/ids.ts";
 import type { FeatureKind } from "../core/model.ts";
 import { streams } from "../core/streams.ts";
-import { handleCommand, loadStream } from "../event-store/command-handler.ts";
+import { handleCommand, loadStream, storeExecutor } from "../event-store/command-handler.ts";
 import { type CommandDeps, caughtUp, commandMetadata, fromView, loadVisible } from "../event-store/command-support.ts";
 import type { EventStore } from "../event-store/port.ts";
 import { loadPipeline } from "../pipeline/commands.ts";
 import { loadProject } from "../project/commands.ts";
 import type { Project } from "../project/project.ts";
+import { type AttachmentContext, attachPipeline, createFeature, deleteFeature, detachPipeline } from "./attachment.ts";
 import type { EnvironmentDefinitionInput } from "./definition.ts";
 import { definitionChanges, type Feature, type FeatureCommand, featureDecider } from "./feature.ts";
 
@@ -54,6 +55,7 @@ export interface FeatureCommands<Release> {
 export interface FeatureCommandDeps<Release> extends CommandDeps {
   views: { feature(id: string): Feature | null };
   releases: ReleaseStarter<Release>;
+  logger?: { error(details: object, message: string): void };
 }
 
 /** The feature as stored, when the caller may see it and it is not deleted (NOT_FOUND otherwise). */
@@ -87,6 +89,18 @@ async function freeFeatureId(store: EventStore, projectId: string, key: string):
 export function createFeatureCommands<Release>(deps: FeatureCommandDeps<Release>): FeatureCommands<Release> {
   const { store, views } = deps;
   const at = (): string => deps.now().toISOString();
+  const executor = storeExecutor(store);
+  const attachment = (caller: Caller, projectId: string): AttachmentContext => ({
+    actor: actorOf(caller),
+    now: at(),
+    metadata: { actor: caller.auth.name, correlationId: caller.request.correlationId, causationId: null, projectId },
+    onRecordNotRemoved: (error, pipelineId) =>
+      deps.logger?.error({ err: error, pipelineId }, "could not remove a feature from its old pipeline's record"),
+  });
+  const shown = async (id: string, position: string | null): Promise<Feature> => {
+    await caughtUp(deps, position);
+    return fromView(views.feature(id), "feature", id);
+  };
 
   async function run(caller: Caller, id: string, projectId: string, command: FeatureCommand): Promise<Feature> {
     const result = await handleCommand(store, featureDecider, {
@@ -106,41 +120,39 @@ export function createFeatureCommands<Release>(deps: FeatureCommandDeps<Release>
           ? null
           : await loadPipeline(store, caller, input.pipelineId);
       const id = await freeFeatureId(store, project.id, input.key);
-      return run(caller, id, project.id, {
-        type: "CreateFeature",
-        data: {
-          featureId: id,
-          project,
-          key: input.key,
-          kind: input.kind,
-          description: input.description,
-          pipeline,
-          environments: input.environments,
+      const written = await createFeature(
+        executor,
+        {
+          type: "CreateFeature",
+          data: {
+            featureId: id,
+            project,
+            key: input.key,
+            kind: input.kind,
+            description: input.description,
+            pipeline,
+            environments: input.environments,
+          },
+          actor: actorOf(caller),
+          now: at(),
         },
-        actor: actorOf(caller),
-        now: at(),
-      });
+        attachment(caller, project.id),
+      );
+      return shown(id, written.position);
     },
 
     async attachPipeline(caller, featureId, pipelineId) {
       const feature = await loadFeature(store, caller, featureId);
       const pipeline = await loadPipeline(store, caller, pipelineId);
-      return run(caller, feature.id, feature.projectId, {
-        type: "AttachPipeline",
-        data: { pipeline },
-        actor: actorOf(caller),
-        now: at(),
-      });
+      await attachPipeline(executor, feature, pipeline, attachment(caller, feature.projectId));
+      // Caught up with everything stored so far: the pipelines' records too.
+      return shown(feature.id, null);
     },
 
     async detachPipeline(caller, featureId) {
       const feature = await loadFeature(store, caller, featureId);
-      return run(caller, feature.id, feature.projectId, {
-        type: "DetachPipeline",
-        data: {},
-        actor: actorOf(caller),
-        now: at(),
-      });
+      await detachPipeline(executor, feature, attachment(caller, feature.projectId));
+      return shown(feature.id, null);
     },
 
     async updateFeature(caller, id, input) {
@@ -182,14 +194,16 @@ export function createFeatureCommands<Release>(deps: FeatureCommandDeps<Release>
 
     async deleteFeature(caller, id, reason) {
       const feature = await loadFeature(store, caller, id);
-      const result = await handleCommand(store, featureDecider, {
-        stream: streams.feature(feature.id),
-        command: { type: "DeleteFeature", data: { reason }, actor: actorOf(caller), now: at() },
-        metadata: commandMetadata(caller, feature.projectId, at()),
-      });
-      await caughtUp(deps, result.position);
-      // Gone from the read models: the answer is the feature as the deletion left it.
-      return fromView(result.state, "feature", feature.id);
+      const written = await deleteFeature(
+        executor,
+        feature,
+        { type: "DeleteFeature", data: { reason }, actor: actorOf(caller), now: at() },
+        attachment(caller, feature.projectId),
+      );
+      // Caught up with everything stored so far (the pipeline's record too); the read models drop the
+      // feature, so the answer is the feature as its deletion left it.
+      await caughtUp(deps, null);
+      return fromView(written.state, "feature", feature.id);
     },
   };
 }

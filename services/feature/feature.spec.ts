@@ -70,6 +70,7 @@ const pipeline = (id: string, extra: Partial<Pipeline> = {}): Pipeline => ({
   publishedAt: t0,
   deletedAt: null,
   clonedFrom: null,
+  attachedFeatureIds: [],
   ...extra,
 });
 const pl1 = pipeline("pl1");

@@ -4,9 +4,9 @@
 // is retired in two steps: archived (read-only, NOT_FOUND when evaluated, reversible), then deleted (gone
 // from every live read; its stream stays for audit replay).
 
-import type { Decider } from "../core/decider.ts";
+import type { Command, Decider } from "../core/decider.ts";
 import { DomainError, validation } from "../core/errors.ts";
-import { type Actor, disabledDefinition, type EnvironmentDefinition, type FeatureKind } from "../core/model.ts";
+import { disabledDefinition, type EnvironmentDefinition, type FeatureKind } from "../core/model.ts";
 import type { Pipeline } from "../pipeline/pipeline.ts";
 import { optionalText, type Project } from "../project/project.ts";
 import {
@@ -46,14 +46,7 @@ export interface Feature {
 
 export type FeatureState = Feature | null;
 
-interface CommandBase<Type extends string, Data> {
-  type: Type;
-  data: Data;
-  actor: Actor;
-  now: string;
-}
-
-export type CreateFeature = CommandBase<
+export type CreateFeature = Command<
   "CreateFeature",
   {
     featureId: string;
@@ -70,14 +63,14 @@ export type CreateFeature = CommandBase<
  * A direct update: any change of a feature without a pipeline; with one, only an update that changes
  * nothing a release would roll out (see `definitionChanges`) — the others start a release instead.
  */
-export type UpdateFeature = CommandBase<
+export type UpdateFeature = Command<
   "UpdateFeature",
   { project: Project; description?: string | null; environments: EnvironmentDefinitionInput[] }
 >;
-export type AttachPipeline = CommandBase<"AttachPipeline", { pipeline: Pipeline }>;
-export type DetachPipeline = CommandBase<"DetachPipeline", Record<string, never>>;
+export type AttachPipeline = Command<"AttachPipeline", { pipeline: Pipeline }>;
+export type DetachPipeline = Command<"DetachPipeline", Record<string, never>>;
 /** Takes the feature's release lock; `description`, when given, changes at once. */
-export type BeginRelease = CommandBase<
+export type BeginRelease = Command<
   "BeginRelease",
   {
     releaseId: string;
@@ -88,7 +81,7 @@ export type BeginRelease = CommandBase<
   }
 >;
 /** System, from the release workflow: the definitions a phase, the completion or an abort stores. */
-export type ApplyReleaseDefinitions = CommandBase<
+export type ApplyReleaseDefinitions = Command<
   "ApplyReleaseDefinitions",
   {
     releaseId: string;
@@ -97,10 +90,10 @@ export type ApplyReleaseDefinitions = CommandBase<
     phaseIndex?: number | null;
   }
 >;
-export type EndRelease = CommandBase<"EndRelease", { releaseId: string; status: "COMPLETED" | "ABORTED" }>;
-export type ArchiveFeature = CommandBase<"ArchiveFeature", { reason?: string | null }>;
-export type UnarchiveFeature = CommandBase<"UnarchiveFeature", { reason?: string | null }>;
-export type DeleteFeature = CommandBase<"DeleteFeature", { reason?: string | null }>;
+export type EndRelease = Command<"EndRelease", { releaseId: string; status: "COMPLETED" | "ABORTED" }>;
+export type ArchiveFeature = Command<"ArchiveFeature", { reason?: string | null }>;
+export type UnarchiveFeature = Command<"UnarchiveFeature", { reason?: string | null }>;
+export type DeleteFeature = Command<"DeleteFeature", { reason?: string | null }>;
 
 export type FeatureCommand =
   | CreateFeature

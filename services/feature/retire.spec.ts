@@ -38,6 +38,7 @@ const pipeline: Pipeline = {
   publishedAt: t0,
   deletedAt: null,
   clonedFrom: null,
+  attachedFeatureIds: [],
 };
 const on: Definition = { enabled: true, value: null, rules: [] };
 const off = disabledDefinition();

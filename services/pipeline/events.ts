@@ -38,4 +38,26 @@ export type PipelineRenamed = DomainEvent<
   { pipelineId: string; name?: string; description?: string | null; reason: string | null; at: string }
 >;
 
-export type PipelineEvent = PipelineCreated | PipelineUpdated | PipelinePublished | PipelineDeleted | PipelineRenamed;
+/**
+ * A feature is being attached to the pipeline (recorded here before the feature's FeaturePipelineAttached):
+ * the pipeline's own stream knows what it is attached to, so deleting it and attaching it serialize on
+ * this stream's expected revision (decision 0012).
+ */
+export type PipelineFeatureAttached = DomainEvent<
+  "PipelineFeatureAttached",
+  { pipelineId: string; featureId: string; at: string }
+>;
+/** The feature no longer uses the pipeline (detached, attached elsewhere, or its attach refused). */
+export type PipelineFeatureDetached = DomainEvent<
+  "PipelineFeatureDetached",
+  { pipelineId: string; featureId: string; at: string }
+>;
+
+export type PipelineEvent =
+  | PipelineCreated
+  | PipelineUpdated
+  | PipelinePublished
+  | PipelineDeleted
+  | PipelineFeatureAttached
+  | PipelineFeatureDetached
+  | PipelineRenamed;

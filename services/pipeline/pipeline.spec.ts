@@ -4,9 +4,11 @@ import { specification } from "../core/testing/specification.ts";
 import type { Project } from "../project/project.ts";
 import type { PipelineCreated, PipelineDeleted, PipelineEvent, PipelinePublished, PipelineUpdated } from "./events.ts";
 import {
+  type AttachFeature,
   type ClonePipeline,
   type CreatePipeline,
   type DeletePipeline,
+  type DetachFeature,
   evolvePipeline,
   normalizePhases,
   type PhaseInput,
@@ -144,6 +146,7 @@ describe("Pipeline", () => {
             publishedAt: null,
             deletedAt: null,
             clonedFrom: null,
+            attachedFeatureIds: [],
           }),
         );
     });
@@ -637,6 +640,72 @@ describe("Pipeline", () => {
         .given(history)
         .when(remove(["f1"]))
         .thenThrows("IMMUTABLE");
+    });
+  });
+
+  // PIPELINE_IN_USE's home: the attachments the pipeline's own stream records (services/feature/attachment.ts
+  // records them before the feature's event), so a delete and an attach serialize on this stream.
+  describe("attachments recorded on its stream", () => {
+    const attached = (featureId: string): PipelineEvent => ({
+      type: "PipelineFeatureAttached",
+      data: { pipelineId: "pl1", featureId, at: t1 },
+    });
+    const detached = (featureId: string): PipelineEvent => ({
+      type: "PipelineFeatureDetached",
+      data: { pipelineId: "pl1", featureId, at: t1 },
+    });
+    const attach = (featureId: string) => command<AttachFeature>("AttachFeature", { featureId });
+    const detach = (featureId: string) => command<DetachFeature>("DetachFeature", { featureId });
+
+    it("records a feature being attached to a published pipeline, once", () => {
+      spec
+        .given([created, published])
+        .when(attach("f1"))
+        .then([attached("f1")]);
+      spec
+        .given([created, published, attached("f1")])
+        .when(attach("f1"))
+        .then([]);
+    });
+
+    it("refuses to record an attachment to a draft or a deleted pipeline", () => {
+      spec.given([created]).when(attach("f1")).thenThrows("PIPELINE_NOT_PUBLISHED", "is DRAFT");
+      spec.given([created, published, deleted]).when(attach("f1")).thenThrows("PIPELINE_NOT_PUBLISHED", "is DELETED");
+      spec.given([]).when(attach("f1")).thenThrows("NOT_FOUND");
+    });
+
+    it("refuses deletion while its stream records an attachment, even one the caller did not see", () => {
+      spec
+        .given([created, published, attached("f1")])
+        .when(remove())
+        .thenThrows("PIPELINE_IN_USE", "attached to 1 feature(s) (f1)");
+      spec
+        .given([created, published, attached("f1")])
+        .when(remove(["f1", "f2"]))
+        .thenThrows("PIPELINE_IN_USE", "attached to 2 feature(s) (f1, f2)");
+    });
+
+    it("is deleted once every recorded feature was detached", () => {
+      spec
+        .given([created, published, attached("f1"), detached("f1")])
+        .when(remove())
+        .then([deleted]);
+    });
+
+    it("removes a record idempotently", () => {
+      spec
+        .given([created, published, attached("f1")])
+        .when(detach("f1"))
+        .then([detached("f1")]);
+      spec.given([created, published]).when(detach("f1")).then([]);
+      spec.given([]).when(detach("f1")).then([]);
+    });
+
+    it("does not count attachments as versions of the pipeline (what a release snapshots)", () => {
+      expect(replay([created, published, attached("f1"), attached("f2"), detached("f1")])).toMatchObject({
+        version: 2,
+        attachedFeatureIds: ["f2"],
+      });
     });
   });
 

@@ -1,10 +1,10 @@
 // Pipeline: ordered phases (targets, bake time, approval, action). DRAFT is editable; PUBLISHED is
 // immutable and attachable; DELETED is kept for history. Clone a published pipeline to evolve it.
 
-import type { Decider } from "../core/decider.ts";
+import type { Command, Decider } from "../core/decider.ts";
 import { formatDuration, MAX_WAIT_MS, parseDuration } from "../core/duration.ts";
 import { DomainError, validation } from "../core/errors.ts";
-import { type Actor, jsonEqual, type Phase, type PhaseAction, type SelfApproval, type Target } from "../core/model.ts";
+import { jsonEqual, type Phase, type PhaseAction, type SelfApproval, type Target } from "../core/model.ts";
 import { NAME_MAX, optionalText, type Project, requireName } from "../project/project.ts";
 import type { PipelineCreated, PipelineEvent, PipelineUpdated } from "./events.ts";
 
@@ -22,6 +22,11 @@ export interface Pipeline {
   publishedAt: string | null;
   deletedAt: string | null;
   clonedFrom: string | null;
+  /**
+   * The features attached through this pipeline's stream (PipelineFeatureAttached). Attachments made before
+   * these events existed are only on the features' streams: the delete handler passes those in.
+   */
+  attachedFeatureIds: string[];
 }
 
 export type PipelineState = Pipeline | null;
@@ -43,14 +48,7 @@ export interface PhaseInput {
   targets: TargetInput[];
 }
 
-interface CommandBase<Type extends string, Data> {
-  type: Type;
-  data: Data;
-  actor: Actor;
-  now: string;
-}
-
-export type CreatePipeline = CommandBase<
+export type CreatePipeline = Command<
   "CreatePipeline",
   {
     pipelineId: string;
@@ -62,7 +60,7 @@ export type CreatePipeline = CommandBase<
   }
 >;
 /** Absent (or null, for name/selfApproval/phases) = unchanged; `description: null` clears it. */
-export type UpdatePipeline = CommandBase<
+export type UpdatePipeline = Command<
   "UpdatePipeline",
   {
     project: Project;
@@ -72,18 +70,20 @@ export type UpdatePipeline = CommandBase<
     phases?: PhaseInput[] | null;
   }
 >;
-export type PublishPipeline = CommandBase<"PublishPipeline", Record<string, never>>;
+export type PublishPipeline = Command<"PublishPipeline", Record<string, never>>;
 /** Decided on the NEW pipeline's stream. */
-export type ClonePipeline = CommandBase<
-  "ClonePipeline",
-  { pipelineId: string; source: Pipeline; name?: string | null }
->;
-export type DeletePipeline = CommandBase<"DeletePipeline", { attachedFeatureIds: string[] }>;
+export type ClonePipeline = Command<"ClonePipeline", { pipelineId: string; source: Pipeline; name?: string | null }>;
+/** `attachedFeatureIds`: attachments the stream may not know (made before PipelineFeatureAttached existed). */
+export type DeletePipeline = Command<"DeletePipeline", { attachedFeatureIds: string[] }>;
+/** Records, before the feature's own event, that a feature is being attached: refused unless PUBLISHED. */
+export type AttachFeature = Command<"AttachFeature", { featureId: string }>;
+/** Records that a feature no longer uses the pipeline; idempotent. */
+export type DetachFeature = Command<"DetachFeature", { featureId: string }>;
 /**
  * A published pipeline's name and description may change, as LaunchDarkly allows; its phases never do.
  * `description`: absent = unchanged, null or blank = cleared.
  */
-export type RenamePipeline = CommandBase<
+export type RenamePipeline = Command<
   "RenamePipeline",
   { name: string; description?: string | null; reason?: string | null }
 >;
@@ -94,6 +94,8 @@ export type PipelineCommand =
   | PublishPipeline
   | ClonePipeline
   | DeletePipeline
+  | AttachFeature
+  | DetachFeature
   | RenamePipeline;
 
 const ACTIONS: readonly PhaseAction[] = ["APPLY_CHANGE", "ENABLE", "DISABLE"];
@@ -284,7 +286,9 @@ function clonePipeline(command: ClonePipeline, state: PipelineState): PipelineCr
 function deletePipeline(command: DeletePipeline, state: PipelineState): PipelineEvent[] {
   const pipeline = requireExisting(state);
   if (pipeline.status === "DELETED") throw new DomainError("IMMUTABLE", `pipeline ${pipeline.id} is already deleted`);
-  const { attachedFeatureIds } = command.data;
+  // PIPELINE_IN_USE's one home: what the stream records (serialized with attaches by its revision) and
+  // what the caller found on the features' side for older attachments.
+  const attachedFeatureIds = [...new Set([...pipeline.attachedFeatureIds, ...command.data.attachedFeatureIds])];
   if (attachedFeatureIds.length > 0) {
     throw new DomainError(
       "PIPELINE_IN_USE",
@@ -309,6 +313,25 @@ function renamePipeline(command: RenamePipeline, state: PipelineState): Pipeline
   return [{ type: "PipelineRenamed", data: { pipelineId: pipeline.id, ...changes, reason, at: command.now } }];
 }
 
+function attachFeature(command: AttachFeature, state: PipelineState): PipelineEvent[] {
+  const pipeline = requireExisting(state);
+  if (pipeline.status !== "PUBLISHED") {
+    throw new DomainError(
+      "PIPELINE_NOT_PUBLISHED",
+      `pipeline ${pipeline.id} is ${pipeline.status}: only a published pipeline can be attached`,
+    );
+  }
+  const { featureId } = command.data;
+  if (pipeline.attachedFeatureIds.includes(featureId)) return [];
+  return [{ type: "PipelineFeatureAttached", data: { pipelineId: pipeline.id, featureId, at: command.now } }];
+}
+
+function detachFeature(command: DetachFeature, state: PipelineState): PipelineEvent[] {
+  const { featureId } = command.data;
+  if (state === null || !state.attachedFeatureIds.includes(featureId)) return [];
+  return [{ type: "PipelineFeatureDetached", data: { pipelineId: state.id, featureId, at: command.now } }];
+}
+
 export function decidePipeline(command: PipelineCommand, state: PipelineState): PipelineEvent[] {
   switch (command.type) {
     case "CreatePipeline":
@@ -321,6 +344,10 @@ export function decidePipeline(command: PipelineCommand, state: PipelineState): 
       return clonePipeline(command, state);
     case "DeletePipeline":
       return deletePipeline(command, state);
+    case "AttachFeature":
+      return attachFeature(command, state);
+    case "DetachFeature":
+      return detachFeature(command, state);
     case "RenamePipeline":
       return renamePipeline(command, state);
     default: {
@@ -348,6 +375,7 @@ export function evolvePipeline(state: PipelineState, event: PipelineEvent): Pipe
         publishedAt: null,
         deletedAt: null,
         clonedFrom,
+        attachedFeatureIds: [],
       };
     }
     case "PipelineUpdated": {
@@ -376,6 +404,16 @@ export function evolvePipeline(state: PipelineState, event: PipelineEvent): Pipe
       return state && { ...state, status: "PUBLISHED", publishedAt: event.data.at, version: state.version + 1 };
     case "PipelineDeleted":
       return state && { ...state, status: "DELETED", deletedAt: event.data.at, version: state.version + 1 };
+    // Attachments are not changes of the pipeline: its version (what a release snapshots) stays.
+    case "PipelineFeatureAttached":
+      return state && { ...state, attachedFeatureIds: [...state.attachedFeatureIds, event.data.featureId] };
+    case "PipelineFeatureDetached":
+      return (
+        state && {
+          ...state,
+          attachedFeatureIds: state.attachedFeatureIds.filter((id) => id !== event.data.featureId),
+        }
+      );
     default: {
       const _exhaustive: never = event;
       return state;

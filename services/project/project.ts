@@ -3,9 +3,9 @@
 // features validate against them. What uses an environment or a segment lives in other streams: the
 // caller reads it from the read models and hands it in (`usedBy`), as DeletePipeline's attachments are.
 
-import type { Decider } from "../core/decider.ts";
+import type { Command, Decider } from "../core/decider.ts";
 import { DomainError, validation } from "../core/errors.ts";
-import { type Actor, jsonEqual, type Segment, type SegmentOperator } from "../core/model.ts";
+import { jsonEqual, type Segment, type SegmentOperator } from "../core/model.ts";
 import type { ProjectCreated, ProjectEvent } from "./events.ts";
 
 export interface Project {
@@ -27,23 +27,14 @@ export interface SegmentInput {
   values: string[];
 }
 
-export interface CreateProject {
-  type: "CreateProject";
-  data: { projectId: string; name: string; environments: string[]; segments?: SegmentInput[] | null };
-  actor: Actor;
-  now: string;
-}
+export type CreateProject = Command<
+  "CreateProject",
+  { projectId: string; name: string; environments: string[]; segments?: SegmentInput[] | null }
+>;
 
-interface CommandBase<Type extends string, Data> {
-  type: Type;
-  data: Data;
-  actor: Actor;
-  now: string;
-}
-
-export type RenameProject = CommandBase<"RenameProject", { name: string; reason?: string | null }>;
+export type RenameProject = Command<"RenameProject", { name: string; reason?: string | null }>;
 /** `position`: the index the new environment takes (0 = first); absent or null = at the end. */
-export type AddEnvironment = CommandBase<
+export type AddEnvironment = Command<
   "AddEnvironment",
   { name: string; position?: number | null; reason?: string | null }
 >;
@@ -52,12 +43,9 @@ export type AddEnvironment = CommandBase<
  * "release <id>"), read by the caller from the read models just before deciding.
  */
 export type UsedBy = readonly string[];
-export type RemoveEnvironment = CommandBase<
-  "RemoveEnvironment",
-  { name: string; usedBy: UsedBy; reason?: string | null }
->;
-export type UpsertSegment = CommandBase<"UpsertSegment", { segment: SegmentInput; reason?: string | null }>;
-export type DeleteSegment = CommandBase<"DeleteSegment", { key: string; usedBy: UsedBy; reason?: string | null }>;
+export type RemoveEnvironment = Command<"RemoveEnvironment", { name: string; usedBy: UsedBy; reason?: string | null }>;
+export type UpsertSegment = Command<"UpsertSegment", { segment: SegmentInput; reason?: string | null }>;
+export type DeleteSegment = Command<"DeleteSegment", { key: string; usedBy: UsedBy; reason?: string | null }>;
 
 export type ProjectCommand =
   | CreateProject

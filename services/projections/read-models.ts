@@ -125,7 +125,7 @@ export function freeze<T>(value: T): T {
 }
 
 const isAwaitingApproval = (release: Release): boolean => {
-  if (release.status !== "IN_PROGRESS" || release.currentPhaseIndex === null) return false;
+  if (release.status !== "IN_PROGRESS") return false;
   return release.phases[release.currentPhaseIndex]?.status === "AWAITING_APPROVAL";
 };
 

@@ -2,10 +2,9 @@
 // The Temporal workflow is a thin shell over it: it feeds commands (people's actions, and `Tick` when a
 // bake timer may have ended), appends what `decide` returns, and sleeps until `nextWakeAt`.
 
-import type { Decider } from "../core/decider.ts";
+import type { Command, Decider } from "../core/decider.ts";
 import { DomainError } from "../core/errors.ts";
 import type {
-  Actor,
   Definition,
   EnvironmentDefinition,
   Phase,
@@ -62,7 +61,8 @@ export interface RejectedSignal {
   at: string;
 }
 
-export interface Release {
+/** What every release has, whatever its status. */
+interface ReleaseBase {
   id: string;
   featureId: string;
   featureKey: string;
@@ -80,14 +80,10 @@ export interface Release {
   trigger: "UPDATE" | "START";
   status: ReleaseStatus;
   phases: ReleasePhaseState[];
-  /** null once COMPLETED or ABORTED. */
-  currentPhaseIndex: number | null;
   rolledOut: RolledOutPhase[];
   startedBy: string;
   startedAt: string;
   startReason: string | null;
-  endedAt: string | null;
-  abortReason: string | null;
   actions: ReleaseAction[];
   rejectedSignals: RejectedSignal[];
   /** Number of stored events. */
@@ -95,27 +91,44 @@ export interface Release {
   updatedAt: string;
 }
 
+/** Running: at a phase (the last one once it rolled out, until ReleaseCompleted). */
+export interface InProgressRelease extends ReleaseBase {
+  status: "IN_PROGRESS";
+  currentPhaseIndex: number;
+  endedAt: null;
+  abortReason: null;
+}
+
+export interface CompletedRelease extends ReleaseBase {
+  status: "COMPLETED";
+  currentPhaseIndex: null;
+  endedAt: string;
+  abortReason: null;
+}
+
+export interface AbortedRelease extends ReleaseBase {
+  status: "ABORTED";
+  currentPhaseIndex: null;
+  endedAt: string;
+  abortReason: string | null;
+}
+
+/** A release, tagged by its status: only one IN_PROGRESS has a current phase; only an ended one an end. */
+export type Release = InProgressRelease | CompletedRelease | AbortedRelease;
+
 export type ReleaseState = Release | null;
 
 // ---- commands -------------------------------------------------------------------------------
 
-interface CommandBase<Type extends string, Data> {
-  type: Type;
-  data: Data;
-  actor: Actor;
-  /** ISO instant at which the command takes effect (workflow time in the workflow). */
-  now: string;
-}
-
-export type StartRelease = CommandBase<"StartRelease", Omit<ReleaseStarted["data"], "after" | "by" | "at">>;
-export type ApproveRelease = CommandBase<"ApproveRelease", { phaseIndex?: number | null; comment?: string | null }>;
-export type PauseRelease = CommandBase<"PauseRelease", { phaseIndex?: number | null; reason?: string | null }>;
-export type UnpauseRelease = CommandBase<"UnpauseRelease", { phaseIndex?: number | null; reason?: string | null }>;
-export type SkipPhase = CommandBase<"SkipPhase", { phaseIndex?: number | null; reason?: string | null }>;
-export type AbortRelease = CommandBase<"AbortRelease", { reason?: string | null }>;
-export type FullRollout = CommandBase<"FullRollout", { reason?: string | null }>;
+export type StartRelease = Command<"StartRelease", Omit<ReleaseStarted["data"], "after" | "by" | "at">>;
+export type ApproveRelease = Command<"ApproveRelease", { phaseIndex?: number | null; comment?: string | null }>;
+export type PauseRelease = Command<"PauseRelease", { phaseIndex?: number | null; reason?: string | null }>;
+export type UnpauseRelease = Command<"UnpauseRelease", { phaseIndex?: number | null; reason?: string | null }>;
+export type SkipPhase = Command<"SkipPhase", { phaseIndex?: number | null; reason?: string | null }>;
+export type AbortRelease = Command<"AbortRelease", { reason?: string | null }>;
+export type FullRollout = Command<"FullRollout", { reason?: string | null }>;
 /** System: take every automatic step that is due at `now` (a bake timer ended). */
-export type Tick = CommandBase<"Tick", Record<string, never>>;
+export type Tick = Command<"Tick", Record<string, never>>;
 
 export type ReleaseActionCommand =
   | ApproveRelease
@@ -216,7 +229,7 @@ export function remainingWaitMs(phase: ReleasePhaseState, now: string): number |
 
 /** When the workflow must wake up next to Tick (the current bake timer's end), or null. */
 export function nextWakeAt(release: ReleaseState): string | null {
-  if (release?.status !== "IN_PROGRESS" || release.currentPhaseIndex === null) return null;
+  if (release?.status !== "IN_PROGRESS") return null;
   const phase = release.phases[release.currentPhaseIndex];
   return phase?.status === "WAITING" ? phase.waitEndsAt : null;
 }
@@ -234,18 +247,31 @@ function describePhase(release: Release, index: number | null): string {
 
 // ---- decide ------------------------------------------------------------------------------------------
 
-function requireInProgress(release: ReleaseState, action: string): Release {
-  if (!release) throw new DomainError("NOT_FOUND", "release not found");
-  if (release.status !== "IN_PROGRESS") {
-    throw new DomainError("INVALID_STATE", `cannot ${action}: the release is ${release.status}`);
+/** The release an action applies to: the actor's role first, then a release IN_PROGRESS. */
+function acting(command: ReleaseActionCommand, state: ReleaseState, action: string): InProgressRelease {
+  const needed = ACTION_ROLES[command.type];
+  if (!roleAtLeast(command.actor.role, needed)) {
+    throw new DomainError(
+      "FORBIDDEN",
+      `${command.type} needs the ${needed} role; ${command.actor.name} is ${command.actor.role}`,
+    );
   }
-  return release;
+  if (!state) throw new DomainError("NOT_FOUND", "release not found");
+  if (state.status !== "IN_PROGRESS") {
+    throw new DomainError("INVALID_STATE", `cannot ${action}: the release is ${state.status}`);
+  }
+  return state;
 }
 
-function currentPhase(release: Release, action: string, phaseIndex: number | null | undefined): ReleasePhaseState {
-  const index = release.currentPhaseIndex;
-  const phase = index === null ? undefined : release.phases[index];
-  if (!phase) throw new DomainError("INVALID_STATE", `cannot ${action}: ${describePhase(release, index)}`);
+function currentPhase(
+  release: InProgressRelease,
+  action: string,
+  phaseIndex: number | null | undefined,
+): ReleasePhaseState {
+  const phase = release.phases[release.currentPhaseIndex];
+  if (!phase) {
+    throw new DomainError("INVALID_STATE", `cannot ${action}: ${describePhase(release, release.currentPhaseIndex)}`);
+  }
   if (phaseIndex !== undefined && phaseIndex !== null && phaseIndex !== phase.index) {
     throw new DomainError(
       "INVALID_STATE",
@@ -255,19 +281,9 @@ function currentPhase(release: Release, action: string, phaseIndex: number | nul
   return phase;
 }
 
-function requireRole(command: ReleaseActionCommand): void {
-  const needed = ACTION_ROLES[command.type];
-  if (!roleAtLeast(command.actor.role, needed)) {
-    throw new DomainError(
-      "FORBIDDEN",
-      `${command.type} needs the ${needed} role; ${command.actor.name} is ${command.actor.role}`,
-    );
-  }
-}
-
 /**
- * Only the `ReleaseStarted` event (no automatic steps): the API stores it before it starts the
- * release's workflow, which takes every later step.
+ * Only the `ReleaseStarted` event (no automatic steps): services/release/start.ts stores it before the
+ * release's workflow starts, which takes every later step.
  */
 export function decideStart(command: StartRelease, state: ReleaseState): ReleaseEvent[] {
   if (state) throw new DomainError("CONFLICT", `release ${state.id} already exists`);
@@ -292,110 +308,135 @@ export function decideStart(command: StartRelease, state: ReleaseState): Release
   ];
 }
 
-function decideAction(command: ReleaseActionCommand, state: ReleaseState): ReleaseEvent[] {
-  requireRole(command);
+function approve(command: ApproveRelease, state: ReleaseState): ReleaseEvent[] {
+  const release = acting(command, state, "approve");
   const by = command.actor.name;
-  const at = command.now;
-  switch (command.type) {
-    case "ApproveRelease": {
-      const release = requireInProgress(state, "approve");
-      const phase = currentPhase(release, "approve", command.data.phaseIndex);
-      if (phase.status !== "AWAITING_APPROVAL") {
-        throw new DomainError(
-          "INVALID_STATE",
-          `cannot approve: ${describePhase(release, phase.index)}, not AWAITING_APPROVAL`,
-        );
-      }
-      if (release.selfApproval === "FORBIDDEN" && release.startedBy === by) {
-        throw new DomainError(
-          "SELF_APPROVAL_FORBIDDEN",
-          `${by} started this release and the pipeline forbids self-approval`,
-        );
-      }
-      if (phase.approvals.some((approval) => approval.by === by)) {
-        throw new DomainError(
-          "INVALID_STATE",
-          `cannot approve: ${by} already approved phase ${phase.index} (${phase.name})`,
-        );
-      }
-      const comment = command.data.comment ?? null;
-      return [
-        { type: "ReleasePhaseApproved", data: { releaseId: release.id, phaseIndex: phase.index, by, comment, at } },
-      ];
-    }
-    case "PauseRelease": {
-      const release = requireInProgress(state, "pause");
-      const phase = currentPhase(release, "pause", command.data.phaseIndex);
-      if (phase.status !== "WAITING") {
-        throw new DomainError(
-          "INVALID_STATE",
-          `cannot pause: ${describePhase(release, phase.index)}; only a WAITING bake timer can be paused`,
-        );
-      }
-      const remainingMs = remainingWaitMs(phase, at) ?? 0;
-      const reason = command.data.reason ?? null;
-      return [
-        {
-          type: "ReleasePaused",
-          data: { releaseId: release.id, phaseIndex: phase.index, remainingMs, by, reason, at },
-        },
-      ];
-    }
-    case "UnpauseRelease": {
-      const release = requireInProgress(state, "unpause");
-      const phase = currentPhase(release, "unpause", command.data.phaseIndex);
-      if (phase.status !== "PAUSED") {
-        throw new DomainError("INVALID_STATE", `cannot unpause: ${describePhase(release, phase.index)}, not PAUSED`);
-      }
-      const endsAt = new Date(Date.parse(at) + (phase.remainingMs ?? 0)).toISOString();
-      const reason = command.data.reason ?? null;
-      return [
-        { type: "ReleaseUnpaused", data: { releaseId: release.id, phaseIndex: phase.index, endsAt, by, reason, at } },
-      ];
-    }
-    case "SkipPhase": {
-      const release = requireInProgress(state, "skip");
-      const phase = currentPhase(release, "skip", command.data.phaseIndex);
-      if (phase.status !== "WAITING" && phase.status !== "PAUSED") {
-        throw new DomainError(
-          "INVALID_STATE",
-          `cannot skip: ${describePhase(release, phase.index)}; skip ends a WAITING or PAUSED bake time and never bypasses an approval`,
-        );
-      }
-      const reason = command.data.reason ?? null;
-      return [
-        { type: "ReleasePhaseWaitSkipped", data: { releaseId: release.id, phaseIndex: phase.index, by, reason, at } },
-      ];
-    }
-    case "AbortRelease": {
-      const release = requireInProgress(state, "abort");
-      const rolledWhole = new Set(
-        release.rolledOut.flatMap((r) => r.targets.filter((t) => t.segment === null).map((t) => t.environment)),
-      );
-      const reverted = release.before.filter((entry) => rolledWhole.has(entry.environment));
-      const reason = command.data.reason ?? null;
-      return [
-        {
-          type: "ReleaseAborted",
-          data: { releaseId: release.id, phaseIndex: release.currentPhaseIndex ?? -1, by, reason, reverted, at },
-        },
-      ];
-    }
-    case "FullRollout": {
-      const release = requireInProgress(state, "roll out fully");
-      const reason = command.data.reason ?? null;
-      return [
-        {
-          type: "ReleaseFullRolloutRequested",
-          data: { releaseId: release.id, phaseIndex: release.currentPhaseIndex ?? -1, by, reason, at },
-        },
-      ];
-    }
-    default: {
-      const unknown: never = command;
-      throw new DomainError("INTERNAL", `unknown release command ${(unknown as { type: string }).type}`);
-    }
+  const phase = currentPhase(release, "approve", command.data.phaseIndex);
+  if (phase.status !== "AWAITING_APPROVAL") {
+    throw new DomainError(
+      "INVALID_STATE",
+      `cannot approve: ${describePhase(release, phase.index)}, not AWAITING_APPROVAL`,
+    );
   }
+  if (release.selfApproval === "FORBIDDEN" && release.startedBy === by) {
+    throw new DomainError(
+      "SELF_APPROVAL_FORBIDDEN",
+      `${by} started this release and the pipeline forbids self-approval`,
+    );
+  }
+  if (phase.approvals.some((approval) => approval.by === by)) {
+    throw new DomainError(
+      "INVALID_STATE",
+      `cannot approve: ${by} already approved phase ${phase.index} (${phase.name})`,
+    );
+  }
+  const comment = command.data.comment ?? null;
+  return [
+    {
+      type: "ReleasePhaseApproved",
+      data: { releaseId: release.id, phaseIndex: phase.index, by, comment, at: command.now },
+    },
+  ];
+}
+
+function pause(command: PauseRelease, state: ReleaseState): ReleaseEvent[] {
+  const release = acting(command, state, "pause");
+  const phase = currentPhase(release, "pause", command.data.phaseIndex);
+  if (phase.status !== "WAITING") {
+    throw new DomainError(
+      "INVALID_STATE",
+      `cannot pause: ${describePhase(release, phase.index)}; only a WAITING bake timer can be paused`,
+    );
+  }
+  const { now: at } = command;
+  const remainingMs = remainingWaitMs(phase, at) ?? 0;
+  const reason = command.data.reason ?? null;
+  return [
+    {
+      type: "ReleasePaused",
+      data: { releaseId: release.id, phaseIndex: phase.index, remainingMs, by: command.actor.name, reason, at },
+    },
+  ];
+}
+
+function unpause(command: UnpauseRelease, state: ReleaseState): ReleaseEvent[] {
+  const release = acting(command, state, "unpause");
+  const phase = currentPhase(release, "unpause", command.data.phaseIndex);
+  if (phase.status !== "PAUSED") {
+    throw new DomainError("INVALID_STATE", `cannot unpause: ${describePhase(release, phase.index)}, not PAUSED`);
+  }
+  const { now: at } = command;
+  const endsAt = new Date(Date.parse(at) + (phase.remainingMs ?? 0)).toISOString();
+  const reason = command.data.reason ?? null;
+  return [
+    {
+      type: "ReleaseUnpaused",
+      data: { releaseId: release.id, phaseIndex: phase.index, endsAt, by: command.actor.name, reason, at },
+    },
+  ];
+}
+
+function skip(command: SkipPhase, state: ReleaseState): ReleaseEvent[] {
+  const release = acting(command, state, "skip");
+  const phase = currentPhase(release, "skip", command.data.phaseIndex);
+  if (phase.status !== "WAITING" && phase.status !== "PAUSED") {
+    throw new DomainError(
+      "INVALID_STATE",
+      `cannot skip: ${describePhase(release, phase.index)}; skip ends a WAITING or PAUSED bake time and never bypasses an approval`,
+    );
+  }
+  const reason = command.data.reason ?? null;
+  return [
+    {
+      type: "ReleasePhaseWaitSkipped",
+      data: { releaseId: release.id, phaseIndex: phase.index, by: command.actor.name, reason, at: command.now },
+    },
+  ];
+}
+
+function abort(command: AbortRelease, state: ReleaseState): ReleaseEvent[] {
+  const release = acting(command, state, "abort");
+  const rolledWhole = new Set(
+    release.rolledOut.flatMap((r) => r.targets.filter((t) => t.segment === null).map((t) => t.environment)),
+  );
+  const reverted = release.before.filter((entry) => rolledWhole.has(entry.environment));
+  const reason = command.data.reason ?? null;
+  return [
+    {
+      type: "ReleaseAborted",
+      data: {
+        releaseId: release.id,
+        phaseIndex: release.currentPhaseIndex,
+        by: command.actor.name,
+        reason,
+        reverted,
+        at: command.now,
+      },
+    },
+  ];
+}
+
+function fullRollout(command: FullRollout, state: ReleaseState): ReleaseEvent[] {
+  const release = acting(command, state, "roll out fully");
+  const reason = command.data.reason ?? null;
+  return [
+    {
+      type: "ReleaseFullRolloutRequested",
+      data: {
+        releaseId: release.id,
+        phaseIndex: release.currentPhaseIndex,
+        by: command.actor.name,
+        reason,
+        at: command.now,
+      },
+    },
+  ];
+}
+
+/** Nothing of its own: the automatic steps due at `now` follow (see `decide`). */
+function tick(_command: Tick, state: ReleaseState): ReleaseEvent[] {
+  if (!state) throw new DomainError("NOT_FOUND", "release not found");
+  return [];
 }
 
 function rollOut(release: Release, index: number, at: string): ReleasePhaseRolledOut {
@@ -421,7 +462,6 @@ function automaticStep(release: Release, now: string, fullRollout: boolean): Rel
   if (release.status !== "IN_PROGRESS") return null;
   const index = release.currentPhaseIndex;
   const releaseId = release.id;
-  if (index === null) return null;
   const phase = release.phases[index];
   const spec = release.phaseSpecs[index];
   if (!phase || !spec) return { type: "ReleaseCompleted", data: { releaseId, at: now } };
@@ -481,19 +521,35 @@ function advance(state: ReleaseState, events: ReleaseEvent[], now: string): Rele
   return produced;
 }
 
-export function decide(command: ReleaseCommand, state: ReleaseState): ReleaseEvent[] {
-  let direct: ReleaseEvent[];
+/** The events `command` causes directly: one function per command. */
+function decideCommand(command: ReleaseCommand, state: ReleaseState): ReleaseEvent[] {
   switch (command.type) {
     case "StartRelease":
-      direct = decideStart(command, state);
-      break;
+      return decideStart(command, state);
+    case "ApproveRelease":
+      return approve(command, state);
+    case "PauseRelease":
+      return pause(command, state);
+    case "UnpauseRelease":
+      return unpause(command, state);
+    case "SkipPhase":
+      return skip(command, state);
+    case "AbortRelease":
+      return abort(command, state);
+    case "FullRollout":
+      return fullRollout(command, state);
     case "Tick":
-      if (!state) throw new DomainError("NOT_FOUND", "release not found");
-      direct = [];
-      break;
-    default:
-      direct = decideAction(command, state);
+      return tick(command, state);
+    default: {
+      const unknown: never = command;
+      throw new DomainError("INTERNAL", `unknown release command ${(unknown as { type: string }).type}`);
+    }
   }
+}
+
+/** The command's events, then every automatic step due at its `now`. */
+export function decide(command: ReleaseCommand, state: ReleaseState): ReleaseEvent[] {
+  const direct = decideCommand(command, state);
   return [...direct, ...advance(state, direct, command.now)];
 }
 
@@ -629,11 +685,14 @@ export function evolve(state: ReleaseState, event: ReleaseEvent): ReleaseState {
         rolledOutAt: d.at,
       }));
       const last = d.phaseIndex >= release.phaseSpecs.length - 1;
-      return {
+      const recorded = {
         ...rolled,
         rolledOut: [...rolled.rolledOut, { phaseIndex: d.phaseIndex, targets: d.targets, definitions: d.definitions }],
-        currentPhaseIndex: last ? d.phaseIndex : d.phaseIndex + 1,
       };
+      // The next phase becomes current; the last one stays current until ReleaseCompleted.
+      return recorded.status === "IN_PROGRESS"
+        ? { ...recorded, currentPhaseIndex: last ? d.phaseIndex : d.phaseIndex + 1 }
+        : recorded;
     }
     case "ReleaseFullRolloutRequested":
       return recordAction(release, "FULL_ROLLOUT", event.data, event.data.reason);
@@ -643,7 +702,7 @@ export function evolve(state: ReleaseState, event: ReleaseEvent): ReleaseState {
       return { ...aborted, status: "ABORTED", currentPhaseIndex: null, endedAt: d.at, abortReason: d.reason };
     }
     case "ReleaseCompleted":
-      return { ...release, status: "COMPLETED", currentPhaseIndex: null, endedAt: event.data.at };
+      return { ...release, status: "COMPLETED", currentPhaseIndex: null, endedAt: event.data.at, abortReason: null };
     case "ReleaseSignalRejected": {
       const { action, by, code, message, at } = event.data;
       return { ...release, rejectedSignals: [...release.rejectedSignals, { action, by, code, message, at }] };

@@ -44,6 +44,7 @@ const pipeline: Pipeline = {
   publishedAt: at,
   deletedAt: null,
   clonedFrom: null,
+  attachedFeatureIds: [],
 };
 const metadata = { actor: "alice", correlationId: "c1", causationId: null, projectId: "p1" };
 

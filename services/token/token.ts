@@ -1,9 +1,9 @@
 // API token: a name, a role, optionally bound to one project. Only the secret's SHA-256 hash is
 // stored; the secret is made and hashed at the edge and shown once.
 
-import type { Decider } from "../core/decider.ts";
+import type { Command, Decider } from "../core/decider.ts";
 import { DomainError, validation } from "../core/errors.ts";
-import { type Actor, ROLES, type Role } from "../core/model.ts";
+import { ROLES, type Role } from "../core/model.ts";
 import { requireName } from "../project/project.ts";
 import type { ApiTokenCreated, TokenEvent } from "./events.ts";
 
@@ -18,9 +18,9 @@ export interface ApiToken {
 
 export type TokenState = ApiToken | null;
 
-export interface CreateApiToken {
-  type: "CreateApiToken";
-  data: {
+export type CreateApiToken = Command<
+  "CreateApiToken",
+  {
     tokenId: string;
     name: string;
     role: Role;
@@ -29,10 +29,8 @@ export interface CreateApiToken {
     secretHash: string;
     /** Whether `projectId` names an existing project (looked up by the caller). */
     projectExists: boolean;
-  };
-  actor: Actor;
-  now: string;
-}
+  }
+>;
 
 export type TokenCommand = CreateApiToken;
 

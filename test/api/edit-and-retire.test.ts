@@ -441,7 +441,7 @@ describe("archiveFeature, unarchiveFeature, deleteFeature", () => {
 });
 
 describe("an archived feature and its pipeline", () => {
-  it("leaves attachedFeatures unless asked for, and still keeps the pipeline from deletion", async () => {
+  it("leaves attachedFeatures unless asked for, keeps the pipeline from deletion until deleted itself", async () => {
     const pipelineId = await createPublishedPipeline(
       api,
       projectId,
@@ -476,6 +476,14 @@ describe("an archived feature and its pipeline", () => {
     await refused("IMMUTABLE", () =>
       api.gql(`mutation($id: ID!) { detachPipeline(featureId: $id) { id } }`, { id: created.createFeature.id }, editor),
     );
+    // Deleted, it no longer holds the pipeline.
+    await api.ok(`mutation($id: ID!) { deleteFeature(id: $id) { id } }`, { id: created.createFeature.id });
+    const deleted = await api.ok<{ deletePipeline: { status: string } }>(
+      `mutation($id: ID!) { deletePipeline(id: $id) { status } }`,
+      { id: pipelineId },
+      editor,
+    );
+    expect(deleted.deletePipeline.status).toBe("DELETED");
   });
 });
 

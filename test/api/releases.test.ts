@@ -124,6 +124,65 @@ describe("one running release per feature", () => {
   });
 });
 
+// "This update changes nothing a release would roll out" (the feature decider's definitionChanges): on a
+// feature with a pipeline, it applies at once and answers the Feature; no release starts.
+describe("an update with nothing to roll out", () => {
+  const UPDATE = /* GraphQL */ `mutation($id: ID!, $input: UpdateFeatureInput!) { updateFeature(id: $id, input: $input) {
+    __typename ... on Feature { description activeRelease { id } releases { id } } } }`;
+  type Answer = { updateFeature: { __typename: string; description: string | null; releases: unknown[] } };
+  const releasesStored = async (head: string | null) =>
+    (await storedSince(head)).filter(
+      (event) => event.stream.startsWith("release-") || event.type === "FeatureReleaseStarted",
+    );
+
+  it("a description-only update changes the description at once and starts no release", async () => {
+    const featureId = await newFeature("described");
+    const head = await api.store.headPosition();
+    const answer = await api.ok<Answer>(
+      UPDATE,
+      { id: featureId, input: { description: " Checkout v2 ", environments: [] } },
+      editor,
+    );
+    expect(answer.updateFeature).toMatchObject({ __typename: "Feature", description: "Checkout v2", releases: [] });
+    expect(await releasesStored(head)).toEqual([]);
+  });
+
+  it('description "" clears it at once; an empty release is never started', async () => {
+    const featureId = await newFeature("blanked");
+    await api.ok<Answer>(UPDATE, { id: featureId, input: { description: "words", environments: [] } }, editor);
+    const head = await api.store.headPosition();
+    const answer = await api.ok<Answer>(
+      UPDATE,
+      { id: featureId, input: { description: "", environments: [] } },
+      editor,
+    );
+    expect(answer.updateFeature).toMatchObject({ __typename: "Feature", description: null, releases: [] });
+    expect(await releasesStored(head)).toEqual([]);
+  });
+
+  it("an update equal to the current definitions (and description) stores nothing and answers the Feature", async () => {
+    const featureId = await newFeature("unchanged");
+    const head = await api.store.headPosition();
+    const answer = await api.ok<Answer>(
+      UPDATE,
+      { id: featureId, input: { environments: [{ environment: "development", definition: { enabled: false } }] } },
+      editor,
+    );
+    expect(answer.updateFeature).toMatchObject({ __typename: "Feature", releases: [] });
+    expect(await storedSince(head)).toEqual([]);
+  });
+
+  it("an update that changes a definition starts a release, with the description", async () => {
+    const featureId = await newFeature("changed");
+    const answer = await api.ok<{ updateFeature: { __typename: string; id: string } }>(
+      /* GraphQL */ `mutation($id: ID!) { updateFeature(id: $id, input: { description: "on", environments: [{ environment: "development", definition: { enabled: true } }] }) { __typename ... on Release { id } } }`,
+      { id: featureId },
+      editor,
+    );
+    expect(answer.updateFeature).toEqual({ __typename: "Release", id: `${featureId}.1` });
+  });
+});
+
 describe("audit replay through the graph", () => {
   const AS_OF = /* GraphQL */ `query($id: ID!, $position: String) {
     featureAsOf(id: $id, position: $position) {

@@ -14,8 +14,12 @@ import { NativeConnection, type Worker } from "@temporalio/worker";
 import { createClient, type Client as WsClient } from "graphql-ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
+import { streams } from "../../services/core/streams.ts";
+import { loadStream } from "../../services/event-store/command-handler.ts";
 import { createEventStore } from "../../services/event-store/create-event-store.ts";
 import type { EventStore } from "../../services/event-store/port.ts";
+import { featureDecider } from "../../services/feature/feature.ts";
+import { pipelineDecider } from "../../services/pipeline/pipeline.ts";
 import { getFreePort } from "../../services/platform/temporal-dev-server.ts";
 import { createReleaseWorker } from "../../workflows/worker.ts";
 import { FEATURE_RELEASES, RELEASE_FIELDS, RELEASE_UPDATED, type ReleaseView } from "../api/documents.ts";
@@ -218,11 +222,62 @@ describe("two API processes on one store and one Temporal", () => {
     onSecond.stop();
   }, 60_000);
 
+  // PIPELINE_IN_USE across processes: the delete (first API) and the attach (second API) serialize on the
+  // pipeline's stream (services/feature/attachment.ts), so they never both succeed.
+  it("a delete and an attach racing on the two APIs never leave a feature attached to a DELETED pipeline", async () => {
+    const codeOf = async (api: ApiProcess, query: string, variables: Record<string, unknown>): Promise<string> => {
+      const response = await fetch(api.url, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${adminToken}` },
+        body: JSON.stringify({ query, variables }),
+      });
+      const body = (await response.json()) as { errors?: { extensions?: { code?: string } }[] };
+      return body.errors?.[0]?.extensions?.code ?? "OK";
+    };
+    const project = await gql<{ createProject: { id: string } }>(
+      first,
+      `mutation { createProject(input: { name: "Race", environments: ["production"] }) { id } }`,
+    );
+    for (let round = 0; round < 8; round++) {
+      const pipeline = await gql<{ createPipeline: { id: string } }>(
+        first,
+        `mutation($p: ID!) { createPipeline(input: { projectId: $p, name: "race", phases: [
+          { name: "all", targets: [{ environment: "production" }] }] }) { id } }`,
+        { p: project.createProject.id },
+      );
+      const pipelineId = pipeline.createPipeline.id;
+      await gql(first, `mutation($id: ID!) { publishPipeline(id: $id) { id } }`, { id: pipelineId });
+      const feature = await gql<{ createFeature: { id: string } }>(
+        second,
+        `mutation($p: ID!, $k: String!) { createFeature(input: { projectId: $p, key: $k, kind: GATE }) { id } }`,
+        { p: project.createProject.id, k: `race-${round}` },
+      );
+      const featureId = feature.createFeature.id;
+      const [deleted, attached] = await Promise.all([
+        codeOf(first, `mutation($id: ID!) { deletePipeline(id: $id) { id } }`, { id: pipelineId }),
+        // The attach leaves 0–35 ms after the delete, so the two meet at different points of each other.
+        new Promise((resolve) => setTimeout(resolve, 5 * round)).then(() =>
+          codeOf(second, `mutation($f: ID!, $pl: ID!) { attachPipeline(featureId: $f, pipelineId: $pl) { id } }`, {
+            f: featureId,
+            pl: pipelineId,
+          }),
+        ),
+      ]);
+      expect([deleted, attached]).not.toEqual(["OK", "OK"]);
+      expect(deleted === "OK" ? attached : deleted).toMatch(/^(PIPELINE_NOT_PUBLISHED|PIPELINE_IN_USE)$/);
+      // The stored truth, whatever the answers said.
+      const stored = await loadStream(store, featureDecider, streams.feature(featureId));
+      const storedPipeline = await loadStream(store, pipelineDecider, streams.pipeline(pipelineId));
+      expect(stored.state?.pipelineId === pipelineId && storedPipeline.state?.status === "DELETED").toBe(false);
+      expect(stored.state?.pipelineId ?? null).toBe(attached === "OK" ? pipelineId : null);
+    }
+  }, 120_000);
+
   it("a restart on the same DATA_DIR keeps the ADMIN token working and prints nothing", async () => {
     await first.stop();
     const again = await startApi();
     expect(again.lines.some((line) => line.startsWith("ADMIN token"))).toBe(false);
     const data = await gql<{ projects: { name: string }[] }>(again, "{ projects { name } }");
-    expect(data.projects.map((p) => p.name)).toEqual(["Shared"]);
+    expect(data.projects.map((p) => p.name)).toEqual(["Shared", "Race"]);
   }, 60_000);
 });

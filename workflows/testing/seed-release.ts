@@ -86,6 +86,7 @@ export async function seedRelease(store: EventStore, options: SeedReleaseOptions
     publishedAt: now,
     deletedAt: null,
     clonedFrom: null,
+    attachedFeatureIds: [],
   };
   const executor = storeExecutor(store);
   const metadata = { actor: startedBy.name, correlationId: randomUUID(), causationId: null, projectId };

@@ -14,8 +14,21 @@ import { SYSTEM_ACTOR } from "../../core/model.ts";
 import { parseStream, streams } from "../../core/streams.ts";
 import { type CommandExecutor, type CommandMetadata, storeExecutor } from "../../event-store/command-handler.ts";
 import type { EventStore, EventToAppend, ExpectedRevision } from "../../event-store/port.ts";
+import {
+  type AttachmentContext,
+  attachPipeline,
+  createFeature,
+  detachPipeline,
+  type FeatureWrite,
+} from "../../feature/attachment.ts";
 import type { EnvironmentDefinitionInput } from "../../feature/definition.ts";
-import { definitionChanges, type Feature, type FeatureCommand, featureDecider } from "../../feature/feature.ts";
+import {
+  type CreateFeature,
+  definitionChanges,
+  type Feature,
+  type FeatureCommand,
+  featureDecider,
+} from "../../feature/feature.ts";
 import { type PhaseInput, type Pipeline, type PipelineCommand, pipelineDecider } from "../../pipeline/pipeline.ts";
 import { type Project, type ProjectCommand, projectDecider } from "../../project/project.ts";
 import { featureEffects, type Release, type ReleaseCommand, releaseDecider } from "../../release/release.ts";
@@ -225,6 +238,10 @@ export class Simulation {
       execute: async (decider, stream, command, metadata) => {
         const executed = await executor.execute(decider, stream, command, metadata);
         const entity = parseStream(stream);
+        // Keeps the known pipelines current when a feature's attachment changes their records.
+        if (entity?.kind === "pipeline" && this.pipelines.has(entity.id) && executed.state !== null) {
+          this.pipelines.set(entity.id, executed.state as Pipeline);
+        }
         if (executed.events.length > 0 && entity !== null) {
           const record: CommitRecord = {
             kind: entity.kind,
@@ -475,7 +492,7 @@ export class Simulation {
   async createFeature(project: Project, pipeline: Pipeline | null): Promise<Feature | null> {
     const featureId = this.id();
     const kind: FeatureKind = this.#chance(0.6) ? "GATE" : "DYNAMIC_CONFIG";
-    const command: FeatureCommand = {
+    const command: CreateFeature = {
       type: "CreateFeature",
       data: {
         featureId,
@@ -489,7 +506,32 @@ export class Simulation {
       actor: PEOPLE.alice as Actor,
       now: this.now,
     };
-    return this.#featureCommand(featureId, command, project.id, PEOPLE.alice as Actor);
+    return this.#attachment(featureId, project.id, (context) => createFeature(this.#executor, command, context));
+  }
+
+  /** A feature write that may span its pipeline's stream (services/feature/attachment.ts), as the API does it. */
+  async #attachment(
+    featureId: string,
+    projectId: string,
+    write: (context: AttachmentContext) => Promise<FeatureWrite>,
+  ): Promise<Feature | null> {
+    this.stats.commands++;
+    const actor = PEOPLE.alice as Actor;
+    try {
+      const written = await write({
+        actor,
+        now: this.now,
+        metadata: { actor: actor.name, correlationId: this.id(), causationId: null, projectId },
+      });
+      if (written.state) {
+        if (!this.features.has(featureId)) this.#byProject.get(projectId)?.features.push(featureId);
+        this.features.set(featureId, written.state);
+      }
+      return written.state;
+    } catch (error) {
+      this.#refused(error);
+      return null;
+    }
   }
 
   async #featureCommand(
@@ -522,18 +564,15 @@ export class Simulation {
   }
 
   async attachPipeline(feature: Feature, pipeline: Pipeline): Promise<void> {
-    const command: FeatureCommand = {
-      type: "AttachPipeline",
-      data: { pipeline },
-      actor: PEOPLE.alice as Actor,
-      now: this.now,
-    };
-    await this.#featureCommand(feature.id, command, feature.projectId, PEOPLE.alice as Actor);
+    await this.#attachment(feature.id, feature.projectId, (context) =>
+      attachPipeline(this.#executor, feature, pipeline, context),
+    );
   }
 
   async detachPipeline(feature: Feature): Promise<void> {
-    const command: FeatureCommand = { type: "DetachPipeline", data: {}, actor: PEOPLE.alice as Actor, now: this.now };
-    await this.#featureCommand(feature.id, command, feature.projectId, PEOPLE.alice as Actor);
+    await this.#attachment(feature.id, feature.projectId, (context) =>
+      detachPipeline(this.#executor, feature, context),
+    );
   }
 
   /**
@@ -637,7 +676,7 @@ export class Simulation {
 
   /** One action on a release in progress, chosen by what its current phase allows (sometimes a refused one). */
   async actOnRelease(release: Release): Promise<void> {
-    if (release.status !== "IN_PROGRESS" || release.currentPhaseIndex === null) return;
+    if (release.status !== "IN_PROGRESS") return;
     const phase = release.phases[release.currentPhaseIndex];
     if (!phase) return;
     const roll = this.random();
