@@ -10,15 +10,15 @@ import { createHash } from "node:crypto";
 import { ApplicationFailure } from "@temporalio/common";
 import type { Decider } from "../services/core/decider.ts";
 import { DomainError, isDomainError } from "../services/core/errors.ts";
+import { streams } from "../services/core/streams.ts";
+import { EVENT_SCHEMA_VERSION } from "../services/core/upcasters.ts";
 import { handleCommand, loadStream } from "../services/event-store/command-handler.ts";
 import type { EventStore, EventToAppend } from "../services/event-store/port.ts";
 import type { FeatureEvent } from "../services/feature/events.ts";
 import { type FeatureCommand, type FeatureState, featureDecider } from "../services/feature/feature.ts";
 import type { Logger } from "../services/platform/logger.ts";
 import type { ReleaseEvent } from "../services/release/events.ts";
-import { type FeatureEffect, type Release, releaseDecider, releaseStream } from "../services/release/release.ts";
-
-export const SCHEMA_VERSION = 1;
+import { type FeatureEffect, type Release, releaseDecider } from "../services/release/release.ts";
 
 export interface ReleaseEventToAppend {
   /** Chosen by the workflow (uuid4 from @temporalio/workflow: deterministic across replays). */
@@ -153,7 +153,7 @@ export function createActivities({ store, logger }: ActivityDependencies): Relea
   return {
     loadRelease: (releaseId) =>
       guard("loadRelease", async () => {
-        const loaded = await loadStream(store, releaseDecider, releaseStream(releaseId));
+        const loaded = await loadStream(store, releaseDecider, streams.release(releaseId));
         const revision = loaded.revision === "no_stream" ? -1 : Number(loaded.revision);
         return { state: loaded.state, revision };
       }),
@@ -169,13 +169,13 @@ export function createActivities({ store, logger }: ActivityDependencies): Relea
             occurredAt: (event.data as { at: string }).at,
             correlationId: input.correlationId,
             causationId: input.causationId,
-            schemaVersion: SCHEMA_VERSION,
+            schemaVersion: EVENT_SCHEMA_VERSION,
             projectId: input.projectId,
             source: input.source,
           },
         }));
         const expected = input.expectedRevision < 0 ? "no_stream" : BigInt(input.expectedRevision);
-        const result = await store.append(releaseStream(input.releaseId), events, expected);
+        const result = await store.append(streams.release(input.releaseId), events, expected);
         log?.debug({ releaseId: input.releaseId, types: input.events.map((e) => e.type) }, "release events appended");
         return { nextExpectedRevision: Number(result.nextExpectedRevision) };
       }),
@@ -186,7 +186,7 @@ export function createActivities({ store, logger }: ActivityDependencies): Relea
         // Every effect of one release event in one append: decided in order, each on the state the
         // previous ones left (load → decide all → append, retried on CONFLICT by the command handler).
         const result = await handleCommand(store, featureEffectsDecider, {
-          stream: `feature-${input.featureId}`,
+          stream: streams.feature(input.featureId),
           command: input.effects.map((effect) => toFeatureCommand(effect, input.releaseId, input.actor, input.at)),
           metadata: {
             actor: input.actor,

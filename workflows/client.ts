@@ -9,13 +9,12 @@ import {
 } from "@temporalio/client";
 import { ApplicationFailure, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from "@temporalio/common";
 import { DomainError, ERROR_CODES, type ErrorCode } from "../services/core/errors.ts";
-import { decide, type Release, type ReleaseState } from "../services/release/release.ts";
+import { decide, type Release } from "../services/release/release.ts";
 import type { ReleaseWorkflowOptions, releaseWorkflow } from "./release.workflow.ts";
 import {
   type ReleaseActionInput,
   type ReleaseActionName,
   releaseSignals,
-  releaseState,
   releaseUpdates,
   releaseWorkflowId,
   toCommand,
@@ -146,9 +145,4 @@ export async function signalReleaseAction(
   input: ReleaseActionInput,
 ): Promise<void> {
   await client.workflow.getHandle(releaseWorkflowId(releaseId)).signal(releaseSignals[action], input);
-}
-
-/** The release as its running workflow holds it (null while it loads). */
-export async function queryReleaseState(client: Client, releaseId: string): Promise<ReleaseState> {
-  return client.workflow.getHandle(releaseWorkflowId(releaseId)).query(releaseState);
 }

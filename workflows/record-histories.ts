@@ -17,6 +17,7 @@ import { Client, Connection } from "@temporalio/client";
 import protos, { type temporal } from "@temporalio/proto";
 import { NativeConnection } from "@temporalio/worker";
 import type { Actor } from "../services/core/model.ts";
+import { streams } from "../services/core/streams.ts";
 import type { EventStore } from "../services/event-store/port.ts";
 import { createSqliteEventStore } from "../services/event-store/sqlite/sqlite-event-store.ts";
 import { startTemporalDevServer } from "../services/platform/temporal-dev-server.ts";
@@ -172,7 +173,7 @@ async function runScenario(context: ScenarioContext, scenario: Scenario): Promis
     handle,
     async stored(type, count = 1) {
       for (let i = 0; i < 600; i++) {
-        const events = await context.store.readStream(`release-${releaseId}`);
+        const events = await context.store.readStream(streams.release(releaseId));
         if (events.filter((event) => event.type === type).length >= count) return;
         await sleep(50);
       }

@@ -20,6 +20,7 @@ import type { ApiContext, AuthInfo, RequestInfo } from "../../schema/context.ts"
 import { schema } from "../../schema/index.ts";
 import type { AuditIndex } from "../audit/audit-index.ts";
 import type { EventStore } from "../event-store/port.ts";
+import { createLiveFeed, type LiveFeed } from "../live/feed.ts";
 import type { Logger } from "../platform/logger.ts";
 import type { ReadModels } from "../projections/read-models.ts";
 import type { ProjectionRunner } from "../projections/runner.ts";
@@ -34,7 +35,6 @@ import {
   type RateLimiter,
   type RateLimitOptions,
 } from "./limits.ts";
-import { createLiveFeed, type LiveFeed } from "./live.ts";
 
 export const GRAPHQL_PATH = "/graphql";
 

@@ -149,9 +149,3 @@ function findValuePath(document: ASTNode, offset: number): string | null {
   };
   return visit(document, "");
 }
-
-/** Formats every error of an execution result (graphql-ws path; Yoga's HTTP path uses `maskedErrors`). */
-export function formatErrors<T extends { errors?: readonly GraphQLError[] }>(result: T, logger?: Logger): T {
-  if (!result.errors || result.errors.length === 0) return result;
-  return { ...result, errors: result.errors.map((error) => toPublicError(error, logger)) };
-}

@@ -16,6 +16,7 @@ import { evolveFeature, type Feature } from "../feature/feature.ts";
 import { evolvePipeline, type Pipeline } from "../pipeline/pipeline.ts";
 import { evolveProject, type Project } from "../project/project.ts";
 import { evolve as evolveRelease, type Release } from "../release/release.ts";
+import { eventTimeOf } from "./audit-event.ts";
 
 export interface AsOfPoint {
   /** ISO-8601 instant. */
@@ -55,11 +56,8 @@ function pointTest(store: EventStore, point: AsOfPoint): (event: RecordedEvent) 
   if (typeof point.at !== "string" || Number.isNaN(at)) {
     throw validation("at", `"${String(point.at)}" is not an ISO-8601 date-time`);
   }
-  return (event) => {
-    const occurred = Date.parse(String(event.metadata?.occurredAt));
-    // An event without a readable time is placed by when the store recorded it.
-    return (Number.isNaN(occurred) ? Date.parse(event.recordedAt) : occurred) <= at;
-  };
+  // The audit log's time of an event: its occurredAt, else when the store recorded it.
+  return (event) => eventTimeOf(event.metadata, event.recordedAt) <= at;
 }
 
 /** Folds `evolve` over the prefix of `stream` up to the point; null when the entity did not exist by then. */
@@ -88,6 +86,7 @@ export async function foldAsOf<State>(
   }
 }
 
+/** A project as renamed and edited by then (`projectAsOf`, and Feature.project / Pipeline.project under replay). */
 export const projectAsOf = (store: EventStore, id: string, point: AsOfPoint, options?: AsOfOptions) =>
   foldAsOf<Project | null>(store, streams.project(id), evolveProject as Evolve<Project | null>, point, options);
 
@@ -108,19 +107,3 @@ export const featureAsOf = async (store: EventStore, id: string, point: AsOfPoin
 
 export const releaseAsOf = (store: EventStore, id: string, point: AsOfPoint, options?: AsOfOptions) =>
   foldAsOf<Release | null>(store, streams.release(id), evolveRelease as Evolve<Release | null>, point, options);
-
-/**
- * A feature as of the point together with its active release as of the same point (Feature.activeRelease
- * under featureAsOf). The release is null when none was active, or its stream had no event yet by then.
- */
-export async function featureWithReleaseAsOf(
-  store: EventStore,
-  id: string,
-  point: AsOfPoint,
-  options?: AsOfOptions,
-): Promise<{ feature: Feature | null; activeRelease: Release | null }> {
-  const feature = await featureAsOf(store, id, point, options);
-  const releaseId = feature?.activeReleaseId ?? null;
-  const activeRelease = releaseId === null ? null : await releaseAsOf(store, releaseId, point, options);
-  return { feature, activeRelease };
-}

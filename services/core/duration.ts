@@ -41,4 +41,5 @@ export function formatDuration(ms: number): string {
 
 /** ISO instant plus milliseconds. */
 export const addMs = (iso: string, ms: number): string => new Date(Date.parse(iso) + ms).toISOString();
+/** Milliseconds from one ISO instant to another. */
 export const msBetween = (fromIso: string, toIso: string): number => Date.parse(toIso) - Date.parse(fromIso);

@@ -11,6 +11,9 @@
 import { formatDuration } from "./duration.ts";
 import type { Phase, PhaseAction, SelfApproval, Target } from "./model.ts";
 
+/** The schemaVersion every writer puts into a new event's metadata (the command handler, activities, the simulation). */
+export const EVENT_SCHEMA_VERSION = 1;
+
 /** Per event type: turns data written under `schemaVersion` into the shape current code expects. */
 export type Upcasters = Readonly<Record<string, (data: unknown, schemaVersion: number) => unknown>>;
 

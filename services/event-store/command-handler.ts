@@ -5,11 +5,8 @@
 import { randomUUID } from "node:crypto";
 import type { Decider, DomainEvent } from "../core/decider.ts";
 import { isDomainError } from "../core/errors.ts";
-import { UPCASTERS, type Upcasters } from "../core/upcasters.ts";
+import { EVENT_SCHEMA_VERSION, UPCASTERS, type Upcasters } from "../core/upcasters.ts";
 import type { EventMetadata, EventStore, EventToAppend, ExpectedRevision, RecordedEvent } from "./port.ts";
-
-/** Schema version written into new events' metadata. */
-export const CURRENT_SCHEMA_VERSION = 1;
 
 export type { Upcasters } from "../core/upcasters.ts";
 
@@ -41,7 +38,7 @@ export interface HandleCommandOptions<Command> {
   maxAttempts?: number;
   /** Default: the service's registry (UPCASTERS). Pass NO_UPCASTERS to read events exactly as stored. */
   upcasters?: Upcasters;
-  /** Written into metadata (default CURRENT_SCHEMA_VERSION). */
+  /** Written into metadata (default EVENT_SCHEMA_VERSION). */
   schemaVersion?: number;
 }
 
@@ -108,7 +105,7 @@ export const handleCommand = async <State, Command, Event extends DomainEvent>(
   const maxAttempts = options.maxAttempts ?? 3;
   if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw new RangeError("maxAttempts must be an integer >= 1");
   const newId = options.newId ?? randomUUID;
-  const metadata = toMetadata(options.metadata, options.schemaVersion ?? CURRENT_SCHEMA_VERSION);
+  const metadata = toMetadata(options.metadata, options.schemaVersion ?? EVENT_SCHEMA_VERSION);
 
   for (let attempt = 1; ; attempt++) {
     const loaded = await loadStream(store, decider, options.stream, options.upcasters ?? UPCASTERS);

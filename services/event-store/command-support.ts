@@ -4,9 +4,9 @@
 // read models the next query reads too.
 
 import { type Caller, canSeeProject } from "../core/caller.ts";
-import type { Decider, DomainEvent } from "../core/decider.ts";
+import type { Command, Decider, DomainEvent } from "../core/decider.ts";
 import { DomainError } from "../core/errors.ts";
-import { type CommandMetadata, loadStream } from "./command-handler.ts";
+import { type CommandMetadata, handleCommand, loadStream } from "./command-handler.ts";
 import type { EventStore } from "./port.ts";
 
 /** What command handlers need of the projection runner (services/projections/runner.ts). */
@@ -38,6 +38,26 @@ export const commandMetadata = (caller: Caller, projectId: string | null, at: st
 export async function caughtUp(deps: Pick<CommandDeps, "store" | "projections">, position: string | null) {
   const target = position ?? (await deps.store.headPosition());
   if (target !== null) await deps.projections.waitFor(target);
+}
+
+/**
+ * A caller's command on one stream: load → decide → append (the command handler), then read your write.
+ * Answers the appended position (null when the command changed nothing).
+ */
+export async function runCommand<State, C extends Command, Event extends DomainEvent>(
+  deps: Pick<CommandDeps, "store" | "projections">,
+  decider: Decider<State, C, Event>,
+  caller: Caller,
+  target: { stream: string; projectId: string | null },
+  command: C,
+): Promise<string | null> {
+  const result = await handleCommand(deps.store, decider, {
+    stream: target.stream,
+    command,
+    metadata: commandMetadata(caller, target.projectId, command.now),
+  });
+  await caughtUp(deps, result.position);
+  return result.position;
 }
 
 /** Resolves with `check()`'s value once it is not null, re-checking after each projected event; null at the deadline. */

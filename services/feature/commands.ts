@@ -7,8 +7,8 @@ import { DomainError } from "../core/errors.ts";
 import { featureIdFor } from "../core/ids.ts";
 import type { FeatureKind } from "../core/model.ts";
 import { streams } from "../core/streams.ts";
-import { handleCommand, loadStream, storeExecutor } from "../event-store/command-handler.ts";
-import { type CommandDeps, caughtUp, commandMetadata, fromView, loadVisible } from "../event-store/command-support.ts";
+import { loadStream, storeExecutor } from "../event-store/command-handler.ts";
+import { type CommandDeps, caughtUp, fromView, loadVisible, runCommand } from "../event-store/command-support.ts";
 import type { EventStore } from "../event-store/port.ts";
 import { loadPipeline } from "../pipeline/commands.ts";
 import { loadProject } from "../project/commands.ts";
@@ -103,12 +103,7 @@ export function createFeatureCommands<Release>(deps: FeatureCommandDeps<Release>
   };
 
   async function run(caller: Caller, id: string, projectId: string, command: FeatureCommand): Promise<Feature> {
-    const result = await handleCommand(store, featureDecider, {
-      stream: streams.feature(id),
-      command,
-      metadata: commandMetadata(caller, projectId, command.now),
-    });
-    await caughtUp(deps, result.position);
+    await runCommand(deps, featureDecider, caller, { stream: streams.feature(id), projectId }, command);
     return fromView(views.feature(id), "feature", id);
   }
 

@@ -4,8 +4,7 @@ import { actorOf, type Caller } from "../core/caller.ts";
 import { newId } from "../core/ids.ts";
 import type { SelfApproval } from "../core/model.ts";
 import { streams } from "../core/streams.ts";
-import { handleCommand } from "../event-store/command-handler.ts";
-import { type CommandDeps, caughtUp, commandMetadata, fromView, loadVisible } from "../event-store/command-support.ts";
+import { type CommandDeps, caughtUp, fromView, loadVisible, runCommand } from "../event-store/command-support.ts";
 import type { EventStore } from "../event-store/port.ts";
 import { loadProject } from "../project/commands.ts";
 import { type PhaseInput, type Pipeline, type PipelineCommand, pipelineDecider } from "./pipeline.ts";
@@ -58,12 +57,7 @@ export function createPipelineCommands(deps: PipelineCommandDeps): PipelineComma
   const at = (): string => deps.now().toISOString();
 
   async function run(caller: Caller, id: string, projectId: string, command: PipelineCommand): Promise<Pipeline> {
-    const result = await handleCommand(store, pipelineDecider, {
-      stream: streams.pipeline(id),
-      command,
-      metadata: commandMetadata(caller, projectId, command.now),
-    });
-    await caughtUp(deps, result.position);
+    await runCommand(deps, pipelineDecider, caller, { stream: streams.pipeline(id), projectId }, command);
     return fromView(views.pipeline(id), "pipeline", id);
   }
 

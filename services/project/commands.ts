@@ -6,8 +6,7 @@ import { DomainError } from "../core/errors.ts";
 import { newId } from "../core/ids.ts";
 import type { SegmentOperator } from "../core/model.ts";
 import { streams } from "../core/streams.ts";
-import { handleCommand } from "../event-store/command-handler.ts";
-import { type CommandDeps, caughtUp, commandMetadata, fromView, loadVisible } from "../event-store/command-support.ts";
+import { type CommandDeps, caughtUp, fromView, loadVisible, runCommand } from "../event-store/command-support.ts";
 import type { EventStore } from "../event-store/port.ts";
 import { type Project, type ProjectCommand, projectDecider, type SegmentInput } from "./project.ts";
 import { environmentUsers, segmentUsers, type UsageViews } from "./usage.ts";
@@ -48,12 +47,13 @@ export function createProjectCommands(deps: ProjectCommandDeps): ProjectCommands
   const at = (): string => deps.now().toISOString();
 
   async function run(caller: Caller, project: Project, command: ProjectCommand): Promise<Project> {
-    const result = await handleCommand(store, projectDecider, {
-      stream: streams.project(project.id),
+    await runCommand(
+      deps,
+      projectDecider,
+      caller,
+      { stream: streams.project(project.id), projectId: project.id },
       command,
-      metadata: commandMetadata(caller, project.id, command.now),
-    });
-    await caughtUp(deps, result.position);
+    );
     return fromView(views.project(project.id), "project", project.id);
   }
 
@@ -67,17 +67,18 @@ export function createProjectCommands(deps: ProjectCommandDeps): ProjectCommands
       }
       const id = newId();
       const at = deps.now().toISOString();
-      const result = await handleCommand(store, projectDecider, {
-        stream: streams.project(id),
-        command: {
+      await runCommand(
+        deps,
+        projectDecider,
+        caller,
+        { stream: streams.project(id), projectId: id },
+        {
           type: "CreateProject",
           data: { projectId: id, name: input.name, environments: input.environments, segments: input.segments },
           actor: actorOf(caller),
           now: at,
         },
-        metadata: commandMetadata(caller, id, at),
-      });
-      await caughtUp(deps, result.position);
+      );
       return fromView(views.project(id), "project", id);
     },
 

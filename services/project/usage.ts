@@ -4,16 +4,39 @@
 // pipelines that are not deleted, and releases in progress (their phases and change were snapshotted at
 // start). See docs/decisions/0024-project-edits.md for the race this leaves.
 
-import { type Definition, disabledDefinition, jsonEqual, type Phase, type ReleaseStatus } from "../core/model.ts";
-import type { Feature } from "../feature/feature.ts";
-import type { Pipeline } from "../pipeline/pipeline.ts";
-import type { Release } from "../release/release.ts";
+import {
+  type Definition,
+  disabledDefinition,
+  type EnvironmentDefinition,
+  jsonEqual,
+  type Phase,
+  type ReleaseStatus,
+} from "../core/model.ts";
+
+// What the usage lists read of features, pipelines and releases: structural, so this slice imports none
+// of theirs (no folder import cycle).
+interface FeatureUse {
+  key: string;
+  archivedAt: string | null;
+  environments: readonly EnvironmentDefinition[];
+}
+interface PipelineUse {
+  name: string;
+  phases: readonly Phase[];
+}
+interface ReleaseUse {
+  id: string;
+  phaseSpecs: readonly Phase[];
+  before: readonly EnvironmentDefinition[];
+  change: readonly EnvironmentDefinition[];
+  after: readonly EnvironmentDefinition[];
+}
 
 /** What the usage lists read (the read models). */
 export interface UsageViews {
-  features(projectId: string, includeArchived?: boolean): readonly Feature[];
-  pipelines(projectId: string): readonly Pipeline[];
-  releases(projectId: string, status?: ReleaseStatus | null): readonly Release[];
+  features(projectId: string, includeArchived?: boolean): readonly FeatureUse[];
+  pipelines(projectId: string): readonly PipelineUse[];
+  releases(projectId: string, status?: ReleaseStatus | null): readonly ReleaseUse[];
 }
 
 const label = (feature: { key: string; archivedAt: string | null }): string =>

@@ -3,6 +3,7 @@
 // bake timer may have ended), appends what `decide` returns, and sleeps until `nextWakeAt`.
 
 import type { Command, Decider } from "../core/decider.ts";
+import { addMs, msBetween } from "../core/duration.ts";
 import { DomainError } from "../core/errors.ts";
 import type {
   Definition,
@@ -222,8 +223,7 @@ export function computeAfter(
 /** The bake time still owed by a WAITING or PAUSED phase at `now`, in ms (null otherwise). */
 export function remainingWaitMs(phase: ReleasePhaseState, now: string): number | null {
   if (phase.status === "PAUSED") return phase.remainingMs;
-  if (phase.status === "WAITING" && phase.waitEndsAt)
-    return Math.max(0, Date.parse(phase.waitEndsAt) - Date.parse(now));
+  if (phase.status === "WAITING" && phase.waitEndsAt) return Math.max(0, msBetween(now, phase.waitEndsAt));
   return null;
 }
 
@@ -366,7 +366,7 @@ function unpause(command: UnpauseRelease, state: ReleaseState): ReleaseEvent[] {
     throw new DomainError("INVALID_STATE", `cannot unpause: ${describePhase(release, phase.index)}, not PAUSED`);
   }
   const { now: at } = command;
-  const endsAt = new Date(Date.parse(at) + (phase.remainingMs ?? 0)).toISOString();
+  const endsAt = addMs(at, phase.remainingMs ?? 0);
   const reason = command.data.reason ?? null;
   return [
     {
@@ -480,7 +480,7 @@ function automaticStep(release: Release, now: string, fullRollout: boolean): Rel
   switch (phase.status) {
     case "PENDING":
       if (spec.waitForMs !== null && spec.waitForMs > 0) {
-        const endsAt = new Date(Date.parse(now) + spec.waitForMs).toISOString();
+        const endsAt = addMs(now, spec.waitForMs);
         return {
           type: "ReleasePhaseWaitStarted",
           data: { releaseId, phaseIndex: index, waitMs: spec.waitForMs, endsAt, at: now },
@@ -488,7 +488,7 @@ function automaticStep(release: Release, now: string, fullRollout: boolean): Rel
       }
       return afterWait();
     case "WAITING":
-      return phase.waitEndsAt !== null && Date.parse(now) >= Date.parse(phase.waitEndsAt) ? afterWait() : null;
+      return phase.waitEndsAt !== null && msBetween(phase.waitEndsAt, now) >= 0 ? afterWait() : null;
     case "SKIPPED_WAIT":
       return afterWait();
     case "AWAITING_APPROVAL":
@@ -719,8 +719,6 @@ export const releaseDecider: Decider<ReleaseState, ReleaseCommand, ReleaseEvent>
   evolve,
   decide,
 };
-
-export const releaseStream = (releaseId: string): string => `release-${releaseId}`;
 
 /**
  * What serving needs of a release (services/serving/evaluate.ts). `outcome`: what the feature will store

@@ -3,17 +3,38 @@
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  type AsOfOptions,
+  type AsOfPoint,
   featureAsOf,
-  featureWithReleaseAsOf,
+  foldAsOf,
   pipelineAsOf,
-  projectAsOf,
   releaseAsOf,
 } from "../../services/audit/as-of.ts";
 import { isDomainError } from "../../services/core/errors.ts";
+import { streams } from "../../services/core/streams.ts";
 import type { EventStore } from "../../services/event-store/port.ts";
+import { evolveProject, type Project } from "../../services/project/project.ts";
 import type { CommitRecord } from "../../services/projections/testing/simulation.ts";
 import type { Release } from "../../services/release/release.ts";
 import { runScenario, type Scenario } from "./fixture.ts";
+
+// (Projects never change after creation, so the API has no projectAsOf; the scenario checks it anyway.)
+const projectAsOf = (store: EventStore, id: string, point: AsOfPoint, options?: AsOfOptions) =>
+  foldAsOf<Project | null>(
+    store,
+    streams.project(id),
+    evolveProject as (state: Project | null, event: { type: string; data: unknown }) => Project | null,
+    point,
+    options,
+  );
+
+/** A feature as of the point together with its active release as of the same point. */
+async function featureWithReleaseAsOf(store: EventStore, id: string, point: AsOfPoint) {
+  const feature = await featureAsOf(store, id, point);
+  const releaseId = feature?.activeReleaseId ?? null;
+  const activeRelease = releaseId === null ? null : await releaseAsOf(store, releaseId, point);
+  return { feature, activeRelease };
+}
 
 let scenario: Scenario;
 

@@ -9,7 +9,6 @@ import { DomainError } from "../../services/core/errors.ts";
 import type { Actor } from "../../services/core/model.ts";
 import type { Release } from "../../services/release/release.ts";
 import {
-  queryReleaseState,
   type ReleaseActionInput,
   type ReleaseActionName,
   runReleaseAction,
@@ -25,6 +24,7 @@ import {
   featureEvents,
   foldFeature,
   foldRelease,
+  queryReleaseState,
   releaseEvents,
   startWorkerHarness,
   typesOf,

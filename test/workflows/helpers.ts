@@ -14,6 +14,7 @@ import type { FeatureEvent } from "../../services/feature/events.ts";
 import { evolveFeature, type FeatureState } from "../../services/feature/feature.ts";
 import type { ReleaseEvent } from "../../services/release/events.ts";
 import { evolve, type ReleaseState } from "../../services/release/release.ts";
+import { releaseState, releaseWorkflowId } from "../../workflows/release-messages.workflow.ts";
 import { createReleaseWorker } from "../../workflows/worker.ts";
 
 let runtimeInstalled = false;
@@ -128,4 +129,9 @@ export function duplicateIds(events: RecordedEvent[]): string[] {
 export function dataOf<T>(event: RecordedEvent | undefined): T {
   if (event === undefined) throw new Error("expected an event, found none");
   return event.data as T;
+}
+
+/** The release as its running workflow holds it (null while it loads). */
+export async function queryReleaseState(client: Client, releaseId: string): Promise<ReleaseState> {
+  return client.workflow.getHandle(releaseWorkflowId(releaseId)).query(releaseState);
 }

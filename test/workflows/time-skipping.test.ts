@@ -5,7 +5,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { TestWorkflowEnvironment } from "@temporalio/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Release } from "../../services/release/release.ts";
-import { queryReleaseState, runReleaseAction, startReleaseWorkflow } from "../../workflows/client.ts";
+import { runReleaseAction, startReleaseWorkflow } from "../../workflows/client.ts";
 import { seedRelease } from "../../workflows/testing/seed-release.ts";
 import { buildWorkflowBundle } from "../../workflows/worker.ts";
 import { createTimeSkippingEnv } from "../setup/temporal.ts";
@@ -13,6 +13,7 @@ import {
   dataOf,
   duplicateIds,
   foldRelease,
+  queryReleaseState,
   quietTemporalLogs,
   releaseEvents,
   startWorkerHarness,

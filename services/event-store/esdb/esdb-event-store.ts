@@ -40,6 +40,7 @@ import {
   WrongExpectedVersionError,
 } from "@eventstore/db-client";
 import { validation } from "../../core/errors.ts";
+import { EVENT_SCHEMA_VERSION } from "../../core/upcasters.ts";
 import type {
   AppendResult,
   EventMetadata,
@@ -141,7 +142,14 @@ const toMetadata = (value: unknown): EventMetadata => {
   const decoded = decodeJson(value);
   if (typeof decoded === "object" && decoded !== null && !Array.isArray(decoded)) return decoded as EventMetadata;
   // Written by someone else without our metadata: keep what we can, never invent an actor.
-  return { actor: "unknown", occurredAt: "", correlationId: "", causationId: null, schemaVersion: 1, projectId: null };
+  return {
+    actor: "unknown",
+    occurredAt: "",
+    correlationId: "",
+    causationId: null,
+    schemaVersion: EVENT_SCHEMA_VERSION,
+    projectId: null,
+  };
 };
 
 const toRecorded = (event: EsdbRecordedEvent, fallbackCommit?: bigint): RecordedEvent => {

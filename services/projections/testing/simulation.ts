@@ -12,6 +12,7 @@ import { isDomainError } from "../../core/errors.ts";
 import type { Actor, FeatureKind, Role } from "../../core/model.ts";
 import { SYSTEM_ACTOR } from "../../core/model.ts";
 import { parseStream, streams } from "../../core/streams.ts";
+import { EVENT_SCHEMA_VERSION } from "../../core/upcasters.ts";
 import { type CommandExecutor, type CommandMetadata, storeExecutor } from "../../event-store/command-handler.ts";
 import type { EventStore, EventToAppend, ExpectedRevision } from "../../event-store/port.ts";
 import {
@@ -133,7 +134,7 @@ export class BatchingExecutor implements Executor {
             correlationId: metadata.correlationId,
             causationId: metadata.causationId ?? null,
             projectId: metadata.projectId,
-            schemaVersion: 1,
+            schemaVersion: EVENT_SCHEMA_VERSION,
           },
         });
       }
