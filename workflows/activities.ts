@@ -8,15 +8,13 @@
 
 import { createHash } from "node:crypto";
 import { ApplicationFailure } from "@temporalio/common";
-import type { Decider } from "../services/core/decider.ts";
-import { DomainError, isDomainError } from "../services/core/errors.ts";
+import { isDomainError } from "../services/core/errors.ts";
 import { streams } from "../services/core/streams.ts";
 import { EVENT_SCHEMA_VERSION } from "../services/core/upcasters.ts";
 import { handleCommand, loadStream } from "../services/event-store/command-handler.ts";
 import type { EventStore, EventToAppend } from "../services/event-store/port.ts";
-import type { FeatureEvent } from "../services/feature/events.ts";
-import { type FeatureCommand, type FeatureState, featureDecider } from "../services/feature/feature.ts";
 import type { Logger } from "../services/platform/logger.ts";
+import { featureEffectCommands, featureEffectsDecider } from "../services/release/effects.ts";
 import type { ReleaseEvent } from "../services/release/events.ts";
 import { type FeatureEffect, type Release, releaseDecider } from "../services/release/release.ts";
 
@@ -101,43 +99,6 @@ export function deriveEventId(name: string): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }
 
-const toFeatureCommand = (effect: FeatureEffect, releaseId: string, actor: string, at: string): FeatureCommand => {
-  // The release workflow acts for the system; the person (if any) is kept as the actor's name.
-  const systemActor = { name: actor, role: "ADMIN" as const };
-  switch (effect.type) {
-    case "ApplyReleaseDefinitions":
-      return {
-        type: "ApplyReleaseDefinitions",
-        data: { releaseId, environments: effect.environments, cause: effect.cause, phaseIndex: effect.phaseIndex },
-        actor: systemActor,
-        now: at,
-      };
-    case "EndRelease":
-      return { type: "EndRelease", data: { releaseId, status: effect.status }, actor: systemActor, now: at };
-    default: {
-      const unknown: never = effect;
-      throw new DomainError("INTERNAL", `unknown feature effect ${JSON.stringify(unknown)}`);
-    }
-  }
-};
-
-/** The feature decider over a list of commands, applied in order. */
-const featureEffectsDecider: Decider<FeatureState, FeatureCommand[], FeatureEvent> = {
-  initialState: featureDecider.initialState,
-  evolve: featureDecider.evolve,
-  decide: (commands, state) => {
-    const events: FeatureEvent[] = [];
-    let current = state;
-    for (const command of commands) {
-      for (const event of featureDecider.decide(command, current)) {
-        events.push(event);
-        current = featureDecider.evolve(current, event);
-      }
-    }
-    return events;
-  },
-};
-
 export function createActivities({ store, logger }: ActivityDependencies): ReleaseActivities {
   const log = logger?.child({ component: "release-activities" });
 
@@ -187,7 +148,7 @@ export function createActivities({ store, logger }: ActivityDependencies): Relea
         // previous ones left (load → decide all → append, retried on CONFLICT by the command handler).
         const result = await handleCommand(store, featureEffectsDecider, {
           stream: streams.feature(input.featureId),
-          command: input.effects.map((effect) => toFeatureCommand(effect, input.releaseId, input.actor, input.at)),
+          command: featureEffectCommands(input.effects, input.releaseId, input.actor, input.at),
           metadata: {
             actor: input.actor,
             occurredAt: input.at,

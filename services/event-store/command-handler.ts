@@ -152,11 +152,19 @@ export interface CommandExecutor {
     stream: string,
     command: Command,
     metadata: CommandMetadata,
+    /** Tries on CONFLICT (re-load, re-decide): the command handler's default is 3. */
+    options?: { maxAttempts?: number },
   ): Promise<{ state: State; events: Event[]; position: string | null }>;
 }
 
 /** Through the command handler: load → decide → append with optimistic concurrency (the API's path). */
 export const storeExecutor = (store: EventStore, newId?: () => string): CommandExecutor => ({
-  execute: (decider, stream, command, metadata) =>
-    handleCommand(store, decider, { stream, command, metadata, ...(newId !== undefined && { newId }) }),
+  execute: (decider, stream, command, metadata, options) =>
+    handleCommand(store, decider, {
+      stream,
+      command,
+      metadata,
+      ...(newId !== undefined && { newId }),
+      ...(options?.maxAttempts !== undefined && { maxAttempts: options.maxAttempts }),
+    }),
 });

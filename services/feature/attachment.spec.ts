@@ -133,6 +133,14 @@ describe("a feature's pipeline across the two streams", () => {
     expect((await pipelineState("pl1")).attachedFeatureIds).toEqual(["f2"]);
   });
 
+  it("many features attached to one pipeline at once all succeed (its stream's CONFLICTs are re-decided)", async () => {
+    const ids = Array.from({ length: 30 }, (_, i) => `g${i}`);
+    for (const id of ids) await createFeature(executor, create(id, `gate-${id}`, null), context);
+    const pipeline = await pipelineState("pl1");
+    await Promise.all(ids.map(async (id) => attachPipeline(executor, await featureState(id), pipeline, context)));
+    expect([...(await pipelineState("pl1")).attachedFeatureIds].sort()).toEqual([...ids].sort());
+  });
+
   it("refuses a creation with a deleted pipeline without creating the feature", async () => {
     const loaded = await pipelineState("pl1");
     await deletePipeline("pl1");

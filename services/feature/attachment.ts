@@ -31,6 +31,12 @@ export interface FeatureWrite {
 
 const meta = (context: AttachmentContext): CommandMetadata => ({ ...context.metadata, occurredAt: context.now });
 
+/**
+ * Every attach and detach of a pipeline's features writes its stream: many at once (a script attaching
+ * fifty features) meet CONFLICT and re-decide, which is cheap and idempotent, so they get more tries.
+ */
+const RECORD_TRIES = { maxAttempts: 50 };
+
 /** Records the attachment on the pipeline's stream; answers the pipeline after it and whether it appended. */
 async function record(
   executor: CommandExecutor,
@@ -43,6 +49,7 @@ async function record(
     streams.pipeline(pipelineId),
     { type: "AttachFeature", data: { featureId }, actor: context.actor, now: context.now },
     meta(context),
+    RECORD_TRIES,
   );
   if (result.state === null) throw new DomainError("NOT_FOUND", `pipeline ${pipelineId} not found`);
   return { pipeline: result.state, appended: result.events.length > 0 };
@@ -60,6 +67,7 @@ async function removeRecord(
       streams.pipeline(pipelineId),
       { type: "DetachFeature", data: { featureId }, actor: context.actor, now: context.now },
       meta(context),
+      RECORD_TRIES,
     );
   } catch (error) {
     context.onRecordNotRemoved?.(error, pipelineId);

@@ -134,6 +134,14 @@ function requireNoActiveRelease(feature: Feature, doing: string): void {
   }
 }
 
+/** The pipeline a release of the feature runs: the attached one (INVALID_STATE without one). */
+export function releasePipelineId(feature: Feature): string {
+  if (feature.pipelineId === null) {
+    throw new DomainError("INVALID_STATE", `feature ${feature.key} has no pipeline attached: attach one to release`);
+  }
+  return feature.pipelineId;
+}
+
 function requireProject(feature: Feature, project: Project): void {
   if (project.id !== feature.projectId) {
     throw new DomainError("INTERNAL", `feature ${feature.id} is not in project ${project.id}`);
@@ -275,14 +283,12 @@ function beginRelease(command: BeginRelease, state: FeatureState): FeatureEvent[
   requireNotArchived(feature, "release it");
   requireNoActiveRelease(feature, "start another release");
   const { releaseId, pipeline, description, environments } = command.data;
-  if (feature.pipelineId === null) {
-    throw new DomainError("INVALID_STATE", `feature ${feature.key} has no pipeline attached: attach one to release`);
-  }
-  if (pipeline.id !== feature.pipelineId) {
+  const attached = releasePipelineId(feature);
+  if (pipeline.id !== attached) {
     // The caller loaded a pipeline that is no longer (or never was) the attached one: a concurrent attach.
     throw new DomainError(
       "CONFLICT",
-      `feature ${feature.key} now has pipeline ${feature.pipelineId} attached, not ${pipeline.id}: retry`,
+      `feature ${feature.key} now has pipeline ${attached} attached, not ${pipeline.id}: retry`,
     );
   }
   if (pipeline.status !== "PUBLISHED") {

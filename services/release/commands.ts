@@ -12,7 +12,7 @@ import { jsonEqual } from "../core/model.ts";
 import { storeExecutor } from "../event-store/command-handler.ts";
 import { type CommandDeps, caughtUp, fromView, waitUntil } from "../event-store/command-support.ts";
 import { loadFeature, type ReleaseStarter, type UpdateFeatureInput } from "../feature/commands.ts";
-import type { Feature } from "../feature/feature.ts";
+import { type Feature, releasePipelineId } from "../feature/feature.ts";
 import { loadPipeline } from "../pipeline/commands.ts";
 import { loadProject } from "../project/commands.ts";
 import type { Project } from "../project/project.ts";
@@ -53,15 +53,6 @@ export interface ReleaseCommandDeps extends CommandDeps {
   actionWaitMs?: number;
 }
 
-const ACTION_VERBS: Record<ReleaseActionName, string> = {
-  approve: "approve",
-  pause: "pause",
-  unpause: "unpause",
-  skip: "skip",
-  abort: "abort",
-  fullRollout: "roll out fully",
-};
-
 export function createReleaseCommands(deps: ReleaseCommandDeps): ReleaseCommands {
   const { store, views, logger } = deps;
   const startWaitMs = deps.startWaitMs ?? 5_000;
@@ -89,10 +80,7 @@ export function createReleaseCommands(deps: ReleaseCommandDeps): ReleaseCommands
     project: Project,
     change: Pick<ReleaseStartRequest, "trigger" | "inputs" | "description" | "reason">,
   ): Promise<Release> {
-    if (feature.pipelineId === null) {
-      throw new DomainError("INVALID_STATE", `feature ${feature.key} has no pipeline attached: attach one to release`);
-    }
-    const pipeline = await loadPipeline(store, caller, feature.pipelineId);
+    const pipeline = await loadPipeline(store, caller, releasePipelineId(feature));
     const started = await startRelease(
       executor,
       {
@@ -181,9 +169,10 @@ export function createReleaseCommands(deps: ReleaseCommandDeps): ReleaseCommands
       correlationId: caller.request.correlationId,
     };
     if (release.status !== "IN_PROGRESS") {
-      // The workflow has ended with the release: the decider gives the answer it would have given.
+      // The workflow has ended with the release: the decider gives the answer it would have given (it
+      // refuses every action on an ended release).
       decideRelease(toCommand(action, input, deps.now().toISOString()), release);
-      throw new DomainError("INVALID_STATE", `cannot ${ACTION_VERBS[action]}: the release is ${release.status}`);
+      throw new DomainError("INTERNAL", `the release decider accepted ${action} on a ${release.status} release`);
     }
     let updated: Release;
     try {

@@ -11,7 +11,7 @@ import type { Actor, EnvironmentDefinition } from "../core/model.ts";
 import { streams } from "../core/streams.ts";
 import type { CommandExecutor, CommandMetadata } from "../event-store/command-handler.ts";
 import { definitionsIn, type EnvironmentDefinitionInput, normalizeDefinitions } from "../feature/definition.ts";
-import { type BeginRelease, type Feature, featureDecider } from "../feature/feature.ts";
+import { type BeginRelease, type Feature, featureDecider, releasePipelineId } from "../feature/feature.ts";
 import type { Pipeline } from "../pipeline/pipeline.ts";
 import type { Project } from "../project/project.ts";
 import { decideStart, type Release, type ReleaseState, releaseDecider, type StartRelease } from "./release.ts";
@@ -61,9 +61,7 @@ export async function startRelease(
   options: { onLockNotReturned?: (error: unknown, releaseId: string) => void } = {},
 ): Promise<StartedRelease> {
   const { feature, project, pipeline, actor, now } = request;
-  if (feature.pipelineId === null) {
-    throw new DomainError("INVALID_STATE", `feature ${feature.key} has no pipeline attached: attach one to release`);
-  }
+  releasePipelineId(feature);
   const releaseId = nextReleaseId(feature);
   const metadata: CommandMetadata = { ...request.metadata, occurredAt: now };
   const startCommand = (before: readonly EnvironmentDefinition[]): StartRelease => ({

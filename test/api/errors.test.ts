@@ -3,8 +3,9 @@
 
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ERROR_CODES, type ErrorCode } from "../../services/core/errors.ts";
+import { DomainError, ERROR_CODES, type ErrorCode } from "../../services/core/errors.ts";
 import type { EventStore } from "../../services/event-store/port.ts";
+import type { ProjectCommands } from "../../services/project/commands.ts";
 import {
   action,
   answered,
@@ -328,6 +329,28 @@ describe("error codes", () => {
       expect(JSON.stringify(result.errors)).not.toContain("disk on fire");
     } finally {
       await broken.close();
+    }
+  });
+
+  it("a slice's command handlers can be replaced (BuildAppOptions.commands): the resolver calls ctx.<slice>", async () => {
+    const injected = await startTestApi({
+      worker: false,
+      options: {
+        commands: {
+          // Only createProject is called here; the slice's other handlers are not needed.
+          project: {
+            createProject: async () => {
+              throw new DomainError("CONFLICT", "injected by the test");
+            },
+          } as Partial<ProjectCommands> as ProjectCommands,
+        },
+      },
+    });
+    try {
+      const result = await injected.gql(CREATE_PROJECT, {});
+      expect(result.errors?.[0]).toMatchObject({ message: "injected by the test", extensions: { code: "CONFLICT" } });
+    } finally {
+      await injected.close();
     }
   });
 

@@ -32,6 +32,19 @@ describe("the scenario", () => {
     expect(stats.releasesStarted).toBeGreaterThan(50);
     expect(stats.releasesCompleted).toBeGreaterThan(10);
     expect(stats.releasesAborted).toBeGreaterThan(3);
+    // Attached as the API attaches (services/feature/attachment.ts): every pipeline's stream records exactly
+    // the features attached to it, and none is attached to a DELETED pipeline.
+    const { readModels } = scenario;
+    let attachments = 0;
+    for (const project of readModels.projects()) {
+      for (const pipeline of readModels.pipelines(project.id, true)) {
+        const attached = readModels.featuresWithPipeline(pipeline.id).map((feature) => feature.id);
+        expect([...pipeline.attachedFeatureIds].sort()).toEqual([...attached].sort());
+        if (pipeline.status === "DELETED") expect(attached).toEqual([]);
+        attachments += attached.length;
+      }
+    }
+    expect(attachments).toBeGreaterThan(10);
     // Started as the API starts them (services/release/start.ts): production's ids, `<featureId>.<n>`.
     for (const release of scenario.simulation.releases.values()) {
       const feature = scenario.simulation.features.get(release.featureId);

@@ -32,7 +32,15 @@ import {
 } from "../../feature/feature.ts";
 import { type PhaseInput, type Pipeline, type PipelineCommand, pipelineDecider } from "../../pipeline/pipeline.ts";
 import { type Project, type ProjectCommand, projectDecider } from "../../project/project.ts";
-import { featureEffects, type Release, type ReleaseCommand, releaseDecider } from "../../release/release.ts";
+import { featureEffectCommands, featureEffectsDecider } from "../../release/effects.ts";
+import type { ReleaseEvent } from "../../release/events.ts";
+import {
+  eventActor,
+  featureEffects,
+  type Release,
+  type ReleaseCommand,
+  releaseDecider,
+} from "../../release/release.ts";
 import { nextReleaseId, startRelease } from "../../release/start.ts";
 import { type TokenCommand, tokenDecider } from "../../token/token.ts";
 
@@ -651,26 +659,22 @@ export class Simulation {
       if (release.status === "COMPLETED") this.stats.releasesCompleted++;
       if (release.status === "ABORTED") this.stats.releasesAborted++;
     }
-    for (const event of executed.events) {
-      for (const effect of featureEffects(release, event as Parameters<typeof featureEffects>[1])) {
-        const feature = this.features.get(release.featureId);
-        if (!feature) continue;
-        const command: FeatureCommand =
-          effect.type === "ApplyReleaseDefinitions"
-            ? {
-                type: "ApplyReleaseDefinitions",
-                data: {
-                  releaseId,
-                  environments: effect.environments,
-                  cause: effect.cause,
-                  phaseIndex: effect.phaseIndex ?? null,
-                },
-                actor: SYSTEM_ACTOR,
-                now: this.now,
-              }
-            : { type: "EndRelease", data: { releaseId, status: effect.status }, actor: SYSTEM_ACTOR, now: this.now };
-        await this.#featureCommand(feature.id, command, feature.projectId, SYSTEM_ACTOR);
-      }
+    // As the workflow's applyFeatureEffects activity: one command per release event, by the event's actor.
+    for (const event of executed.events as ReleaseEvent[]) {
+      const effects = featureEffects(release, event);
+      const feature = this.features.get(release.featureId);
+      if (effects.length === 0 || !feature) continue;
+      const by = eventActor(event);
+      const actor: Actor = { name: by, role: "ADMIN" };
+      const written = await this.#run(
+        "feature",
+        feature.id,
+        featureEffectsDecider,
+        featureEffectCommands(effects, releaseId, by, this.now),
+        actor,
+        feature.projectId,
+      );
+      if (written?.state) this.features.set(feature.id, written.state);
     }
     return release;
   }
