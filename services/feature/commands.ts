@@ -8,7 +8,14 @@ import { featureIdFor } from "../core/ids.ts";
 import type { FeatureKind } from "../core/model.ts";
 import { streams } from "../core/streams.ts";
 import { loadStream, storeExecutor } from "../event-store/command-handler.ts";
-import { type CommandDeps, caughtUp, fromView, loadVisible, runCommand } from "../event-store/command-support.ts";
+import {
+  type CommandDeps,
+  callerMetadata,
+  caughtUp,
+  fromView,
+  loadVisible,
+  runCommand,
+} from "../event-store/command-support.ts";
 import type { EventStore } from "../event-store/port.ts";
 import { loadPipeline } from "../pipeline/commands.ts";
 import { loadProject } from "../project/commands.ts";
@@ -90,10 +97,11 @@ export function createFeatureCommands<Release>(deps: FeatureCommandDeps<Release>
   const { store, views } = deps;
   const at = (): string => deps.now().toISOString();
   const executor = storeExecutor(store);
-  const attachment = (caller: Caller, projectId: string): AttachmentContext => ({
+  /** One instant for every event of the command, on both streams. */
+  const attachment = (caller: Caller, projectId: string, now = at()): AttachmentContext => ({
     actor: actorOf(caller),
-    now: at(),
-    metadata: { actor: caller.auth.name, correlationId: caller.request.correlationId, causationId: null, projectId },
+    now,
+    metadata: callerMetadata(caller, projectId),
     onRecordNotRemoved: (error, pipelineId) =>
       deps.logger?.error({ err: error, pipelineId }, "could not remove a feature from its old pipeline's record"),
   });
@@ -115,6 +123,7 @@ export function createFeatureCommands<Release>(deps: FeatureCommandDeps<Release>
           ? null
           : await loadPipeline(store, caller, input.pipelineId);
       const id = await freeFeatureId(store, project.id, input.key);
+      const context = attachment(caller, project.id);
       const written = await createFeature(
         executor,
         {
@@ -128,10 +137,10 @@ export function createFeatureCommands<Release>(deps: FeatureCommandDeps<Release>
             pipeline,
             environments: input.environments,
           },
-          actor: actorOf(caller),
-          now: at(),
+          actor: context.actor,
+          now: context.now,
         },
-        attachment(caller, project.id),
+        context,
       );
       return shown(id, written.position);
     },
@@ -189,11 +198,13 @@ export function createFeatureCommands<Release>(deps: FeatureCommandDeps<Release>
 
     async deleteFeature(caller, id, reason) {
       const feature = await loadFeature(store, caller, id);
+      // One instant for the deletion and the pipeline record it gives back.
+      const context = attachment(caller, feature.projectId);
       const written = await deleteFeature(
         executor,
         feature,
-        { type: "DeleteFeature", data: { reason }, actor: actorOf(caller), now: at() },
-        attachment(caller, feature.projectId),
+        { type: "DeleteFeature", data: { reason }, actor: context.actor, now: context.now },
+        context,
       );
       // Caught up with everything stored so far (the pipeline's record too); the read models drop the
       // feature, so the answer is the feature as its deletion left it.
