@@ -12,7 +12,10 @@ import type { EventStore } from "../services/event-store/port.ts";
 import type { Feature } from "../services/feature/feature.ts";
 import type { Pipeline } from "../services/pipeline/pipeline.ts";
 import type { Project } from "../services/project/project.ts";
+import type { ReadModels } from "../services/projections/read-models.ts";
 import type { Release } from "../services/release/release.ts";
+import { canSeeProject } from "./access.ts";
+import type { AuthInfo } from "./context.ts";
 
 /** An entity served by audit replay carries the point it was rebuilt at; a live one has none. */
 export interface AsOfTag {
@@ -36,16 +39,46 @@ export interface AsOfLoader {
   project(id: string, point: AsOfPoint): Promise<ProjectNode | null>;
 }
 
-export function createAsOfLoader(store: EventStore): AsOfLoader {
+export interface AsOfLoaderOptions {
+  /**
+   * The caller: a project-bound token folds nothing of another project. Visibility is decided before any
+   * folding, from the live read models (an entity never changes project), so another project's id
+   * answers exactly as fast as a missing one: no timing oracle on other tenants' ids.
+   */
+  auth?: AuthInfo | null;
+  readModels?: Pick<ReadModels, "feature" | "deletedFeature" | "pipeline" | "release" | "project">;
+  /** Epoch ms after which no new fold starts (the request's time budget); `onOverBudget` is thrown. */
+  deadline?: number;
+  onOverBudget?: () => Error;
+}
+
+export function createAsOfLoader(store: EventStore, options: AsOfLoaderOptions = {}): AsOfLoader {
   const folded = new Map<string, Promise<unknown>>();
+  const { auth = null, readModels } = options;
+  /** Whether a project-bound caller may see `kind` `id` at all (unbound callers see every project). */
+  const mayFold = (kind: "feature" | "pipeline" | "release" | "project", id: string): boolean => {
+    if (auth === null || auth.projectId === null || readModels === undefined) return true;
+    // A deleted feature is still its project's (audit replay shows it).
+    const projectId =
+      kind === "project"
+        ? (readModels.project(id)?.id ?? null)
+        : kind === "feature"
+          ? ((readModels.feature(id) ?? readModels.deletedFeature(id))?.projectId ?? null)
+          : (readModels[kind](id)?.projectId ?? null);
+    return projectId !== null && canSeeProject(auth, projectId);
+  };
   function load<T extends object>(
-    kind: string,
+    kind: "feature" | "pipeline" | "release" | "project",
     id: string,
     point: AsOfPoint,
     fold: (store: EventStore, id: string, point: AsOfPoint) => Promise<T | null>,
   ): Promise<(T & AsOfTag) | null> {
     const key = `${kind}\u0000${id}\u0000${point.position ?? ""}\u0000${point.at ?? ""}`;
     let entry = folded.get(key) as Promise<(T & AsOfTag) | null> | undefined;
+    if (entry === undefined && !mayFold(kind, id)) return Promise.resolve(null);
+    if (entry === undefined && options.deadline !== undefined && Date.now() > options.deadline) {
+      return Promise.reject(options.onOverBudget?.() ?? new Error("time budget exceeded"));
+    }
     if (entry === undefined) {
       // The point is kept as given (at or position), so every entity below answers for the same one.
       const asOf: AsOfPoint = { at: point.at ?? null, position: point.position ?? null };

@@ -11,6 +11,7 @@ import type { ProjectCommands } from "../services/project/commands.ts";
 import type { ReadModels } from "../services/projections/read-models.ts";
 import type { ReleaseCommands } from "../services/release/commands.ts";
 import type { Release } from "../services/release/release.ts";
+import type { SdkKeyCommands } from "../services/sdk-key/commands.ts";
 import type { TokenCommands } from "../services/token/commands.ts";
 import type { AsOfLoader } from "./as-of.ts";
 
@@ -26,6 +27,7 @@ export interface ApiContext {
   pipeline: PipelineCommands;
   feature: FeatureCommands<Release>;
   release: ReleaseCommands;
+  sdkKey: SdkKeyCommands;
   auth: AuthInfo | null;
   request: RequestInfo;
   readModels: ReadModels;

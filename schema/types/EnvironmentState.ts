@@ -22,18 +22,29 @@ export function environmentStates(
   return feature.environments.map(({ environment, definition }) => ({
     environment,
     definition,
-    rolledOutTargets: (live?.rolledOut ?? []).flatMap((phase) =>
-      phase.targets.filter((target) => target.environment === environment && target.segment !== null),
-    ),
+    // A segment in two phases (say ENABLE, then APPLY_CHANGE) is one rolled-out target: listed once.
+    rolledOutTargets: [
+      ...new Map(
+        (live?.rolledOut ?? [])
+          .flatMap((phase) => phase.targets)
+          .filter((target) => target.environment === environment && target.segment !== null)
+          .map((target) => [target.segment, target] as const),
+      ).values(),
+    ],
   }));
 }
 
 export const EnvironmentStateRef = builder.objectRef<EnvironmentStateView>("EnvironmentState");
 
 EnvironmentStateRef.implement({
+  description: "A feature in one environment now: its stored definition, and where an active release has reached.",
   fields: (t) => ({
-    environment: t.exposeString("environment"),
-    definition: t.field({ type: DefinitionRef, resolve: (state) => state.definition }),
+    environment: t.exposeString("environment", { description: "An environment of the project." }),
+    definition: t.field({
+      type: DefinitionRef,
+      description: "Its stored definition (what units outside `rolledOutTargets` get).",
+      resolve: (state) => state.definition,
+    }),
     rolledOutTargets: t.field({
       type: [TargetRef],
       description:

@@ -30,14 +30,23 @@ async function projectOf(feature: FeatureNode, ctx: ApiContext): Promise<Project
 FeatureRef.implement({
   description: "A gate (on/off) or a dynamic config (a JSON value), with one definition per environment.",
   fields: (t) => ({
-    id: t.exposeID("id"),
-    project: t.field({ type: ProjectRef, resolve: (feature, _args, ctx) => projectOf(feature, ctx) }),
-    key: t.exposeString("key"),
-    kind: t.field({ type: FeatureKindEnum, resolve: (feature) => feature.kind }),
-    description: t.exposeString("description", { nullable: true }),
+    id: t.exposeID("id", { description: "Stable id, derived from the project and the key." }),
+    project: t.field({
+      type: ProjectRef,
+      description: "The project it belongs to (under audit replay: as it was then).",
+      resolve: (feature, _args, ctx) => projectOf(feature, ctx),
+    }),
+    key: t.exposeString("key", { description: "The name applications evaluate it by; unique in the project." }),
+    kind: t.field({
+      type: FeatureKindEnum,
+      description: "Gate or dynamic config.",
+      resolve: (feature) => feature.kind,
+    }),
+    description: t.exposeString("description", { nullable: true, description: "Free text for people." }),
     pipeline: t.field({
       type: PipelineRef,
       nullable: true,
+      description: "The attached release pipeline; null when changes apply at once.",
       resolve: (feature, _args, ctx) => {
         if (feature.pipelineId === null) return null;
         return feature.asOf === undefined
@@ -61,10 +70,11 @@ FeatureRef.implement({
       description: "Set while archived: read-only, NOT_FOUND when evaluated, left out of lists unless asked for.",
       resolve: (feature) => feature.archivedAt,
     }),
-    archivedBy: t.exposeString("archivedBy", { nullable: true }),
+    archivedBy: t.exposeString("archivedBy", { nullable: true, description: "Who archived it (a token's name)." }),
     activeRelease: t.field({
       type: ReleaseRef,
       nullable: true,
+      description: "The release in progress, if any (at most one per feature).",
       resolve: (feature, _args, ctx) => activeReleaseOf(feature, ctx),
     }),
     releases: t.field({
@@ -80,20 +90,24 @@ FeatureRef.implement({
     history: t.field({
       type: AuditEventConnectionRef,
       description: "The feature's events and its releases' events, newest first.",
-      args: { first: t.arg.int({ defaultValue: 50 }), after: t.arg.string() },
+      args: {
+        first: t.arg.int({ defaultValue: 50, description: "Page size." }),
+        after: t.arg.string({ description: "A cursor from a previous page's `pageInfo.endCursor`." }),
+      },
       resolve: (feature, args, ctx) => ctx.audit.historyOf(feature.id, { first: args.first, after: args.after }),
     }),
-    version: t.exposeInt("version"),
+    version: t.exposeInt("version", { description: "Increments with each stored change to the feature." }),
   }),
 });
 
 export const CreateFeatureInput = builder.inputType("CreateFeatureInput", {
+  description: "A new gate or dynamic config.",
   fields: (t) => ({
-    projectId: t.id({ required: true }),
-    key: t.string({ required: true }),
-    kind: t.field({ type: FeatureKindEnum, required: true }),
-    description: t.string(),
-    pipelineId: t.id(),
+    projectId: t.id({ required: true, description: "The project it belongs to." }),
+    key: t.string({ required: true, description: "The name applications evaluate it by; unique in the project." }),
+    kind: t.field({ type: FeatureKindEnum, required: true, description: "GATE or DYNAMIC_CONFIG." }),
+    description: t.string({ description: "Free text for people." }),
+    pipelineId: t.id({ description: "A published pipeline to attach: its later changes then run as releases." }),
     environments: t.field({
       type: [EnvironmentDefinitionInput],
       description: "One entry per project environment; missing environments start disabled with no value.",
@@ -102,9 +116,14 @@ export const CreateFeatureInput = builder.inputType("CreateFeatureInput", {
 });
 
 export const UpdateFeatureInput = builder.inputType("UpdateFeatureInput", {
+  description: "A change of a feature's definitions.",
   fields: (t) => ({
-    description: t.string(),
-    environments: t.field({ type: [EnvironmentDefinitionInput], required: true }),
+    description: t.string({ description: "A new description, if given." }),
+    environments: t.field({
+      type: [EnvironmentDefinitionInput],
+      required: true,
+      description: "The new definition of each environment listed; environments not listed keep theirs.",
+    }),
   }),
 });
 
@@ -112,15 +131,20 @@ builder.queryFields((t) => ({
   feature: t.field({
     type: FeatureRef,
     nullable: true,
+    description: "A feature by id; null if there is none the token may see.",
     authScopes: { viewer: true },
-    args: { id: t.arg.id({ required: true }) },
+    args: { id: t.arg.id({ required: true, description: "The feature's id." }) },
     resolve: (_root, args, ctx) => visibleFeature(ctx, args.id),
   }),
   featureByKey: t.field({
     type: FeatureRef,
     nullable: true,
+    description: "A feature by its key in a project; null if there is none the token may see.",
     authScopes: { viewer: true },
-    args: { projectId: t.arg.id({ required: true }), key: t.arg.string({ required: true }) },
+    args: {
+      projectId: t.arg.id({ required: true, description: "The project." }),
+      key: t.arg.string({ required: true, description: "The feature's key." }),
+    },
     resolve: (_root, args, ctx) =>
       visibleProject(ctx, args.projectId) === null ? null : ctx.readModels.featureByKey(args.projectId, args.key),
   }),
@@ -130,7 +154,14 @@ builder.queryFields((t) => ({
     description:
       "Audit replay: the feature as it was after the last event at or before `at` (or `position`). Its pipeline, activeRelease, releases and environments' rolledOutTargets are served as of the same point; `history` is the whole trail.",
     authScopes: { viewer: true },
-    args: { id: t.arg.id({ required: true }), at: t.arg({ type: "DateTime" }), position: t.arg.string() },
+    args: {
+      id: t.arg.id({ required: true, description: "The feature's id." }),
+      at: t.arg({
+        type: "DateTime",
+        description: "The point in time: the state after the last event at or before it.",
+      }),
+      position: t.arg.string({ description: "Or a global event position (AuditEvent.position) instead of `at`." }),
+    },
     resolve: async (_root, args, ctx) => {
       const feature = await ctx.asOf.feature(args.id, { at: args.at, position: args.position });
       return feature && canSeeProject(ctx.auth, feature.projectId) ? feature : null;
@@ -139,6 +170,7 @@ builder.queryFields((t) => ({
 }));
 
 export const FeatureUpdateResultRef = builder.unionType("FeatureUpdateResult", {
+  description: "What updateFeature did: the Feature, changed at once (no pipeline), or the Release it started.",
   types: [FeatureRef, ReleaseRef],
   resolveType: (value) => ("phaseSpecs" in value ? ReleaseRef : FeatureRef),
 });
@@ -146,37 +178,45 @@ export const FeatureUpdateResultRef = builder.unionType("FeatureUpdateResult", {
 builder.mutationFields((t) => ({
   createFeature: t.field({
     type: FeatureRef,
-    description: "`pipelineId` attaches a published pipeline at creation.",
+    description: "EDITOR: a new gate or dynamic config. `pipelineId` attaches a published pipeline at creation.",
     authScopes: { editor: true },
-    args: { input: t.arg({ type: CreateFeatureInput, required: true }) },
+    args: { input: t.arg({ type: CreateFeatureInput, required: true, description: "The new feature." }) },
     resolve: (_root, args, ctx) => ctx.feature.createFeature(callerOf(ctx), args.input),
   }),
   attachPipeline: t.field({
     type: FeatureRef,
-    description: "Replaces any attached pipeline; not during a release.",
+    description:
+      "EDITOR: attach a published pipeline; replaces any attached one; not during a release (RELEASE_IN_PROGRESS).",
     authScopes: { editor: true },
-    args: { featureId: t.arg.id({ required: true }), pipelineId: t.arg.id({ required: true }) },
+    args: {
+      featureId: t.arg.id({ required: true, description: "The feature." }),
+      pipelineId: t.arg.id({ required: true, description: "A published pipeline of the same project." }),
+    },
     resolve: (_root, args, ctx) => ctx.feature.attachPipeline(callerOf(ctx), args.featureId, args.pipelineId),
   }),
   detachPipeline: t.field({
     type: FeatureRef,
-    description: "Flagsmith's 'remove from release pipeline'; not during a release.",
+    description: "EDITOR: detach the pipeline (Flagsmith's 'remove from release pipeline'); not during a release.",
     authScopes: { editor: true },
-    args: { featureId: t.arg.id({ required: true }) },
+    args: { featureId: t.arg.id({ required: true, description: "The feature." }) },
     resolve: (_root, args, ctx) => ctx.feature.detachPipeline(callerOf(ctx), args.featureId),
   }),
   archiveFeature: t.field({
     type: FeatureRef,
     description: "Read-only from then on, evaluates as NOT_FOUND, leaves SDK configurations; not during a release.",
     authScopes: { editor: true },
-    args: { id: t.arg.id({ required: true }), reason: t.arg.string() },
+    args: {
+      id: t.arg.id({ required: true, description: "The feature's id." }),
+      reason: t.arg.string({ description: "Why: stored in the event beside the actor." }),
+    },
     resolve: (_root, args, ctx) => ctx.feature.archiveFeature(callerOf(ctx), args.id, args.reason ?? null),
   }),
   unarchiveFeature: t.field({
     type: FeatureRef,
+    description: "Editable, served and listed again, with the definitions it had.",
     authScopes: { editor: true },
     args: {
-      id: t.arg.id({ required: true }),
+      id: t.arg.id({ required: true, description: "The feature's id." }),
       reason: t.arg.string({ description: "Why: stored in the event beside the actor." }),
     },
     resolve: (_root, args, ctx) => ctx.feature.unarchiveFeature(callerOf(ctx), args.id, args.reason ?? null),
@@ -187,16 +227,20 @@ builder.mutationFields((t) => ({
       "Archived features only; the events stay in the log and audit replay still shows it. Answers the feature as deleted.",
     authScopes: { admin: true },
     args: {
-      id: t.arg.id({ required: true }),
+      id: t.arg.id({ required: true, description: "The feature's id." }),
       reason: t.arg.string({ description: "Why: stored in the event beside the actor." }),
     },
     resolve: (_root, args, ctx) => ctx.feature.deleteFeature(callerOf(ctx), args.id, args.reason ?? null),
   }),
   updateFeature: t.field({
     type: FeatureUpdateResultRef,
-    description: "Without a pipeline the change applies at once to every environment; with one it starts a Release.",
+    description:
+      "EDITOR: change the feature's definitions. Without a pipeline the change applies at once to every environment (answers the Feature); with one it starts a Release (answers it).",
     authScopes: { editor: true },
-    args: { id: t.arg.id({ required: true }), input: t.arg({ type: UpdateFeatureInput, required: true }) },
+    args: {
+      id: t.arg.id({ required: true, description: "The feature." }),
+      input: t.arg({ type: UpdateFeatureInput, required: true, description: "The change." }),
+    },
     resolve: (_root, args, ctx) => ctx.feature.updateFeature(callerOf(ctx), args.id, args.input),
   }),
 }));

@@ -12,16 +12,21 @@ export const ProjectRef = builder.objectRef<ProjectNode>("Project");
 ProjectRef.implement({
   description: "The tenancy boundary: ordered environments and named segments.",
   fields: (t) => ({
-    id: t.exposeID("id"),
-    name: t.exposeString("name"),
+    id: t.exposeID("id", { description: "Stable id." }),
+    name: t.exposeString("name", { description: "Shown to people." }),
     environments: t.exposeStringList("environments", {
       description: "Ordered, e.g. development, staging, production.",
     }),
-    segments: t.field({ type: [SegmentRef], resolve: (project) => project.segments }),
+    segments: t.field({
+      type: [SegmentRef],
+      description: "Named conditions on units' attributes that phases can target.",
+      resolve: (project) => project.segments,
+    }),
     pipelines: t.field({
       type: [PipelineRef],
+      description: "Its pipelines, oldest first.",
       args: {
-        includeDeleted: t.arg.boolean({ defaultValue: false }),
+        includeDeleted: t.arg.boolean({ defaultValue: false, description: "Also list DELETED pipelines." }),
         includeArchived: t.arg.boolean({
           defaultValue: false,
           description: "Whether each pipeline's attachedFeatures lists archived features too.",
@@ -41,8 +46,9 @@ ProjectRef.implement({
     }),
     features: t.field({
       type: [FeatureRef],
-      description: "Oldest first. Archived features only with `includeArchived`; deleted ones never.",
-      args: { includeArchived: t.arg.boolean({ defaultValue: false }) },
+      description:
+        "Its gates and dynamic configs, oldest first. Archived ones only with `includeArchived`; deleted ones never.",
+      args: { includeArchived: t.arg.boolean({ defaultValue: false, description: "Also list archived features." }) },
       resolve: async (project, args, ctx) => {
         const point = project.asOf;
         if (point === undefined) return ctx.readModels.features(project.id, args.includeArchived ?? false);
@@ -55,7 +61,8 @@ ProjectRef.implement({
     }),
     releases: t.field({
       type: [ReleaseRef],
-      args: { status: t.arg({ type: ReleaseStatusEnum }) },
+      description: "Its features' releases (in flight and past).",
+      args: { status: t.arg({ type: ReleaseStatusEnum, description: "Only releases in this status." }) },
       resolve: async (project, args, ctx) => {
         const point = project.asOf;
         if (point === undefined) return ctx.readModels.releases(project.id, args.status ?? undefined);
@@ -69,10 +76,17 @@ ProjectRef.implement({
 });
 
 export const CreateProjectInput = builder.inputType("CreateProjectInput", {
+  description: "A new project.",
   fields: (t) => ({
-    name: t.string({ required: true }),
-    environments: t.stringList({ required: true }),
-    segments: t.field({ type: [SegmentInput] }),
+    name: t.string({ required: true, description: "Shown to people." }),
+    environments: t.stringList({
+      required: true,
+      description: "Its environments in order, e.g. [development, staging, production].",
+    }),
+    segments: t.field({
+      type: [SegmentInput],
+      description: "Named conditions on units' attributes that phases can target.",
+    }),
   }),
 });
 
@@ -89,8 +103,9 @@ builder.queryFields((t) => ({
   project: t.field({
     type: ProjectRef,
     nullable: true,
+    description: "A project by id; null if there is none the token may see.",
     authScopes: { viewer: true },
-    args: { id: t.arg.id({ required: true }) },
+    args: { id: t.arg.id({ required: true, description: "The project's id." }) },
     resolve: (_root, args, ctx) => visibleProject(ctx, args.id),
   }),
   projectAsOf: t.field({
@@ -99,7 +114,11 @@ builder.queryFields((t) => ({
     description:
       "Audit replay: the project as it was after the last event at or before `at` (or `position`): its name, environments and segments then, and its pipelines, features and releases each as of the same point.",
     authScopes: { viewer: true },
-    args: { id: t.arg.id({ required: true }), at: t.arg({ type: "DateTime" }), position: t.arg.string() },
+    args: {
+      id: t.arg.id({ required: true, description: "The project's id." }),
+      at: t.arg({ type: "DateTime", description: "An instant (give this or `position`)." }),
+      position: t.arg.string({ description: "A global position, e.g. an audit event's (give this or `at`)." }),
+    },
     resolve: async (_root, args, ctx) => {
       const project = await ctx.asOf.project(args.id, { at: args.at, position: args.position });
       return project && canSeeProject(ctx.auth, project.id) ? project : null;
@@ -110,8 +129,9 @@ builder.queryFields((t) => ({
 builder.mutationField("createProject", (t) =>
   t.field({
     type: ProjectRef,
+    description: "ADMIN: a new project with its environments and segments.",
     authScopes: { admin: true },
-    args: { input: t.arg({ type: CreateProjectInput, required: true }) },
+    args: { input: t.arg({ type: CreateProjectInput, required: true, description: "The new project." }) },
     resolve: (_root, args, ctx) => ctx.project.createProject(callerOf(ctx), args.input),
   }),
 );
@@ -119,7 +139,8 @@ builder.mutationField("createProject", (t) =>
 // ---- Edit and retire ----------------------------------------------------------------------------
 
 export const UpdateProjectInput = builder.inputType("UpdateProjectInput", {
-  fields: (t) => ({ name: t.string() }),
+  description: "What updateProject changes; an absent or null field stays as it is.",
+  fields: (t) => ({ name: t.string({ description: "The new name (trimmed, 1 to 200 characters)." }) }),
 });
 
 builder.mutationFields((t) => ({
@@ -128,8 +149,8 @@ builder.mutationFields((t) => ({
     description: "Renames the project (an absent or null name changes nothing).",
     authScopes: { admin: true },
     args: {
-      id: t.arg.id({ required: true }),
-      input: t.arg({ type: UpdateProjectInput, required: true }),
+      id: t.arg.id({ required: true, description: "The project's id." }),
+      input: t.arg({ type: UpdateProjectInput, required: true, description: "What changes." }),
       reason: t.arg.string({ description: "Why: stored in the event beside the actor." }),
     },
     resolve: (_root, args, ctx) =>
@@ -140,9 +161,12 @@ builder.mutationFields((t) => ({
     description: "Existing features get the environment disabled with no value. `position` defaults to the end.",
     authScopes: { admin: true },
     args: {
-      projectId: t.arg.id({ required: true }),
-      name: t.arg.string({ required: true }),
-      position: t.arg.int(),
+      projectId: t.arg.id({ required: true, description: "The project's id." }),
+      name: t.arg.string({
+        required: true,
+        description: "The new environment's name (slug-like, unique ignoring case).",
+      }),
+      position: t.arg.int({ description: "Its index in the project's order (0 = first); absent: at the end." }),
       reason: t.arg.string({ description: "Why: stored in the event beside the actor." }),
     },
     resolve: (_root, args, ctx) =>
@@ -153,8 +177,8 @@ builder.mutationFields((t) => ({
     description: "Only when no feature has a non-default definition there and no pipeline targets it.",
     authScopes: { admin: true },
     args: {
-      projectId: t.arg.id({ required: true }),
-      name: t.arg.string({ required: true }),
+      projectId: t.arg.id({ required: true, description: "The project's id." }),
+      name: t.arg.string({ required: true, description: "The environment to remove." }),
       reason: t.arg.string({ description: "Why: stored in the event beside the actor." }),
     },
     resolve: (_root, args, ctx) =>
@@ -165,8 +189,8 @@ builder.mutationFields((t) => ({
     description: "Create or replace a segment (by key); applies to serving at once; audited with before and after.",
     authScopes: { editor: true },
     args: {
-      projectId: t.arg.id({ required: true }),
-      input: t.arg({ type: SegmentInput, required: true }),
+      projectId: t.arg.id({ required: true, description: "The project's id." }),
+      input: t.arg({ type: SegmentInput, required: true, description: "The segment, identified by its key." }),
       reason: t.arg.string({ description: "Why: stored in the event beside the actor." }),
     },
     resolve: (_root, args, ctx) =>
@@ -177,8 +201,8 @@ builder.mutationFields((t) => ({
     description: "Only when no rule and no pipeline target uses it.",
     authScopes: { editor: true },
     args: {
-      projectId: t.arg.id({ required: true }),
-      key: t.arg.string({ required: true }),
+      projectId: t.arg.id({ required: true, description: "The project's id." }),
+      key: t.arg.string({ required: true, description: "The segment's key." }),
       reason: t.arg.string({ description: "Why: stored in the event beside the actor." }),
     },
     resolve: (_root, args, ctx) =>

@@ -1,32 +1,35 @@
 // The API server: Yoga over the Pothos schema (POST/GET /graphql, SSE subscriptions, GraphiQL),
 // graphql-ws on the same path (WebSocket, graphql-transport-ws), /healthz and /readyz, and the limits:
-// body size, per-token rate, query depth, cost and tokens. `buildApp` takes every dependency, so the
-// composition root (main.ts) and the tests wire the same app (STYLE example 11).
+// body size, per-token rate, query limits (services/api/query-limits.ts), a time budget per request,
+// subscriptions per token, header/request timeouts, CORS by allow-list. Every error answer is JSON with
+// a contract code. `buildApp` takes every dependency, so the composition root (main.ts) and the tests
+// wire the same app (STYLE example 11).
 
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
-import { costLimitPlugin } from "@escape.tech/graphql-armor-cost-limit";
-import { maxDepthPlugin } from "@escape.tech/graphql-armor-max-depth";
-import { maxTokensPlugin } from "@escape.tech/graphql-armor-max-tokens";
+import type { AddressInfo, Socket } from "node:net";
 import type { Client } from "@temporalio/client";
 import type { ExecutionArgs } from "graphql";
 import type { OperationResult } from "graphql-ws";
 import { useServer } from "graphql-ws/use/ws";
 import { createYoga, type Plugin, type YogaInitialContext } from "graphql-yoga";
-import { WebSocketServer } from "ws";
+import { type WebSocket, WebSocketServer } from "ws";
 import { createAsOfLoader } from "../../schema/as-of.ts";
 import type { ApiContext, AuthInfo, RequestInfo } from "../../schema/context.ts";
 import { schema } from "../../schema/index.ts";
 import type { AuditIndex } from "../audit/audit-index.ts";
+import { DomainError } from "../core/errors.ts";
 import type { EventStore } from "../event-store/port.ts";
-import { createLiveFeed, type LiveFeed } from "../live/feed.ts";
+import { createLiveFeed, DEFAULT_MAX_SUBSCRIPTIONS_PER_TOKEN, type LiveFeed } from "../live/feed.ts";
 import type { Logger } from "../platform/logger.ts";
+import { type Metrics, processMetrics } from "../platform/metrics.ts";
 import type { ReadModels } from "../projections/read-models.ts";
 import type { ProjectionRunner } from "../projections/runner.ts";
+import { isTokenActive } from "../token/token.ts";
 import { authenticate, bearerSecret, secretFromConnectionParams } from "./auth.ts";
 import { type Commands, createCommands } from "./commands.ts";
-import { toPublicError } from "./errors.ts";
+import { type ConsoleHandler, createConsoleHandler, DEFAULT_CONSOLE_DIR } from "./console.ts";
+import { requestScope, toPublicError } from "./errors.ts";
 import {
   createRateLimiter,
   DEFAULT_MAX_BODY_BYTES,
@@ -35,6 +38,16 @@ import {
   type RateLimiter,
   type RateLimitOptions,
 } from "./limits.ts";
+import { metricsResponse, observabilityPlugin, observeHttp, observeState } from "./observability.ts";
+import { oneMutationFieldPlugin } from "./one-mutation.ts";
+import {
+  DEFAULT_QUERY_LIMITS,
+  type QueryLimits,
+  queryLimitPlugins,
+  timeBudgetError,
+  timeBudgetPlugin,
+} from "./query-limits.ts";
+import { createSdkRoutes, type SdkRoutes } from "./sdk-routes.ts";
 
 export const GRAPHQL_PATH = "/graphql";
 
@@ -46,12 +59,23 @@ export interface BuildAppOptions {
   rateLimit?: RateLimitOptions | false;
   /** Request bodies above this answer 413 (default 1 MB). */
   maxBodyBytes?: number;
-  /** Query depth limit (default 12). */
-  maxDepth?: number;
-  /** Query cost limit (graphql-armor's cost model; default 5000). */
-  maxCost?: number;
-  /** Query token limit (default 5000). */
-  maxTokens?: number;
+  /** Query limits (tokens, depth, aliases, directives, cost, page size, time budget); DEFAULT_QUERY_LIMITS. */
+  limits?: Partial<QueryLimits>;
+  /** Open subscriptions per token (default 100). */
+  maxSubscriptionsPerToken?: number;
+  /** Undelivered events a subscription may hold before it ends with RATE_LIMITED (default 1,000). */
+  maxSubscriptionBuffer?: number;
+  /** Bytes a WebSocket may have unsent before its client counts as too slow and is closed (default 4 MB). */
+  maxSocketBufferedBytes?: number;
+  /** How long a WebSocket may wait before `connection_init` with a valid token (default 3 s). */
+  connectionInitTimeoutMs?: number;
+  /** Headers must arrive within this (default 10 s); the whole request within `requestTimeoutMs` (30 s). */
+  headersTimeoutMs?: number;
+  requestTimeoutMs?: number;
+  /** Browser origins allowed by CORS (default none: no CORS headers at all). */
+  corsOrigins?: readonly string[];
+  /** How often open subscriptions and sockets are checked for expired tokens (default 1 s). */
+  expirySweepMs?: number;
   /** The release workflows' task queue (default "releases"). */
   taskQueue?: string;
   /** Wall-clock time (default: the system clock). */
@@ -60,10 +84,18 @@ export interface BuildAppOptions {
   releaseStartWaitMs?: number;
   /** How long an action waits for the read model to reach the Update's version (default 10 s). */
   actionWaitMs?: number;
-  /** Serve GraphiQL to browsers at /graphql (default true). */
+  /** Serve GraphiQL to browsers at /graphql (default true), from local assets (works offline). */
   graphiql?: boolean;
+  /** The built console served at `/` (default console/dist); false serves none. */
+  consoleDir?: string | false;
   /** Replaces some slices' command handlers (tests inject failures). */
   commands?: Partial<Commands>;
+  /** SDK streams' heartbeat interval (default 15 s). */
+  sdkHeartbeatMs?: number;
+  /** How long stop() lets in-flight HTTP requests (e.g. a release action awaiting its Update) finish (default 20 s). */
+  drainMs?: number;
+  /** Serve GET /metrics on the API's port (default true; false when METRICS_PORT serves it apart). */
+  serveMetrics?: boolean;
 }
 
 export interface BuildAppDeps {
@@ -73,6 +105,8 @@ export interface BuildAppDeps {
   runner: ProjectionRunner;
   audit: AuditIndex;
   logger: Logger;
+  /** Where /metrics reads from (default: the process's registry). */
+  metrics?: Metrics;
   options?: BuildAppOptions;
 }
 
@@ -84,7 +118,11 @@ export interface App {
   /** Ends subscriptions, closes sockets and the server. Leaves the store, runner and client open (the caller owns them). */
   stop(): Promise<void>;
   readonly live: LiveFeed;
+  /** The registry /metrics serves: slices that open streams report them with `metrics.trackStream(kind)`. */
+  readonly metrics: Metrics;
   readonly commands: Commands;
+  /** GET /sdk/v1/config and /sdk/v1/stream. */
+  readonly sdk: SdkRoutes;
 }
 
 /** What the context factory gets on top of Yoga's: the caller, resolved once per request or per subscription. */
@@ -94,6 +132,11 @@ interface ServerContext {
 }
 
 const IDEMPOTENCY_KEY_MAX = 200;
+/** graphql-ws close codes: no valid token at connection_init (or since), and a client too slow to keep up. */
+export const WS_CLOSE_UNAUTHORIZED = 4401;
+export const WS_CLOSE_FORBIDDEN = 4403;
+export const WS_CLOSE_SLOW_CONSUMER = 1013;
+export const DEFAULT_MAX_SOCKET_BUFFERED_BYTES = 4 * 1024 * 1024;
 const REQUEST_ID_MAX = 200;
 
 /** A header's value, trimmed; null when missing, blank or longer than `max`. */
@@ -111,6 +154,20 @@ function requestInfoFrom(headers: { get(name: string): string | null }): Request
     requestId,
   };
 }
+
+/** What an HTTP error status means, as a contract code and a message. */
+const HTTP_ERRORS: Record<number, { code: string; message: string }> = {
+  400: { code: "VALIDATION", message: "Bad request." },
+  404: { code: "NOT_FOUND", message: "Not found." },
+  405: { code: "VALIDATION", message: "Method not allowed: use GET or POST." },
+  406: { code: "VALIDATION", message: "Not acceptable: accept application/json or text/event-stream." },
+  408: { code: "VALIDATION", message: "Request timeout: the request took too long to arrive." },
+  413: { code: "VALIDATION", message: "Request body too large." },
+  414: { code: "VALIDATION", message: "URI too long." },
+  415: { code: "VALIDATION", message: "Unsupported media type: send application/json or application/graphql+json." },
+  429: { code: "RATE_LIMITED", message: "Too many requests." },
+  431: { code: "VALIDATION", message: "Request header fields too large (at most 16 KB)." },
+};
 
 function errorResponse(status: number, message: string, code: string, headers: Record<string, string> = {}): Response {
   return new Response(JSON.stringify({ errors: [{ message, extensions: { code } }] }), {
@@ -141,10 +198,29 @@ async function readLimited(request: Request, max: number): Promise<Uint8Array<Ar
   return new Uint8Array(Buffer.concat(chunks));
 }
 
+/** A raw HTTP/1.1 error answer with a JSON body, for errors Node answers before any handler runs. */
+function rawErrorResponse(status: number): string {
+  const { code, message } = HTTP_ERRORS[status] ?? { code: "VALIDATION", message: "Bad request." };
+  const body = JSON.stringify({ errors: [{ message, extensions: { code } }] });
+  const reason = {
+    400: "Bad Request",
+    408: "Request Timeout",
+    413: "Payload Too Large",
+    431: "Request Header Fields Too Large",
+  };
+  return `HTTP/1.1 ${status} ${reason[status as keyof typeof reason] ?? "Bad Request"}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
+}
+
+/** A Host header usable in a URL (letters, digits, dots, dashes, a port, an IPv6 literal); else localhost. */
+const safeHost = (host: string | undefined): string =>
+  host !== undefined && /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/.test(host) ? host : "localhost";
+
 export function buildApp(deps: BuildAppDeps): App {
   const { store, readModels, runner, audit, logger } = deps;
   const options = deps.options ?? {};
   const now = options.now ?? (() => new Date());
+  const limits: QueryLimits = { ...DEFAULT_QUERY_LIMITS, ...options.limits };
+  const corsOrigins = options.corsOrigins ?? [];
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const log = logger.child({ component: "api" });
   const rateLimiter: RateLimiter | null =
@@ -164,7 +240,27 @@ export function buildApp(deps: BuildAppDeps): App {
     ...(options.actionWaitMs !== undefined && { actionWaitMs: options.actionWaitMs }),
     ...(options.commands !== undefined && { overrides: options.commands }),
   });
-  const live = createLiveFeed({ runner, readModels, audit, store });
+  const live = createLiveFeed({
+    runner,
+    readModels,
+    audit,
+    store,
+    now,
+    maxPerToken: options.maxSubscriptionsPerToken ?? DEFAULT_MAX_SUBSCRIPTIONS_PER_TOKEN,
+    ...(options.maxSubscriptionBuffer !== undefined && { maxBuffered: options.maxSubscriptionBuffer }),
+    ...(options.expirySweepMs !== undefined && { expirySweepMs: options.expirySweepMs }),
+  });
+  const metrics = deps.metrics ?? processMetrics();
+  observeState(metrics, { readModels, runner, store });
+  const sdk = createSdkRoutes({
+    readModels,
+    runner,
+    logger: log,
+    trackStream: () => metrics.trackStream("sdk_stream"),
+    ...(options.sdkHeartbeatMs !== undefined && { heartbeatMs: options.sdkHeartbeatMs }),
+  });
+  const consoleHandler: ConsoleHandler | null =
+    options.consoleDir === false ? null : createConsoleHandler(options.consoleDir ?? DEFAULT_CONSOLE_DIR);
 
   const contextFor = (auth: AuthInfo | null, request: RequestInfo): ApiContext => ({
     auth,
@@ -172,7 +268,13 @@ export function buildApp(deps: BuildAppDeps): App {
     readModels,
     audit,
     store,
-    asOf: createAsOfLoader(store),
+    // Audit replay folds nothing another project's token may not see, and starts no fold past the budget.
+    asOf: createAsOfLoader(store, {
+      auth,
+      readModels,
+      deadline: Date.now() + limits.timeBudgetMs,
+      onOverBudget: () => timeBudgetError(limits.timeBudgetMs),
+    }),
     ...commands,
     live,
     now,
@@ -192,8 +294,23 @@ export function buildApp(deps: BuildAppDeps): App {
     schema,
     graphqlEndpoint: GRAPHQL_PATH,
     landingPage: false,
-    graphiql: options.graphiql === false ? false : { subscriptionsProtocol: "WS", title: "Release pipelines" },
+    graphiql: options.graphiql === false ? false : GRAPHIQL_PAGE,
+    // Yoga's default GraphiQL page loads its scripts from a CDN (and shows "Loading…" forever offline);
+    // this one inlines them from the installed package. Loaded on first use: the bundle is ~9 MB.
+    renderGraphiQL: async (graphiqlOptions) =>
+      (await import("@graphql-yoga/render-graphiql")).renderGraphiQL(graphiqlOptions),
     maskedErrors: { maskError: (error) => toPublicError(error, log) },
+    // CORS only for the configured origins; none by default (no CORS headers: browsers refuse cross-origin).
+    cors:
+      corsOrigins.length === 0
+        ? false
+        : {
+            origin: [...corsOrigins],
+            credentials: true,
+            methods: ["GET", "POST"],
+            allowedHeaders: ["authorization", "content-type", "idempotency-key", "x-request-id"],
+            maxAge: 600,
+          },
     logging: {
       // Yoga reports every error it masks; the ones that matter (INTERNAL) are logged by toPublicError.
       debug: (...args) => log.debug({ yoga: args.map(String) }, "yoga"),
@@ -202,16 +319,21 @@ export function buildApp(deps: BuildAppDeps): App {
       error: (...args) => log.debug({ yoga: args.map(String) }, "yoga error"),
     },
     plugins: [
-      maxTokensPlugin({ n: options.maxTokens ?? 5000 }),
-      maxDepthPlugin({ n: options.maxDepth ?? 12, flattenFragments: true }),
-      costLimitPlugin({ maxCost: options.maxCost ?? 5000 }),
+      ...queryLimitPlugins(limits),
+      timeBudgetPlugin(limits.timeBudgetMs),
+      oneMutationFieldPlugin(),
       errorCodes,
+      observabilityPlugin(metrics),
     ],
+    // Parsed documents are cached, validation results never: the cost rule reads the request's variables
+    // and "introspection needs a token" the caller, so a cached verdict would let a query priced with
+    // `first: 1` pass again with `first: 500`, or an anonymous caller reuse a token holder's verdict.
+    parserAndValidationCache: { validationCache: false },
     context: (initial: YogaInitialContext & ServerContext) => {
       const auth =
         initial.auth !== undefined
           ? initial.auth
-          : authenticate(readModels, bearerSecret(initial.request.headers.get("authorization")));
+          : authenticate(readModels, bearerSecret(initial.request.headers.get("authorization")), now());
       return contextFor(auth, initial.requestInfo ?? requestInfoFrom(initial.request.headers));
     },
   });
@@ -220,13 +342,19 @@ export function buildApp(deps: BuildAppDeps): App {
     const checks: Record<string, string> = {};
     const check = async (name: string, probe: () => Promise<unknown>): Promise<void> => {
       try {
+        let timer: ReturnType<typeof setTimeout> | undefined;
         await Promise.race([
           probe(),
-          new Promise((_, reject) => setTimeout(() => reject(new Error("timed out after 2 s")), 2_000).unref()),
-        ]);
+          new Promise((_, reject) => {
+            timer = setTimeout(() => reject(new Error("timed out after 2 s")), 2_000);
+            timer.unref();
+          }),
+        ]).finally(() => clearTimeout(timer));
         checks[name] = "ok";
       } catch (error) {
-        checks[name] = error instanceof Error ? error.message : String(error);
+        // The failing check is named; what failed inside it goes to the log only.
+        checks[name] = "failing";
+        log.warn({ check: name, err: error }, "readiness check failed");
       }
     };
     await Promise.all([
@@ -267,11 +395,18 @@ export function buildApp(deps: BuildAppDeps): App {
     if (url.pathname === "/healthz" && request.method === "GET") {
       return Response.json({ status: "ok" });
     }
+    if (url.pathname === "/metrics" && request.method === "GET" && options.serveMetrics !== false) {
+      return metricsResponse(metrics);
+    }
     if (url.pathname === "/readyz" && request.method === "GET") {
       const { ok, checks } = await readiness();
       return Response.json({ status: ok ? "ready" : "not ready", checks }, { status: ok ? 200 : 503 });
     }
-    if (url.pathname !== GRAPHQL_PATH) return errorResponse(404, `Not found: ${url.pathname}`, "NOT_FOUND");
+    if (sdk.matches(url.pathname)) return sdk.fetch(request);
+    if (url.pathname !== GRAPHQL_PATH) {
+      const page = consoleHandler === null ? null : await consoleHandler.handle(request, url.pathname);
+      return page ?? errorResponse(404, `Not found: ${url.pathname}`, "NOT_FOUND");
+    }
 
     const length = Number(request.headers.get("content-length") ?? "0");
     if (Number.isFinite(length) && length > maxBodyBytes) return bodyTooLarge(maxBodyBytes);
@@ -287,20 +422,45 @@ export function buildApp(deps: BuildAppDeps): App {
       });
     }
     // Authenticated first, so the limit applies to who is calling (see rateKey); the context reuses it.
-    const auth = authenticate(readModels, bearerSecret(forwarded.headers.get("authorization")));
+    const auth = authenticate(readModels, bearerSecret(forwarded.headers.get("authorization")), now());
     const limited = await rateLimited(rateKey(auth, remoteAddress));
     if (limited !== null) return limited;
-    const server: ServerContext = { auth };
-    return yoga.fetch(forwarded, server);
+    const requestInfo = requestInfoFrom(forwarded.headers);
+    const server: ServerContext = { auth, requestInfo };
+    const response = await requestScope.run({ requestId: requestInfo.correlationId }, () =>
+      yoga.fetch(forwarded, server),
+    );
+    response.headers.set("x-request-id", requestInfo.correlationId);
+    return await withJsonError(response);
+  }
+
+  /** Yoga answers some HTTP errors (405, 406, 415 …) with an empty or non-JSON body: give each a code. */
+  async function withJsonError(response: Response): Promise<Response> {
+    if (response.status < 400) return response;
+    if ((response.headers.get("content-type") ?? "").includes("json")) return response;
+    await response.body?.cancel().catch(() => {});
+    const { code, message } = HTTP_ERRORS[response.status] ?? {
+      code: response.status >= 500 ? "INTERNAL" : "VALIDATION",
+      message: response.status >= 500 ? "Unexpected error." : "Bad request.",
+    };
+    const headers: Record<string, string> = {};
+    for (const name of ["allow", "retry-after", "x-request-id"]) {
+      const value = response.headers.get(name);
+      if (value !== null) headers[name] = value;
+    }
+    return errorResponse(response.status, message, code, headers);
   }
 
   /** `remoteAddress`: the client's address, when the transport knows it (the Node server does). */
   async function fetchHandler(request: Request, remoteAddress: string | null = null): Promise<Response> {
     try {
-      return await handle(request, remoteAddress);
+      return await observeHttp(metrics, request, () => handle(request, remoteAddress));
     } catch (error) {
-      log.error({ err: error }, "request failed");
-      return errorResponse(500, "Unexpected error.", "INTERNAL");
+      const requestId = randomUUID();
+      log.error({ err: error, requestId }, "request failed");
+      return errorResponse(500, `Unexpected error. Request id: ${requestId}.`, "INTERNAL", {
+        "x-request-id": requestId,
+      });
     }
   }
 
@@ -310,7 +470,16 @@ export function buildApp(deps: BuildAppDeps): App {
   let wsServer: WebSocketServer | null = null;
   let disposeWs: (() => Promise<void>) | null = null;
 
+  let inFlight = 0;
+  let wsInFlight = 0;
   async function nodeHandler(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    inFlight++;
+    res.once("close", () => inFlight--);
+    // The SDK routes answer from memory, without the fetch-API objects below (the 304 path is hot).
+    if (req.url?.startsWith("/sdk/")) {
+      sdk.node(req, res);
+      return;
+    }
     const controller = new AbortController();
     res.once("close", () => controller.abort());
     const declared = Number(req.headers["content-length"] ?? "0");
@@ -324,15 +493,22 @@ export function buildApp(deps: BuildAppDeps): App {
     if (hasBody) {
       const chunks: Buffer[] = [];
       let size = 0;
-      for await (const chunk of req) {
-        size += (chunk as Buffer).length;
-        if (size > maxBodyBytes) {
-          await writeResponse(res, bodyTooLarge(maxBodyBytes));
-          req.destroy();
-          return;
+      try {
+        for await (const chunk of req) {
+          size += (chunk as Buffer).length;
+          if (size > maxBodyBytes) {
+            await writeResponse(res, bodyTooLarge(maxBodyBytes));
+            req.destroy();
+            return;
+          }
+          chunks.push(chunk as Buffer);
         }
-        chunks.push(chunk as Buffer);
+      } catch (error) {
+        // The client went away or was timed out mid-body: nothing to answer, nothing unexpected.
+        log.debug({ err: error }, "request body not received");
+        return;
       }
+      if (req.readableAborted || controller.signal.aborted) return;
       body = new Uint8Array(Buffer.concat(chunks));
     }
     const headers = new Headers();
@@ -340,8 +516,15 @@ export function buildApp(deps: BuildAppDeps): App {
       if (value === undefined) continue;
       for (const item of Array.isArray(value) ? value : [value]) headers.append(name, item);
     }
-    const host = req.headers.host ?? "localhost";
-    const request = new Request(`http://${host}${req.url ?? "/"}`, {
+    // A malformed Host or path is the client's error, answered as such (never a 500 with a stack).
+    let url: URL;
+    try {
+      url = new URL(req.url ?? "/", `http://${safeHost(req.headers.host)}`);
+    } catch {
+      await writeResponse(res, errorResponse(400, "Bad request: malformed URL.", "VALIDATION"));
+      return;
+    }
+    const request = new Request(url, {
       method: req.method ?? "GET",
       headers,
       ...(body !== undefined && { body }),
@@ -374,7 +557,14 @@ export function buildApp(deps: BuildAppDeps): App {
       while (!closed) {
         const { done, value } = await reader.read();
         if (done) break;
-        res.write(value);
+        // A client that does not read: wait for its socket to drain, then give up on it (slow consumer);
+        // meanwhile nothing more is pulled, so its subscription's own bounded buffer fills and ends it.
+        if (!res.write(value) && !(await drained(res, SLOW_CLIENT_DRAIN_MS))) {
+          log.info("closing a response whose client does not read (slow consumer)");
+          res.destroy();
+          await reader.cancel().catch(() => {});
+          return;
+        }
       }
       res.end();
     } catch {
@@ -382,56 +572,141 @@ export function buildApp(deps: BuildAppDeps): App {
     }
   }
 
+  /** Open WebSockets by token id: a revoked or expired token's sockets are closed (4403). */
+  const socketsByToken = new Map<string, Set<WebSocket>>();
+  const closeTokenSockets = (tokenId: string, reason: string): void => {
+    for (const socket of socketsByToken.get(tokenId) ?? []) socket.close(WS_CLOSE_FORBIDDEN, reason);
+  };
+  const offRevocations = runner.onEvent((event, _models, change) => {
+    if (event.type === "ApiTokenRevoked" && change.kind === "token") {
+      closeTokenSockets(change.id, "Forbidden: the API token was revoked");
+    }
+  });
+  const maxSocketBuffered = options.maxSocketBufferedBytes ?? DEFAULT_MAX_SOCKET_BUFFERED_BYTES;
+
+  /** Disconnects a WebSocket whose client does not read: closed 1013, dropped a second later. */
+  const dropSlowSocket = (socket: WebSocket): void => {
+    log.info({ buffered: socket.bufferedAmount }, "closing a WebSocket that does not read (slow consumer)");
+    socket.close(WS_CLOSE_SLOW_CONSUMER, "Try again later: the client did not keep up");
+    // A client that does not read will not answer the close either.
+    setTimeout(() => socket.terminate(), 1_000).unref();
+  };
+
+  // Every second: sockets of expired tokens close (4403), and sockets whose unsent data outgrew the bound
+  // (a client that stopped reading while its subscriptions' messages pile up) are dropped.
+  const expirySweep = setInterval(() => {
+    for (const tokenId of socketsByToken.keys()) {
+      const token = readModels.token(tokenId);
+      if (token === null || !isTokenActive(token, now())) {
+        live.endToken(tokenId, "the API token expired");
+        closeTokenSockets(tokenId, "Forbidden: the API token expired");
+      }
+    }
+    for (const sockets of socketsByToken.values()) {
+      for (const socket of sockets) {
+        if (socket.readyState === socket.OPEN && socket.bufferedAmount > maxSocketBuffered) dropSlowSocket(socket);
+      }
+    }
+  }, options.expirySweepMs ?? 1_000);
+  expirySweep.unref();
+
+  type SocketExtra = {
+    request: IncomingMessage;
+    socket: WebSocket;
+    auth?: AuthInfo;
+  };
+
   function startWebSocket(httpServer: Server): void {
     const wss = new WebSocketServer({ server: httpServer, path: GRAPHQL_PATH, maxPayload: maxBodyBytes });
     wsServer = wss;
-    const cleanup = useServer<Record<string, unknown>, { request: IncomingMessage }>(
+    const cleanup = useServer<Record<string, unknown>, SocketExtra>(
       {
-        execute: (args: ExecutionArgs) => (args.rootValue as EnvelopedRoot).execute(args),
+        // A socket without a valid token at connection_init is closed: 4401 (and 4408 from graphql-ws
+        // when no connection_init comes within the timeout). It holds no subscription meanwhile.
+        connectionInitWaitTimeout: options.connectionInitTimeoutMs ?? 3_000,
+        onConnect: (ctx) => {
+          const auth = authenticate(readModels, secretFromConnectionParams(ctx.connectionParams), now());
+          if (auth === null) {
+            ctx.extra.socket.close(WS_CLOSE_UNAUTHORIZED, "Unauthorized: a valid API token is required");
+            return false;
+          }
+          ctx.extra.auth = auth;
+          const sockets = socketsByToken.get(auth.tokenId) ?? new Set<WebSocket>();
+          sockets.add(ctx.extra.socket);
+          socketsByToken.set(auth.tokenId, sockets);
+          ctx.extra.socket.once("close", () => {
+            sockets.delete(ctx.extra.socket);
+            if (sockets.size === 0 && socketsByToken.get(auth.tokenId) === sockets) socketsByToken.delete(auth.tokenId);
+          });
+          return true;
+        },
+        // Queries and mutations over the socket are counted, so stop() lets them answer before closing.
+        execute: async (args: ExecutionArgs) => {
+          wsInFlight++;
+          try {
+            return await (args.rootValue as EnvelopedRoot).execute(args);
+          } finally {
+            wsInFlight--;
+          }
+        },
         subscribe: (args: ExecutionArgs) => (args.rootValue as EnvelopedRoot).subscribe(args),
         onSubscribe: async (ctx, _id, payload) => {
-          const auth = authenticate(readModels, secretFromConnectionParams(ctx.connectionParams));
           const upgrade = ctx.extra.request;
-          if (rateLimiter !== null) {
-            try {
-              await rateLimiter.consume(rateKey(auth, upgrade.socket.remoteAddress ?? null));
-            } catch (error) {
-              return [toPublicError(error, log)];
-            }
-          }
           const requestInfo = requestInfoFrom({
             get: (name) => {
               const value = upgrade.headers[name];
               return typeof value === "string" ? value : null;
             },
           });
-          const enveloped = yoga.getEnveloped({
-            ...ctx,
-            auth,
-            requestInfo,
-            request: new Request(`http://localhost${GRAPHQL_PATH}`),
-            params: payload,
-          } as unknown as YogaInitialContext & ServerContext);
-          try {
-            const document = enveloped.parse(payload.query);
-            const errors = enveloped.validate(enveloped.schema, document);
-            if (errors.length > 0) return errors.map((error: unknown) => toPublicError(error, log));
-            const args: ExecutionArgs = {
-              schema: enveloped.schema,
-              operationName: payload.operationName ?? null,
-              document,
-              variableValues: payload.variables ?? null,
-              contextValue: await enveloped.contextFactory(),
-              rootValue: { execute: enveloped.execute, subscribe: enveloped.subscribe } as EnvelopedRoot,
-            };
-            return args;
-          } catch (error) {
-            return [toPublicError(error, log)];
-          }
+          return requestScope.run({ requestId: requestInfo.correlationId }, async () => {
+            // The token may have been revoked or expired since connection_init: checked again.
+            const auth = authenticate(readModels, secretFromConnectionParams(ctx.connectionParams), now());
+            if (auth === null) {
+              ctx.extra.socket.close(WS_CLOSE_FORBIDDEN, "Forbidden: the API token is no longer valid");
+              return [toPublicError(new DomainError("UNAUTHENTICATED", "The API token is no longer valid."), log)];
+            }
+            if (rateLimiter !== null) {
+              try {
+                await rateLimiter.consume(rateKey(auth, upgrade.socket.remoteAddress ?? null));
+              } catch (error) {
+                return [toPublicError(error, log)];
+              }
+            }
+            const enveloped = yoga.getEnveloped({
+              ...ctx,
+              auth,
+              requestInfo,
+              // POST: graphql-transport-ws carries mutations too, which Yoga refuses on a GET request.
+              request: new Request(`http://localhost${GRAPHQL_PATH}`, { method: "POST" }),
+              params: payload,
+            } as unknown as YogaInitialContext & ServerContext);
+            try {
+              const document = enveloped.parse(payload.query);
+              const errors = enveloped.validate(enveloped.schema, document);
+              if (errors.length > 0) return errors.map((error: unknown) => toPublicError(error, log));
+              const args: ExecutionArgs = {
+                schema: enveloped.schema,
+                operationName: payload.operationName ?? null,
+                document,
+                variableValues: payload.variables ?? null,
+                contextValue: await enveloped.contextFactory(),
+                rootValue: { execute: enveloped.execute, subscribe: enveloped.subscribe } as EnvelopedRoot,
+              };
+              return args;
+            } catch (error) {
+              return [toPublicError(error, log)];
+            }
+          });
         },
-        onNext: (_ctx, _id, _payload, _args, result) => {
+        onNext: (ctx, _id, _payload, args, result) => {
+          // A client that does not read its socket: disconnected rather than buffered without bound.
+          if (ctx.extra.socket.bufferedAmount > maxSocketBuffered) {
+            dropSlowSocket(ctx.extra.socket);
+            return result;
+          }
           if (!result.errors || result.errors.length === 0) return result;
-          return { ...result, errors: result.errors.map((error) => toPublicError(error, log)) };
+          const requestId = (args.contextValue as ApiContext | undefined)?.request.correlationId;
+          return { ...result, errors: result.errors.map((error) => toPublicError(error, log, requestId)) };
         },
       },
       wss,
@@ -444,15 +719,59 @@ export function buildApp(deps: BuildAppDeps): App {
   return {
     fetch: (request) => fetchHandler(request),
     live,
+    metrics,
     commands,
+    sdk,
     async start(port, host = "127.0.0.1") {
       if (server !== null) throw new Error("already started");
-      const httpServer = createServer((req, res) => {
-        nodeHandler(req, res).catch((error: unknown) => {
-          log.error({ err: error }, "HTTP handler failed");
-          if (!res.headersSent) res.writeHead(500, { "content-type": "application/json" });
-          res.end(JSON.stringify({ errors: [{ message: "Unexpected error.", extensions: { code: "INTERNAL" } }] }));
-        });
+      const httpServer = createServer(
+        {
+          // Sized for an API: headers within 10 s, a whole request within 30 s (not Node's 300 s), at most
+          // 16 KB of headers; idle keep-alive sockets close after 5 s.
+          headersTimeout: options.headersTimeoutMs ?? 10_000,
+          requestTimeout: options.requestTimeoutMs ?? 30_000,
+          keepAliveTimeout: 5_000,
+          maxHeaderSize: 16 * 1024,
+          // How often Node checks those timeouts (its default, 30 s, would let a slow body live 30 s more).
+          connectionsCheckingInterval: Math.min(1_000, options.headersTimeoutMs ?? 10_000),
+        },
+        (req, res) => {
+          nodeHandler(req, res).catch((error: unknown) => {
+            const requestId = randomUUID();
+            log.error({ err: error, requestId }, "HTTP handler failed");
+            if (!res.headersSent) res.writeHead(500, { "content-type": "application/json; charset=utf-8" });
+            res.end(
+              JSON.stringify({
+                errors: [
+                  {
+                    message: `Unexpected error. Request id: ${requestId}.`,
+                    extensions: { code: "INTERNAL", requestId },
+                  },
+                ],
+              }),
+            );
+          });
+        },
+      );
+      // Errors Node answers before any handler (headers too large, a malformed request, a timeout): the
+      // same JSON body with a code as every other error, and no stack trace in the logs.
+      httpServer.on("clientError", (error: NodeJS.ErrnoException, socket: Socket) => {
+        log.debug({ code: error.code }, "client error");
+        // A request already being answered (its response started) cannot get another answer: just close.
+        const answering = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+        if (!socket.writable || answering?.headersSent === true) {
+          socket.destroy();
+          return;
+        }
+        const status =
+          error.code === "HPE_HEADER_OVERFLOW"
+            ? 431
+            : error.code === "ERR_HTTP_REQUEST_TIMEOUT"
+              ? 408
+              : error.code === "HPE_CHUNK_EXTENSIONS_OVERFLOW"
+                ? 413
+                : 400;
+        socket.end(rawErrorResponse(status));
       });
       server = httpServer;
       startWebSocket(httpServer);
@@ -468,21 +787,67 @@ export function buildApp(deps: BuildAppDeps): App {
       return { url: `http://${shownHost}:${address.port}${GRAPHQL_PATH}`, port: address.port };
     },
     async stop() {
+      offRevocations();
+      clearInterval(expirySweep);
+      // Graceful: stop accepting, end subscriptions (SSE streams end; WebSockets get graphql-ws' 1001
+      // "Going away" and a moment to take it), let in-flight requests answer (a release action waits for
+      // its Update), then close what is left.
+      const httpServer = server;
+      httpServer?.close();
       live.closeAll();
+      sdk.closeAll();
+      const sockets = [...(wsServer?.clients ?? [])];
+      await waitUntil(() => wsInFlight === 0, options.drainMs ?? 20_000);
       if (disposeWs !== null) await disposeWs().catch(() => {});
-      for (const client of wsServer?.clients ?? []) client.terminate();
+      await waitUntil(() => sockets.every((socket) => socket.readyState === socket.CLOSED), 1_000);
+      for (const client of sockets) client.terminate();
       await new Promise<void>((resolve) => (wsServer ? wsServer.close(() => resolve()) : resolve()));
       wsServer = null;
-      const httpServer = server;
       server = null;
       if (httpServer !== null) {
-        await new Promise<void>((resolve) => {
-          httpServer.close(() => resolve());
-          httpServer.closeAllConnections();
-        });
+        httpServer.closeIdleConnections();
+        await waitUntil(() => inFlight === 0, options.drainMs ?? 20_000);
+        httpServer.closeAllConnections();
       }
     },
   };
+}
+
+/**
+ * GraphiQL's options. Its schema query is graphql-js' standard introspection query: with
+ * `inputValueDeprecation` (Yoga's default) it prices at 51,933 and the cost limit (50,000) refused it, so
+ * GraphiQL had no schema (no docs, no completion) even with a token. Without, 49,532.
+ */
+export const GRAPHIQL_PAGE = {
+  subscriptionsProtocol: "WS",
+  title: "Release pipelines",
+  inputValueDeprecation: false,
+} as const;
+
+/** How long a response waits for a client to read what was written before it is dropped (slow consumer). */
+const SLOW_CLIENT_DRAIN_MS = 10_000;
+
+/** Whether `res` drained within `ms` (false: closed or still full). */
+function drained(res: ServerResponse, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const done = (ok: boolean): void => {
+      clearTimeout(timer);
+      res.off("drain", onDrain);
+      res.off("close", onClose);
+      resolve(ok);
+    };
+    const onDrain = (): void => done(true);
+    const onClose = (): void => done(false);
+    const timer = setTimeout(() => done(false), ms);
+    res.once("drain", onDrain);
+    res.once("close", onClose);
+  });
+}
+
+/** Resolves once `done()` holds (checked every 20 ms) or after `timeoutMs`. */
+async function waitUntil(done: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
 }
 
 interface EnvelopedRoot {

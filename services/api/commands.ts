@@ -13,7 +13,9 @@ import type { ReadModels } from "../projections/read-models.ts";
 import type { ProjectionRunner } from "../projections/runner.ts";
 import { createReleaseCommands, type ReleaseCommands } from "../release/commands.ts";
 import type { Release } from "../release/release.ts";
+import { createSdkKeyCommands, type SdkKeyCommands } from "../sdk-key/commands.ts";
 import { createTokenCommands, type TokenCommands } from "../token/commands.ts";
+import { createIdempotencyGuard } from "./idempotency.ts";
 
 export interface Commands {
   project: ProjectCommands;
@@ -21,6 +23,7 @@ export interface Commands {
   pipeline: PipelineCommands;
   feature: FeatureCommands<Release>;
   release: ReleaseCommands;
+  sdkKey: SdkKeyCommands;
 }
 
 export interface CommandsDeps {
@@ -54,6 +57,7 @@ export function createCommands(deps: CommandsDeps): Commands {
         },
         act: (releaseId, action, input, updateId) => runReleaseAction(client, releaseId, action, input, { updateId }),
       },
+      idempotency: createIdempotencyGuard(),
       ...(deps.releaseStartWaitMs !== undefined && { startWaitMs: deps.releaseStartWaitMs }),
       ...(deps.actionWaitMs !== undefined && { actionWaitMs: deps.actionWaitMs }),
     });
@@ -63,5 +67,6 @@ export function createCommands(deps: CommandsDeps): Commands {
     pipeline: deps.overrides?.pipeline ?? createPipelineCommands({ ...base, views }),
     feature: deps.overrides?.feature ?? createFeatureCommands({ ...base, views, releases: release, logger }),
     release,
+    sdkKey: deps.overrides?.sdkKey ?? createSdkKeyCommands({ ...base, views }),
   };
 }

@@ -3,12 +3,50 @@
 // - GraphQL syntax, validation and variable-coercion errors (and Yoga's HTTP request errors) → VALIDATION;
 // - anything else is unexpected: logged, and masked as INTERNAL "Unexpected error.".
 // `toPublicError` is Yoga's `maskedErrors.maskError` (HTTP and SSE) and also formats graphql-ws results.
+// Nothing internal leaves: an INTERNAL answer says only that, with the request id its log line carries;
+// extensions are rebuilt from a short list (code, field, limit, requestId), so no library's
+// `originalError`, stack or parser text passes through.
 
+import { AsyncLocalStorage } from "node:async_hooks";
+import { randomUUID } from "node:crypto";
 import { type ASTNode, GraphQLError, Kind, parse } from "graphql";
 import { type DomainError, ERROR_CODES, type ErrorCode, isDomainError } from "../core/errors.ts";
 import type { Logger } from "../platform/logger.ts";
 
 export const UNEXPECTED_MESSAGE = "Unexpected error.";
+
+/** The request being answered (HTTP: around Yoga's fetch; graphql-ws: around each subscription's setup). */
+export const requestScope = new AsyncLocalStorage<{ requestId: string }>();
+
+/** Extensions an answer may carry; `http` is Yoga's status hint, read by Yoga and not sent. */
+const PUBLIC_EXTENSIONS = ["code", "field", "limit", "requestId", "http"] as const;
+
+/** The extensions of `error` an answer may carry. */
+function publicExtensions(error: GraphQLError): Record<string, unknown> {
+  const picked: Record<string, unknown> = {};
+  for (const key of PUBLIC_EXTENSIONS) {
+    if (key !== "http" && error.extensions?.[key] !== undefined) picked[key] = error.extensions[key];
+  }
+  return picked;
+}
+
+/** The INTERNAL answer: says nothing but that, and the id the log line carries. */
+function internalError(
+  cause: unknown,
+  logger: Logger | undefined,
+  where: Pick<GraphQLError, "nodes" | "source" | "positions" | "path"> = {} as never,
+  requestId?: string,
+): GraphQLError {
+  const id = requestId ?? requestScope.getStore()?.requestId ?? randomUUID();
+  logger?.error({ err: cause, requestId: id, path: where.path }, "unexpected error");
+  return new GraphQLError(`${UNEXPECTED_MESSAGE} Request id: ${id}.`, {
+    nodes: where.nodes,
+    source: where.source,
+    positions: where.positions,
+    path: where.path,
+    extensions: { code: "INTERNAL", requestId: id },
+  });
+}
 
 const isErrorCode = (code: unknown): code is ErrorCode => ERROR_CODES.includes(code as ErrorCode);
 
@@ -23,10 +61,12 @@ function rootCause(error: GraphQLError): unknown {
 }
 
 function withCode(error: GraphQLError, message: string, code: ErrorCode, extra: Record<string, unknown> = {}) {
-  const { http, ...rest } = error.extensions ?? {};
-  const extensions: Record<string, unknown> = { ...rest, ...extra, code };
+  const extensions: Record<string, unknown> = {};
   // Keep Yoga's HTTP status for request-level errors (e.g. 400 for a syntax error, 413 for a large body).
-  if (http !== undefined) extensions.http = http;
+  for (const key of PUBLIC_EXTENSIONS) {
+    if (error.extensions?.[key] !== undefined) extensions[key] = error.extensions[key];
+  }
+  Object.assign(extensions, extra, { code });
   return new GraphQLError(message, {
     nodes: error.nodes,
     source: error.source,
@@ -37,13 +77,16 @@ function withCode(error: GraphQLError, message: string, code: ErrorCode, extra: 
 }
 
 /** Rewrites any error into one whose `extensions.code` is an ErrorCode. */
-export function toPublicError(error: unknown, logger?: Logger): GraphQLError {
+export function toPublicError(error: unknown, logger?: Logger, requestId?: string): GraphQLError {
   if (!(error instanceof GraphQLError)) {
-    if (isDomainError(error)) return domainToGraphQL(error);
-    logger?.error({ err: error }, "unexpected error");
-    return new GraphQLError(UNEXPECTED_MESSAGE, { extensions: { code: "INTERNAL" } });
+    if (isDomainError(error) && error.code !== "INTERNAL") return domainToGraphQL(error);
+    return internalError(error, logger, undefined, requestId);
   }
+  // Already public (a second pass): unchanged.
+  if (error.extensions?.code === "INTERNAL" && typeof error.extensions.requestId === "string") return error;
   const cause = rootCause(error);
+  // A DomainError INTERNAL is a broken invariant: its message is for the logs, not the caller.
+  if (isDomainError(cause) && cause.code === "INTERNAL") return internalError(cause, logger, error, requestId);
   if (isDomainError(cause)) {
     // A scalar's parse error during validation or variable coercion: say which field it was.
     if (cause.code === "VALIDATION" && error.path === undefined && cause.field === undefined) {
@@ -57,19 +100,13 @@ export function toPublicError(error: unknown, logger?: Logger): GraphQLError {
   }
   if (cause instanceof GraphQLError) {
     const code = cause.extensions?.code;
-    if (isErrorCode(code)) return code === error.extensions?.code ? error : withCode(error, error.message, code);
+    if (code === "INTERNAL") return internalError(cause, logger, error, requestId);
+    if (isErrorCode(code)) return withCode(error, error.message, code, publicExtensions(cause));
     // Produced by graphql-js or Yoga themselves: syntax, validation, coercion, bad HTTP request.
     return withCode(error, error.message, "VALIDATION");
   }
   if (error.path === undefined && isCoercionMessage(error.message)) return withCode(error, error.message, "VALIDATION");
-  logger?.error({ err: cause, path: error.path }, "unexpected error in a resolver");
-  return new GraphQLError(UNEXPECTED_MESSAGE, {
-    nodes: error.nodes,
-    source: error.source,
-    positions: error.positions,
-    path: error.path,
-    extensions: { code: "INTERNAL" },
-  });
+  return internalError(cause, logger, error, requestId);
 }
 
 /** Variable coercion errors from graphql-js carry the thrown error as originalError but no path. */

@@ -10,6 +10,8 @@ export interface AuthInfo {
   role: Role;
   /** A token bound to a project sees only that project. */
   projectId: string | null;
+  /** When the token stops working (its subscriptions end then too); null or missing: never. */
+  expiresAt?: string | null;
 }
 
 /** What a mutation carries into the events it stores and into Temporal Update ids. */

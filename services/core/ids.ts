@@ -1,6 +1,7 @@
 // Ids and secrets made at the edge (the domain takes them as inputs).
 
 import { createHash, randomBytes, randomUUID } from "node:crypto";
+import { normalizeTokenName } from "./names.ts";
 
 export const newId = (): string => randomUUID();
 
@@ -36,9 +37,9 @@ export const releaseIdFor = (featureId: string, ordinal: number): string => `${f
  * An API token's id is derived from its name: token names are unique across the installation (a name is
  * the actor of the token's events and the identity an approval counts), and two concurrent creations of
  * one name append to the same `apitoken-<id>` stream, where the store's no_stream check turns the second
- * into CONFLICT atomically.
+ * into CONFLICT atomically. Derived from the normalised name, so "Amy" and "amy" meet on one stream.
  */
-export const tokenIdFor = (name: string): string => idFromText(`apitoken\u0000${name.trim()}`);
+export const tokenIdFor = (name: string): string => idFromText(`apitoken\u0000${normalizeTokenName(name)}`);
 
 /** A new API token secret: 32 random bytes, base64url, with a recognizable prefix. */
 export const newTokenSecret = (): string => `rp_${randomBytes(32).toString("base64url")}`;

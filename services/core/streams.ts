@@ -6,6 +6,7 @@ export const streams = {
   pipeline: (id: string) => `pipeline-${id}`,
   feature: (id: string) => `feature-${id}`,
   release: (id: string) => `release-${id}`,
+  sdkKey: (id: string) => `sdkkey-${id}`,
 } as const;
 
 export type EntityKind = keyof typeof streams;

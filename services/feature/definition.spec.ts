@@ -8,7 +8,7 @@ import {
   type EnvironmentDefinitionInput,
   normalizeDefinitions,
   requireJson,
-  VALUE_MAX_CHARS,
+  VALUE_MAX_BYTES,
 } from "./definition.ts";
 
 const project: Project = {
@@ -182,12 +182,27 @@ describe("normalizeDefinitions", () => {
       expect(() => requireJson("value", { a: shared, b: [shared] })).not.toThrow();
     });
 
-    it("accepts a value up to the size limit and refuses a larger one", () => {
-      const fits = "x".repeat(VALUE_MAX_CHARS - 2); // the quotes make it VALUE_MAX_CHARS
+    it("accepts a value up to 64 KB as JSON and refuses a larger one, counting UTF-8 bytes", () => {
+      const fits = "x".repeat(VALUE_MAX_BYTES - 2); // the quotes make it VALUE_MAX_BYTES
       expect(() => requireJson("value", fits)).not.toThrow();
-      expect(refusal(() => requireJson("value", `${fits}x`)).message).toBe(
-        `value: must be at most ${VALUE_MAX_CHARS} characters as JSON (got ${VALUE_MAX_CHARS + 1})`,
+      const refused = refusal(() => requireJson("value", `${fits}x`));
+      expect(refused.message).toBe(
+        `value: must be at most ${VALUE_MAX_BYTES} bytes (64 KB) as JSON (got ${VALUE_MAX_BYTES + 1})`,
       );
+      // "é" is two bytes: half as many characters reach the bound.
+      expect(refusal(() => requireJson("value", "é".repeat(VALUE_MAX_BYTES / 2))).field).toBe("value");
+    });
+
+    it("accepts 32 levels of nesting and refuses 33, and a 100,000-deep value without overflowing", () => {
+      const nest = (levels: number): unknown => {
+        let value: unknown = 1;
+        for (let i = 0; i < levels; i++) value = i % 2 === 0 ? [value] : { a: value };
+        return value;
+      };
+      expect(() => requireJson("value", nest(32))).not.toThrow();
+      expect(refusal(() => requireJson("value", nest(33))).message).toContain("at most 32 levels deep");
+      const deep = refusal(() => requireJson("value", nest(100_000)));
+      expect(deep.field).toBe("value");
     });
   });
 

@@ -2,6 +2,7 @@
 // createFeature, a direct updateFeature, and updateFeature through a release (the API computes the
 // release's change with the same function, over the feature's current definitions as `base`).
 
+import { BOUNDS, jsonBytes } from "../core/bounds.ts";
 import { validation } from "../core/errors.ts";
 import {
   type Definition,
@@ -32,10 +33,10 @@ export interface EnvironmentDefinitionInput {
   definition: DefinitionInput;
 }
 
-/** Serialized size limit of one value: it is stored in events and served to SDKs. */
-export const VALUE_MAX_CHARS = 100_000;
+/** Serialized size limit of one value (UTF-8 bytes): it is stored in events and served to SDKs. */
+export const VALUE_MAX_BYTES = BOUNDS.jsonValueBytes;
 
-/** Throws VALIDATION at `field` (with the path inside the value) unless `value` is plain JSON. */
+/** Throws VALIDATION at `field` (with the path inside the value) unless `value` is plain JSON within the bounds. */
 export function requireJson(field: string, value: unknown): void {
   const visit = (v: unknown, path: string, ancestors: object[]): void => {
     if (v === null || typeof v === "string" || typeof v === "boolean") return;
@@ -45,6 +46,10 @@ export function requireJson(field: string, value: unknown): void {
     }
     if (typeof v !== "object") throw validation(path, `must be JSON: a ${typeof v} is not`);
     if (ancestors.includes(v)) throw validation(path, "must be JSON: the value contains itself");
+    // The walk stops at the bound: a deep value is refused, never followed until the stack overflows.
+    if (ancestors.length >= BOUNDS.jsonDepth) {
+      throw validation(field, `must be at most ${BOUNDS.jsonDepth} levels deep (got more than ${BOUNDS.jsonDepth})`);
+    }
     const inside = [...ancestors, v];
     if (Array.isArray(v)) {
       v.forEach((item, i) => {
@@ -57,9 +62,9 @@ export function requireJson(field: string, value: unknown): void {
     for (const [key, item] of Object.entries(v)) visit(item, `${path}.${key}`, inside);
   };
   visit(value, field, []);
-  const size = JSON.stringify(value).length;
-  if (size > VALUE_MAX_CHARS) {
-    throw validation(field, `must be at most ${VALUE_MAX_CHARS} characters as JSON (got ${size})`);
+  const size = jsonBytes(value);
+  if (size > VALUE_MAX_BYTES) {
+    throw validation(field, `must be at most ${VALUE_MAX_BYTES} bytes (64 KB) as JSON (got ${size})`);
   }
 }
 
@@ -74,6 +79,9 @@ function normalizeValue(kind: FeatureKind, value: unknown, field: string): unkno
 function normalizeRules(project: Project, kind: FeatureKind, rules: unknown, field: string): Rule[] {
   if (rules === undefined || rules === null) return [];
   if (!Array.isArray(rules)) throw validation(field, "must be a list");
+  if (rules.length > BOUNDS.rulesPerDefinition) {
+    throw validation(field, `at most ${BOUNDS.rulesPerDefinition} rules per definition (got ${rules.length})`);
+  }
   const seen = new Set<string>();
   return (rules as RuleInput[]).map((rule, k) => {
     const at = `${field}[${k}]`;
@@ -147,11 +155,21 @@ export function normalizeDefinitions(
     if (given.has(environment)) throw validation(`${at}.environment`, `duplicate environment "${environment}"`);
     given.set(environment, normalizeDefinition(project, kind, input.definition, `${at}.definition`));
   });
-  return project.environments.map((environment) => ({
+  const definitions = project.environments.map((environment) => ({
     environment,
     definition:
       given.get(environment) ?? base?.find((d) => d.environment === environment)?.definition ?? disabledDefinition(),
   }));
+  // A release carries the definitions before and after: bounded together, every release fits Temporal's
+  // 2 MB payload limit by construction (docs/decisions/0031).
+  const size = jsonBytes(definitions);
+  if (size > BOUNDS.definitionsBytes) {
+    throw validation(
+      fieldPrefix,
+      `the definitions of every environment together must be at most ${BOUNDS.definitionsBytes} bytes (256 KB) as JSON (got ${size})`,
+    );
+  }
+  return definitions;
 }
 
 /** The entries of `next` whose definition differs from `current`'s for the same environment. */

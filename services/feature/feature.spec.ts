@@ -268,8 +268,8 @@ describe("Feature", () => {
         .thenState((f) => expect(f?.description).toBeNull());
       spec
         .given([])
-        .when(create({ description: "d".repeat(5001) }))
-        .thenThrows("VALIDATION", "description: must be at most 5000 characters");
+        .when(create({ description: "d".repeat(2001) }))
+        .thenThrows("VALIDATION", "description: must be at most 2000 characters");
     });
 
     it("validates the definitions (a gate has no value)", () => {

@@ -176,7 +176,7 @@ describe("Pipeline", () => {
         .thenState((p) => expect([p?.name, p?.description]).toEqual(["Standard", null]));
     });
 
-    it("refuses an empty name, a name over 200 characters, a description over 5000", () => {
+    it("refuses an empty name, a name over 200 characters, a description over 2000", () => {
       spec
         .given([])
         .when(create({ name: "  " }))
@@ -187,8 +187,8 @@ describe("Pipeline", () => {
         .thenThrows("VALIDATION", "name: must be at most 200");
       spec
         .given([])
-        .when(create({ description: "d".repeat(5001) }))
-        .thenThrows("VALIDATION", "description: must be at most 5000");
+        .when(create({ description: "d".repeat(2001) }))
+        .thenThrows("VALIDATION", "description: must be at most 2000");
     });
 
     it("refuses an unknown selfApproval", () => {

@@ -1,6 +1,7 @@
 // Pipeline: ordered phases (targets, bake time, approval, action). DRAFT is editable; PUBLISHED is
 // immutable and attachable; DELETED is kept for history. Clone a published pipeline to evolve it.
 
+import { BOUNDS } from "../core/bounds.ts";
 import type { Command, Decider } from "../core/decider.ts";
 import { formatDuration, MAX_WAIT_MS, parseDuration } from "../core/duration.ts";
 import { DomainError, validation } from "../core/errors.ts";
@@ -105,6 +106,9 @@ const SELF_APPROVALS: readonly SelfApproval[] = ["ALLOWED", "FORBIDDEN"];
 
 function normalizeTargets(project: Project, inputs: unknown, field: string): Target[] {
   if (!Array.isArray(inputs) || inputs.length === 0) throw validation(field, "at least one target is required");
+  if (inputs.length > BOUNDS.targetsPerPhase) {
+    throw validation(field, `at most ${BOUNDS.targetsPerPhase} targets per phase (got ${inputs.length})`);
+  }
   const seen = new Set<string>();
   return (inputs as TargetInput[]).map((input, j) => {
     const at = `${field}[${j}]`;
@@ -155,6 +159,12 @@ function normalizeApproval(input: PhaseInput, field: string): { requiresApproval
     );
   }
   if (approvalsRequired < 0) throw validation(`${field}.approvalsRequired`, "must not be negative");
+  if (approvalsRequired > BOUNDS.approvalsRequired) {
+    throw validation(
+      `${field}.approvalsRequired`,
+      `must be at most ${BOUNDS.approvalsRequired} (got ${approvalsRequired})`,
+    );
+  }
   return { requiresApproval, approvalsRequired };
 }
 
@@ -165,6 +175,9 @@ function normalizeApproval(input: PhaseInput, field: string): { requiresApproval
  */
 export function normalizePhases(project: Project, inputs: readonly PhaseInput[], field = "phases"): Phase[] {
   if (!Array.isArray(inputs) || inputs.length === 0) throw validation(field, "at least one phase is required");
+  if (inputs.length > BOUNDS.phasesPerPipeline) {
+    throw validation(field, `at most ${BOUNDS.phasesPerPipeline} phases per pipeline (got ${inputs.length})`);
+  }
   return inputs.map((input, i) => {
     const at = `${field}[${i}]`;
     const name = requireName(`${at}.name`, input.name);

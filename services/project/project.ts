@@ -3,6 +3,7 @@
 // features validate against them. What uses an environment or a segment lives in other streams: the
 // caller reads it from the read models and hands it in (`usedBy`), as DeletePipeline's attachments are.
 
+import { BOUNDS } from "../core/bounds.ts";
 import type { Command, Decider } from "../core/decider.ts";
 import { DomainError, validation } from "../core/errors.ts";
 import { jsonEqual, type Segment, type SegmentOperator } from "../core/model.ts";
@@ -55,7 +56,7 @@ export type ProjectCommand =
   | UpsertSegment
   | DeleteSegment;
 
-export const NAME_MAX = 200;
+export const NAME_MAX = BOUNDS.nameChars;
 
 /** Identifiers people type and other inputs refer to: environments, segment keys. */
 const SLUG = /^[a-z0-9][a-z0-9_.-]{0,99}$/i;
@@ -70,7 +71,7 @@ export function requireName(field: string, value: unknown, max = NAME_MAX): stri
   return trimmed;
 }
 
-export const DESCRIPTION_MAX = 5000;
+export const DESCRIPTION_MAX = BOUNDS.textChars;
 
 /**
  * An optional free text: `undefined` stays undefined (not given), null or blank becomes null,
@@ -95,6 +96,12 @@ function normalizeEnvironments(environments: unknown): string[] {
   if (!Array.isArray(environments) || environments.length === 0) {
     throw validation("environments", "at least one environment is required");
   }
+  if (environments.length > BOUNDS.environmentsPerProject) {
+    throw validation(
+      "environments",
+      `at most ${BOUNDS.environmentsPerProject} environments per project (got ${environments.length})`,
+    );
+  }
   const seen = new Set<string>();
   return environments.map((environment, i) => {
     const name = requireSlug(`environments[${i}]`, environment);
@@ -105,32 +112,50 @@ function normalizeEnvironments(environments: unknown): string[] {
   });
 }
 
+/** One segment, validated and normalized (the attribute trimmed): at creation and by upsertSegment. */
 function normalizeSegment(segment: SegmentInput, field: string): Segment {
   if (segment === null || typeof segment !== "object") throw validation(field, "is required");
   const key = requireSlug(`${field}.key`, segment.key);
   if (typeof segment.attribute !== "string" || segment.attribute.trim() === "") {
     throw validation(`${field}.attribute`, "must not be empty");
   }
+  requireName(`${field}.attribute`, segment.attribute);
   if (segment.operator !== "IN" && segment.operator !== "NOT_IN") {
     throw validation(`${field}.operator`, `must be IN or NOT_IN (got ${String(segment.operator)})`);
   }
   if (!Array.isArray(segment.values) || segment.values.length === 0) {
     throw validation(`${field}.values`, "at least one value is required");
   }
+  if (segment.values.length > BOUNDS.valuesPerSegment) {
+    throw validation(
+      `${field}.values`,
+      `at most ${BOUNDS.valuesPerSegment} values per segment (got ${segment.values.length})`,
+    );
+  }
   segment.values.forEach((value, j) => {
     if (typeof value !== "string") throw validation(`${field}.values[${j}]`, "must be a string");
+    if (value.length > BOUNDS.segmentValueChars) {
+      throw validation(
+        `${field}.values[${j}]`,
+        `must be at most ${BOUNDS.segmentValueChars} characters (got ${value.length})`,
+      );
+    }
   });
   return { key, attribute: segment.attribute.trim(), operator: segment.operator, values: [...segment.values] };
 }
 
 function normalizeSegments(segments: SegmentInput[] | null | undefined): Segment[] {
   if (segments === null || segments === undefined) return [];
+  if (segments.length > BOUNDS.segmentsPerProject) {
+    throw validation("segments", `at most ${BOUNDS.segmentsPerProject} segments per project (got ${segments.length})`);
+  }
   const seen = new Set<string>();
   return segments.map((input, i) => {
-    const segment = normalizeSegment(input, `segments[${i}]`);
-    if (seen.has(segment.key)) throw validation(`segments[${i}].key`, `duplicate segment key "${segment.key}"`);
-    seen.add(segment.key);
-    return segment;
+    const field = `segments[${i}]`;
+    const key = requireSlug(`${field}.key`, input.key);
+    if (seen.has(key)) throw validation(`${field}.key`, `duplicate segment key "${key}"`);
+    seen.add(key);
+    return normalizeSegment(input, field);
   });
 }
 
@@ -203,6 +228,12 @@ function addEnvironment(command: AddEnvironment, state: ProjectState): ProjectEv
   }
   const { position } = command.data;
   const count = project.environments.length;
+  if (count >= BOUNDS.environmentsPerProject) {
+    throw validation(
+      "name",
+      `at most ${BOUNDS.environmentsPerProject} environments per project (the project has ${count})`,
+    );
+  }
   if (
     position !== undefined &&
     position !== null &&
@@ -241,6 +272,12 @@ function upsertSegment(command: UpsertSegment, state: ProjectState): ProjectEven
   const reason = optionalText(REASON_FIELD, command.data.reason) ?? null;
   const before = project.segments.find((s) => s.key === segment.key);
   if (before === undefined) {
+    if (project.segments.length >= BOUNDS.segmentsPerProject) {
+      throw validation(
+        "input.key",
+        `at most ${BOUNDS.segmentsPerProject} segments per project (the project has ${project.segments.length})`,
+      );
+    }
     return [{ type: "ProjectSegmentCreated", data: { projectId: project.id, segment, reason, at: command.now } }];
   }
   if (jsonEqual(before, segment)) return [];

@@ -25,8 +25,10 @@ import type { ProjectEvent } from "../project/events.ts";
 import { evolveProject, type Project } from "../project/project.ts";
 import type { ReleaseEvent } from "../release/events.ts";
 import { evolve as evolveRelease, type Release } from "../release/release.ts";
+import type { SdkKeyEvent } from "../sdk-key/events.ts";
+import { evolveSdkKey, type SdkKey } from "../sdk-key/sdk-key.ts";
 import type { TokenEvent } from "../token/events.ts";
-import { type ApiToken, evolveToken } from "../token/token.ts";
+import { type ApiToken, evolveToken, normalizeTokenName } from "../token/token.ts";
 
 /** An event that could not be applied (its evolve threw): kept, not fatal, so one bad event cannot stop every read. */
 export interface ProjectionProblem {
@@ -148,6 +150,8 @@ export class ReadModels {
   #projectsSnapshot: readonly Project[] | null = null;
   readonly #tokens = new States<ApiToken>();
   readonly #tokenByHash = new Map<string, string>();
+  /** Normalised token name (normalizeTokenName) → token id: names are compared as people read them. */
+  readonly #tokenByName = new Map<string, string>();
   readonly #pipelines = new States<Pipeline>();
   readonly #pipelinesByProject = new Map<string, string[]>();
   readonly #features = new States<Feature>();
@@ -160,6 +164,9 @@ export class ReadModels {
   /** In the order they started waiting for approval. */
   readonly #awaitingApproval = new Set<string>();
   readonly #inProgress = new Set<string>();
+  readonly #sdkKeys = new States<SdkKey>();
+  readonly #sdkKeyByHash = new Map<string, string>();
+  readonly #sdkKeysByProject = new Map<string, string[]>();
   readonly #problems: ProjectionProblem[] = [];
   #position: string | null = null;
   #events = 0;
@@ -209,6 +216,8 @@ export class ReadModels {
           return this.#applyFeature(entry, event as FeatureEvent);
         case "release":
           return this.#applyRelease(entry, event as ReleaseEvent);
+        case "sdkKey":
+          return this.#applySdkKey(entry, event as SdkKeyEvent);
         default: {
           const unknown: never = kind;
           return { kind: null, id: String(unknown), before: null, after: null };
@@ -250,6 +259,7 @@ export class ReadModels {
       if (before === null) this.#tokens.add(entry);
       if (before !== null && before.secretHash !== after.secretHash) this.#tokenByHash.delete(before.secretHash);
       this.#tokenByHash.set(after.secretHash, id);
+      this.#tokenByName.set(normalizeTokenName(after.name), id);
     }
     return { kind: "token", id, before, after };
   }
@@ -323,6 +333,21 @@ export class ReadModels {
     return { kind: "release", id, before, after };
   }
 
+  #applySdkKey(entry: StreamEntry, event: SdkKeyEvent): AppliedChange {
+    const { id } = entry;
+    const before = entry.state as SdkKey | null;
+    const after = evolveSdkKey(before, event);
+    if (after !== before && after !== null) {
+      entry.state = after;
+      if (before === null) {
+        this.#sdkKeys.add(entry);
+        this.#sdkKeyByHash.set(after.secretHash, id);
+        pushTo(this.#sdkKeysByProject, after.projectId, id);
+      }
+    }
+    return { kind: "sdkKey", id, before, after };
+  }
+
   // ---- getters ------------------------------------------------------------------------------
 
   project(id: string): Project | null {
@@ -345,6 +370,18 @@ export class ReadModels {
   tokenByHash(hash: string): ApiToken | null {
     const id = this.#tokenByHash.get(hash);
     return id === undefined ? null : freeze(this.#tokens.get(id) ?? null);
+  }
+
+  /** The token whose name is `normalizedName` once normalised (see normalizeTokenName), revoked or not. */
+  tokenByName(normalizedName: string): ApiToken | null {
+    const id = this.#tokenByName.get(normalizedName);
+    return id === undefined ? null : freeze(this.#tokens.get(id) ?? null);
+  }
+
+  /** Every token, oldest first. */
+  tokens(): ApiToken[] {
+    const list = [...this.#tokens.entries()].map(([, token]) => freeze(token));
+    return list.sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id < b.id ? -1 : 1));
   }
 
   tokenCount(): number {
@@ -446,6 +483,22 @@ export class ReadModels {
     return this.#list([...this.#inProgress], this.#releases);
   }
 
+  sdkKey(id: string): SdkKey | null {
+    return freeze(this.#sdkKeys.get(id) ?? null);
+  }
+
+  /** The SDK key whose secret hashes (SHA-256, hex) to `hash`, revoked or not. */
+  sdkKeyByHash(hash: string): SdkKey | null {
+    const id = this.#sdkKeyByHash.get(hash);
+    return id === undefined ? null : freeze(this.#sdkKeys.get(id) ?? null);
+  }
+
+  /** A project's SDK keys, oldest first; revoked ones only with `includeRevoked`. */
+  sdkKeys(projectId: string, includeRevoked = false): readonly SdkKey[] {
+    const all = this.#list(this.#sdkKeysByProject.get(projectId), this.#sdkKeys);
+    return includeRevoked ? all : freeze(all.filter((key) => key.revokedAt === null));
+  }
+
   #list<T>(ids: readonly string[] | undefined, from: States<T>): readonly T[] {
     if (ids === undefined || ids.length === 0) return EMPTY;
     const list = new Array<T>(ids.length);
@@ -498,6 +551,9 @@ export class ReadModels {
       releasesByProject: lists(this.#releasesByProject),
       awaitingApproval: [...this.#awaitingApproval],
       inProgress: [...this.#inProgress].sort(),
+      sdkKeys: byId(this.#sdkKeys),
+      sdkKeyByHash: byId(this.#sdkKeyByHash),
+      sdkKeysByProject: lists(this.#sdkKeysByProject),
     };
   }
 }
@@ -520,6 +576,9 @@ export interface ReadModelsSnapshot {
   releasesByProject: [string, string[]][];
   awaitingApproval: string[];
   inProgress: string[];
+  sdkKeys: [string, SdkKey][];
+  sdkKeyByHash: [string, string][];
+  sdkKeysByProject: [string, string[]][];
 }
 
 export const createReadModels = (): ReadModels => new ReadModels();

@@ -221,6 +221,21 @@ describe("release decider", () => {
     });
   });
 
+  describe("segment ENABLE/DISABLE keeps the user's rule (Flagsmith: only `enabled` is forced)", () => {
+    it("a rule the change has for the segment keeps its value and rollout percentage; only enabled is forced", () => {
+      const beta = { segment: "beta", enabled: false, value: { variant: "b" }, rolloutPercentage: 30 };
+      const other = { segment: "eu", enabled: true, value: { variant: "eu" }, rolloutPercentage: 100 };
+      const prod: Definition = { enabled: false, value: { variant: "a" }, rules: [other, beta] };
+      const phases = [
+        phase({ name: "beta", action: "ENABLE", targets: [{ environment: "production", segment: "beta" }] }),
+      ];
+      const changed = environments.map((e) => env(e, e === "production" ? prod : off));
+      expect(computeAfter(phases, environments, changed)[2]).toEqual(
+        env("production", { enabled: false, value: { variant: "a" }, rules: [{ ...beta, enabled: true }, other] }),
+      );
+    });
+  });
+
   describe("the bake timer", () => {
     it("WAITING: a Tick before the end does nothing", () => {
       spec
@@ -400,6 +415,33 @@ describe("release decider", () => {
         .given(history)
         .when(approve(starter, at(HOUR + 1)))
         .thenThrows("SELF_APPROVAL_FORBIDDEN");
+    });
+
+    it("names are compared as people read them: Bob after bob is the same approver (INVALID_STATE)", () => {
+      const history = run(awaitingHistory(), [approve(bob, at(HOUR + 1))]).events;
+      for (const name of ["Bob", " BOB ", "ｂｏｂ"]) {
+        spec
+          .given(history)
+          .when(approve({ name, role: "APPROVER" }, at(HOUR + 2)))
+          .thenThrows("INVALID_STATE", /already approved/);
+      }
+    });
+
+    it("Starter is the starter: SELF_APPROVAL_FORBIDDEN whatever the case or width of the name", () => {
+      const history = run([started(statsigPhases, { selfApproval: "FORBIDDEN" })], [tick(T0), tick(at(HOUR))]).events;
+      for (const name of ["Starter", "STARTER", "ｓｔａｒｔｅｒ"]) {
+        spec
+          .given(history)
+          .when(approve({ name, role: "APPROVER" }, at(HOUR + 1)))
+          .thenThrows("SELF_APPROVAL_FORBIDDEN");
+      }
+    });
+
+    it("a comment or reason over 2,000 characters is VALIDATION naming it", () => {
+      spec
+        .given(awaitingHistory())
+        .when({ ...approve(bob, at(HOUR + 1)), data: { comment: "c".repeat(2_001) } } as ReleaseCommand)
+        .thenThrows("VALIDATION", "comment: must be at most 2000 characters");
     });
 
     it("the starter may approve when selfApproval is ALLOWED", () => {

@@ -2,9 +2,10 @@
 // The Temporal workflow is a thin shell over it: it feeds commands (people's actions, and `Tick` when a
 // bake timer may have ended), appends what `decide` returns, and sleeps until `nextWakeAt`.
 
+import { BOUNDS, jsonBytes } from "../core/bounds.ts";
 import type { Command, Decider } from "../core/decider.ts";
 import { addMs, msBetween } from "../core/duration.ts";
-import { DomainError } from "../core/errors.ts";
+import { DomainError, validation } from "../core/errors.ts";
 import type {
   Definition,
   EnvironmentDefinition,
@@ -18,6 +19,7 @@ import type {
   Target,
 } from "../core/model.ts";
 import { roleAtLeast } from "../core/model.ts";
+import { sameActor } from "../core/names.ts";
 import type { ReleaseEvent, ReleasePhaseRolledOut, ReleaseStarted } from "./events.ts";
 
 export interface Approval {
@@ -159,7 +161,8 @@ const definitionOf = (list: EnvironmentDefinition[], environment: string): Defin
  * What the targets of phase `index` in `environment` serve once it rolls out: the change, as the phases
  * up to this one shaped it. A whole-environment ENABLE/DISABLE forces `enabled` (the environment's
  * default); a segment ENABLE/DISABLE ("enable flag for segment", as in Flagsmith) puts a rule for that
- * segment first, so the units in it get the forced value and everyone else keeps the default. Segment
+ * segment first — the change's own rule for it with `enabled` forced, or a new one — so the units in it get
+ * the forced value and everyone else keeps the default. Segment
  * rules accumulate phase after phase, so us-east rolling out does not take us-west back.
  */
 export function phaseDefinition(
@@ -192,12 +195,12 @@ export function phaseDefinition(
     }
   }
   if (forced.size === 0) return { ...base, enabled };
-  const segmentRules: Rule[] = [...forced].reverse().map(([segment, on]) => ({
-    segment,
-    enabled: on,
-    value: null,
-    rolloutPercentage: 100,
-  }));
+  // Flagsmith's "enable for a segment" forces `enabled` on the segment's override and keeps the rest:
+  // a rule the change already has for the segment keeps its value and rollout percentage.
+  const segmentRules: Rule[] = [...forced].reverse().map(([segment, on]) => {
+    const own = base.rules.find((rule) => rule.segment === segment);
+    return own ? { ...own, enabled: on } : { segment, enabled: on, value: null, rolloutPercentage: 100 };
+  });
   return { ...base, enabled, rules: [...segmentRules, ...base.rules.filter((rule) => !forced.has(rule.segment))] };
 }
 
@@ -218,6 +221,28 @@ export function computeAfter(
     if (last < 0 && untouched) return { environment, definition: untouched };
     return { environment, definition: phaseDefinition(phases, last, change, environment) };
   });
+}
+
+/**
+ * What a release's state weighs once every phase rolled out, in JSON bytes (an estimate from above): the
+ * started event's data with `after`, plus per phase the definitions of the environments it targets.
+ */
+export function releaseStateBytes(data: StartRelease["data"]): number {
+  const after = computeAfter(data.phases, data.environments, data.change);
+  const perEnvironment = new Map<string, number>();
+  for (const list of [data.before, data.change, after]) {
+    for (const { environment, definition } of list) {
+      perEnvironment.set(environment, Math.max(perEnvironment.get(environment) ?? 0, jsonBytes(definition) + 40));
+    }
+  }
+  let bytes = jsonBytes({ ...data, after });
+  for (const phase of data.phases) {
+    bytes += 400 + jsonBytes(phase.targets);
+    for (const environment of new Set(phase.targets.map((t) => t.environment))) {
+      bytes += perEnvironment.get(environment) ?? 0;
+    }
+  }
+  return bytes;
 }
 
 /** The bake time still owed by a WAITING or PAUSED phase at `now`, in ms (null otherwise). */
@@ -256,6 +281,9 @@ function acting(command: ReleaseActionCommand, state: ReleaseState, action: stri
       `${command.type} needs the ${needed} role; ${command.actor.name} is ${command.actor.role}`,
     );
   }
+  const text = command.data as { reason?: unknown; comment?: unknown };
+  requireBoundedText("reason", text.reason);
+  requireBoundedText("comment", text.comment);
   if (!state) throw new DomainError("NOT_FOUND", "release not found");
   if (state.status !== "IN_PROGRESS") {
     throw new DomainError("INVALID_STATE", `cannot ${action}: the release is ${state.status}`);
@@ -295,6 +323,14 @@ export function decideStart(command: StartRelease, state: ReleaseState): Release
   }
   const { data } = command;
   if (data.phases.length === 0) throw new DomainError("VALIDATION", "pipeline: has no phases");
+  requireBoundedText("reason", data.reason);
+  const bytes = releaseStateBytes(data);
+  if (bytes > BOUNDS.releaseStateBytes) {
+    throw validation(
+      "environments",
+      `this release would carry ${bytes} bytes of state (each phase keeps the definitions it rolls out to its targets), at most ${BOUNDS.releaseStateBytes} (1 MB) so its workflow stays under Temporal's 2 MB payload limit: use smaller definitions, or fewer phases or targets`,
+    );
+  }
   return [
     {
       type: "ReleaseStarted",
@@ -308,6 +344,13 @@ export function decideStart(command: StartRelease, state: ReleaseState): Release
   ];
 }
 
+/** Reasons and comments: at most BOUNDS.textChars characters (VALIDATION naming the field and the bound). */
+function requireBoundedText(field: string, value: unknown): void {
+  if (typeof value === "string" && value.length > BOUNDS.textChars) {
+    throw validation(field, `must be at most ${BOUNDS.textChars} characters (got ${value.length})`);
+  }
+}
+
 function approve(command: ApproveRelease, state: ReleaseState): ReleaseEvent[] {
   const release = acting(command, state, "approve");
   const by = command.actor.name;
@@ -318,13 +361,14 @@ function approve(command: ApproveRelease, state: ReleaseState): ReleaseEvent[] {
       `cannot approve: ${describePhase(release, phase.index)}, not AWAITING_APPROVAL`,
     );
   }
-  if (release.selfApproval === "FORBIDDEN" && release.startedBy === by) {
+  // Names are compared as people read them (NFKC, case-insensitive): "Eve" is eve.
+  if (release.selfApproval === "FORBIDDEN" && sameActor(release.startedBy, by)) {
     throw new DomainError(
       "SELF_APPROVAL_FORBIDDEN",
       `${by} started this release and the pipeline forbids self-approval`,
     );
   }
-  if (phase.approvals.some((approval) => approval.by === by)) {
+  if (phase.approvals.some((approval) => sameActor(approval.by, by))) {
     throw new DomainError(
       "INVALID_STATE",
       `cannot approve: ${by} already approved phase ${phase.index} (${phase.name})`,

@@ -62,9 +62,15 @@ describe("token names", () => {
     expect(me.viewer.tokenName).toBe("carol");
   });
 
-  it("different names are different tokens", async () => {
-    const a = await createToken(api, "dave", "APPROVER", projectA);
-    const b = await createToken(api, "Dave", "APPROVER", projectA);
-    expect(a).not.toBe(b);
+  it("names that differ only in case or Unicode width are one name: CONFLICT, nothing written", async () => {
+    await createToken(api, "dave", "APPROVER", projectA);
+    const head = await api.store.headPosition();
+    for (const name of ["Dave", " DAVE", "ｄａｖｅ"]) {
+      const result = await api.gql(CREATE, { input: { name, role: "APPROVER", projectId: projectA } });
+      expect(result.errors?.map((e) => e.extensions?.code)).toEqual(["CONFLICT"]);
+    }
+    expect(await api.store.headPosition()).toBe(head);
+    // Different names are different tokens.
+    expect(await createToken(api, "dave2", "APPROVER", projectA)).not.toBe(await createToken(api, "eve", "APPROVER"));
   });
 });

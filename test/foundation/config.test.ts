@@ -22,6 +22,11 @@ describe("loadConfig", () => {
       temporalNamespace: "default",
       temporalTaskQueue: "releases",
       logLevel: "info",
+      corsOrigins: [],
+      temporalTls: null,
+      temporalApiKey: undefined,
+      logFormat: "auto",
+      metricsPort: undefined,
     });
   });
 
@@ -36,6 +41,11 @@ describe("loadConfig", () => {
         TEMPORAL_NAMESPACE: "releases-prod",
         TEMPORAL_TASK_QUEUE: "releases-v2",
         LOG_LEVEL: "DEBUG",
+        CORS_ORIGINS: "https://console.example.com, http://localhost:5173",
+        TEMPORAL_TLS: "true",
+        TEMPORAL_TLS_SERVER_NAME: "temporal.internal",
+        LOG_FORMAT: "JSON",
+        METRICS_PORT: "9464",
       },
       "/srv/app",
     );
@@ -48,7 +58,17 @@ describe("loadConfig", () => {
       temporalNamespace: "releases-prod",
       temporalTaskQueue: "releases-v2",
       logLevel: "debug",
+      corsOrigins: ["https://console.example.com", "http://localhost:5173"],
+      temporalTls: { serverNameOverride: "temporal.internal" },
+      temporalApiKey: undefined,
+      logFormat: "json",
+      metricsPort: 9464,
     });
+  });
+
+  it("refuses a CORS origin with a path or a wildcard", () => {
+    expect(() => loadConfig({ CORS_ORIGINS: "*" })).toThrow(/CORS_ORIGINS must be/);
+    expect(() => loadConfig({ CORS_ORIGINS: "https://a.example/path" })).toThrow(/CORS_ORIGINS must be/);
   });
 
   it("resolves a relative DATA_DIR against the working directory", () => {

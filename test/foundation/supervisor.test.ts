@@ -1,7 +1,7 @@
 // `npm start` end to end: the supervisor runs Temporal, the worker and the API, and leaves nothing
 // behind however it ends (SIGTERM to it, SIGTERM to npm, SIGKILL to it).
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -30,7 +30,11 @@ afterAll(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
-async function startSupervisor(command: readonly string[], extraEnv: Record<string, string> = {}): Promise<Started> {
+async function startSupervisor(
+  command: readonly string[],
+  extraEnv: Record<string, string> = {},
+  options: { detached?: boolean } = {},
+): Promise<Started> {
   const dataDir = mkdtempSync(join(tmpdir(), "supervisor-"));
   dirs.push(dataDir);
   const port = await getFreePort();
@@ -46,7 +50,12 @@ async function startSupervisor(command: readonly string[], extraEnv: Record<stri
   delete env.TEMPORAL_ADDRESS;
   const [executable, ...args] = command;
   if (executable === undefined) throw new Error("no command");
-  const child = spawn(executable, args, { cwd: REPO_ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(executable, args, {
+    cwd: REPO_ROOT,
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: options.detached ?? false,
+  });
   started.push(child);
   let output = "";
   child.stdout?.on("data", (chunk: Buffer) => {
@@ -126,6 +135,13 @@ describe("the npm start supervisor", { timeout: 120_000 }, () => {
     // Announced once the API's /readyz answers 200.
     const ready = `GraphQL API ready at http://localhost:${supervisor.port}/graphql`;
     await waitForLog(supervisor, "supervisor", ready, 60_000);
+    // A person is told, outside the JSON lines, where the generated ADMIN token is; the file is theirs only.
+    const tokenFile = join(supervisor.dataDir, "admin-token");
+    expect(supervisor.output()).toContain(`ADMIN token: in ${tokenFile}`);
+    expect(statSync(tokenFile).mode & 0o777).toBe(0o600);
+    const secret = readFileSync(tokenFile, "utf8").trim();
+    expect(supervisor.output()).toContain(`ADMIN token (shown once): ${secret}`);
+    expect(logLines(supervisor.output()).some((line) => JSON.stringify(line).includes(secret))).toBe(false);
     const pid = supervisor.process.pid ?? -1;
     expectFullTree(descendantsOf(pid));
     expect(existsSync(join(supervisor.dataDir, "temporal", "temporal.db"))).toBe(true);
@@ -171,6 +187,30 @@ describe("the npm start supervisor", { timeout: 120_000 }, () => {
     npm.process.kill("SIGTERM");
     await npm.exit;
     expect((await waitUntilGone(tree, 20_000)).map((info) => info.command)).toEqual([]);
+  });
+
+  it("a process-group SIGTERM (systemd, `kill -- -pgid`) stops everything in order, not as a second signal", async () => {
+    // npm and the supervisor both get TERM, and npm forwards its own: the supervisor sees TERM twice at
+    // once. That is one request to stop, not "kill everything now".
+    const npm = await startSupervisor(["npm", "start", "--silent"], {}, { detached: true });
+    await waitForHealthy(npm);
+    const pgid = npm.process.pid ?? -1;
+    const tree = descendantsOf(pgid);
+    expectFullTree(tree);
+
+    process.kill(-pgid, "SIGTERM");
+    await npm.exit;
+    expect((await waitUntilGone(tree, 30_000)).map((info) => info.command)).toEqual([]);
+    const messages = logLines(npm.output())
+      .filter((line) => line.service === "supervisor")
+      .map((line) => String(line.msg));
+    expect(messages).not.toContain("second signal: killing everything now");
+    expect(messages.filter((msg) => /^stopped( |$)/.test(msg))).toEqual([
+      "stopped the api",
+      "stopped the worker",
+      "stopped Temporal",
+      "stopped",
+    ]);
   });
 
   it("leaves no orphan when the supervisor itself is killed with SIGKILL", async () => {
