@@ -145,6 +145,14 @@ describe("Project editing", () => {
       spec.given([created]).when(add("qa", 1.5)).thenThrows("VALIDATION", "position:");
     });
 
+    it("refuses a 101st environment, naming the bound", () => {
+      const full: ProjectCreated = {
+        ...created,
+        data: { ...created.data, environments: Array.from({ length: 100 }, (_, i) => `env-${i}`) },
+      };
+      spec.given([full]).when(add("one-more")).thenThrows("VALIDATION", "name: at most 100 environments per project");
+    });
+
     it("refuses a name that exists, ignoring case (CONFLICT)", () => {
       spec.given([created]).when(add("Staging")).thenThrows("CONFLICT", 'project p1 already has environment "staging"');
     });
@@ -258,6 +266,21 @@ describe("Project editing", () => {
           ]);
           expect(project?.segments).toEqual([after]);
         });
+    });
+
+    it("refuses a 101st segment and more than 1,000 values, naming the bounds", () => {
+      const full: ProjectCreated = {
+        ...created,
+        data: {
+          ...created.data,
+          segments: Array.from({ length: 100 }, (_, i) => ({ ...usWest, key: `s-${i}` })),
+        },
+      };
+      spec.given([full]).when(upsert(eu)).thenThrows("VALIDATION", "input.key: at most 100 segments per project");
+      spec
+        .given([created])
+        .when(upsert({ ...eu, values: Array.from({ length: 1001 }, (_, i) => `v${i}`) }))
+        .thenThrows("VALIDATION", "input.values: at most 1000 values per segment (got 1001)");
     });
 
     it("stores nothing when the segment is the same", () => {
