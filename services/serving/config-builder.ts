@@ -30,7 +30,7 @@ export function configRelease(release: Release, environment: string): ConfigRele
  * for an archived feature, which leaves SDK configurations (decision 0025).
  */
 export function configFeature(feature: Feature, release: Release | null, environment: string): ConfigFeature | null {
-  if (feature.archivedAt !== null || feature.deletedAt !== null) return null;
+  if ((feature.archivedAt ?? null) !== null || (feature.deletedAt ?? null) !== null) return null;
   const definition =
     feature.environments.find((d) => d.environment === environment)?.definition ?? disabledDefinition();
   return {
