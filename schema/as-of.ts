@@ -1,15 +1,17 @@
-// Audit replay through the graph: `featureAsOf`, `pipelineAsOf` and `releaseAsOf` answer an entity as it was
-// at a point, and every entity reached from it is served as of the same point. The root resolver tags the
-// entity with the point (`asOf`); the fields that lead to other entities (Feature.activeRelease, .releases,
-// .pipeline, .environments' rolledOutTargets; Release.feature, .pipeline; Pipeline.attachedFeatures) fold
+// Audit replay through the graph: `projectAsOf`, `featureAsOf`, `pipelineAsOf` and `releaseAsOf` answer an
+// entity as it was at a point, and every entity reached from it is served as of the same point. The root
+// resolver tags the entity with the point (`asOf`); the fields that lead to other entities (Feature.project,
+// .activeRelease, .releases, .pipeline, .environments' rolledOutTargets; Release.feature, .pipeline;
+// Pipeline.project, .attachedFeatures; Project.pipelines, .features, .releases) fold
 // those entities' streams up to the same point instead of reading the live read models, and tag them too.
-// Projects never change after ProjectCreated, so Feature.project and Pipeline.project stay live.
+// A feature's environments are read in its project's environments as of the same point (decision 0024).
 
 import type { AsOfPoint } from "../services/audit/as-of.ts";
-import { featureAsOf, pipelineAsOf, releaseAsOf } from "../services/audit/as-of.ts";
+import { featureAsOf, pipelineAsOf, projectAsOf, releaseAsOf } from "../services/audit/as-of.ts";
 import type { EventStore } from "../services/event-store/port.ts";
 import type { Feature } from "../services/feature/feature.ts";
 import type { Pipeline } from "../services/pipeline/pipeline.ts";
+import type { Project } from "../services/project/project.ts";
 import type { ReadModels } from "../services/projections/read-models.ts";
 import type { Release } from "../services/release/release.ts";
 import { canSeeProject } from "./access.ts";
@@ -21,8 +23,10 @@ export interface AsOfTag {
 }
 
 export type FeatureNode = Feature & AsOfTag;
-export type PipelineNode = Pipeline & AsOfTag;
+/** `includeArchivedFeatures`: listed by `Project.pipelines(includeArchived: true)`, for its attachedFeatures. */
+export type PipelineNode = Pipeline & AsOfTag & { includeArchivedFeatures?: boolean };
 export type ReleaseNode = Release & AsOfTag;
+export type ProjectNode = Project & AsOfTag;
 
 /**
  * Entities as of a point, each stream folded once per request: one query often reaches the same entity
@@ -32,6 +36,7 @@ export interface AsOfLoader {
   feature(id: string, point: AsOfPoint): Promise<FeatureNode | null>;
   pipeline(id: string, point: AsOfPoint): Promise<PipelineNode | null>;
   release(id: string, point: AsOfPoint): Promise<ReleaseNode | null>;
+  project(id: string, point: AsOfPoint): Promise<ProjectNode | null>;
 }
 
 export interface AsOfLoaderOptions {
@@ -41,7 +46,7 @@ export interface AsOfLoaderOptions {
    * answers exactly as fast as a missing one: no timing oracle on other tenants' ids.
    */
   auth?: AuthInfo | null;
-  readModels?: Pick<ReadModels, "feature" | "pipeline" | "release">;
+  readModels?: Pick<ReadModels, "feature" | "deletedFeature" | "pipeline" | "release" | "project">;
   /** Epoch ms after which no new fold starts (the request's time budget); `onOverBudget` is thrown. */
   deadline?: number;
   onOverBudget?: () => Error;
@@ -51,13 +56,19 @@ export function createAsOfLoader(store: EventStore, options: AsOfLoaderOptions =
   const folded = new Map<string, Promise<unknown>>();
   const { auth = null, readModels } = options;
   /** Whether a project-bound caller may see `kind` `id` at all (unbound callers see every project). */
-  const mayFold = (kind: "feature" | "pipeline" | "release", id: string): boolean => {
+  const mayFold = (kind: "feature" | "pipeline" | "release" | "project", id: string): boolean => {
     if (auth === null || auth.projectId === null || readModels === undefined) return true;
-    const live = readModels[kind](id);
-    return live !== null && canSeeProject(auth, live.projectId);
+    // A deleted feature is still its project's (audit replay shows it).
+    const projectId =
+      kind === "project"
+        ? (readModels.project(id)?.id ?? null)
+        : kind === "feature"
+          ? ((readModels.feature(id) ?? readModels.deletedFeature(id))?.projectId ?? null)
+          : (readModels[kind](id)?.projectId ?? null);
+    return projectId !== null && canSeeProject(auth, projectId);
   };
   function load<T extends object>(
-    kind: "feature" | "pipeline" | "release",
+    kind: "feature" | "pipeline" | "release" | "project",
     id: string,
     point: AsOfPoint,
     fold: (store: EventStore, id: string, point: AsOfPoint) => Promise<T | null>,
@@ -80,6 +91,7 @@ export function createAsOfLoader(store: EventStore, options: AsOfLoaderOptions =
     feature: (id, point) => load("feature", id, point, featureAsOf),
     pipeline: (id, point) => load("pipeline", id, point, pipelineAsOf),
     release: (id, point) => load("release", id, point, releaseAsOf),
+    project: (id, point) => load("project", id, point, projectAsOf),
   };
 }
 

@@ -1,4 +1,5 @@
 import { validation } from "../../services/core/errors.ts";
+import { definitionsIn } from "../../services/feature/definition.ts";
 import { toReleaseView } from "../../services/release/release.ts";
 import { evaluate } from "../../services/serving/evaluate.ts";
 import { notFound, visibleProject } from "../access.ts";
@@ -71,7 +72,8 @@ builder.queryField("evaluate", (t) =>
       const feature = ctx.readModels.featureByKey(project.id, args.featureKey);
       const active = feature?.activeReleaseId ? ctx.readModels.release(feature.activeReleaseId) : null;
       const served = evaluate({
-        feature,
+        // In the project's environments now (one the project gained since the feature was last stored: disabled).
+        feature: feature && { ...feature, environments: definitionsIn(project.environments, feature.environments) },
         release: active === null ? null : toReleaseView(active),
         segments: project.segments,
         environment: args.environment,

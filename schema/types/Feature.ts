@@ -1,3 +1,5 @@
+import { definitionsIn } from "../../services/feature/definition.ts";
+import type { Project } from "../../services/project/project.ts";
 import { callerOf, canSeeProject, required, visibleFeature, visibleProject } from "../access.ts";
 import { type FeatureNode, present, type ReleaseNode } from "../as-of.ts";
 import { builder } from "../builder.ts";
@@ -19,15 +21,20 @@ async function activeReleaseOf(feature: FeatureNode, ctx: ApiContext): Promise<R
   return feature.asOf === undefined ? ctx.readModels.release(id) : ctx.asOf.release(id, feature.asOf);
 }
 
+/** The feature's project: live, or as of the feature's point (renamed, environments and segments as then). */
+async function projectOf(feature: FeatureNode, ctx: ApiContext): Promise<Project> {
+  const then = feature.asOf === undefined ? null : await ctx.asOf.project(feature.projectId, feature.asOf);
+  return then ?? required(ctx.readModels.project(feature.projectId), "project", feature.projectId);
+}
+
 FeatureRef.implement({
   description: "A gate (on/off) or a dynamic config (a JSON value), with one definition per environment.",
   fields: (t) => ({
     id: t.exposeID("id", { description: "Stable id, derived from the project and the key." }),
     project: t.field({
       type: ProjectRef,
-      description: "The project it belongs to.",
-      resolve: (feature, _args, ctx) =>
-        required(ctx.readModels.project(feature.projectId), "project", feature.projectId),
+      description: "The project it belongs to (under audit replay: as it was then).",
+      resolve: (feature, _args, ctx) => projectOf(feature, ctx),
     }),
     key: t.exposeString("key", { description: "The name applications evaluate it by; unique in the project." }),
     kind: t.field({
@@ -51,8 +58,19 @@ FeatureRef.implement({
       type: [EnvironmentStateRef],
       description:
         "Per environment: its definition now. A phase that rolls out a whole environment replaces it with the release's new definition; abort puts back the pre-release one.",
-      resolve: async (feature, _args, ctx) => environmentStates(feature, await activeReleaseOf(feature, ctx)),
+      resolve: async (feature, _args, ctx) => {
+        // In the project's environments and order (one it gained since: disabled with no value).
+        const environments = definitionsIn((await projectOf(feature, ctx)).environments, feature.environments);
+        return environmentStates({ environments }, await activeReleaseOf(feature, ctx));
+      },
     }),
+    archivedAt: t.field({
+      type: "DateTime",
+      nullable: true,
+      description: "Set while archived: read-only, NOT_FOUND when evaluated, left out of lists unless asked for.",
+      resolve: (feature) => feature.archivedAt,
+    }),
+    archivedBy: t.exposeString("archivedBy", { nullable: true, description: "Who archived it (a token's name)." }),
     activeRelease: t.field({
       type: ReleaseRef,
       nullable: true,
@@ -182,6 +200,37 @@ builder.mutationFields((t) => ({
     authScopes: { editor: true },
     args: { featureId: t.arg.id({ required: true, description: "The feature." }) },
     resolve: (_root, args, ctx) => ctx.feature.detachPipeline(callerOf(ctx), args.featureId),
+  }),
+  archiveFeature: t.field({
+    type: FeatureRef,
+    description: "Read-only from then on, evaluates as NOT_FOUND, leaves SDK configurations; not during a release.",
+    authScopes: { editor: true },
+    args: {
+      id: t.arg.id({ required: true, description: "The feature's id." }),
+      reason: t.arg.string({ description: "Why: stored in the event beside the actor." }),
+    },
+    resolve: (_root, args, ctx) => ctx.feature.archiveFeature(callerOf(ctx), args.id, args.reason ?? null),
+  }),
+  unarchiveFeature: t.field({
+    type: FeatureRef,
+    description: "Editable, served and listed again, with the definitions it had.",
+    authScopes: { editor: true },
+    args: {
+      id: t.arg.id({ required: true, description: "The feature's id." }),
+      reason: t.arg.string({ description: "Why: stored in the event beside the actor." }),
+    },
+    resolve: (_root, args, ctx) => ctx.feature.unarchiveFeature(callerOf(ctx), args.id, args.reason ?? null),
+  }),
+  deleteFeature: t.field({
+    type: FeatureRef,
+    description:
+      "Archived features only; the events stay in the log and audit replay still shows it. Answers the feature as deleted.",
+    authScopes: { admin: true },
+    args: {
+      id: t.arg.id({ required: true, description: "The feature's id." }),
+      reason: t.arg.string({ description: "Why: stored in the event beside the actor." }),
+    },
+    resolve: (_root, args, ctx) => ctx.feature.deleteFeature(callerOf(ctx), args.id, args.reason ?? null),
   }),
   updateFeature: t.field({
     type: FeatureUpdateResultRef,

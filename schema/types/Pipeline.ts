@@ -14,9 +14,11 @@ PipelineRef.implement({
     id: t.exposeID("id", { description: "Stable id." }),
     project: t.field({
       type: ProjectRef,
-      description: "The project it belongs to.",
-      resolve: (pipeline, _args, ctx) =>
-        required(ctx.readModels.project(pipeline.projectId), "project", pipeline.projectId),
+      description: "The project it belongs to (under audit replay: as it was then).",
+      resolve: async (pipeline, _args, ctx) => {
+        const then = pipeline.asOf === undefined ? null : await ctx.asOf.project(pipeline.projectId, pipeline.asOf);
+        return then ?? required(ctx.readModels.project(pipeline.projectId), "project", pipeline.projectId);
+      },
     }),
     name: t.exposeString("name", { description: "Shown to people; need not be unique." }),
     description: t.exposeString("description", { nullable: true, description: "Free text for people." }),
@@ -38,16 +40,21 @@ PipelineRef.implement({
     }),
     attachedFeatures: t.field({
       type: [FeatureRef],
-      description: "The features that have it attached (their changes run through it).",
-      resolve: async (pipeline, _args, ctx) => {
+      description:
+        "The features that have it attached (their changes run through it). Archived ones only with `includeArchived` (or when listed by Project.pipelines(includeArchived: true)).",
+      args: { includeArchived: t.arg.boolean({ description: "Also list archived features." }) },
+      resolve: async (pipeline, args, ctx) => {
         const point = pipeline.asOf;
-        if (point === undefined) return ctx.readModels.featuresWithPipeline(pipeline.id);
-        // As of the point: the project's features (features are never deleted, so today's list holds every
-        // feature that existed then) whose state then had this pipeline attached, oldest first.
+        const includeArchived = args.includeArchived ?? pipeline.includeArchivedFeatures ?? false;
+        if (point === undefined) return ctx.readModels.featuresWithPipeline(pipeline.id, includeArchived);
+        // As of the point: the project's features (every one it ever had, deleted ones included) whose
+        // state then had this pipeline attached, oldest first.
         const then = await Promise.all(
-          ctx.readModels.features(pipeline.projectId).map((f) => ctx.asOf.feature(f.id, point)),
+          ctx.readModels.featureIdsEver(pipeline.projectId).map((id) => ctx.asOf.feature(id, point)),
         );
-        return present(then).filter((feature) => feature.pipelineId === pipeline.id);
+        return present(then).filter(
+          (feature) => feature.pipelineId === pipeline.id && (includeArchived || feature.archivedAt === null),
+        );
       },
     }),
     createdAt: t.field({
@@ -164,5 +171,19 @@ builder.mutationFields((t) => ({
     authScopes: { editor: true },
     args: { id: t.arg.id({ required: true, description: "The pipeline." }) },
     resolve: (_root, args, ctx) => ctx.pipeline.deletePipeline(callerOf(ctx), args.id),
+  }),
+  renamePipeline: t.field({
+    type: PipelineRef,
+    description:
+      "Metadata only: a published pipeline's phases stay immutable. An absent description is kept; null clears it.",
+    authScopes: { editor: true },
+    args: {
+      id: t.arg.id({ required: true, description: "The pipeline's id." }),
+      name: t.arg.string({ required: true, description: "The new name (trimmed, 1 to 200 characters)." }),
+      description: t.arg.string({ description: "The new description; absent: kept; null or blank: cleared." }),
+      reason: t.arg.string({ description: "Why: stored in the event beside the actor." }),
+    },
+    resolve: (_root, args, ctx) =>
+      ctx.pipeline.renamePipeline(callerOf(ctx), args.id, args.name, args.description, args.reason ?? null),
   }),
 }));

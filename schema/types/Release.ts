@@ -23,7 +23,15 @@ ReleaseRef.implement({
       resolve: async (release, _args, ctx) => {
         // As of the release's point: the feature's lock precedes ReleaseStarted, so it exists by then.
         const then = release.asOf === undefined ? null : await ctx.asOf.feature(release.featureId, release.asOf);
-        return then ?? required(ctx.readModels.feature(release.featureId), "feature", release.featureId);
+        // A deleted feature's releases stay: they show the feature as its deletion left it.
+        return (
+          then ??
+          required(
+            ctx.readModels.feature(release.featureId) ?? ctx.readModels.deletedFeature(release.featureId),
+            "feature",
+            release.featureId,
+          )
+        );
       },
     }),
     pipeline: t.field({

@@ -14,6 +14,7 @@ import { upcastEvent } from "../event-store/command-handler.ts";
 import type { EventStore, RecordedEvent } from "../event-store/port.ts";
 import { evolveFeature, type Feature } from "../feature/feature.ts";
 import { evolvePipeline, type Pipeline } from "../pipeline/pipeline.ts";
+import { evolveProject, type Project } from "../project/project.ts";
 import { evolve as evolveRelease, type Release } from "../release/release.ts";
 import { eventTimeOf } from "./audit-event.ts";
 
@@ -85,11 +86,24 @@ export async function foldAsOf<State>(
   }
 }
 
+/** A project as renamed and edited by then (`projectAsOf`, and Feature.project / Pipeline.project under replay). */
+export const projectAsOf = (store: EventStore, id: string, point: AsOfPoint, options?: AsOfOptions) =>
+  foldAsOf<Project | null>(store, streams.project(id), evolveProject as Evolve<Project | null>, point, options);
+
 export const pipelineAsOf = (store: EventStore, id: string, point: AsOfPoint, options?: AsOfOptions) =>
   foldAsOf<Pipeline | null>(store, streams.pipeline(id), evolvePipeline as Evolve<Pipeline | null>, point, options);
 
-export const featureAsOf = (store: EventStore, id: string, point: AsOfPoint, options?: AsOfOptions) =>
-  foldAsOf<Feature | null>(store, streams.feature(id), evolveFeature as Evolve<Feature | null>, point, options);
+/** Null before the feature was created and after it was deleted (a point before the deletion still shows it). */
+export const featureAsOf = async (store: EventStore, id: string, point: AsOfPoint, options?: AsOfOptions) => {
+  const feature = await foldAsOf<Feature | null>(
+    store,
+    streams.feature(id),
+    evolveFeature as Evolve<Feature | null>,
+    point,
+    options,
+  );
+  return feature === null || feature.deletedAt !== null ? null : feature;
+};
 
 export const releaseAsOf = (store: EventStore, id: string, point: AsOfPoint, options?: AsOfOptions) =>
   foldAsOf<Release | null>(store, streams.release(id), evolveRelease as Evolve<Release | null>, point, options);

@@ -17,8 +17,12 @@ export function idFromText(text: string): string {
  * A feature's id is derived from (project, key): two concurrent creations of one key append to the same
  * `feature-<id>` stream, and the store's no_stream check turns the second into CONFLICT atomically.
  */
-export const featureIdFor = (projectId: string, key: string): string =>
-  idFromText(`feature\u0000${projectId}\u0000${key}`);
+export const featureIdFor = (projectId: string, key: string, generation = 0): string =>
+  idFromText(
+    generation === 0
+      ? `feature\u0000${projectId}\u0000${key}`
+      : `feature\u0000${projectId}\u0000${key}\u0000${generation}`,
+  );
 
 /**
  * A release's id is derived from its feature and its ordinal: `<featureId>.<n>`, n = the number of

@@ -13,7 +13,7 @@ import { streams } from "../core/streams.ts";
 import type { CommandExecutor, CommandMetadata } from "../event-store/command-handler.ts";
 import { type Pipeline, pipelineDecider } from "../pipeline/pipeline.ts";
 import type { FeatureEvent } from "./events.ts";
-import { type CreateFeature, type Feature, type FeatureState, featureDecider } from "./feature.ts";
+import { type CreateFeature, type DeleteFeature, type Feature, type FeatureState, featureDecider } from "./feature.ts";
 
 export interface AttachmentContext {
   actor: Actor;
@@ -149,6 +149,23 @@ export async function detachPipeline(
     if (event.type === "FeaturePipelineDetached") {
       await removeRecord(executor, event.data.pipelineId, feature.id, context);
     }
+  }
+  return written;
+}
+
+/**
+ * Deletes an (archived) feature, then removes its pipeline's record: a deleted feature no longer keeps its
+ * pipeline from deletion (an archived one does, decision 0025).
+ */
+export async function deleteFeature(
+  executor: CommandExecutor,
+  feature: Feature,
+  command: DeleteFeature,
+  context: AttachmentContext,
+): Promise<FeatureWrite> {
+  const written = await executor.execute(featureDecider, streams.feature(feature.id), command, meta(context));
+  if (written.events.some((event) => event.type === "FeatureDeleted") && feature.pipelineId !== null) {
+    await removeRecord(executor, feature.pipelineId, feature.id, context);
   }
   return written;
 }

@@ -3,10 +3,11 @@
 // slice, which the composition root wires in as `releases`.
 
 import { actorOf, type Caller } from "../core/caller.ts";
+import { DomainError } from "../core/errors.ts";
 import { featureIdFor } from "../core/ids.ts";
 import type { FeatureKind } from "../core/model.ts";
 import { streams } from "../core/streams.ts";
-import { storeExecutor } from "../event-store/command-handler.ts";
+import { loadStream, storeExecutor } from "../event-store/command-handler.ts";
 import {
   type CommandDeps,
   callerMetadata,
@@ -19,7 +20,7 @@ import type { EventStore } from "../event-store/port.ts";
 import { loadPipeline } from "../pipeline/commands.ts";
 import { loadProject } from "../project/commands.ts";
 import type { Project } from "../project/project.ts";
-import { type AttachmentContext, attachPipeline, createFeature, detachPipeline } from "./attachment.ts";
+import { type AttachmentContext, attachPipeline, createFeature, deleteFeature, detachPipeline } from "./attachment.ts";
 import type { EnvironmentDefinitionInput } from "./definition.ts";
 import { definitionChanges, type Feature, type FeatureCommand, featureDecider } from "./feature.ts";
 
@@ -51,6 +52,11 @@ export interface FeatureCommands<Release> {
    * a pipeline); otherwise the Release it started.
    */
   updateFeature(caller: Caller, id: string, input: UpdateFeatureInput): Promise<Feature | Release>;
+  // Retire (decision 0025). `reason` is stored in each event beside the actor.
+  archiveFeature(caller: Caller, id: string, reason: string | null): Promise<Feature>;
+  unarchiveFeature(caller: Caller, id: string, reason: string | null): Promise<Feature>;
+  /** Archived features only. Answers the feature as its deletion left it (the read models drop it). */
+  deleteFeature(caller: Caller, id: string, reason: string | null): Promise<Feature>;
 }
 
 export interface FeatureCommandDeps<Release> extends CommandDeps {
@@ -59,9 +65,33 @@ export interface FeatureCommandDeps<Release> extends CommandDeps {
   logger?: { error(details: object, message: string): void };
 }
 
-/** The feature as stored, when the caller may see it (NOT_FOUND otherwise). */
-export const loadFeature = (store: EventStore, caller: Caller, id: string): Promise<Feature> =>
-  loadVisible(store, caller, featureDecider, streams.feature(id), (feature) => feature.projectId, `feature ${id}`);
+/** The feature as stored, when the caller may see it and it is not deleted (NOT_FOUND otherwise). */
+export async function loadFeature(store: EventStore, caller: Caller, id: string): Promise<Feature> {
+  const feature = await loadVisible(
+    store,
+    caller,
+    featureDecider,
+    streams.feature(id),
+    (state) => state.projectId,
+    `feature ${id}`,
+  );
+  if (feature.deletedAt !== null) throw new DomainError("NOT_FOUND", `feature ${id} not found`);
+  return feature;
+}
+
+/**
+ * The id a new feature with `key` gets: the key's first generation whose stream does not hold a deleted
+ * feature (generation 0 is the id every feature had before deletion existed). A deleted feature keeps its
+ * stream and id for audit replay, so the key's next feature is a new stream; two racing creations walk to
+ * the same generation and the store's no_stream check refuses the second (CONFLICT), as before.
+ */
+async function freeFeatureId(store: EventStore, projectId: string, key: string): Promise<string> {
+  for (let generation = 0; ; generation++) {
+    const id = featureIdFor(projectId, key, generation);
+    const { state } = await loadStream(store, featureDecider, streams.feature(id));
+    if (state === null || state.deletedAt === null) return id;
+  }
+}
 
 export function createFeatureCommands<Release>(deps: FeatureCommandDeps<Release>): FeatureCommands<Release> {
   const { store, views } = deps;
@@ -92,7 +122,7 @@ export function createFeatureCommands<Release>(deps: FeatureCommandDeps<Release>
         input.pipelineId === undefined || input.pipelineId === null
           ? null
           : await loadPipeline(store, caller, input.pipelineId);
-      const id = featureIdFor(project.id, input.key);
+      const id = await freeFeatureId(store, project.id, input.key);
       const context = attachment(caller, project.id);
       const written = await createFeature(
         executor,
@@ -131,6 +161,9 @@ export function createFeatureCommands<Release>(deps: FeatureCommandDeps<Release>
 
     async updateFeature(caller, id, input) {
       const feature = await loadFeature(store, caller, id);
+      if (feature.archivedAt !== null) {
+        throw new DomainError("IMMUTABLE", `feature ${feature.key} is archived: cannot update it (unarchive it first)`);
+      }
       const project = await loadProject(store, caller, feature.projectId);
       if (feature.pipelineId !== null && definitionChanges(feature, project, input.environments).length > 0) {
         return deps.releases.startFromUpdate(caller, feature, project, input);
@@ -141,6 +174,42 @@ export function createFeatureCommands<Release>(deps: FeatureCommandDeps<Release>
         actor: actorOf(caller),
         now: at(),
       });
+    },
+
+    async archiveFeature(caller, id, reason) {
+      const feature = await loadFeature(store, caller, id);
+      return run(caller, feature.id, feature.projectId, {
+        type: "ArchiveFeature",
+        data: { reason },
+        actor: actorOf(caller),
+        now: at(),
+      });
+    },
+
+    async unarchiveFeature(caller, id, reason) {
+      const feature = await loadFeature(store, caller, id);
+      return run(caller, feature.id, feature.projectId, {
+        type: "UnarchiveFeature",
+        data: { reason },
+        actor: actorOf(caller),
+        now: at(),
+      });
+    },
+
+    async deleteFeature(caller, id, reason) {
+      const feature = await loadFeature(store, caller, id);
+      // One instant for the deletion and the pipeline record it gives back.
+      const context = attachment(caller, feature.projectId);
+      const written = await deleteFeature(
+        executor,
+        feature,
+        { type: "DeleteFeature", data: { reason }, actor: context.actor, now: context.now },
+        context,
+      );
+      // Caught up with everything stored so far (the pipeline's record too); the read models drop the
+      // feature, so the answer is the feature as its deletion left it.
+      await caughtUp(deps, null);
+      return fromView(written.state, "feature", feature.id);
     },
   };
 }

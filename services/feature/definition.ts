@@ -182,3 +182,22 @@ export function changedDefinitions(
       !jsonEqual(current.find((d) => d.environment === environment)?.definition, definition),
   );
 }
+
+/**
+ * The feature's definitions in the project's environments, in the project's order: what the feature
+ * stored for an environment, or disabled with no value for one it never stored (an environment the project
+ * gained later: decision 0024). Environments the project no longer has are left out. Returns `stored`
+ * itself when it already matches.
+ */
+export function definitionsIn(
+  environments: readonly string[],
+  stored: readonly EnvironmentDefinition[],
+): EnvironmentDefinition[] {
+  if (stored.length === environments.length && stored.every((d, i) => d.environment === environments[i])) {
+    return stored as EnvironmentDefinition[];
+  }
+  return environments.map(
+    (environment) =>
+      stored.find((d) => d.environment === environment) ?? { environment, definition: disabledDefinition() },
+  );
+}

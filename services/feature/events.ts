@@ -46,11 +46,37 @@ export type FeaturePipelineDetached = DomainEvent<
 /** The feature's lock for "one active release per feature": appended with optimistic concurrency before the release starts. */
 export type FeatureReleaseStarted = DomainEvent<
   "FeatureReleaseStarted",
-  { featureId: string; releaseId: string; pipelineId: string; pipelineVersion: number; at: string }
+  {
+    featureId: string;
+    releaseId: string;
+    pipelineId: string;
+    pipelineVersion: number;
+    /**
+     * Environments the project gained since the feature last stored them (each disabled with no value until
+     * set), so the release's definitions there have a place on the feature. Absent when there are none.
+     */
+    addedEnvironments?: string[];
+    at: string;
+  }
 >;
 export type FeatureReleaseEnded = DomainEvent<
   "FeatureReleaseEnded",
   { featureId: string; releaseId: string; status: "COMPLETED" | "ABORTED"; at: string }
+>;
+
+/** Read-only from then on; evaluates as NOT_FOUND; left out of lists unless asked for. `by`: the actor. */
+export type FeatureArchived = DomainEvent<
+  "FeatureArchived",
+  { featureId: string; by: string; reason: string | null; at: string }
+>;
+export type FeatureUnarchived = DomainEvent<
+  "FeatureUnarchived",
+  { featureId: string; by: string; reason: string | null; at: string }
+>;
+/** Only after FeatureArchived. The stream stays (audit replay); the feature is gone from every live read. */
+export type FeatureDeleted = DomainEvent<
+  "FeatureDeleted",
+  { featureId: string; key: string; by: string; reason: string | null; at: string }
 >;
 
 export type FeatureEvent =
@@ -59,4 +85,7 @@ export type FeatureEvent =
   | FeaturePipelineAttached
   | FeaturePipelineDetached
   | FeatureReleaseStarted
-  | FeatureReleaseEnded;
+  | FeatureReleaseEnded
+  | FeatureArchived
+  | FeatureUnarchived
+  | FeatureDeleted;

@@ -182,6 +182,9 @@ describe("Feature", () => {
             version: 1,
             createdAt: t1,
             updatedAt: t1,
+            archivedAt: null,
+            archivedBy: null,
+            deletedAt: null,
           }),
         );
     });

@@ -1,13 +1,20 @@
 // Feature: a gate or dynamic config with one definition per project environment. Without a
 // pipeline a change applies at once (FeatureUpdated DIRECT); with one it goes through a release, and
-// this stream is the lock for "one active release per feature" (FeatureReleaseStarted/Ended).
+// this stream is the lock for "one active release per feature" (FeatureReleaseStarted/Ended). A feature
+// is retired in two steps: archived (read-only, NOT_FOUND when evaluated, reversible), then deleted (gone
+// from every live read; its stream stays for audit replay).
 
 import type { Command, Decider } from "../core/decider.ts";
 import { DomainError, validation } from "../core/errors.ts";
-import type { EnvironmentDefinition, FeatureKind } from "../core/model.ts";
+import { disabledDefinition, type EnvironmentDefinition, type FeatureKind } from "../core/model.ts";
 import type { Pipeline } from "../pipeline/pipeline.ts";
 import { optionalText, type Project } from "../project/project.ts";
-import { changedDefinitions, type EnvironmentDefinitionInput, normalizeDefinitions } from "./definition.ts";
+import {
+  changedDefinitions,
+  definitionsIn,
+  type EnvironmentDefinitionInput,
+  normalizeDefinitions,
+} from "./definition.ts";
 import type { FeatureCreated, FeatureEvent, FeatureUpdated } from "./events.ts";
 
 export interface Feature {
@@ -17,7 +24,11 @@ export interface Feature {
   kind: FeatureKind;
   description: string | null;
   pipelineId: string | null;
-  /** Always one per project environment, in the project's order. */
+  /**
+   * The definitions the feature stored, one per environment the project had when they were stored. The
+   * project's current environments are read through `definitionsIn` (an environment added later is
+   * disabled with no value until set).
+   */
   environments: EnvironmentDefinition[];
   activeReleaseId: string | null;
   /** Every release of the feature, oldest first. */
@@ -26,6 +37,11 @@ export interface Feature {
   version: number;
   createdAt: string;
   updatedAt: string;
+  /** Set while archived. */
+  archivedAt: string | null;
+  archivedBy: string | null;
+  /** Set once deleted: the state is kept only for deciders (a deleted feature answers NOT_FOUND). */
+  deletedAt: string | null;
 }
 
 export type FeatureState = Feature | null;
@@ -56,7 +72,13 @@ export type DetachPipeline = Command<"DetachPipeline", Record<string, never>>;
 /** Takes the feature's release lock; `description`, when given, changes at once. */
 export type BeginRelease = Command<
   "BeginRelease",
-  { releaseId: string; pipeline: Pipeline; description?: string | null }
+  {
+    releaseId: string;
+    pipeline: Pipeline;
+    description?: string | null;
+    /** The project's environments now: those the feature never stored are added (disabled) with the lock. */
+    environments?: readonly string[] | null;
+  }
 >;
 /** System, from the release workflow: the definitions a phase, the completion or an abort stores. */
 export type ApplyReleaseDefinitions = Command<
@@ -69,6 +91,9 @@ export type ApplyReleaseDefinitions = Command<
   }
 >;
 export type EndRelease = Command<"EndRelease", { releaseId: string; status: "COMPLETED" | "ABORTED" }>;
+export type ArchiveFeature = Command<"ArchiveFeature", { reason?: string | null }>;
+export type UnarchiveFeature = Command<"UnarchiveFeature", { reason?: string | null }>;
+export type DeleteFeature = Command<"DeleteFeature", { reason?: string | null }>;
 
 export type FeatureCommand =
   | CreateFeature
@@ -77,7 +102,10 @@ export type FeatureCommand =
   | DetachPipeline
   | BeginRelease
   | ApplyReleaseDefinitions
-  | EndRelease;
+  | EndRelease
+  | ArchiveFeature
+  | UnarchiveFeature
+  | DeleteFeature;
 
 /** Statsig-like ids: what SDKs and `evaluate` name the feature by. */
 const KEY = /^[a-z0-9][a-z0-9_.-]{0,99}$/;
@@ -86,8 +114,15 @@ const KINDS: readonly FeatureKind[] = ["GATE", "DYNAMIC_CONFIG"];
 // ---- guards ----------------------------------------------------------------------------------
 
 function requireFeature(state: FeatureState): Feature {
-  if (state === null) throw new DomainError("NOT_FOUND", "feature not found");
+  if (state === null || state.deletedAt !== null) throw new DomainError("NOT_FOUND", "feature not found");
   return state;
+}
+
+/** An archived feature is read-only until unarchived. */
+function requireNotArchived(feature: Feature, doing: string): void {
+  if (feature.archivedAt !== null) {
+    throw new DomainError("IMMUTABLE", `feature ${feature.key} is archived: cannot ${doing} (unarchive it first)`);
+  }
 }
 
 function requireNoActiveRelease(feature: Feature, doing: string): void {
@@ -136,10 +171,9 @@ export function definitionChanges(
   project: Project,
   environments: readonly EnvironmentDefinitionInput[],
 ): EnvironmentDefinition[] {
-  return changedDefinitions(
-    feature.environments,
-    normalizeDefinitions(project, feature.kind, environments, feature.environments),
-  );
+  // In the project's environments now: one the project gained since is disabled until set (decision 0024).
+  const current = definitionsIn(project.environments, feature.environments);
+  return changedDefinitions(current, normalizeDefinitions(project, feature.kind, environments, current));
 }
 
 // ---- commands --------------------------------------------------------------------------------
@@ -147,7 +181,12 @@ export function definitionChanges(
 function createFeature(command: CreateFeature, state: FeatureState): FeatureCreated[] {
   const { featureId, project, key, kind, description, pipeline, environments } = command.data;
   if (state !== null) {
-    throw new DomainError("CONFLICT", `feature key "${state.key}" is taken in project ${state.projectId}`);
+    throw new DomainError(
+      "CONFLICT",
+      state.deletedAt === null
+        ? `feature key "${state.key}" is taken in project ${state.projectId}`
+        : `feature ${state.id} (key "${state.key}") was deleted: a new feature with its key gets a new id (decision 0025)`,
+    );
   }
   if (typeof key !== "string" || !KEY.test(key)) {
     throw validation(
@@ -179,6 +218,7 @@ function createFeature(command: CreateFeature, state: FeatureState): FeatureCrea
 /** Lists only the environments whose definition changes; nothing stored when nothing changes. */
 function updateFeature(command: UpdateFeature, state: FeatureState): FeatureUpdated[] {
   const feature = requireFeature(state);
+  requireNotArchived(feature, "update it");
   requireNoActiveRelease(feature, "update it");
   const { project, description, environments } = command.data;
   requireProject(feature, project);
@@ -210,6 +250,7 @@ function updateFeature(command: UpdateFeature, state: FeatureState): FeatureUpda
 /** Attaching the pipeline already attached stores nothing. */
 function attachPipeline(command: AttachPipeline, state: FeatureState): FeatureEvent[] {
   const feature = requireFeature(state);
+  requireNotArchived(feature, "change its pipeline");
   requireNoActiveRelease(feature, "change its pipeline");
   const { pipeline } = command.data;
   requireAttachable(pipeline, feature.projectId);
@@ -224,6 +265,7 @@ function attachPipeline(command: AttachPipeline, state: FeatureState): FeatureEv
 
 function detachPipeline(command: DetachPipeline, state: FeatureState): FeatureEvent[] {
   const feature = requireFeature(state);
+  requireNotArchived(feature, "detach its pipeline");
   requireNoActiveRelease(feature, "detach its pipeline");
   if (feature.pipelineId === null) {
     throw new DomainError("INVALID_STATE", `feature ${feature.key} has no pipeline attached`);
@@ -238,8 +280,9 @@ function detachPipeline(command: DetachPipeline, state: FeatureState): FeatureEv
 
 function beginRelease(command: BeginRelease, state: FeatureState): FeatureEvent[] {
   const feature = requireFeature(state);
+  requireNotArchived(feature, "release it");
   requireNoActiveRelease(feature, "start another release");
-  const { releaseId, pipeline, description } = command.data;
+  const { releaseId, pipeline, description, environments } = command.data;
   const attached = releasePipelineId(feature);
   if (pipeline.id !== attached) {
     // The caller loaded a pipeline that is no longer (or never was) the attached one: a concurrent attach.
@@ -270,6 +313,7 @@ function beginRelease(command: BeginRelease, state: FeatureState): FeatureEvent[
       },
     });
   }
+  const addedEnvironments = (environments ?? []).filter((e) => !feature.environments.some((d) => d.environment === e));
   events.push({
     type: "FeatureReleaseStarted",
     data: {
@@ -277,6 +321,7 @@ function beginRelease(command: BeginRelease, state: FeatureState): FeatureEvent[
       releaseId,
       pipelineId: pipeline.id,
       pipelineVersion: pipeline.version,
+      ...(addedEnvironments.length > 0 && { addedEnvironments }),
       at: command.now,
     },
   });
@@ -338,6 +383,42 @@ function endRelease(command: EndRelease, state: FeatureState): FeatureEvent[] {
   return [{ type: "FeatureReleaseEnded", data: { featureId: feature.id, releaseId, status, at: command.now } }];
 }
 
+/** Archiving an archived feature stores nothing (a retry). Not during a release: abort or finish it first. */
+function archiveFeature(command: ArchiveFeature, state: FeatureState): FeatureEvent[] {
+  const feature = requireFeature(state);
+  const reason = optionalText("reason", command.data.reason) ?? null;
+  if (feature.archivedAt !== null) return [];
+  requireNoActiveRelease(feature, "archive it");
+  return [
+    { type: "FeatureArchived", data: { featureId: feature.id, by: command.actor.name, reason, at: command.now } },
+  ];
+}
+
+/** Unarchiving a feature that is not archived stores nothing. */
+function unarchiveFeature(command: UnarchiveFeature, state: FeatureState): FeatureEvent[] {
+  const feature = requireFeature(state);
+  const reason = optionalText("reason", command.data.reason) ?? null;
+  if (feature.archivedAt === null) return [];
+  return [
+    { type: "FeatureUnarchived", data: { featureId: feature.id, by: command.actor.name, reason, at: command.now } },
+  ];
+}
+
+/** Archived features only, so a delete is always a second, deliberate step. */
+function deleteFeature(command: DeleteFeature, state: FeatureState): FeatureEvent[] {
+  const feature = requireFeature(state);
+  const reason = optionalText("reason", command.data.reason) ?? null;
+  if (feature.archivedAt === null) {
+    throw new DomainError("INVALID_STATE", `feature ${feature.key} is not archived: archive it before deleting it`);
+  }
+  return [
+    {
+      type: "FeatureDeleted",
+      data: { featureId: feature.id, key: feature.key, by: command.actor.name, reason, at: command.now },
+    },
+  ];
+}
+
 export function decideFeature(command: FeatureCommand, state: FeatureState): FeatureEvent[] {
   switch (command.type) {
     case "CreateFeature":
@@ -354,6 +435,12 @@ export function decideFeature(command: FeatureCommand, state: FeatureState): Fea
       return applyReleaseDefinitions(command, state);
     case "EndRelease":
       return endRelease(command, state);
+    case "ArchiveFeature":
+      return archiveFeature(command, state);
+    case "UnarchiveFeature":
+      return unarchiveFeature(command, state);
+    case "DeleteFeature":
+      return deleteFeature(command, state);
     default: {
       const unknown: never = command;
       throw new DomainError("INTERNAL", `unknown feature command ${JSON.stringify(unknown)}`);
@@ -378,6 +465,9 @@ export function evolveFeature(state: FeatureState, event: FeatureEvent): Feature
       version: (state?.version ?? 0) + 1,
       createdAt: at,
       updatedAt: at,
+      archivedAt: null,
+      archivedBy: null,
+      deletedAt: null,
     };
   }
   if (state === null) return state;
@@ -385,29 +475,50 @@ export function evolveFeature(state: FeatureState, event: FeatureEvent): Feature
   switch (event.type) {
     case "FeatureUpdated": {
       const { description, environments } = event.data;
+      // An environment the feature never stored (the project gained it later) is added at the end.
+      const added = environments.filter((e) => !state.environments.some((d) => d.environment === e.environment));
       return {
         ...next,
         ...(description !== undefined && { description }),
-        environments: state.environments.map(
-          (current) => environments.find((e) => e.environment === current.environment) ?? current,
-        ),
+        environments: [
+          ...state.environments.map(
+            (current) => environments.find((e) => e.environment === current.environment) ?? current,
+          ),
+          ...added,
+        ],
       };
     }
     case "FeaturePipelineAttached":
       return { ...next, pipelineId: event.data.pipelineId };
     case "FeaturePipelineDetached":
       return { ...next, pipelineId: null };
-    case "FeatureReleaseStarted":
+    case "FeatureReleaseStarted": {
+      const added = (event.data.addedEnvironments ?? []).filter(
+        (environment) => !state.environments.some((d) => d.environment === environment),
+      );
       return {
         ...next,
         activeReleaseId: event.data.releaseId,
         releaseIds: [...state.releaseIds, event.data.releaseId],
+        ...(added.length > 0 && {
+          environments: [
+            ...state.environments,
+            ...added.map((environment) => ({ environment, definition: disabledDefinition() })),
+          ],
+        }),
       };
+    }
     case "FeatureReleaseEnded":
       return {
         ...next,
         activeReleaseId: state.activeReleaseId === event.data.releaseId ? null : state.activeReleaseId,
       };
+    case "FeatureArchived":
+      return { ...next, archivedAt: event.data.at, archivedBy: event.data.by };
+    case "FeatureUnarchived":
+      return { ...next, archivedAt: null, archivedBy: null };
+    case "FeatureDeleted":
+      return { ...next, deletedAt: event.data.at };
     default: {
       const _exhaustive: never = event;
       return state;

@@ -30,12 +30,21 @@ export interface PipelineCommands {
   publishPipeline(caller: Caller, id: string): Promise<Pipeline>;
   clonePipeline(caller: Caller, id: string, name: string | null): Promise<Pipeline>;
   deletePipeline(caller: Caller, id: string): Promise<Pipeline>;
+  /** Metadata only: name and description (absent: kept; null: cleared); the phases never change. */
+  renamePipeline(
+    caller: Caller,
+    id: string,
+    name: string,
+    description: string | null | undefined,
+    reason: string | null,
+  ): Promise<Pipeline>;
 }
 
 export interface PipelineCommandDeps extends CommandDeps {
   views: {
     pipeline(id: string): Pipeline | null;
-    featuresWithPipeline(pipelineId: string): readonly { id: string }[];
+    /** `includeArchived`: deletePipeline counts archived features, which keep their pipeline. */
+    featuresWithPipeline(pipelineId: string, includeArchived: boolean): readonly { id: string }[];
   };
 }
 
@@ -107,10 +116,20 @@ export function createPipelineCommands(deps: PipelineCommandDeps): PipelineComma
       const pipeline = await loadPipeline(store, caller, id);
       // The attachments as the read models know them, after everything stored so far is applied.
       await caughtUp(deps, null);
-      const attachedFeatureIds = views.featuresWithPipeline(id).map((feature) => feature.id);
+      const attachedFeatureIds = views.featuresWithPipeline(id, true).map((feature) => feature.id);
       return run(caller, id, pipeline.projectId, {
         type: "DeletePipeline",
         data: { attachedFeatureIds },
+        actor: actorOf(caller),
+        now: at(),
+      });
+    },
+
+    async renamePipeline(caller, id, name, description, reason) {
+      const pipeline = await loadPipeline(store, caller, id);
+      return run(caller, id, pipeline.projectId, {
+        type: "RenamePipeline",
+        data: { name, description, reason },
         actor: actorOf(caller),
         now: at(),
       });

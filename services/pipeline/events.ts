@@ -32,6 +32,12 @@ export type PipelineUpdated = DomainEvent<
 export type PipelinePublished = DomainEvent<"PipelinePublished", { pipelineId: string; at: string }>;
 export type PipelineDeleted = DomainEvent<"PipelineDeleted", { pipelineId: string; at: string }>;
 
+/** Metadata only (any status but DELETED): only the fields that changed; phases never change here. */
+export type PipelineRenamed = DomainEvent<
+  "PipelineRenamed",
+  { pipelineId: string; name?: string; description?: string | null; reason: string | null; at: string }
+>;
+
 /**
  * A feature is being attached to the pipeline (recorded here before the feature's FeaturePipelineAttached):
  * the pipeline's own stream knows what it is attached to, so deleting it and attaching it serialize on
@@ -53,4 +59,5 @@ export type PipelineEvent =
   | PipelinePublished
   | PipelineDeleted
   | PipelineFeatureAttached
-  | PipelineFeatureDetached;
+  | PipelineFeatureDetached
+  | PipelineRenamed;

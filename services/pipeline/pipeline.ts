@@ -114,6 +114,14 @@ export type DeletePipeline = Command<"DeletePipeline", { attachedFeatureIds: str
 export type AttachFeature = Command<"AttachFeature", { featureId: string }>;
 /** Records that a feature no longer uses the pipeline; idempotent. */
 export type DetachFeature = Command<"DetachFeature", { featureId: string }>;
+/**
+ * A published pipeline's name and description may change, as LaunchDarkly allows; its phases never do.
+ * `description`: absent = unchanged, null or blank = cleared.
+ */
+export type RenamePipeline = Command<
+  "RenamePipeline",
+  { name: string; description?: string | null; reason?: string | null }
+>;
 
 export type PipelineCommand =
   | CreatePipeline
@@ -122,7 +130,8 @@ export type PipelineCommand =
   | ClonePipeline
   | DeletePipeline
   | AttachFeature
-  | DetachFeature;
+  | DetachFeature
+  | RenamePipeline;
 
 const ACTIONS: readonly PhaseAction[] = ["APPLY_CHANGE", "ENABLE", "DISABLE"];
 const SELF_APPROVALS: readonly SelfApproval[] = ["ALLOWED", "FORBIDDEN"];
@@ -460,6 +469,21 @@ function deletePipeline(command: DeletePipeline, state: PipelineState): Pipeline
   return [{ type: "PipelineDeleted", data: { pipelineId: pipeline.id, at: command.now } }];
 }
 
+/** Stores only what differs; nothing when nothing does. */
+function renamePipeline(command: RenamePipeline, state: PipelineState): PipelineEvent[] {
+  const pipeline = requireExisting(state);
+  if (pipeline.status === "DELETED")
+    throw new DomainError("IMMUTABLE", `pipeline ${pipeline.id} is deleted: cannot rename it`);
+  const name = requireName("name", command.data.name);
+  const description = optionalText("description", command.data.description);
+  const reason = optionalText("reason", command.data.reason) ?? null;
+  const changes: { name?: string; description?: string | null } = {};
+  if (name !== pipeline.name) changes.name = name;
+  if (description !== undefined && description !== pipeline.description) changes.description = description;
+  if (Object.keys(changes).length === 0) return [];
+  return [{ type: "PipelineRenamed", data: { pipelineId: pipeline.id, ...changes, reason, at: command.now } }];
+}
+
 function attachFeature(command: AttachFeature, state: PipelineState): PipelineEvent[] {
   const pipeline = requireExisting(state);
   if (pipeline.status !== "PUBLISHED") {
@@ -495,6 +519,8 @@ export function decidePipeline(command: PipelineCommand, state: PipelineState): 
       return attachFeature(command, state);
     case "DetachFeature":
       return detachFeature(command, state);
+    case "RenamePipeline":
+      return renamePipeline(command, state);
     default: {
       const unknown: never = command;
       throw new DomainError("INTERNAL", `unknown pipeline command ${JSON.stringify(unknown)}`);
@@ -532,6 +558,16 @@ export function evolvePipeline(state: PipelineState, event: PipelineEvent): Pipe
         ...(description !== undefined && { description }),
         ...(selfApproval !== undefined && { selfApproval }),
         ...(phases !== undefined && { phases }),
+        version: state.version + 1,
+      };
+    }
+    case "PipelineRenamed": {
+      if (state === null) return state;
+      const { name, description } = event.data;
+      return {
+        ...state,
+        ...(name !== undefined && { name }),
+        ...(description !== undefined && { description }),
         version: state.version + 1,
       };
     }

@@ -1,13 +1,15 @@
 // The project slice's command handlers: load → decide (projectDecider) → append → read your write.
+// Removing an environment or deleting a segment first reads what uses it from the read models (./usage.ts).
 
 import { actorOf, type Caller } from "../core/caller.ts";
 import { DomainError } from "../core/errors.ts";
 import { newId } from "../core/ids.ts";
 import type { SegmentOperator } from "../core/model.ts";
 import { streams } from "../core/streams.ts";
-import { type CommandDeps, fromView, loadVisible, runCommand } from "../event-store/command-support.ts";
+import { type CommandDeps, caughtUp, fromView, loadVisible, runCommand } from "../event-store/command-support.ts";
 import type { EventStore } from "../event-store/port.ts";
-import { type Project, projectDecider } from "./project.ts";
+import { type Project, type ProjectCommand, projectDecider, type SegmentInput } from "./project.ts";
+import { environmentUsers, segmentUsers, type UsageViews } from "./usage.ts";
 
 export interface CreateProjectInput {
   name: string;
@@ -17,10 +19,23 @@ export interface CreateProjectInput {
 
 export interface ProjectCommands {
   createProject(caller: Caller, input: CreateProjectInput): Promise<Project>;
+  // Edit (decision 0024). `reason` is stored in each event beside the actor.
+  /** Renames the project; an absent or null name changes nothing. */
+  updateProject(caller: Caller, id: string, input: { name?: string | null }, reason: string | null): Promise<Project>;
+  addEnvironment(
+    caller: Caller,
+    projectId: string,
+    name: string,
+    position: number | null,
+    reason: string | null,
+  ): Promise<Project>;
+  removeEnvironment(caller: Caller, projectId: string, name: string, reason: string | null): Promise<Project>;
+  upsertSegment(caller: Caller, projectId: string, input: SegmentInput, reason: string | null): Promise<Project>;
+  deleteSegment(caller: Caller, projectId: string, key: string, reason: string | null): Promise<Project>;
 }
 
 export interface ProjectCommandDeps extends CommandDeps {
-  views: { project(id: string): Project | null };
+  views: { project(id: string): Project | null } & UsageViews;
 }
 
 /** The project as stored, when the caller may see it (NOT_FOUND otherwise). */
@@ -28,7 +43,20 @@ export const loadProject = (store: EventStore, caller: Caller, id: string): Prom
   loadVisible(store, caller, projectDecider, streams.project(id), (project) => project.id, `project ${id}`);
 
 export function createProjectCommands(deps: ProjectCommandDeps): ProjectCommands {
-  const { views } = deps;
+  const { store, views } = deps;
+  const at = (): string => deps.now().toISOString();
+
+  async function run(caller: Caller, project: Project, command: ProjectCommand): Promise<Project> {
+    await runCommand(
+      deps,
+      projectDecider,
+      caller,
+      { stream: streams.project(project.id), projectId: project.id },
+      command,
+    );
+    return fromView(views.project(project.id), "project", project.id);
+  }
+
   return {
     async createProject(caller, input) {
       if (caller.auth.projectId !== null) {
@@ -52,6 +80,63 @@ export function createProjectCommands(deps: ProjectCommandDeps): ProjectCommands
         },
       );
       return fromView(views.project(id), "project", id);
+    },
+
+    async updateProject(caller, id, input, reason) {
+      const project = await loadProject(store, caller, id);
+      if (input.name === undefined || input.name === null) {
+        await caughtUp(deps, null);
+        return fromView(views.project(project.id), "project", project.id);
+      }
+      return run(caller, project, {
+        type: "RenameProject",
+        data: { name: input.name, reason },
+        actor: actorOf(caller),
+        now: at(),
+      });
+    },
+
+    async addEnvironment(caller, projectId, name, position, reason) {
+      const project = await loadProject(store, caller, projectId);
+      return run(caller, project, {
+        type: "AddEnvironment",
+        data: { name, position, reason },
+        actor: actorOf(caller),
+        now: at(),
+      });
+    },
+
+    async removeEnvironment(caller, projectId, name, reason) {
+      const project = await loadProject(store, caller, projectId);
+      // What uses it, as the read models know it once everything stored so far is applied.
+      await caughtUp(deps, null);
+      return run(caller, project, {
+        type: "RemoveEnvironment",
+        data: { name, usedBy: environmentUsers(views, project.id, name), reason },
+        actor: actorOf(caller),
+        now: at(),
+      });
+    },
+
+    async upsertSegment(caller, projectId, input, reason) {
+      const project = await loadProject(store, caller, projectId);
+      return run(caller, project, {
+        type: "UpsertSegment",
+        data: { segment: input, reason },
+        actor: actorOf(caller),
+        now: at(),
+      });
+    },
+
+    async deleteSegment(caller, projectId, key, reason) {
+      const project = await loadProject(store, caller, projectId);
+      await caughtUp(deps, null);
+      return run(caller, project, {
+        type: "DeleteSegment",
+        data: { key, usedBy: segmentUsers(views, project.id, key), reason },
+        actor: actorOf(caller),
+        now: at(),
+      });
     },
   };
 }

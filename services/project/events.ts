@@ -6,4 +6,46 @@ export type ProjectCreated = DomainEvent<
   { projectId: string; name: string; environments: string[]; segments: Segment[]; at: string }
 >;
 
-export type ProjectEvent = ProjectCreated;
+// Every change after creation carries the person's `reason` (null when none was given); the actor is in
+// the event's metadata, like every other event's.
+
+export type ProjectRenamed = DomainEvent<
+  "ProjectRenamed",
+  { projectId: string; name: string; previousName: string; reason: string | null; at: string }
+>;
+
+/** `position`: the index the environment now has in the project's order. */
+export type ProjectEnvironmentAdded = DomainEvent<
+  "ProjectEnvironmentAdded",
+  { projectId: string; environment: string; position: number; reason: string | null; at: string }
+>;
+
+export type ProjectEnvironmentRemoved = DomainEvent<
+  "ProjectEnvironmentRemoved",
+  { projectId: string; environment: string; reason: string | null; at: string }
+>;
+
+export type ProjectSegmentCreated = DomainEvent<
+  "ProjectSegmentCreated",
+  { projectId: string; segment: Segment; reason: string | null; at: string }
+>;
+
+/** The whole segment before and after: the audit log shows what a unit matched then and now. */
+export type ProjectSegmentUpdated = DomainEvent<
+  "ProjectSegmentUpdated",
+  { projectId: string; key: string; before: Segment; after: Segment; reason: string | null; at: string }
+>;
+
+export type ProjectSegmentDeleted = DomainEvent<
+  "ProjectSegmentDeleted",
+  { projectId: string; key: string; before: Segment; reason: string | null; at: string }
+>;
+
+export type ProjectEvent =
+  | ProjectCreated
+  | ProjectRenamed
+  | ProjectEnvironmentAdded
+  | ProjectEnvironmentRemoved
+  | ProjectSegmentCreated
+  | ProjectSegmentUpdated
+  | ProjectSegmentDeleted;

@@ -289,14 +289,20 @@ export class ReadModels {
         pushTo(this.#featuresByProject, after.projectId, id);
         this.#featureByKey.set(keyOf(after.projectId, after.key), id);
       }
+      // A deleted feature leaves the key and pipeline indexes; the project's list keeps it for audit
+      // replay (`featureIdsEver`) and its getters leave it out.
+      const deleted = after.deletedAt !== null;
+      const key = keyOf(after.projectId, after.key);
+      if (deleted && this.#featureByKey.get(key) === id) this.#featureByKey.delete(key);
       const was = before?.pipelineId ?? null;
-      if (was !== after.pipelineId) {
+      const now = deleted ? null : after.pipelineId;
+      if (was !== now) {
         if (was !== null) this.#featuresByPipeline.get(was)?.delete(id);
-        if (after.pipelineId !== null) {
-          let set = this.#featuresByPipeline.get(after.pipelineId);
+        if (now !== null) {
+          let set = this.#featuresByPipeline.get(now);
           if (set === undefined) {
             set = new Set();
-            this.#featuresByPipeline.set(after.pipelineId, set);
+            this.#featuresByPipeline.set(now, set);
           }
           set.add(id);
         }
@@ -398,24 +404,47 @@ export class ReadModels {
     return freeze(list);
   }
 
+  /** The feature, archived or not; null once deleted. */
   feature(id: string): Feature | null {
-    return freeze(this.#features.get(id) ?? null);
+    const feature = this.#features.get(id);
+    return feature === undefined || feature.deletedAt !== null ? null : freeze(feature);
   }
 
+  /** A deleted feature as its deletion left it (for the releases it had); null for any other. */
+  deletedFeature(id: string): Feature | null {
+    const feature = this.#features.get(id);
+    return feature === undefined || feature.deletedAt === null ? null : freeze(feature);
+  }
+
+  /** The feature with this key, archived or not; null once deleted. */
   featureByKey(projectId: string, key: string): Feature | null {
     const id = this.#featureByKey.get(keyOf(projectId, key));
-    return id === undefined ? null : freeze(this.#features.get(id) ?? null);
+    return id === undefined ? null : this.feature(id);
   }
 
-  /** A project's features, oldest first. */
-  features(projectId: string): readonly Feature[] {
-    return this.#list(this.#featuresByProject.get(projectId), this.#features);
+  /** A project's features, oldest first; archived ones only with `includeArchived`, deleted ones never. */
+  features(projectId: string, includeArchived = false): readonly Feature[] {
+    const all = this.#list(this.#featuresByProject.get(projectId), this.#features);
+    const hidden = (f: Feature): boolean => f.deletedAt !== null || (!includeArchived && f.archivedAt !== null);
+    return all.some(hidden) ? freeze(all.filter((f) => !hidden(f))) : all;
   }
 
-  /** Features that have the pipeline attached now, oldest attachment first. */
-  featuresWithPipeline(pipelineId: string): readonly Feature[] {
+  /** Every feature a project ever had, deleted ones included, oldest first: for audit replay. */
+  featureIdsEver(projectId: string): readonly string[] {
+    return this.#featuresByProject.get(projectId)?.slice() ?? EMPTY;
+  }
+
+  /**
+   * Features that have the pipeline attached now, oldest attachment first; archived ones only with
+   * `includeArchived` (they keep their pipeline: deletePipeline counts them).
+   */
+  featuresWithPipeline(pipelineId: string, includeArchived = false): readonly Feature[] {
     const ids = this.#featuresByPipeline.get(pipelineId);
-    return ids === undefined ? EMPTY : this.#list([...ids], this.#features);
+    if (ids === undefined) return EMPTY;
+    const all = this.#list([...ids], this.#features);
+    return includeArchived || !all.some((f) => f.archivedAt !== null)
+      ? all
+      : freeze(all.filter((f) => f.archivedAt === null));
   }
 
   release(id: string): Release | null {

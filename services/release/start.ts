@@ -11,7 +11,7 @@ import { releaseIdFor } from "../core/ids.ts";
 import type { Actor, EnvironmentDefinition } from "../core/model.ts";
 import { streams } from "../core/streams.ts";
 import type { CommandExecutor, CommandMetadata } from "../event-store/command-handler.ts";
-import { type EnvironmentDefinitionInput, normalizeDefinitions } from "../feature/definition.ts";
+import { definitionsIn, type EnvironmentDefinitionInput, normalizeDefinitions } from "../feature/definition.ts";
 import { type BeginRelease, type Feature, featureDecider, releasePipelineId } from "../feature/feature.ts";
 import type { Pipeline } from "../pipeline/pipeline.ts";
 import type { Project } from "../project/project.ts";
@@ -101,13 +101,17 @@ export async function startRelease(
       releaseId,
       pipeline,
       ...(request.description !== undefined && { description: request.description }),
+      // The feature gains (disabled) the environments the project added since it last stored them.
+      environments: project.environments,
     },
     actor,
     now,
   };
   // Everything that can refuse is checked before the first write: the change, the start, the lock.
+  // The definitions in the project's environments now (one it gained since: disabled, decision 0024).
+  const current = (stored: readonly EnvironmentDefinition[]) => definitionsIn(project.environments, stored);
   featureDecider.decide(lock, feature);
-  decideStart(startCommand(feature.environments), null);
+  decideStart(startCommand(current(feature.environments)), null);
 
   const locked = await executor.execute(featureDecider, streams.feature(feature.id), lock, metadata);
   if (locked.state === null) {
@@ -118,7 +122,7 @@ export async function startRelease(
     started = await executor.execute(
       startDecider,
       streams.release(releaseId),
-      startCommand(locked.state.environments),
+      startCommand(current(locked.state.environments)),
       metadata,
     );
   } catch (error) {

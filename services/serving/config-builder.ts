@@ -2,7 +2,7 @@
 // and of the release that locks it serves in one environment. services/api/served-configs.ts assembles
 // them into documents; the SDK evaluates them through ./config-document.ts and ./evaluate.ts.
 
-import type { Definition } from "../core/model.ts";
+import { type Definition, disabledDefinition } from "../core/model.ts";
 import type { Feature } from "../feature/feature.ts";
 import { type Release, toReleaseView } from "../release/release.ts";
 import type { ConfigFeature, ConfigRelease } from "./config-document.ts";
@@ -26,10 +26,15 @@ export function configRelease(release: Release, environment: string): ConfigRele
   return { id: view.id, status: view.status, rolledOut, outcome };
 }
 
-/** A feature's entry in `environment`; null when the feature has no definition there. */
+/**
+ * A feature's entry in `environment`, one of its project's (the caller checks): disabled with no value in
+ * an environment the project gained after the feature last stored its definitions (decision 0024); null
+ * for an archived feature, which leaves SDK configurations (decision 0025).
+ */
 export function configFeature(feature: Feature, release: Release | null, environment: string): ConfigFeature | null {
-  const definition = feature.environments.find((d) => d.environment === environment)?.definition;
-  if (definition === undefined) return null;
+  if ((feature.archivedAt ?? null) !== null || (feature.deletedAt ?? null) !== null) return null;
+  const definition =
+    feature.environments.find((d) => d.environment === environment)?.definition ?? disabledDefinition();
   return {
     key: feature.key,
     kind: feature.kind,

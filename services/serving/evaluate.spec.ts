@@ -57,6 +57,18 @@ describe("evaluate", () => {
       expect(run({ feature: feature(definition()), environment: "qa" })).toEqual(notFound);
     });
 
+    it("answers NOT_FOUND for an archived feature, whatever it defines", () => {
+      const on = feature(definition({ enabled: true, rules: [rule("beta")] }));
+      expect(
+        run({ feature: { ...on, archivedAt: "2026-11-29T10:00:00.000Z" }, unit: attrs({ plan: "beta" }) }),
+      ).toEqual({
+        enabled: false,
+        value: null,
+        reason: "NOT_FOUND",
+      });
+      expect(run({ feature: { ...on, archivedAt: null } }).reason).toBe("DEFAULT");
+    });
+
     it("serves a disabled definition's matching rule first (a segment override works while the default is off)", () => {
       const off = definition({ enabled: false, value: { color: "grey" }, rules: [rule("beta")] });
       expect(run({ feature: feature(off), unit: attrs({ plan: "beta" }) })).toMatchObject({

@@ -32,7 +32,8 @@ export interface Evaluation {
 }
 
 export interface EvaluateInput {
-  feature: Pick<Feature, "key" | "environments"> | null;
+  /** An archived feature (archivedAt set) answers NOT_FOUND, as a missing one does. */
+  feature: (Pick<Feature, "key" | "environments"> & { archivedAt?: string | null }) | null;
   /**
    * The release the feature is locked by, if any. IN_PROGRESS: its rolled-out targets are served; ended
    * (its end not yet stored on the feature): its `outcome` is served.
@@ -148,7 +149,7 @@ function releasedDefinition(
 /** What `evaluate` answers, with the deciding rule's percentage (the SDK's evaluation). */
 export function evaluateDetailed({ feature, release, segments, environment, unit }: EvaluateInput): DetailedEvaluation {
   const stored = feature?.environments.find((d) => d.environment === environment);
-  if (!feature || !stored) return NOT_FOUND;
+  if (!feature || !stored || (feature.archivedAt ?? null) !== null) return NOT_FOUND;
   const attributes = unit.attributes ?? {};
   const matches: Matches = (key) => {
     const segment = segments.find((s) => s.key === key);

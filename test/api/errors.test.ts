@@ -5,6 +5,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DomainError, ERROR_CODES, type ErrorCode } from "../../services/core/errors.ts";
 import type { EventStore } from "../../services/event-store/port.ts";
+import type { ProjectCommands } from "../../services/project/commands.ts";
 import {
   action,
   answered,
@@ -384,11 +385,12 @@ describe("error codes", () => {
       worker: false,
       options: {
         commands: {
+          // Only createProject is called here; the slice's other handlers are not needed.
           project: {
             createProject: async () => {
               throw new DomainError("CONFLICT", "injected by the test");
             },
-          },
+          } as Partial<ProjectCommands> as ProjectCommands,
         },
       },
     });
