@@ -12,6 +12,7 @@ import type { ReadModels } from "../services/projections/read-models.ts";
 import type { ReleaseCommands } from "../services/release/commands.ts";
 import type { Release } from "../services/release/release.ts";
 import type { TokenCommands } from "../services/token/commands.ts";
+import type { WebhookCommands } from "../services/webhook/commands.ts";
 import type { AsOfLoader } from "./as-of.ts";
 
 export type { AuthInfo, RequestInfo } from "../services/core/caller.ts";
@@ -26,6 +27,7 @@ export interface ApiContext {
   pipeline: PipelineCommands;
   feature: FeatureCommands<Release>;
   release: ReleaseCommands;
+  webhook: WebhookCommands;
   auth: AuthInfo | null;
   request: RequestInfo;
   readModels: ReadModels;

@@ -20,5 +20,6 @@ import "./types/ReleaseAction.ts";
 import "./types/AuditEvent.ts";
 import "./types/Evaluation.ts";
 import "./types/ApiToken.ts";
+import "./types/Webhook.ts";
 
 export const schema = builder.toSchema({ sortSchema: false });

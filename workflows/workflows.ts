@@ -1,2 +1,3 @@
 // The workflow bundle's entry (bundleWorkflowCode's workflowsPath): every workflow the worker runs.
 export { releaseWorkflow } from "./release.workflow.ts";
+export { webhookDeliveryWorkflow } from "./webhooks.workflow.ts";

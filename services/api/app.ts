@@ -25,6 +25,7 @@ import type { Logger } from "../platform/logger.ts";
 import type { ReadModels } from "../projections/read-models.ts";
 import type { ProjectionRunner } from "../projections/runner.ts";
 import { isTokenActive } from "../token/token.ts";
+import type { WebhookKey } from "../webhook/secrets.ts";
 import { authenticate, bearerSecret, secretFromConnectionParams } from "./auth.ts";
 import { type Commands, createCommands } from "./commands.ts";
 import { requestScope, toPublicError } from "./errors.ts";
@@ -83,6 +84,8 @@ export interface BuildAppOptions {
   graphiql?: boolean;
   /** Replaces some slices' command handlers (tests inject failures). */
   commands?: Partial<Commands>;
+  /** Seals webhook signing secrets (services/webhook/secrets.ts); the delivering worker needs the same key. */
+  webhookKey?: WebhookKey;
 }
 
 export interface BuildAppDeps {
@@ -220,6 +223,7 @@ export function buildApp(deps: BuildAppDeps): App {
     ...(options.releaseStartWaitMs !== undefined && { releaseStartWaitMs: options.releaseStartWaitMs }),
     ...(options.actionWaitMs !== undefined && { actionWaitMs: options.actionWaitMs }),
     ...(options.commands !== undefined && { overrides: options.commands }),
+    ...(options.webhookKey !== undefined && { webhookKey: options.webhookKey }),
   });
   const live = createLiveFeed({
     runner,

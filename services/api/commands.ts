@@ -4,6 +4,7 @@
 
 import type { Client } from "@temporalio/client";
 import { runReleaseAction, startReleaseWorkflow } from "../../workflows/client.ts";
+import { newId } from "../core/ids.ts";
 import type { EventStore } from "../event-store/port.ts";
 import { createFeatureCommands, type FeatureCommands } from "../feature/commands.ts";
 import { createPipelineCommands, type PipelineCommands } from "../pipeline/commands.ts";
@@ -14,6 +15,9 @@ import type { ProjectionRunner } from "../projections/runner.ts";
 import { createReleaseCommands, type ReleaseCommands } from "../release/commands.ts";
 import type { Release } from "../release/release.ts";
 import { createTokenCommands, type TokenCommands } from "../token/commands.ts";
+import { createWebhookCommands, type WebhookCommands } from "../webhook/commands.ts";
+import type { WebhookKey } from "../webhook/secrets.ts";
+import { webhookKeyFrom } from "../webhook/secrets.ts";
 
 export interface Commands {
   project: ProjectCommands;
@@ -21,6 +25,7 @@ export interface Commands {
   pipeline: PipelineCommands;
   feature: FeatureCommands<Release>;
   release: ReleaseCommands;
+  webhook: WebhookCommands;
 }
 
 export interface CommandsDeps {
@@ -30,6 +35,11 @@ export interface CommandsDeps {
   temporal: { client: Client; taskQueue?: string };
   logger: Logger;
   now?: () => Date;
+  /**
+   * Seals webhook signing secrets; the worker that delivers must have the same (services/webhook/secrets.ts).
+   * Unset (tests that deliver nothing): a key of this process's own.
+   */
+  webhookKey?: WebhookKey;
   /** How long a release start waits for the workflow's first step to show (default 5 s). */
   releaseStartWaitMs?: number;
   /** How long an action waits for the read model to reach the Update's version (default 10 s). */
@@ -42,6 +52,7 @@ export function createCommands(deps: CommandsDeps): Commands {
   const { store, readModels: views, logger } = deps;
   const base = { store, projections: deps.runner, now: deps.now ?? (() => new Date()) };
   const { client, taskQueue } = deps.temporal;
+  let webhookKey = deps.webhookKey;
   const release =
     deps.overrides?.release ??
     createReleaseCommands({
@@ -63,5 +74,8 @@ export function createCommands(deps: CommandsDeps): Commands {
     pipeline: deps.overrides?.pipeline ?? createPipelineCommands({ ...base, views }),
     feature: deps.overrides?.feature ?? createFeatureCommands({ ...base, views, releases: release, logger }),
     release,
+    webhook:
+      deps.overrides?.webhook ??
+      createWebhookCommands({ ...base, views, webhookKey: () => (webhookKey ??= webhookKeyFrom(newId())) }),
   };
 }

@@ -10,6 +10,7 @@ import { loadConfigOrExit } from "../platform/config.ts";
 import { createLogger, type Logger } from "../platform/logger.ts";
 import { createReadModels } from "../projections/read-models.ts";
 import { startProjections } from "../projections/runner.ts";
+import { loadWebhookKey } from "../webhook/secrets.ts";
 import { buildApp } from "./app.ts";
 import { ensureAdminToken } from "./auth.ts";
 
@@ -64,7 +65,11 @@ async function main(): Promise<void> {
     runner,
     audit,
     logger,
-    options: { taskQueue: config.temporalTaskQueue, corsOrigins: config.corsOrigins },
+    options: {
+      taskQueue: config.temporalTaskQueue,
+      corsOrigins: config.corsOrigins,
+      webhookKey: loadWebhookKey({ configured: config.webhookSecretKey, dataDir: config.dataDir }),
+    },
   });
   await app.start(config.port, "0.0.0.0");
   logger.info(

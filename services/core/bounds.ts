@@ -31,6 +31,9 @@ export const BOUNDS = {
    * other half is room for approvals and actions.
    */
   releaseStateBytes: 1024 * 1024,
+  /** A URL a project gives (a webhook's). */
+  urlChars: 2_000,
+  webhooksPerProject: 20,
 } as const;
 
 /**

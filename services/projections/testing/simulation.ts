@@ -253,7 +253,7 @@ export class Simulation {
         }
         if (executed.events.length > 0 && entity !== null) {
           const record: CommitRecord = {
-            kind: entity.kind,
+            kind: entity.kind as CommitRecord["kind"], // the simulation writes no webhooks
             id: entity.id,
             at: this.now,
             position: executed.position,
