@@ -14,9 +14,9 @@ import type { WebhookActivities } from "./webhook-activities.ts";
  * 10+20+40+80+160+320+5×600 = 3,630 s after the first (test/webhooks/delivery.test.ts checks the sum).
  */
 export const WEBHOOK_RETRY = {
-  initialInterval: "10 seconds",
+  initialInterval: 10_000,
   backoffCoefficient: 2,
-  maximumInterval: "10 minutes",
+  maximumInterval: 600_000,
   maximumAttempts: 12,
 } as const;
 
