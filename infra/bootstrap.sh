@@ -2,7 +2,10 @@
 # Makes this machine ready to run the project, from nothing but bash, npm and python3:
 #   1. Node 24 (the pinned version in .node-version) when the machine's node is older;
 #   2. npm dependencies, and a check that the native pieces they need actually loaded;
-#   3. the Temporal CLI (dev server) and the time-skipping test server.
+#   3. the Temporal CLI (dev server) and the time-skipping test server;
+#   4. the console (console/ → console/dist, Vite), rebuilt only when its sources or the lock changed;
+#   5. Chromium for the browser tests (Debian's package via apt-get when root; else one on PATH or
+#      CHROMIUM_PATH). BOOTSTRAP_SKIP_BROWSER=1 skips it (running the service needs no browser).
 # Idempotent: when everything is in place it takes well under a second and prints nothing.
 # Everything it installs goes under .tools/ (git-ignored). It writes .tools/env, which
 # infra/run.sh sources, so every command runs with the same Node and Temporal binaries.
@@ -104,10 +107,54 @@ fi
 [ -n "$cli" ] || die "no Temporal CLI. Tried: TEMPORAL_CLI_PATH, PATH, ${tried[*]:-nothing else}"
 [ -n "$test_server" ] || die "no Temporal time-skipping test server. Tried: TEMPORAL_TEST_SERVER_PATH, PATH, ${tried[*]:-nothing else}"
 
+# --- 4. The console ---------------------------------------------------------------------
+# A stamp of the sources' hash (plus the lock: Vite's version) keeps the no-op bootstrap instant.
+console_stamp_file="$ROOT/console/dist/.build-stamp"
+console_stamp_want=$(cd "$ROOT" && find console -path console/dist -prune -o -type f -print | LC_ALL=C sort |
+  xargs sha256sum package-lock.json | sha256sum | cut -c1-64)
+if [ ! -f "$console_stamp_file" ] || [ "$(cat "$console_stamp_file")" != "$console_stamp_want" ]; then
+  say "building the console (console/ → console/dist)"
+  (cd "$ROOT" && vite build console --logLevel warn >&2) || die "the console did not build (see above)"
+  echo "$console_stamp_want" >"$console_stamp_file"
+fi
+
+# --- 5. Chromium (browser tests) -----------------------------------------------------------
+find_chromium() {
+  local candidate
+  if [ -n "${CHROMIUM_PATH:-}" ] && [ -x "$CHROMIUM_PATH" ]; then
+    echo "$CHROMIUM_PATH"
+    return
+  fi
+  for candidate in chromium chromium-browser google-chrome-stable google-chrome; do
+    if command -v "$candidate" >/dev/null; then
+      command -v "$candidate"
+      return
+    fi
+  done
+}
+chromium=""
+if [ "${BOOTSTRAP_SKIP_BROWSER:-}" != "1" ]; then
+  chromium=$(find_chromium)
+  if [ -z "$chromium" ]; then
+    if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
+      say "installing Chromium (Debian package) for the browser tests"
+      { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } >&2 ||
+        die "apt-get install chromium failed (see above)"
+      chromium=$(find_chromium)
+    fi
+  fi
+  [ -n "$chromium" ] || die "no Chromium for the browser tests (test/console). Tried: CHROMIUM_PATH, chromium,
+  chromium-browser, google-chrome on PATH$([ "$(id -u)" = "0" ] || echo ", and apt-get needs root"). Install one
+  (Debian/Ubuntu: sudo apt-get install chromium) or point CHROMIUM_PATH at it; to run the service without
+  browser tests, set BOOTSTRAP_SKIP_BROWSER=1."
+fi
+
 env_file="$TOOLS/env"
 env_want="export PATH=\"$NODE_BIN:$ROOT/node_modules/.bin:\$PATH\"
 export TEMPORAL_CLI_PATH=\"$cli\"
 export TEMPORAL_TEST_SERVER_PATH=\"$test_server\""
+if [ -n "$chromium" ]; then env_want="$env_want
+export CHROMIUM_PATH=\"$chromium\""; fi
 if [ -n "${npm_config_nodedir:-}" ]; then env_want="$env_want
 export npm_config_nodedir=\"$npm_config_nodedir\""; fi
 if [ ! -f "$env_file" ] || [ "$(cat "$env_file")" != "$env_want" ]; then echo "$env_want" >"$env_file"; fi

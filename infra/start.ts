@@ -220,6 +220,7 @@ async function announceWhenReady(child: ChildProcess): Promise<void> {
           },
           `GraphQL API ready at http://localhost:${config.port}/graphql`,
         );
+        log.info({ consoleUrl: `http://localhost:${config.port}/` }, `Console at http://localhost:${config.port}/`);
         return;
       }
       lastAnswer = `${response.status} ${await response.text()}`;

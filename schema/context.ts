@@ -11,6 +11,7 @@ import type { ProjectCommands } from "../services/project/commands.ts";
 import type { ReadModels } from "../services/projections/read-models.ts";
 import type { ReleaseCommands } from "../services/release/commands.ts";
 import type { Release } from "../services/release/release.ts";
+import type { SdkKeyCommands } from "../services/sdk-key/commands.ts";
 import type { TokenCommands } from "../services/token/commands.ts";
 import type { WebhookCommands } from "../services/webhook/commands.ts";
 import type { AsOfLoader } from "./as-of.ts";
@@ -28,6 +29,7 @@ export interface ApiContext {
   feature: FeatureCommands<Release>;
   release: ReleaseCommands;
   webhook: WebhookCommands;
+  sdkKey: SdkKeyCommands;
   auth: AuthInfo | null;
   request: RequestInfo;
   readModels: ReadModels;

@@ -21,5 +21,6 @@ import "./types/AuditEvent.ts";
 import "./types/Evaluation.ts";
 import "./types/ApiToken.ts";
 import "./types/Webhook.ts";
+import "./types/SdkKey.ts";
 
 export const schema = builder.toSchema({ sortSchema: false });

@@ -4,9 +4,10 @@ import { builder } from "../builder.ts";
 import type { ApiContext } from "../context.ts";
 import { SortOrderEnum } from "./enums.ts";
 
-/** Event data as shown to clients: a token's secret hash stays in the store. */
+/** Event data as shown to clients: a token's or an SDK key's secret hash stays in the store. */
+const HASHED = new Set(["ApiTokenCreated", "SdkKeyCreated"]);
 const publicData = (event: AuditEvent): unknown => {
-  if (event.type !== "ApiTokenCreated" || typeof event.data !== "object" || event.data === null) return event.data;
+  if (!HASHED.has(event.type) || typeof event.data !== "object" || event.data === null) return event.data;
   const { secretHash: _hidden, ...rest } = event.data as Record<string, unknown>;
   return rest;
 };

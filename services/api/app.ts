@@ -28,6 +28,7 @@ import { isTokenActive } from "../token/token.ts";
 import type { WebhookKey } from "../webhook/secrets.ts";
 import { authenticate, bearerSecret, secretFromConnectionParams } from "./auth.ts";
 import { type Commands, createCommands } from "./commands.ts";
+import { type ConsoleHandler, createConsoleHandler, DEFAULT_CONSOLE_DIR } from "./console.ts";
 import { requestScope, toPublicError } from "./errors.ts";
 import {
   createRateLimiter,
@@ -44,6 +45,7 @@ import {
   timeBudgetError,
   timeBudgetPlugin,
 } from "./query-limits.ts";
+import { createSdkRoutes, type SdkRoutes } from "./sdk-routes.ts";
 
 export const GRAPHQL_PATH = "/graphql";
 
@@ -80,12 +82,16 @@ export interface BuildAppOptions {
   releaseStartWaitMs?: number;
   /** How long an action waits for the read model to reach the Update's version (default 10 s). */
   actionWaitMs?: number;
-  /** Serve GraphiQL to browsers at /graphql (default true). */
+  /** Serve GraphiQL to browsers at /graphql (default true), from local assets (works offline). */
   graphiql?: boolean;
+  /** The built console served at `/` (default console/dist); false serves none. */
+  consoleDir?: string | false;
   /** Replaces some slices' command handlers (tests inject failures). */
   commands?: Partial<Commands>;
   /** Seals webhook signing secrets (services/webhook/secrets.ts); the delivering worker needs the same key. */
   webhookKey?: WebhookKey;
+  /** SDK streams' heartbeat interval (default 15 s). */
+  sdkHeartbeatMs?: number;
 }
 
 export interface BuildAppDeps {
@@ -107,6 +113,8 @@ export interface App {
   stop(): Promise<void>;
   readonly live: LiveFeed;
   readonly commands: Commands;
+  /** GET /sdk/v1/config and /sdk/v1/stream. */
+  readonly sdk: SdkRoutes;
 }
 
 /** What the context factory gets on top of Yoga's: the caller, resolved once per request or per subscription. */
@@ -235,6 +243,14 @@ export function buildApp(deps: BuildAppDeps): App {
     ...(options.maxSubscriptionBuffer !== undefined && { maxBuffered: options.maxSubscriptionBuffer }),
     ...(options.expirySweepMs !== undefined && { expirySweepMs: options.expirySweepMs }),
   });
+  const sdk = createSdkRoutes({
+    readModels,
+    runner,
+    logger: log,
+    ...(options.sdkHeartbeatMs !== undefined && { heartbeatMs: options.sdkHeartbeatMs }),
+  });
+  const consoleHandler: ConsoleHandler | null =
+    options.consoleDir === false ? null : createConsoleHandler(options.consoleDir ?? DEFAULT_CONSOLE_DIR);
 
   const contextFor = (auth: AuthInfo | null, request: RequestInfo): ApiContext => ({
     auth,
@@ -269,6 +285,10 @@ export function buildApp(deps: BuildAppDeps): App {
     graphqlEndpoint: GRAPHQL_PATH,
     landingPage: false,
     graphiql: options.graphiql === false ? false : { subscriptionsProtocol: "WS", title: "Release pipelines" },
+    // Yoga's default GraphiQL page loads its scripts from a CDN (and shows "Loading…" forever offline);
+    // this one inlines them from the installed package. Loaded on first use: the bundle is ~9 MB.
+    renderGraphiQL: async (graphiqlOptions) =>
+      (await import("@graphql-yoga/render-graphiql")).renderGraphiQL(graphiqlOptions),
     maskedErrors: { maskError: (error) => toPublicError(error, log) },
     // CORS only for the configured origins; none by default (no CORS headers: browsers refuse cross-origin).
     cors:
@@ -363,7 +383,11 @@ export function buildApp(deps: BuildAppDeps): App {
       const { ok, checks } = await readiness();
       return Response.json({ status: ok ? "ready" : "not ready", checks }, { status: ok ? 200 : 503 });
     }
-    if (url.pathname !== GRAPHQL_PATH) return errorResponse(404, `Not found: ${url.pathname}`, "NOT_FOUND");
+    if (sdk.matches(url.pathname)) return sdk.fetch(request);
+    if (url.pathname !== GRAPHQL_PATH) {
+      const page = consoleHandler === null ? null : await consoleHandler.handle(request, url.pathname);
+      return page ?? errorResponse(404, `Not found: ${url.pathname}`, "NOT_FOUND");
+    }
 
     const length = Number(request.headers.get("content-length") ?? "0");
     if (Number.isFinite(length) && length > maxBodyBytes) return bodyTooLarge(maxBodyBytes);
@@ -428,6 +452,11 @@ export function buildApp(deps: BuildAppDeps): App {
   let disposeWs: (() => Promise<void>) | null = null;
 
   async function nodeHandler(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // The SDK routes answer from memory, without the fetch-API objects below (the 304 path is hot).
+    if (req.url?.startsWith("/sdk/")) {
+      sdk.node(req, res);
+      return;
+    }
     const controller = new AbortController();
     res.once("close", () => controller.abort());
     const declared = Number(req.headers["content-length"] ?? "0");
@@ -659,6 +688,7 @@ export function buildApp(deps: BuildAppDeps): App {
     fetch: (request) => fetchHandler(request),
     live,
     commands,
+    sdk,
     async start(port, host = "127.0.0.1") {
       if (server !== null) throw new Error("already started");
       const httpServer = createServer(
@@ -727,6 +757,7 @@ export function buildApp(deps: BuildAppDeps): App {
       offRevocations();
       clearInterval(expirySweep);
       live.closeAll();
+      sdk.closeAll();
       if (disposeWs !== null) await disposeWs().catch(() => {});
       for (const client of wsServer?.clients ?? []) client.terminate();
       await new Promise<void>((resolve) => (wsServer ? wsServer.close(() => resolve()) : resolve()));

@@ -14,6 +14,7 @@ import type { ReadModels } from "../projections/read-models.ts";
 import type { ProjectionRunner } from "../projections/runner.ts";
 import { createReleaseCommands, type ReleaseCommands } from "../release/commands.ts";
 import type { Release } from "../release/release.ts";
+import { createSdkKeyCommands, type SdkKeyCommands } from "../sdk-key/commands.ts";
 import { createTokenCommands, type TokenCommands } from "../token/commands.ts";
 import { createWebhookCommands, type WebhookCommands } from "../webhook/commands.ts";
 import type { WebhookKey } from "../webhook/secrets.ts";
@@ -26,6 +27,7 @@ export interface Commands {
   feature: FeatureCommands<Release>;
   release: ReleaseCommands;
   webhook: WebhookCommands;
+  sdkKey: SdkKeyCommands;
 }
 
 export interface CommandsDeps {
@@ -77,5 +79,6 @@ export function createCommands(deps: CommandsDeps): Commands {
     webhook:
       deps.overrides?.webhook ??
       createWebhookCommands({ ...base, views, webhookKey: () => (webhookKey ??= webhookKeyFrom(newId())) }),
+    sdkKey: deps.overrides?.sdkKey ?? createSdkKeyCommands({ ...base, views }),
   };
 }

@@ -73,7 +73,7 @@ async function main(): Promise<void> {
   });
   await app.start(config.port, "0.0.0.0");
   logger.info(
-    { port: config.port, temporalAddress, dataDir: config.dataDir },
+    { port: config.port, temporalAddress, dataDir: config.dataDir, consoleUrl: `http://localhost:${config.port}/` },
     `GraphQL API ready at http://localhost:${config.port}/graphql`,
   );
 

@@ -9,6 +9,7 @@ export const streams = {
   webhook: (id: string) => `webhook-${id}`,
   /** One stream per (webhook, event) delivery: its attempts. */
   delivery: (id: string) => `webhookdelivery-${id}`,
+  sdkKey: (id: string) => `sdkkey-${id}`,
 } as const;
 
 export type EntityKind = keyof typeof streams;

@@ -25,6 +25,8 @@ import type { ProjectEvent } from "../project/events.ts";
 import { evolveProject, type Project } from "../project/project.ts";
 import type { ReleaseEvent } from "../release/events.ts";
 import { evolve as evolveRelease, type Release } from "../release/release.ts";
+import type { SdkKeyEvent } from "../sdk-key/events.ts";
+import { evolveSdkKey, type SdkKey } from "../sdk-key/sdk-key.ts";
 import type { TokenEvent } from "../token/events.ts";
 import { type ApiToken, evolveToken, normalizeTokenName } from "../token/token.ts";
 import type { DeliveryEvent, WebhookEvent } from "../webhook/events.ts";
@@ -169,6 +171,9 @@ export class ReadModels {
   readonly #deliveries = new States<Delivery>();
   /** Webhook id → its deliveries' ids, oldest first. */
   readonly #deliveriesByWebhook = new Map<string, string[]>();
+  readonly #sdkKeys = new States<SdkKey>();
+  readonly #sdkKeyByHash = new Map<string, string>();
+  readonly #sdkKeysByProject = new Map<string, string[]>();
   readonly #problems: ProjectionProblem[] = [];
   #position: string | null = null;
   #events = 0;
@@ -222,6 +227,8 @@ export class ReadModels {
           return this.#applyWebhook(entry, event as WebhookEvent);
         case "delivery":
           return this.#applyDelivery(entry, event as DeliveryEvent);
+        case "sdkKey":
+          return this.#applySdkKey(entry, event as SdkKeyEvent);
         default: {
           const unknown: never = kind;
           return { kind: null, id: String(unknown), before: null, after: null };
@@ -359,6 +366,21 @@ export class ReadModels {
     return { kind: "delivery", id, before, after };
   }
 
+  #applySdkKey(entry: StreamEntry, event: SdkKeyEvent): AppliedChange {
+    const { id } = entry;
+    const before = entry.state as SdkKey | null;
+    const after = evolveSdkKey(before, event);
+    if (after !== before && after !== null) {
+      entry.state = after;
+      if (before === null) {
+        this.#sdkKeys.add(entry);
+        this.#sdkKeyByHash.set(after.secretHash, id);
+        pushTo(this.#sdkKeysByProject, after.projectId, id);
+      }
+    }
+    return { kind: "sdkKey", id, before, after };
+  }
+
   // ---- getters ------------------------------------------------------------------------------
 
   project(id: string): Project | null {
@@ -491,6 +513,22 @@ export class ReadModels {
     return this.#list(ids.slice(-first).reverse(), this.#deliveries);
   }
 
+  sdkKey(id: string): SdkKey | null {
+    return freeze(this.#sdkKeys.get(id) ?? null);
+  }
+
+  /** The SDK key whose secret hashes (SHA-256, hex) to `hash`, revoked or not. */
+  sdkKeyByHash(hash: string): SdkKey | null {
+    const id = this.#sdkKeyByHash.get(hash);
+    return id === undefined ? null : freeze(this.#sdkKeys.get(id) ?? null);
+  }
+
+  /** A project's SDK keys, oldest first; revoked ones only with `includeRevoked`. */
+  sdkKeys(projectId: string, includeRevoked = false): readonly SdkKey[] {
+    const all = this.#list(this.#sdkKeysByProject.get(projectId), this.#sdkKeys);
+    return includeRevoked ? all : freeze(all.filter((key) => key.revokedAt === null));
+  }
+
   #list<T>(ids: readonly string[] | undefined, from: States<T>): readonly T[] {
     if (ids === undefined || ids.length === 0) return EMPTY;
     const list = new Array<T>(ids.length);
@@ -546,6 +584,9 @@ export class ReadModels {
       webhooks: byId(this.#webhooks),
       deliveries: byId(this.#deliveries),
       deliveriesByWebhook: lists(this.#deliveriesByWebhook),
+      sdkKeys: byId(this.#sdkKeys),
+      sdkKeyByHash: byId(this.#sdkKeyByHash),
+      sdkKeysByProject: lists(this.#sdkKeysByProject),
     };
   }
 }
@@ -571,6 +612,9 @@ export interface ReadModelsSnapshot {
   webhooks: [string, Webhook][];
   deliveries: [string, Delivery][];
   deliveriesByWebhook: [string, string[]][];
+  sdkKeys: [string, SdkKey][];
+  sdkKeyByHash: [string, string][];
+  sdkKeysByProject: [string, string[]][];
 }
 
 export const createReadModels = (): ReadModels => new ReadModels();

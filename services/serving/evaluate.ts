@@ -43,7 +43,21 @@ export interface EvaluateInput {
   unit: Unit;
 }
 
-const NOT_FOUND: Evaluation = { enabled: false, value: null, reason: "NOT_FOUND" };
+/** An evaluation with what an SDK reports beside it (OpenFeature's SPLIT): the deciding rule's percentage. */
+export interface DetailedEvaluation extends Evaluation {
+  /** The rollout percentage of the rule that decided, when one did; null otherwise. */
+  rolloutPercentage: number | null;
+  /** The release phase that served the unit (the reason's RELEASE:<id>:PHASE:<index>), or null. */
+  phaseIndex: number | null;
+}
+
+const NOT_FOUND: DetailedEvaluation = {
+  enabled: false,
+  value: null,
+  reason: "NOT_FOUND",
+  rolloutPercentage: null,
+  phaseIndex: null,
+};
 
 /** An attribute's values as strings: scalars as themselves, arrays element by element; null, absent or objects: none. */
 function attributeValues(value: unknown): string[] {
@@ -55,6 +69,11 @@ function attributeValues(value: unknown): string[] {
 
 /** IN: some value of the attribute is listed. NOT_IN: the attribute is missing or none of its values is listed. */
 export function segmentMatches(segment: Segment, attributes: Readonly<Record<string, unknown>>): boolean {
+  const value = attributes[segment.attribute];
+  // The common case, a string attribute, without building its list of values.
+  if (typeof value === "string" && Object.hasOwn(attributes, segment.attribute)) {
+    return segment.values.includes(value) === (segment.operator === "IN");
+  }
   const values = Object.hasOwn(attributes, segment.attribute) ? attributeValues(attributes[segment.attribute]) : [];
   const listed = values.some((v) => segment.values.includes(v));
   return segment.operator === "IN" ? listed : !listed;
@@ -72,18 +91,25 @@ export function evaluateDefinition(
   definition: Definition,
   matches: Matches,
   unitId: string,
-): Evaluation {
+): DetailedEvaluation {
   for (const rule of definition.rules) {
     if (!matches(rule.segment)) continue;
     // As in Statsig, the first matching rule decides, its pass percentage included: a unit that
     // fails the percentage is off, and does not fall through to later rules.
     const reason = `RULE:${rule.segment}`;
-    const passes = bucket(`${featureKey}:${rule.segment}:${unitId}`) < rule.rolloutPercentage;
+    const rolloutPercentage = rule.rolloutPercentage;
+    const passes = rolloutPercentage >= 100 || bucket(`${featureKey}:${rule.segment}:${unitId}`) < rolloutPercentage;
     return passes
-      ? { enabled: rule.enabled, value: rule.value ?? definition.value, reason }
-      : { enabled: false, value: definition.value, reason };
+      ? { enabled: rule.enabled, value: rule.value ?? definition.value, reason, rolloutPercentage, phaseIndex: null }
+      : { enabled: false, value: definition.value, reason, rolloutPercentage, phaseIndex: null };
   }
-  return { enabled: definition.enabled, value: definition.value, reason: "DEFAULT" };
+  return {
+    enabled: definition.enabled,
+    value: definition.value,
+    reason: "DEFAULT",
+    rolloutPercentage: null,
+    phaseIndex: null,
+  };
 }
 
 /**
@@ -106,7 +132,8 @@ function releasedDefinition(
   return null;
 }
 
-export function evaluate({ feature, release, segments, environment, unit }: EvaluateInput): Evaluation {
+/** What `evaluate` answers, with the deciding rule's percentage (the SDK's evaluation). */
+export function evaluateDetailed({ feature, release, segments, environment, unit }: EvaluateInput): DetailedEvaluation {
   const stored = feature?.environments.find((d) => d.environment === environment);
   if (!feature || !stored) return NOT_FOUND;
   const attributes = unit.attributes ?? {};
@@ -118,10 +145,18 @@ export function evaluate({ feature, release, segments, environment, unit }: Eval
     const released = releasedDefinition(release, environment, matches);
     if (released) {
       const served = evaluateDefinition(feature.key, released.definition, matches, unit.id);
-      return { ...served, reason: `RELEASE:${release.id}:PHASE:${released.phaseIndex}` };
+      served.reason = `RELEASE:${release.id}:PHASE:${released.phaseIndex}`;
+      served.phaseIndex = released.phaseIndex;
+      return served;
     }
   }
   const outcome = release && release.status !== "IN_PROGRESS" ? release.outcome : null;
   const definition = outcome?.find((d) => d.environment === environment)?.definition ?? stored.definition;
   return evaluateDefinition(feature.key, definition, matches, unit.id);
+}
+
+/** What an SDK in `environment` serves `unit` (the GraphQL `evaluate`). */
+export function evaluate(input: EvaluateInput): Evaluation {
+  const { enabled, value, reason } = evaluateDetailed(input);
+  return { enabled, value, reason };
 }

@@ -23,22 +23,31 @@ const C2 = 0x1b873593;
 const rotl = (x: number, r: number): number => (x << r) | (x >>> (32 - r));
 const scramble = (k: number): number => Math.imul(rotl(Math.imul(k, C1), 15), C2);
 
+/** Whether every UTF-16 unit of `text` is ASCII: then its UTF-8 bytes are its char codes. */
+function isAscii(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) >= 0x80) return false;
+  return true;
+}
+
 /** MurmurHash3_x86_32 of the UTF-8 encoding of `text`, as an unsigned 32-bit integer. */
 export function murmur3(text: string, seed = 0): number {
-  const bytes = utf8(text);
-  const byte = (i: number): number => bytes[i] ?? 0;
-  const tail = bytes.length - (bytes.length % 4);
+  // ASCII (unit ids and flag keys almost always are) is hashed straight from the string, without an array.
+  const ascii = isAscii(text);
+  const bytes = ascii ? null : utf8(text);
+  const length = bytes === null ? text.length : bytes.length;
+  const byte = bytes === null ? (i: number): number => text.charCodeAt(i) : (i: number): number => bytes[i] ?? 0;
+  const tail = length - (length % 4);
   let h = seed >>> 0;
   for (let i = 0; i < tail; i += 4) {
     h ^= scramble(byte(i) | (byte(i + 1) << 8) | (byte(i + 2) << 16) | (byte(i + 3) << 24));
     h = (Math.imul(rotl(h, 13), 5) + 0xe6546b64) | 0;
   }
   let k = 0;
-  const rest = bytes.length % 4;
+  const rest = length % 4;
   if (rest >= 3) k ^= byte(tail + 2) << 16;
   if (rest >= 2) k ^= byte(tail + 1) << 8;
   if (rest >= 1) h ^= scramble(k ^ byte(tail));
-  h ^= bytes.length;
+  h ^= length;
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;

@@ -76,6 +76,8 @@ export interface StartTestApiOptions {
   /** Wrap the store the API writes with (the worker keeps the real one). */
   wrapStore?: (store: EventStore) => EventStore;
   options?: BuildAppOptions;
+  /** The port to listen on (default 0: a free one); a restarted API reuses its predecessor's. */
+  port?: number;
   logger?: Logger;
 }
 
@@ -131,7 +133,7 @@ export async function startTestApi(options: StartTestApiOptions = {}): Promise<T
     logger,
     options: { rateLimit: false, taskQueue, ...options.options },
   });
-  const { url } = await app.start(0);
+  const { url } = await app.start(options.port ?? 0);
   const wsUrl = url.replace(/^http/, "ws");
   const sockets: WsClient[] = [];
 

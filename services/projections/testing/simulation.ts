@@ -11,7 +11,7 @@ import type { Decider, DomainEvent } from "../../core/decider.ts";
 import { isDomainError } from "../../core/errors.ts";
 import type { Actor, FeatureKind, Role } from "../../core/model.ts";
 import { SYSTEM_ACTOR } from "../../core/model.ts";
-import { parseStream, streams } from "../../core/streams.ts";
+import { type EntityKind, parseStream, streams } from "../../core/streams.ts";
 import { EVENT_SCHEMA_VERSION } from "../../core/upcasters.ts";
 import { type CommandExecutor, type CommandMetadata, storeExecutor } from "../../event-store/command-handler.ts";
 import type { EventStore, EventToAppend, ExpectedRevision } from "../../event-store/port.ts";
@@ -181,7 +181,7 @@ export interface SimulationOptions {
 
 /** What one executed command left behind: for as-of tests. */
 export interface CommitRecord {
-  kind: "project" | "token" | "pipeline" | "feature" | "release";
+  kind: Exclude<EntityKind, "sdkKey" | "webhook" | "delivery">;
   id: string;
   at: string;
   position: string | null;
@@ -253,7 +253,7 @@ export class Simulation {
         }
         if (executed.events.length > 0 && entity !== null) {
           const record: CommitRecord = {
-            kind: entity.kind as CommitRecord["kind"], // the simulation writes no webhooks
+            kind: entity.kind as CommitRecord["kind"], // the simulation writes no SDK keys or webhooks
             id: entity.id,
             at: this.now,
             position: executed.position,
