@@ -9,6 +9,7 @@ import "./types/Project.ts";
 import "./types/Segment.ts";
 import "./types/Pipeline.ts";
 import "./types/Phase.ts";
+import "./types/PromotionWindow.ts";
 import "./types/Target.ts";
 import "./types/Feature.ts";
 import "./types/EnvironmentState.ts";

@@ -22,6 +22,7 @@ export const unpauseRelease = defineUpdate<Release, [ReleaseActionInput]>("unpau
 export const skipPhase = defineUpdate<Release, [ReleaseActionInput]>("skipPhase");
 export const abortRelease = defineUpdate<Release, [ReleaseActionInput]>("abortRelease");
 export const fullRollout = defineUpdate<Release, [ReleaseActionInput]>("fullRollout");
+export const breakGlass = defineUpdate<Release, [ReleaseActionInput]>("breakGlass");
 
 export const approveReleaseSignal = defineSignal<[ReleaseActionInput]>("approveReleaseSignal");
 export const pauseReleaseSignal = defineSignal<[ReleaseActionInput]>("pauseReleaseSignal");
@@ -29,6 +30,9 @@ export const unpauseReleaseSignal = defineSignal<[ReleaseActionInput]>("unpauseR
 export const skipPhaseSignal = defineSignal<[ReleaseActionInput]>("skipPhaseSignal");
 export const abortReleaseSignal = defineSignal<[ReleaseActionInput]>("abortReleaseSignal");
 export const fullRolloutSignal = defineSignal<[ReleaseActionInput]>("fullRolloutSignal");
+export const breakGlassSignal = defineSignal<[ReleaseActionInput]>("breakGlassSignal");
+/** The project's freeze changed (sent by the worker's governance follower): read it again and tick. */
+export const freezeChangedSignal = defineSignal("freezeChangedSignal");
 
 /** The release as the workflow holds it (null until it has loaded the stream). */
 export const releaseState = defineQuery<ReleaseState>("releaseState");
@@ -40,6 +44,7 @@ export const releaseUpdates = {
   skip: skipPhase,
   abort: abortRelease,
   fullRollout,
+  breakGlass,
 } as const satisfies Record<ReleaseActionName, unknown>;
 
 export const releaseSignals = {
@@ -49,6 +54,7 @@ export const releaseSignals = {
   skip: skipPhaseSignal,
   abort: abortReleaseSignal,
   fullRollout: fullRolloutSignal,
+  breakGlass: breakGlassSignal,
 } as const satisfies Record<ReleaseActionName, unknown>;
 
 export const releaseWorkflowId = (releaseId: string): string => `release-${releaseId}`;

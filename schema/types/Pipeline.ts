@@ -5,6 +5,7 @@ import { PipelineStatusEnum, SelfApprovalEnum } from "./enums.ts";
 import { FeatureRef } from "./Feature.ts";
 import { PhaseInput, PhaseRef, phaseViews } from "./Phase.ts";
 import { ProjectRef } from "./Project.ts";
+import { PromotionWindowInput, PromotionWindowRef } from "./PromotionWindow.ts";
 
 export const PipelineRef = builder.objectRef<PipelineNode>("Pipeline");
 
@@ -23,6 +24,11 @@ PipelineRef.implement({
     version: t.exposeInt("version", { description: "Increments with each stored change to the pipeline." }),
     selfApproval: t.field({ type: SelfApprovalEnum, resolve: (pipeline) => pipeline.selfApproval }),
     phases: t.field({ type: [PhaseRef], resolve: (pipeline) => phaseViews(pipeline.phases) }),
+    windows: t.field({
+      type: [PromotionWindowRef],
+      description: "When its phases may roll out; none: any time. Each release keeps the windows it started with.",
+      resolve: (pipeline) => pipeline.windows ?? [],
+    }),
     attachedFeatures: t.field({
       type: [FeatureRef],
       resolve: async (pipeline, _args, ctx) => {
@@ -48,6 +54,7 @@ export const CreatePipelineInput = builder.inputType("CreatePipelineInput", {
     description: t.string(),
     selfApproval: t.field({ type: SelfApprovalEnum, defaultValue: "ALLOWED" }),
     phases: t.field({ type: [PhaseInput], required: true }),
+    windows: t.field({ type: [PromotionWindowInput] }),
   }),
 });
 
@@ -57,6 +64,7 @@ export const UpdatePipelineInput = builder.inputType("UpdatePipelineInput", {
     description: t.string(),
     selfApproval: t.field({ type: SelfApprovalEnum }),
     phases: t.field({ type: [PhaseInput] }),
+    windows: t.field({ type: [PromotionWindowInput], description: "Replaces every window ([] removes them)." }),
   }),
 });
 

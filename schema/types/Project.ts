@@ -1,4 +1,4 @@
-import type { Project } from "../../services/project/project.ts";
+import { activeFreeze, type Freeze, type Project } from "../../services/project/project.ts";
 import { callerOf, visibleProject } from "../access.ts";
 import { builder } from "../builder.ts";
 import { ReleaseStatusEnum } from "./enums.ts";
@@ -67,3 +67,49 @@ builder.mutationField("createProject", (t) =>
     resolve: (_root, args, ctx) => ctx.project.createProject(callerOf(ctx), args.input),
   }),
 );
+
+export const FreezeRef = builder.objectRef<Freeze>("Freeze");
+
+FreezeRef.implement({
+  description: "Stop the line: while it lasts no phase of the project's releases rolls out (they show FROZEN).",
+  fields: (t) => ({
+    reason: t.exposeString("reason"),
+    by: t.exposeString("by"),
+    since: t.field({ type: "DateTime", resolve: (freeze) => freeze.since }),
+    until: t.field({ type: "DateTime", nullable: true, resolve: (freeze) => freeze.until }),
+  }),
+});
+
+builder.objectField(ProjectRef, "freeze", (t) =>
+  t.field({
+    type: FreezeRef,
+    nullable: true,
+    description: "The freeze in force now, if any (one past its `until` has ended).",
+    resolve: (project, _args, ctx) => activeFreeze(project, ctx.now().toISOString()),
+  }),
+);
+
+builder.mutationFields((t) => ({
+  freezeProject: t.field({
+    type: ProjectRef,
+    description:
+      "APPROVER. Stop the line: no phase of any release in the project rolls out until unfrozen (or `until`). Timers still run out and approvals are still recorded; releases can still start.",
+    authScopes: { approver: true },
+    args: {
+      projectId: t.arg.id({ required: true }),
+      reason: t.arg.string({ required: true }),
+      until: t.arg({ type: "DateTime" }),
+    },
+    resolve: (_root, args, ctx) =>
+      ctx.project.freezeProject(callerOf(ctx), { projectId: args.projectId, reason: args.reason, until: args.until }),
+  }),
+  unfreezeProject: t.field({
+    type: ProjectRef,
+    description:
+      "APPROVER. Lift the freeze: the phases it held roll out. A project that is not frozen answers unchanged.",
+    authScopes: { approver: true },
+    args: { projectId: t.arg.id({ required: true }), reason: t.arg.string() },
+    resolve: (_root, args, ctx) =>
+      ctx.project.unfreezeProject(callerOf(ctx), { projectId: args.projectId, reason: args.reason }),
+  }),
+}));

@@ -155,6 +155,16 @@ releaseActionField("fullRollout", {
   description: "All remaining phases roll out at once, bypassing waits and approvals.",
 });
 
+builder.mutationField("breakGlass", (t) =>
+  t.field({
+    type: ReleaseRef,
+    description: `ADMIN. Roll out the current phase of this release now despite a freeze or a closed promotion window; the reason is required and recorded as a BREAK_GLASS action. Approvals the phase requires are still required, and a bake still running still runs out first. ${UPDATE_ID_NOTE}`,
+    authScopes: { admin: true },
+    args: { id: t.arg.id({ required: true }), reason: t.arg.string({ required: true }) },
+    resolve: (_root, args, ctx) => ctx.release.breakGlass(callerOf(ctx), args.id, { reason: args.reason }),
+  }),
+);
+
 builder.subscriptionFields((t) => ({
   releaseUpdated: t.field({
     type: ReleaseRef,

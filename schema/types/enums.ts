@@ -21,10 +21,19 @@ export const ReleaseStatusEnum = builder.enumType("ReleaseStatus", {
   values: ["IN_PROGRESS", "COMPLETED", "ABORTED"] as const,
 });
 export const PhaseStatusEnum = builder.enumType("PhaseStatus", {
-  values: ["PENDING", "WAITING", "PAUSED", "AWAITING_APPROVAL", "ROLLED_OUT", "SKIPPED_WAIT"] as const,
+  values: [
+    "PENDING",
+    "WAITING",
+    "PAUSED",
+    "AWAITING_APPROVAL",
+    "ROLLED_OUT",
+    "SKIPPED_WAIT",
+    "AWAITING_WINDOW",
+    "FROZEN",
+  ] as const,
 });
 export const ReleaseActionKindEnum = builder.enumType("ReleaseActionKind", {
-  values: ["APPROVE", "PAUSE", "UNPAUSE", "SKIP", "ABORT", "FULL_ROLLOUT"] as const,
+  values: ["APPROVE", "PAUSE", "UNPAUSE", "SKIP", "ABORT", "FULL_ROLLOUT", "BREAK_GLASS"] as const,
 });
 export const SegmentOperatorEnum = builder.enumType("SegmentOperator", { values: ["IN", "NOT_IN"] as const });
 export const SortOrderEnum = builder.enumType("SortOrder", { values: ["ASC", "DESC"] as const });

@@ -10,8 +10,17 @@ export type PipelineStatus = "DRAFT" | "PUBLISHED" | "DELETED";
 export type PhaseAction = "APPLY_CHANGE" | "ENABLE" | "DISABLE";
 export type SelfApproval = "ALLOWED" | "FORBIDDEN";
 export type ReleaseStatus = "IN_PROGRESS" | "COMPLETED" | "ABORTED";
-export type PhaseStatus = "PENDING" | "WAITING" | "PAUSED" | "AWAITING_APPROVAL" | "ROLLED_OUT" | "SKIPPED_WAIT";
-export type ReleaseActionKind = "APPROVE" | "PAUSE" | "UNPAUSE" | "SKIP" | "ABORT" | "FULL_ROLLOUT";
+/** FROZEN and AWAITING_WINDOW: ready to roll out, held by a project freeze or the pipeline's promotion windows. */
+export type PhaseStatus =
+  | "PENDING"
+  | "WAITING"
+  | "PAUSED"
+  | "AWAITING_APPROVAL"
+  | "ROLLED_OUT"
+  | "SKIPPED_WAIT"
+  | "FROZEN"
+  | "AWAITING_WINDOW";
+export type ReleaseActionKind = "APPROVE" | "PAUSE" | "UNPAUSE" | "SKIP" | "ABORT" | "FULL_ROLLOUT" | "BREAK_GLASS";
 export type SegmentOperator = "IN" | "NOT_IN";
 
 export interface Segment {

@@ -17,6 +17,10 @@ export interface CreateProjectInput {
 
 export interface ProjectCommands {
   createProject(caller: Caller, input: CreateProjectInput): Promise<Project>;
+  /** Stop the line until unfrozen or `until` (an ISO instant in the future). */
+  freezeProject(caller: Caller, input: { projectId: string; reason: string; until?: string | null }): Promise<Project>;
+  /** Lift the freeze; a project that is not frozen is answered unchanged. */
+  unfreezeProject(caller: Caller, input: { projectId: string; reason?: string | null }): Promise<Project>;
 }
 
 export interface ProjectCommandDeps extends CommandDeps {
@@ -52,6 +56,40 @@ export function createProjectCommands(deps: ProjectCommandDeps): ProjectCommands
         },
       );
       return fromView(views.project(id), "project", id);
+    },
+
+    async freezeProject(caller, input) {
+      const project = await loadProject(deps.store, caller, input.projectId);
+      await runCommand(
+        deps,
+        projectDecider,
+        caller,
+        { stream: streams.project(project.id), projectId: project.id },
+        {
+          type: "FreezeProject",
+          data: { projectId: project.id, reason: input.reason, until: input.until ?? null },
+          actor: actorOf(caller),
+          now: deps.now().toISOString(),
+        },
+      );
+      return fromView(views.project(project.id), "project", project.id);
+    },
+
+    async unfreezeProject(caller, input) {
+      const project = await loadProject(deps.store, caller, input.projectId);
+      await runCommand(
+        deps,
+        projectDecider,
+        caller,
+        { stream: streams.project(project.id), projectId: project.id },
+        {
+          type: "UnfreezeProject",
+          data: { projectId: project.id, reason: input.reason ?? null },
+          actor: actorOf(caller),
+          now: deps.now().toISOString(),
+        },
+      );
+      return fromView(views.project(project.id), "project", project.id);
     },
   };
 }

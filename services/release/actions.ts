@@ -7,7 +7,7 @@ import type { Actor, ReleaseActionKind } from "../core/model.ts";
 import { ROLES } from "../core/model.ts";
 import type { ReleaseActionCommand } from "./release.ts";
 
-export const RELEASE_ACTIONS = ["approve", "pause", "unpause", "skip", "abort", "fullRollout"] as const;
+export const RELEASE_ACTIONS = ["approve", "pause", "unpause", "skip", "abort", "fullRollout", "breakGlass"] as const;
 export type ReleaseActionName = (typeof RELEASE_ACTIONS)[number];
 
 /** What a person (through the API) or an integration (through a signal) sends with an action. */
@@ -31,6 +31,7 @@ export const ACTION_KINDS: Record<ReleaseActionName, ReleaseActionKind> = {
   skip: "SKIP",
   abort: "ABORT",
   fullRollout: "FULL_ROLLOUT",
+  breakGlass: "BREAK_GLASS",
 };
 
 const MAX_TEXT = 2000;
@@ -91,6 +92,8 @@ export function toCommand(action: ReleaseActionName, input: ReleaseActionInput, 
       return { type: "AbortRelease", data: { reason }, actor, now };
     case "fullRollout":
       return { type: "FullRollout", data: { reason }, actor, now };
+    case "breakGlass":
+      return { type: "BreakGlass", data: { phaseIndex, reason }, actor, now };
     default: {
       const unknown: never = action;
       throw new DomainError("VALIDATION", `unknown release action ${String(unknown)}`);

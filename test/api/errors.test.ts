@@ -337,6 +337,12 @@ describe("error codes", () => {
             createProject: async () => {
               throw new DomainError("CONFLICT", "injected by the test");
             },
+            freezeProject: async () => {
+              throw new DomainError("INTERNAL", "not used");
+            },
+            unfreezeProject: async () => {
+              throw new DomainError("INTERNAL", "not used");
+            },
           },
         },
       },
