@@ -14,9 +14,10 @@ import { EVENT_SCHEMA_VERSION } from "../services/core/upcasters.ts";
 import { handleCommand, loadStream } from "../services/event-store/command-handler.ts";
 import type { EventStore, EventToAppend } from "../services/event-store/port.ts";
 import type { Logger } from "../services/platform/logger.ts";
+import { projectDecider } from "../services/project/project.ts";
 import { featureEffectCommands, featureEffectsDecider } from "../services/release/effects.ts";
 import type { ReleaseEvent } from "../services/release/events.ts";
-import { type FeatureEffect, type Release, releaseDecider } from "../services/release/release.ts";
+import { type FeatureEffect, type Release, type ReleaseGates, releaseDecider } from "../services/release/release.ts";
 
 export interface ReleaseEventToAppend {
   /** Chosen by the workflow (uuid4 from @temporalio/workflow: deterministic across replays). */
@@ -68,6 +69,8 @@ export interface ReleaseActivities {
   loadRelease(releaseId: string): Promise<LoadedRelease>;
   appendReleaseEvents(input: AppendReleaseEventsInput): Promise<{ nextExpectedRevision: number }>;
   applyFeatureEffects(input: ApplyFeatureEffectsInput): Promise<{ appended: number }>;
+  /** The project's freeze as stored (the release decider checks its `until`); null when not frozen. */
+  loadFreeze(projectId: string): Promise<ReleaseGates["freeze"]>;
 }
 
 export interface ActivityDependencies {
@@ -117,6 +120,13 @@ export function createActivities({ store, logger }: ActivityDependencies): Relea
         const loaded = await loadStream(store, releaseDecider, streams.release(releaseId));
         const revision = loaded.revision === "no_stream" ? -1 : Number(loaded.revision);
         return { state: loaded.state, revision };
+      }),
+
+    loadFreeze: (projectId) =>
+      guard("loadFreeze", async () => {
+        const { state } = await loadStream(store, projectDecider, streams.project(projectId));
+        const freeze = state?.freeze ?? null;
+        return freeze === null ? null : { reason: freeze.reason, until: freeze.until };
       }),
 
     appendReleaseEvents: (input) =>

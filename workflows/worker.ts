@@ -25,6 +25,8 @@ import { createLogger, type Logger } from "../services/platform/logger.ts";
 import { loadWebhookKey, type WebhookKey } from "../services/webhook/secrets.ts";
 import { createActivities } from "./activities.ts";
 import { RELEASE_TASK_QUEUE } from "./client.ts";
+import { createGovernanceActivities } from "./governance-activities.ts";
+import { startGovernanceFollower } from "./governance-follower.ts";
 import { startReconcileLoop } from "./reconcile.ts";
 import { createWebhookActivities } from "./webhook-activities.ts";
 import { startWebhookDispatcher, WEBHOOK_TASK_QUEUE } from "./webhook-dispatch.ts";
@@ -88,19 +90,25 @@ export interface WebhookWorkerOptions {
   workerOptions?: Partial<WorkerOptions>;
 }
 
-/** The worker of webhook deliveries (workflows/webhooks.workflow.ts), on its own task queue. */
+/**
+ * The worker of webhook deliveries (workflows/webhooks.workflow.ts) and freeze ends
+ * (workflows/governance.workflow.ts), on its own task queue.
+ */
 export function createWebhookWorker(options: WebhookWorkerOptions): Promise<Worker> {
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace ?? "default",
     taskQueue: options.taskQueue ?? WEBHOOK_TASK_QUEUE,
     workflowBundle: options.bundle,
-    activities: createWebhookActivities({
-      store: options.store,
-      webhookKey: options.webhookKey,
-      publicUrl: options.publicUrl,
-      logger: options.logger,
-    }),
+    activities: {
+      ...createWebhookActivities({
+        store: options.store,
+        webhookKey: options.webhookKey,
+        publicUrl: options.publicUrl,
+        logger: options.logger,
+      }),
+      ...createGovernanceActivities({ store: options.store }),
+    },
     ...options.workerOptions,
   });
 }
@@ -201,6 +209,13 @@ async function main(): Promise<void> {
   } catch (error) {
     logger.error({ err: error }, "reconciling in-progress releases failed; they heal at the next worker start");
   }
+  const governance = startGovernanceFollower(new Client({ connection: clientConnection, namespace }), store, {
+    taskQueue: webhookTaskQueue,
+    logger,
+  });
+  governance.ready.catch((error: unknown) =>
+    logger.error({ err: error }, "the governance follower could not read the log; freezes resume at the next start"),
+  );
   dispatcher.ready.catch((error: unknown) =>
     logger.error({ err: error }, "the webhook dispatcher could not read the log; deliveries resume at the next start"),
   );
@@ -211,6 +226,7 @@ async function main(): Promise<void> {
     logger.info("worker stopped");
   } finally {
     await dispatcher.close();
+    await governance.close();
     await reconcile.close();
     await clientConnection.close();
     await connection.close();
