@@ -12,6 +12,7 @@ import type { Worker } from "@temporalio/worker";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { streams } from "../../services/core/streams.ts";
 import { handleCommand } from "../../services/event-store/command-handler.ts";
+import { type ProjectCommand, projectDecider } from "../../services/project/project.ts";
 import type { DeliveryEvent, WebhookEventKind } from "../../services/webhook/events.ts";
 import type { WebhookBody } from "../../services/webhook/notification.ts";
 import { newWebhookSecret, sealSecret, webhookKeyFrom } from "../../services/webhook/secrets.ts";
@@ -288,6 +289,40 @@ describe("webhook deliveries", () => {
     expect(delivery?.lastError).toContain("deleted");
     expect(received.filter((r) => r.path === "/deleted").length).toBeLessThan(WEBHOOK_RETRY.maximumAttempts);
   }, 120_000);
+
+  it("a freeze and its end are FREEZE_CHANGED deliveries linking to the project", async () => {
+    const projectId = "project-frozen";
+    behaviour.set("/freeze", () => 204);
+    const webhookId = await createWebhook(projectId, "/freeze", ["FREEZE_CHANGED"]);
+    const now = new Date().toISOString();
+    const project = (type: "CreateProject" | "FreezeProject" | "UnfreezeProject", data: Record<string, unknown>) =>
+      handleCommand(harness.store, projectDecider, {
+        stream: streams.project(projectId),
+        command: {
+          type,
+          data: { projectId, ...data },
+          actor: { name: "ann", role: "APPROVER" },
+          now,
+        } as ProjectCommand,
+        metadata: { actor: "ann", occurredAt: now, correlationId: "test", causationId: null, projectId },
+      });
+    await project("CreateProject", { name: "frozen", environments: ["production"] });
+    await project("FreezeProject", { reason: "incident 5" });
+    await project("UnfreezeProject", { reason: "resolved" });
+    const list = await settled(webhookId, 2);
+    expect(list.map((d) => [d.event, d.status, d.lastStatusCode])).toEqual([
+      ["FREEZE_CHANGED", "DELIVERED", 204],
+      ["FREEZE_CHANGED", "DELIVERED", 204],
+    ]);
+    const bodies = received.filter((r) => r.path === "/freeze").map((r) => r.body);
+    expect(bodies.map((b) => [b.type, b.actor, b.reason])).toEqual(
+      expect.arrayContaining([
+        ["ProjectFrozen", "ann", "incident 5"],
+        ["ProjectUnfrozen", "ann", "resolved"],
+      ]),
+    );
+    expect(bodies[0]).toMatchObject({ release: null, url: `https://releases.example.com/projects/${projectId}` });
+  }, 60_000);
 
   it("a restarted dispatcher (or a second worker's) starts nothing already delivered, and nothing twice", async () => {
     const before = received.length;
