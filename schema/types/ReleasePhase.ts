@@ -25,5 +25,12 @@ ReleasePhaseRef.implement({
     }),
     approvals: t.field({ type: [ApprovalRef], resolve: (phase) => phase.approvals }),
     rolledOutAt: t.field({ type: "DateTime", nullable: true, resolve: (phase) => phase.rolledOutAt }),
+    heldUntil: t.field({
+      type: "DateTime",
+      nullable: true,
+      description:
+        "FROZEN: when the project's freeze ends by itself (null: until unfrozen); AWAITING_WINDOW: when the next promotion window opens.",
+      resolve: (phase) => (phase.status === "FROZEN" || phase.status === "AWAITING_WINDOW" ? (phase.heldUntil ?? null) : null),
+    }),
   }),
 });

@@ -34,9 +34,17 @@ const NEXT_DOCUMENTS = new Set(["SDK_KEYS", "CREATE_SDK_KEY", "REVOKE_SDK_KEY", 
 
 const all: [string, string][] = [
   ...Object.entries(documents).filter((entry): entry is [string, string] => typeof entry[1] === "string"),
-  ...(["approveRelease", "pauseRelease", "unpauseRelease", "skipPhase", "abortRelease", "fullRollout"] as const).map(
-    (field): [string, string] => [`actionDocument(${field})`, documents.actionDocument(field)],
-  ),
+  ...(
+    [
+      "approveRelease",
+      "pauseRelease",
+      "unpauseRelease",
+      "skipPhase",
+      "abortRelease",
+      "fullRollout",
+      "breakGlass",
+    ] as const
+  ).map((field): [string, string] => [`actionDocument(${field})`, documents.actionDocument(field)]),
 ];
 
 describe("the console's GraphQL documents", () => {
