@@ -544,7 +544,7 @@ function breakGlass(command: BreakGlass, state: ReleaseState, gates: ReleaseGate
   if (!isHeld(phase.status) && holdOf(release, phase.index, command.now, gates) === null) {
     throw new DomainError(
       "INVALID_STATE",
-      `cannot break glass: nothing holds phase ${phase.index} (${phase.name}): the project is not frozen and the pipeline's promotion windows are open`,
+      `cannot break glass: ${describePhase(release, phase.index)} and nothing holds it: the project is not frozen and the pipeline's promotion windows are open`,
     );
   }
   return [
