@@ -4,8 +4,9 @@
 #   2. npm dependencies, and a check that the native pieces they need actually loaded;
 #   3. the Temporal CLI (dev server) and the time-skipping test server;
 #   4. the console (console/ → console/dist, Vite), rebuilt only when its sources or the lock changed;
-#   5. Chromium for the browser tests (Debian's package via apt-get when root; else one on PATH or
-#      CHROMIUM_PATH). BOOTSTRAP_SKIP_BROWSER=1 skips it (running the service needs no browser).
+#   5. Chromium for the browser tests: one on PATH or CHROMIUM_PATH is always picked up; only
+#      BOOTSTRAP_BROWSER=install (set by `npm test`) installs Debian's package via apt-get when root, or
+#      fails saying how to get one. Running the service or the CLI never installs a browser.
 # Idempotent: when everything is in place it takes well under a second and prints nothing.
 # Everything it installs goes under .tools/ (git-ignored). It writes .tools/env, which
 # infra/run.sh sources, so every command runs with the same Node and Temporal binaries.
@@ -132,21 +133,17 @@ find_chromium() {
     fi
   done
 }
-chromium=""
-if [ "${BOOTSTRAP_SKIP_BROWSER:-}" != "1" ]; then
-  chromium=$(find_chromium)
-  if [ -z "$chromium" ]; then
-    if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
-      say "installing Chromium (Debian package) for the browser tests"
-      { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } >&2 ||
-        die "apt-get install chromium failed (see above)"
-      chromium=$(find_chromium)
-    fi
+chromium=$(find_chromium)
+if [ -z "$chromium" ] && [ "${BOOTSTRAP_BROWSER:-}" = "install" ]; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
+    say "installing Chromium (Debian package) for the browser tests"
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } >&2 ||
+      die "apt-get install chromium failed (see above)"
+    chromium=$(find_chromium)
   fi
   [ -n "$chromium" ] || die "no Chromium for the browser tests (test/console). Tried: CHROMIUM_PATH, chromium,
   chromium-browser, google-chrome on PATH$([ "$(id -u)" = "0" ] || echo ", and apt-get needs root"). Install one
-  (Debian/Ubuntu: sudo apt-get install chromium) or point CHROMIUM_PATH at it; to run the service without
-  browser tests, set BOOTSTRAP_SKIP_BROWSER=1."
+  (Debian/Ubuntu: sudo apt-get install chromium) or point CHROMIUM_PATH at it."
 fi
 
 env_file="$TOOLS/env"

@@ -4,7 +4,8 @@
 //      $DATA_DIR/temporal/temporal.db (gRPC on 7233, Web UI on 8233).
 //   2. Runs the worker (workflows/worker.ts) and the API (services/api/main.ts) as child Node
 //      processes, restarting one that exits unexpectedly, with exponential backoff.
-//   3. Logs the GraphQL URL once the API's /readyz answers 200.
+//   3. Logs the GraphQL URL once the API's /readyz answers 200, and tells a person on stderr where the
+//      ADMIN token is.
 //   4. On SIGINT/SIGTERM/SIGHUP stops the API, then the worker, then Temporal, and exits 0; a second
 //      signal kills everything at once.
 //
@@ -202,6 +203,25 @@ async function superviseChild(spec: ChildSpec, env: NodeJS.ProcessEnv): Promise<
   }
 }
 
+/**
+ * The JSON lines are for machines; a person starting the service wants two things at a glance: where it
+ * is, and where the ADMIN token is (the API prints a generated one once, in a banner that the Temporal
+ * logs may have scrolled away, and saves it under DATA_DIR).
+ */
+function announceToPerson(): void {
+  const tokenFile = join(config.dataDir, "admin-token");
+  const lines = [
+    "",
+    `Release pipelines is ready: the console at http://localhost:${config.port}/`,
+    `GraphQL and GraphiQL at http://localhost:${config.port}/graphql`,
+    existsSync(tokenFile)
+      ? `ADMIN token: in ${tokenFile}  (export RP_TOKEN="$(cat ${tokenFile})")`
+      : "ADMIN token: the one you set with ADMIN_TOKEN, or saved earlier (see README, 'ADMIN token')",
+    "",
+  ];
+  process.stderr.write(`${lines.join("\n")}\n`);
+}
+
 /** Polls the API's /readyz and logs the GraphQL URL once it answers 200 (warning now and then until it does). */
 async function announceWhenReady(child: ChildProcess): Promise<void> {
   const url = `http://127.0.0.1:${config.port}/readyz`;
@@ -221,6 +241,7 @@ async function announceWhenReady(child: ChildProcess): Promise<void> {
           `GraphQL API ready at http://localhost:${config.port}/graphql`,
         );
         log.info({ consoleUrl: `http://localhost:${config.port}/` }, `Console at http://localhost:${config.port}/`);
+        announceToPerson();
         return;
       }
       lastAnswer = `${response.status} ${await response.text()}`;

@@ -31,9 +31,14 @@ export function environmentStates(
 export const EnvironmentStateRef = builder.objectRef<EnvironmentStateView>("EnvironmentState");
 
 EnvironmentStateRef.implement({
+  description: "A feature in one environment now: its stored definition, and where an active release has reached.",
   fields: (t) => ({
-    environment: t.exposeString("environment"),
-    definition: t.field({ type: DefinitionRef, resolve: (state) => state.definition }),
+    environment: t.exposeString("environment", { description: "An environment of the project." }),
+    definition: t.field({
+      type: DefinitionRef,
+      description: "Its stored definition (what units outside `rolledOutTargets` get).",
+      resolve: (state) => state.definition,
+    }),
     rolledOutTargets: t.field({
       type: [TargetRef],
       description:

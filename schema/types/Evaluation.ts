@@ -15,11 +15,17 @@ export interface EvaluationView {
 export const EvaluationRef = builder.objectRef<EvaluationView>("Evaluation");
 
 EvaluationRef.implement({
+  description: "What a unit is served, and why.",
   fields: (t) => ({
-    featureKey: t.exposeString("featureKey"),
-    environment: t.exposeString("environment"),
-    enabled: t.exposeBoolean("enabled"),
-    value: t.field({ type: "JSON", nullable: true, resolve: (evaluation) => evaluation.value ?? null }),
+    featureKey: t.exposeString("featureKey", { description: "The feature evaluated." }),
+    environment: t.exposeString("environment", { description: "The environment evaluated in." }),
+    enabled: t.exposeBoolean("enabled", { description: "The gate's answer for this unit." }),
+    value: t.field({
+      type: "JSON",
+      nullable: true,
+      description: "The dynamic config's value for this unit.",
+      resolve: (evaluation) => evaluation.value ?? null,
+    }),
     reason: t.exposeString("reason", {
       description: "Why: DEFAULT, RULE:<segment>, RELEASE:<releaseId>:PHASE:<index>, or NOT_FOUND.",
     }),
@@ -27,9 +33,13 @@ EvaluationRef.implement({
 });
 
 export const UnitInput = builder.inputType("UnitInput", {
+  description: "The unit (user, device, request …) to evaluate for.",
   fields: (t) => ({
-    id: t.string({ required: true }),
-    attributes: t.field({ type: "JSON" }),
+    id: t.string({ required: true, description: "Its stable id (percentage rollouts bucket by it)." }),
+    attributes: t.field({
+      type: "JSON",
+      description: 'A JSON object of attributes segments test, e.g. { "region": "us-west" }.',
+    }),
   }),
 });
 
@@ -39,10 +49,10 @@ builder.queryField("evaluate", (t) =>
     description: "What an SDK in `environment` serves this unit right now.",
     authScopes: { viewer: true },
     args: {
-      projectId: t.arg.id({ required: true }),
-      featureKey: t.arg.string({ required: true }),
-      environment: t.arg.string({ required: true }),
-      unit: t.arg({ type: UnitInput, required: true }),
+      projectId: t.arg.id({ required: true, description: "The project." }),
+      featureKey: t.arg.string({ required: true, description: "The feature's key." }),
+      environment: t.arg.string({ required: true, description: "An environment of the project." }),
+      unit: t.arg({ type: UnitInput, required: true, description: "Who is asking." }),
     },
     resolve: (_root, args, ctx) => {
       const project = visibleProject(ctx, args.projectId);

@@ -12,18 +12,31 @@ export const PipelineRef = builder.objectRef<PipelineNode>("Pipeline");
 PipelineRef.implement({
   description: "An ordered list of phases. DRAFT is editable; PUBLISHED is immutable and attachable.",
   fields: (t) => ({
-    id: t.exposeID("id"),
+    id: t.exposeID("id", { description: "Stable id." }),
     project: t.field({
       type: ProjectRef,
+      description: "The project it belongs to.",
       resolve: (pipeline, _args, ctx) =>
         required(ctx.readModels.project(pipeline.projectId), "project", pipeline.projectId),
     }),
-    name: t.exposeString("name"),
-    description: t.exposeString("description", { nullable: true }),
-    status: t.field({ type: PipelineStatusEnum, resolve: (pipeline) => pipeline.status }),
+    name: t.exposeString("name", { description: "Shown to people; need not be unique." }),
+    description: t.exposeString("description", { nullable: true, description: "Free text for people." }),
+    status: t.field({
+      type: PipelineStatusEnum,
+      description: "DRAFT, PUBLISHED or DELETED.",
+      resolve: (pipeline) => pipeline.status,
+    }),
     version: t.exposeInt("version", { description: "Increments with each stored change to the pipeline." }),
-    selfApproval: t.field({ type: SelfApprovalEnum, resolve: (pipeline) => pipeline.selfApproval }),
-    phases: t.field({ type: [PhaseRef], resolve: (pipeline) => phaseViews(pipeline.phases) }),
+    selfApproval: t.field({
+      type: SelfApprovalEnum,
+      description: "Whether a release's starter may approve its phases.",
+      resolve: (pipeline) => pipeline.selfApproval,
+    }),
+    phases: t.field({
+      type: [PhaseRef],
+      description: "The phases, in the order they run.",
+      resolve: (pipeline) => phaseViews(pipeline.phases),
+    }),
     windows: t.field({
       type: [PromotionWindowRef],
       description: "When its phases may roll out; none: any time. Each release keeps the windows it started with.",
@@ -31,6 +44,7 @@ PipelineRef.implement({
     }),
     attachedFeatures: t.field({
       type: [FeatureRef],
+      description: "The features that have it attached (their changes run through it).",
       resolve: async (pipeline, _args, ctx) => {
         const point = pipeline.asOf;
         if (point === undefined) return ctx.readModels.featuresWithPipeline(pipeline.id);
@@ -42,28 +56,50 @@ PipelineRef.implement({
         return present(then).filter((feature) => feature.pipelineId === pipeline.id);
       },
     }),
-    createdAt: t.field({ type: "DateTime", resolve: (pipeline) => pipeline.createdAt }),
-    publishedAt: t.field({ type: "DateTime", nullable: true, resolve: (pipeline) => pipeline.publishedAt }),
+    createdAt: t.field({
+      type: "DateTime",
+      description: "When it was created.",
+      resolve: (pipeline) => pipeline.createdAt,
+    }),
+    publishedAt: t.field({
+      type: "DateTime",
+      nullable: true,
+      description: "When it was published; null while DRAFT.",
+      resolve: (pipeline) => pipeline.publishedAt,
+    }),
   }),
 });
 
 export const CreatePipelineInput = builder.inputType("CreatePipelineInput", {
+  description: "A new pipeline (a DRAFT until published).",
   fields: (t) => ({
-    projectId: t.id({ required: true }),
-    name: t.string({ required: true }),
-    description: t.string(),
-    selfApproval: t.field({ type: SelfApprovalEnum, defaultValue: "ALLOWED" }),
-    phases: t.field({ type: [PhaseInput], required: true }),
-    windows: t.field({ type: [PromotionWindowInput] }),
+    projectId: t.id({ required: true, description: "The project it belongs to." }),
+    name: t.string({ required: true, description: "Shown to people." }),
+    description: t.string({ description: "Free text for people." }),
+    selfApproval: t.field({
+      type: SelfApprovalEnum,
+      defaultValue: "ALLOWED",
+      description: "Whether a release's starter may approve its phases.",
+    }),
+    phases: t.field({
+      type: [PhaseInput],
+      required: true,
+      description: "The phases, in the order they run (at least one).",
+    }),
+    windows: t.field({
+      type: [PromotionWindowInput],
+      description: "Promotion windows: when its phases may roll out (none: any time).",
+    }),
   }),
 });
 
 export const UpdatePipelineInput = builder.inputType("UpdatePipelineInput", {
+  description: "Changes to a DRAFT pipeline; fields left out keep their value.",
   fields: (t) => ({
-    name: t.string(),
-    description: t.string(),
-    selfApproval: t.field({ type: SelfApprovalEnum }),
-    phases: t.field({ type: [PhaseInput] }),
+    name: t.string({ description: "A new name." }),
+    description: t.string({ description: "A new description." }),
+    selfApproval: t.field({ type: SelfApprovalEnum, description: "A new self-approval rule." }),
+    phases: t.field({ type: [PhaseInput], description: "The new phases, replacing all of them." }),
     windows: t.field({ type: [PromotionWindowInput], description: "Replaces every window ([] removes them)." }),
   }),
 });
@@ -72,8 +108,9 @@ builder.queryFields((t) => ({
   pipeline: t.field({
     type: PipelineRef,
     nullable: true,
+    description: "A pipeline by id; null if there is none the token may see.",
     authScopes: { viewer: true },
-    args: { id: t.arg.id({ required: true }) },
+    args: { id: t.arg.id({ required: true, description: "The pipeline's id." }) },
     resolve: (_root, args, ctx) => visiblePipeline(ctx, args.id),
   }),
   pipelineAsOf: t.field({
@@ -82,7 +119,14 @@ builder.queryFields((t) => ({
     description:
       "Audit replay: the pipeline as it was after the last event at or before `at` (or `position`). Its attachedFeatures are the features that had it attached then, each as of the same point.",
     authScopes: { viewer: true },
-    args: { id: t.arg.id({ required: true }), at: t.arg({ type: "DateTime" }), position: t.arg.string() },
+    args: {
+      id: t.arg.id({ required: true, description: "The pipeline's id." }),
+      at: t.arg({
+        type: "DateTime",
+        description: "The point in time: the state after the last event at or before it.",
+      }),
+      position: t.arg.string({ description: "Or a global event position (AuditEvent.position) instead of `at`." }),
+    },
     resolve: async (_root, args, ctx) => {
       const pipeline = await ctx.asOf.pipeline(args.id, { at: args.at, position: args.position });
       return pipeline && canSeeProject(ctx.auth, pipeline.projectId) ? pipeline : null;
@@ -93,37 +137,43 @@ builder.queryFields((t) => ({
 builder.mutationFields((t) => ({
   createPipeline: t.field({
     type: PipelineRef,
-    description: "Starts as DRAFT.",
+    description: "EDITOR: a new pipeline. Starts as DRAFT (editable); publish it to attach it to features.",
     authScopes: { editor: true },
-    args: { input: t.arg({ type: CreatePipelineInput, required: true }) },
+    args: { input: t.arg({ type: CreatePipelineInput, required: true, description: "The new pipeline." }) },
     resolve: (_root, args, ctx) => ctx.pipeline.createPipeline(callerOf(ctx), args.input),
   }),
   updatePipeline: t.field({
     type: PipelineRef,
-    description: "DRAFT only, else IMMUTABLE.",
+    description: "EDITOR: change a pipeline. DRAFT only, else IMMUTABLE (clone a published one instead).",
     authScopes: { editor: true },
-    args: { id: t.arg.id({ required: true }), input: t.arg({ type: UpdatePipelineInput, required: true }) },
+    args: {
+      id: t.arg.id({ required: true, description: "A DRAFT pipeline." }),
+      input: t.arg({ type: UpdatePipelineInput, required: true, description: "The changes." }),
+    },
     resolve: (_root, args, ctx) => ctx.pipeline.updatePipeline(callerOf(ctx), args.id, args.input),
   }),
   publishPipeline: t.field({
     type: PipelineRef,
-    description: "DRAFT → PUBLISHED, immutable from then on.",
+    description: "EDITOR: DRAFT → PUBLISHED, immutable from then on and attachable to features.",
     authScopes: { editor: true },
-    args: { id: t.arg.id({ required: true }) },
+    args: { id: t.arg.id({ required: true, description: "A DRAFT pipeline." }) },
     resolve: (_root, args, ctx) => ctx.pipeline.publishPipeline(callerOf(ctx), args.id),
   }),
   clonePipeline: t.field({
     type: PipelineRef,
-    description: "A new DRAFT with the same phases.",
+    description: "EDITOR: a new DRAFT with the same phases, to evolve a published pipeline.",
     authScopes: { editor: true },
-    args: { id: t.arg.id({ required: true }), name: t.arg.string() },
+    args: {
+      id: t.arg.id({ required: true, description: "The pipeline to copy." }),
+      name: t.arg.string({ description: "The copy's name (default: the original's name followed by \" (copy)\")." }),
+    },
     resolve: (_root, args, ctx) => ctx.pipeline.clonePipeline(callerOf(ctx), args.id, args.name ?? null),
   }),
   deletePipeline: t.field({
     type: PipelineRef,
-    description: "PIPELINE_IN_USE while a feature has it attached.",
+    description: "EDITOR: mark it DELETED. PIPELINE_IN_USE while a feature has it attached.",
     authScopes: { editor: true },
-    args: { id: t.arg.id({ required: true }) },
+    args: { id: t.arg.id({ required: true, description: "The pipeline." }) },
     resolve: (_root, args, ctx) => ctx.pipeline.deletePipeline(callerOf(ctx), args.id),
   }),
 }));

@@ -14,9 +14,12 @@ export const ReleaseRef = builder.objectRef<ReleaseNode>("Release");
 ReleaseRef.implement({
   description: "One run of a pipeline over one change of one feature.",
   fields: (t) => ({
-    id: t.exposeID("id"),
+    id: t.exposeID("id", {
+      description: "`<featureId>.<n>`: the feature's n-th release. Its Temporal workflow is `release-<id>`.",
+    }),
     feature: t.field({
       type: FeatureRef,
+      description: "The feature whose change it rolls out.",
       resolve: async (release, _args, ctx) => {
         // As of the release's point: the feature's lock precedes ReleaseStarted, so it exists by then.
         const then = release.asOf === undefined ? null : await ctx.asOf.feature(release.featureId, release.asOf);
@@ -25,13 +28,20 @@ ReleaseRef.implement({
     }),
     pipeline: t.field({
       type: PipelineRef,
+      description: "The pipeline it runs (as attached when it started).",
       resolve: async (release, _args, ctx) => {
         const then = release.asOf === undefined ? null : await ctx.asOf.pipeline(release.pipelineId, release.asOf);
         return then ?? required(ctx.readModels.pipeline(release.pipelineId), "pipeline", release.pipelineId);
       },
     }),
-    pipelineVersion: t.exposeInt("pipelineVersion"),
-    status: t.field({ type: ReleaseStatusEnum, resolve: (release) => release.status }),
+    pipelineVersion: t.exposeInt("pipelineVersion", {
+      description: "The pipeline version it snapshotted at start; later pipeline changes do not affect it.",
+    }),
+    status: t.field({
+      type: ReleaseStatusEnum,
+      description: "In progress, completed or aborted.",
+      resolve: (release) => release.status,
+    }),
     before: t.field({
       type: [EnvironmentDefinitionRef],
       description: "The pre-release state, restored by abort.",
@@ -42,21 +52,36 @@ ReleaseRef.implement({
       description: "The change being rolled out.",
       resolve: (release) => release.after,
     }),
-    phases: t.field({ type: [ReleasePhaseRef], resolve: (release) => release.phases }),
+    phases: t.field({
+      type: [ReleasePhaseRef],
+      description: "Each pipeline phase's live state, in order.",
+      resolve: (release) => release.phases,
+    }),
     currentPhaseIndex: t.exposeInt("currentPhaseIndex", {
       nullable: true,
-      description: "null once COMPLETED or ABORTED.",
+      description:
+        "The phase it is at (waiting, asking for approval, or about to roll out); null once COMPLETED or ABORTED.",
     }),
-    startedBy: t.exposeString("startedBy"),
-    startedAt: t.field({ type: "DateTime", resolve: (release) => release.startedAt }),
-    endedAt: t.field({ type: "DateTime", nullable: true, resolve: (release) => release.endedAt }),
-    abortReason: t.exposeString("abortReason", { nullable: true }),
+    startedBy: t.exposeString("startedBy", {
+      description: "The token name that started it (by changing the feature).",
+    }),
+    startedAt: t.field({ type: "DateTime", description: "When it started.", resolve: (release) => release.startedAt }),
+    endedAt: t.field({
+      type: "DateTime",
+      nullable: true,
+      description: "When it completed or was aborted; null while in progress.",
+      resolve: (release) => release.endedAt,
+    }),
+    abortReason: t.exposeString("abortReason", {
+      nullable: true,
+      description: "The reason given when it was aborted.",
+    }),
     actions: t.field({
       type: [ReleaseActionRef],
       description: "Every action taken, oldest first.",
       resolve: (release) => release.actions,
     }),
-    version: t.exposeInt("version"),
+    version: t.exposeInt("version", { description: "Increments with each stored change to the release." }),
   }),
 });
 
@@ -64,8 +89,9 @@ builder.queryFields((t) => ({
   release: t.field({
     type: ReleaseRef,
     nullable: true,
+    description: "A release by id; null if there is none the token may see.",
     authScopes: { viewer: true },
-    args: { id: t.arg.id({ required: true }) },
+    args: { id: t.arg.id({ required: true, description: "The release's id (`<featureId>.<n>`)." }) },
     resolve: (_root, args, ctx) => visibleRelease(ctx, args.id),
   }),
   releaseAsOf: t.field({
@@ -74,7 +100,14 @@ builder.queryFields((t) => ({
     description:
       "Audit replay: the release as it was after the last event at or before `at` (or `position`). Its feature and pipeline are served as of the same point.",
     authScopes: { viewer: true },
-    args: { id: t.arg.id({ required: true }), at: t.arg({ type: "DateTime" }), position: t.arg.string() },
+    args: {
+      id: t.arg.id({ required: true, description: "The release's id." }),
+      at: t.arg({
+        type: "DateTime",
+        description: "The point in time: the state after the last event at or before it.",
+      }),
+      position: t.arg.string({ description: "Or a global event position (AuditEvent.position) instead of `at`." }),
+    },
     resolve: async (_root, args, ctx) => {
       const release = await ctx.asOf.release(args.id, { at: args.at, position: args.position });
       return release && canSeeProject(ctx.auth, release.projectId) ? release : null;
@@ -110,8 +143,13 @@ function releaseActionField(name: string, spec: ReleaseActionSpec): void {
       description: spec.description === undefined ? UPDATE_ID_NOTE : `${spec.description} ${UPDATE_ID_NOTE}`,
       authScopes: spec.scope === "approver" ? { approver: true } : { editor: true },
       args: {
-        id: t.arg.id({ required: true }),
-        [spec.note]: t.arg.string(),
+        id: t.arg.id({ required: true, description: "The release's id." }),
+        [spec.note]: t.arg.string({
+          description:
+            spec.note === "comment"
+              ? "A comment recorded with the approval."
+              : "Why; recorded with the action in the audit log.",
+        }),
         ...(spec.phased && { phaseIndex: t.arg.int({ description: phaseGuard }) }),
       },
       resolve: (_root, args, ctx) => {
@@ -132,27 +170,58 @@ builder.mutationField("startRelease", (t) =>
     description:
       "Run the attached pipeline over the current definition (Flagsmith's 'add to release pipeline', for ENABLE/DISABLE phases).",
     authScopes: { editor: true },
-    args: { featureId: t.arg.id({ required: true }), reason: t.arg.string() },
+    args: {
+      featureId: t.arg.id({ required: true, description: "A feature with a pipeline attached and no active release." }),
+      reason: t.arg.string({ description: "Why; recorded with the release." }),
+    },
     resolve: (_root, args, ctx) => ctx.release.startRelease(callerOf(ctx), args.featureId, args.reason ?? null),
   }),
 );
-releaseActionField("approveRelease", { action: "approve", scope: "approver", note: "comment", phased: true });
-releaseActionField("pauseRelease", { action: "pause", scope: "editor", note: "reason", phased: true });
-releaseActionField("unpauseRelease", { action: "unpause", scope: "editor", note: "reason", phased: true });
-releaseActionField("skipPhase", { action: "skip", scope: "editor", note: "reason", phased: true });
+releaseActionField("approveRelease", {
+  action: "approve",
+  scope: "approver",
+  note: "comment",
+  phased: true,
+  description:
+    "APPROVER: approve the current phase while it is AWAITING_APPROVAL; at `approvalsRequired` distinct approvers it rolls out. The same approver twice is INVALID_STATE; the starter under selfApproval FORBIDDEN is SELF_APPROVAL_FORBIDDEN.",
+});
+releaseActionField("pauseRelease", {
+  action: "pause",
+  scope: "editor",
+  note: "reason",
+  phased: true,
+  description:
+    "EDITOR: stop the current phase's bake timer while it is WAITING (it becomes PAUSED, the remaining time is kept). Never stops a rollout.",
+});
+releaseActionField("unpauseRelease", {
+  action: "unpause",
+  scope: "editor",
+  note: "reason",
+  phased: true,
+  description: "EDITOR: restart a PAUSED phase's bake timer with the time that was left.",
+});
+releaseActionField("skipPhase", {
+  action: "skip",
+  scope: "editor",
+  note: "reason",
+  phased: true,
+  description:
+    "EDITOR: end the current phase's wait now (WAITING or PAUSED → SKIPPED_WAIT); its approval, if required, is still asked before it rolls out.",
+});
 releaseActionField("abortRelease", {
   action: "abort",
   scope: "editor",
   note: "reason",
   phased: false,
-  description: "Irreversible; every rolled-out target returns to `before`.",
+  description:
+    "EDITOR: stop the release; every rolled-out target returns to `before`. Irreversible: later actions answer INVALID_STATE.",
 });
 releaseActionField("fullRollout", {
   action: "fullRollout",
   scope: "approver",
   note: "reason",
   phased: false,
-  description: "All remaining phases roll out at once, bypassing waits and approvals.",
+  description: "APPROVER: all remaining phases roll out at once, bypassing waits and approvals; the release COMPLETES.",
 });
 
 builder.mutationField("breakGlass", (t) =>
@@ -160,7 +229,10 @@ builder.mutationField("breakGlass", (t) =>
     type: ReleaseRef,
     description: `ADMIN. Roll out the current phase of this release now despite a freeze or a closed promotion window; the reason is required and recorded as a BREAK_GLASS action. Approvals the phase requires are still required, and a bake still running still runs out first. ${UPDATE_ID_NOTE}`,
     authScopes: { admin: true },
-    args: { id: t.arg.id({ required: true }), reason: t.arg.string({ required: true }) },
+    args: {
+      id: t.arg.id({ required: true, description: "The release." }),
+      reason: t.arg.string({ required: true, description: "Why the freeze or the window is bypassed (required)." }),
+    },
     resolve: (_root, args, ctx) => ctx.release.breakGlass(callerOf(ctx), args.id, { reason: args.reason }),
   }),
 );
@@ -170,7 +242,7 @@ builder.subscriptionFields((t) => ({
     type: ReleaseRef,
     description: "Every change of one release, starting with its current state.",
     authScopes: { viewer: true },
-    args: { id: t.arg.id({ required: true }) },
+    args: { id: t.arg.id({ required: true, description: "The release's id." }) },
     subscribe: (_root, args, ctx) => ctx.live.releaseUpdated(ctx.auth, args.id),
     resolve: (release) => release,
   }),
@@ -178,7 +250,7 @@ builder.subscriptionFields((t) => ({
     type: ReleaseRef,
     description: "Every change of any release of one feature (new releases included).",
     authScopes: { viewer: true },
-    args: { featureId: t.arg.id({ required: true }) },
+    args: { featureId: t.arg.id({ required: true, description: "The feature." }) },
     subscribe: (_root, args, ctx) => ctx.live.featureReleases(ctx.auth, args.featureId),
     resolve: (release) => release,
   }),
@@ -186,7 +258,7 @@ builder.subscriptionFields((t) => ({
     type: ReleaseRef,
     description: "A phase of some release in the project now awaits approval.",
     authScopes: { viewer: true },
-    args: { projectId: t.arg.id({ required: true }) },
+    args: { projectId: t.arg.id({ required: true, description: "The project." }) },
     subscribe: (_root, args, ctx) => ctx.live.approvalRequested(ctx.auth, args.projectId),
     resolve: (release) => release,
   }),

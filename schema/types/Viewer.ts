@@ -7,15 +7,21 @@ export const ViewerRef = builder.objectRef<AuthInfo>("Viewer");
 ViewerRef.implement({
   description: "The caller's API token.",
   fields: (t) => ({
-    tokenName: t.exposeString("name"),
-    projectId: t.exposeID("projectId", { nullable: true }),
-    role: t.field({ type: RoleEnum, resolve: (auth) => auth.role }),
+    tokenName: t.exposeString("name", {
+      description: "The token's name: who you act as (actions and approvals are recorded under it).",
+    }),
+    projectId: t.exposeID("projectId", {
+      nullable: true,
+      description: "The project the token is bound to; null for a token that sees every project.",
+    }),
+    role: t.field({ type: RoleEnum, description: "What the token may do.", resolve: (auth) => auth.role }),
   }),
 });
 
 builder.queryField("viewer", (t) =>
   t.field({
     type: ViewerRef,
+    description: "The token this request is made with: a quick way to check a token works.",
     authScopes: { viewer: true },
     resolve: (_root, _args, ctx) => {
       // authScopes guarantees a token; the check keeps the type honest.

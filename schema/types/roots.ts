@@ -2,6 +2,12 @@
 
 import { builder } from "../builder.ts";
 
-builder.queryType({});
-builder.mutationType({});
-builder.subscriptionType({});
+builder.queryType({
+  description: "Reads: projects, pipelines, features, releases, the audit log and its replay, evaluation.",
+});
+builder.mutationType({
+  description: "Writes. A mutation that answers an error wrote nothing; one that answers success has written.",
+});
+builder.subscriptionType({
+  description: "Live updates over graphql-ws (WebSocket, `graphql-transport-ws`) or Server-Sent Events at /graphql.",
+});

@@ -56,7 +56,14 @@ async function main(): Promise<void> {
   const connection = await connectTemporal(temporalAddress, logger);
   const client = new Client({ connection, namespace: config.temporalNamespace });
 
-  await ensureAdminToken({ store, readModels, runner, adminToken: config.adminToken, logger });
+  await ensureAdminToken({
+    store,
+    readModels,
+    runner,
+    adminToken: config.adminToken,
+    dataDir: config.dataDir,
+    logger,
+  });
 
   const app = buildApp({
     store,

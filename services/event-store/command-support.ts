@@ -25,13 +25,18 @@ export interface CommandDeps {
   now: () => Date;
 }
 
-/** The metadata of every event a caller's command appends. */
-export const commandMetadata = (caller: Caller, projectId: string | null, at: string): CommandMetadata => ({
+/** The metadata of every event a caller's command appends, but its time. */
+export const callerMetadata = (caller: Caller, projectId: string | null): Omit<CommandMetadata, "occurredAt"> => ({
   actor: caller.auth.name,
-  occurredAt: at,
   correlationId: caller.request.correlationId,
   causationId: null,
   projectId,
+});
+
+/** The metadata of every event a caller's command appends. */
+export const commandMetadata = (caller: Caller, projectId: string | null, at: string): CommandMetadata => ({
+  ...callerMetadata(caller, projectId),
+  occurredAt: at,
 });
 
 /** Read-your-writes: the read models have applied `position` (or, for a no-op, everything stored so far). */

@@ -7,7 +7,14 @@ import { featureIdFor } from "../core/ids.ts";
 import type { FeatureKind } from "../core/model.ts";
 import { streams } from "../core/streams.ts";
 import { storeExecutor } from "../event-store/command-handler.ts";
-import { type CommandDeps, caughtUp, fromView, loadVisible, runCommand } from "../event-store/command-support.ts";
+import {
+  type CommandDeps,
+  callerMetadata,
+  caughtUp,
+  fromView,
+  loadVisible,
+  runCommand,
+} from "../event-store/command-support.ts";
 import type { EventStore } from "../event-store/port.ts";
 import { loadPipeline } from "../pipeline/commands.ts";
 import { loadProject } from "../project/commands.ts";
@@ -60,10 +67,11 @@ export function createFeatureCommands<Release>(deps: FeatureCommandDeps<Release>
   const { store, views } = deps;
   const at = (): string => deps.now().toISOString();
   const executor = storeExecutor(store);
-  const attachment = (caller: Caller, projectId: string): AttachmentContext => ({
+  /** One instant for every event of the command, on both streams. */
+  const attachment = (caller: Caller, projectId: string, now = at()): AttachmentContext => ({
     actor: actorOf(caller),
-    now: at(),
-    metadata: { actor: caller.auth.name, correlationId: caller.request.correlationId, causationId: null, projectId },
+    now,
+    metadata: callerMetadata(caller, projectId),
     onRecordNotRemoved: (error, pipelineId) =>
       deps.logger?.error({ err: error, pipelineId }, "could not remove a feature from its old pipeline's record"),
   });
@@ -85,6 +93,7 @@ export function createFeatureCommands<Release>(deps: FeatureCommandDeps<Release>
           ? null
           : await loadPipeline(store, caller, input.pipelineId);
       const id = featureIdFor(project.id, input.key);
+      const context = attachment(caller, project.id);
       const written = await createFeature(
         executor,
         {
@@ -98,10 +107,10 @@ export function createFeatureCommands<Release>(deps: FeatureCommandDeps<Release>
             pipeline,
             environments: input.environments,
           },
-          actor: actorOf(caller),
-          now: at(),
+          actor: context.actor,
+          now: context.now,
         },
-        attachment(caller, project.id),
+        context,
       );
       return shown(id, written.position);
     },

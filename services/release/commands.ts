@@ -10,7 +10,7 @@ import { DomainError, isDomainError } from "../core/errors.ts";
 import { newId } from "../core/ids.ts";
 import { jsonEqual } from "../core/model.ts";
 import { storeExecutor } from "../event-store/command-handler.ts";
-import { type CommandDeps, caughtUp, fromView, waitUntil } from "../event-store/command-support.ts";
+import { type CommandDeps, callerMetadata, caughtUp, fromView, waitUntil } from "../event-store/command-support.ts";
 import { loadFeature, type ReleaseStarter, type UpdateFeatureInput } from "../feature/commands.ts";
 import { type Feature, releasePipelineId } from "../feature/feature.ts";
 import { loadPipeline } from "../pipeline/commands.ts";
@@ -90,12 +90,7 @@ export function createReleaseCommands(deps: ReleaseCommandDeps): ReleaseCommands
         ...change,
         actor: actorOf(caller),
         now: deps.now().toISOString(),
-        metadata: {
-          actor: caller.auth.name,
-          correlationId: caller.request.correlationId,
-          causationId: null,
-          projectId: project.id,
-        },
+        metadata: callerMetadata(caller, project.id),
       },
       {
         onLockNotReturned: (error, releaseId) =>

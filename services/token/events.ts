@@ -22,4 +22,13 @@ export type ApiTokenCreated = DomainEvent<
 /** The token stops working at once; its open subscriptions end. */
 export type ApiTokenRevoked = DomainEvent<"ApiTokenRevoked", { tokenId: string; by: string; at: string }>;
 
-export type TokenEvent = ApiTokenCreated | ApiTokenRevoked;
+/**
+ * The bootstrap ADMIN token's secret was replaced (ADMIN_TOKEN set to a new value on an existing
+ * installation): the old secret stops working. Only the new secret's hash is stored.
+ */
+export type ApiTokenSecretRotated = DomainEvent<
+  "ApiTokenSecretRotated",
+  { tokenId: string; secretHash: string; at: string }
+>;
+
+export type TokenEvent = ApiTokenCreated | ApiTokenRevoked | ApiTokenSecretRotated;

@@ -9,6 +9,7 @@ import {
   isTokenActive,
   normalizeTokenName,
   type RevokeApiToken,
+  type RotateApiTokenSecret,
   sameActor,
   tokenDecider,
 } from "./token.ts";
@@ -175,6 +176,30 @@ describe("API token", () => {
       spec.given([created]).when(create()).thenThrows("CONFLICT", "API token t1 already exists");
     });
 
+    it("gets a new secret: only the new hash is recorded, and the token now answers to it", () => {
+      const rotate: RotateApiTokenSecret = {
+        type: "RotateApiTokenSecret",
+        data: { tokenId: "t1", secretHash: "b".repeat(64) },
+        actor: { name: "system", role: "ADMIN" },
+        now,
+      };
+      spec
+        .given([created])
+        .when(rotate)
+        .then([{ type: "ApiTokenSecretRotated", data: { tokenId: "t1", secretHash: "b".repeat(64), at: now } }]);
+      spec
+        .given([created])
+        .when(rotate)
+        .thenState((token) => expect(token?.secretHash).toBe("b".repeat(64)));
+    });
+
+    it("rotating to the secret it already has records nothing", () => {
+      spec
+        .given([created])
+        .when({ type: "RotateApiTokenSecret", data: { tokenId: "t1", secretHash: hash }, actor: admin, now })
+        .then([]);
+    });
+
     it("is revoked by an ADMIN, recording who and when", () => {
       spec.given([created]).when(revoke).then([revokedEvent]);
     });
@@ -200,6 +225,15 @@ describe("API token", () => {
       const revoked = evolveToken(token, revokedEvent);
       const revokedLookup = { tokenByName: () => revoked };
       expect(activeTokenNamed(revokedLookup, "ci-bot", new Date(now))).toBeNull();
+    });
+  });
+
+  describe("rotating a token that does not exist", () => {
+    it("is refused as NOT_FOUND", () => {
+      spec
+        .given([])
+        .when({ type: "RotateApiTokenSecret", data: { tokenId: "t1", secretHash: hash }, actor: admin, now })
+        .thenThrows("NOT_FOUND", "API token t1 not found");
     });
   });
 

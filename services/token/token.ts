@@ -10,7 +10,7 @@ import { DomainError, validation } from "../core/errors.ts";
 import { ROLES, type Role } from "../core/model.ts";
 import { normalizeTokenName } from "../core/names.ts";
 import { requireName } from "../project/project.ts";
-import type { ApiTokenCreated, ApiTokenRevoked, TokenEvent } from "./events.ts";
+import type { ApiTokenCreated, ApiTokenRevoked, ApiTokenSecretRotated, TokenEvent } from "./events.ts";
 
 export interface ApiToken {
   id: string;
@@ -46,8 +46,6 @@ export type CreateApiToken = Command<
 
 export type RevokeApiToken = Command<"RevokeApiToken", { tokenId: string }>;
 
-export type TokenCommand = CreateApiToken | RevokeApiToken;
-
 /** Names no token may take: the actor of the service's own transitions, and of events without one. */
 export const RESERVED_TOKEN_NAMES: readonly string[] = ["system", "unknown"];
 
@@ -71,6 +69,11 @@ export function activeTokenNamed(
   const token = lookup.tokenByName(normalizeTokenName(name));
   return token !== null && isTokenActive(token, now) ? token : null;
 }
+
+/** Replace a token's secret (the bootstrap ADMIN token's, from ADMIN_TOKEN): the old one stops working. */
+export type RotateApiTokenSecret = Command<"RotateApiTokenSecret", { tokenId: string; secretHash: string }>;
+
+export type TokenCommand = CreateApiToken | RevokeApiToken | RotateApiTokenSecret;
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 
@@ -113,12 +116,23 @@ function revokeApiToken(command: RevokeApiToken, state: TokenState): ApiTokenRev
   return [{ type: "ApiTokenRevoked", data: { tokenId: state.id, by: command.actor.name, at: command.now } }];
 }
 
+function rotateApiTokenSecret(command: RotateApiTokenSecret, state: TokenState): ApiTokenSecretRotated[] {
+  const { tokenId, secretHash } = command.data;
+  if (state === null) throw new DomainError("NOT_FOUND", `API token ${tokenId} not found`);
+  if (!SHA256_HEX.test(secretHash)) throw new DomainError("INTERNAL", "secretHash must be a SHA-256 hex digest");
+  // Already this secret (another API process rotated it first): nothing to do.
+  if (state.secretHash === secretHash) return [];
+  return [{ type: "ApiTokenSecretRotated", data: { tokenId, secretHash, at: command.now } }];
+}
+
 export function decideToken(command: TokenCommand, state: TokenState): TokenEvent[] {
   switch (command.type) {
     case "CreateApiToken":
       return createApiToken(command, state);
     case "RevokeApiToken":
       return revokeApiToken(command, state);
+    case "RotateApiTokenSecret":
+      return rotateApiTokenSecret(command, state);
     default: {
       const unknown: never = command;
       throw new DomainError("INTERNAL", `unknown token command ${String((unknown as { type: unknown }).type)}`);
@@ -145,6 +159,8 @@ export function evolveToken(state: TokenState, event: TokenEvent): TokenState {
     }
     case "ApiTokenRevoked":
       return state === null ? null : { ...state, revokedAt: event.data.at, revokedBy: event.data.by };
+    case "ApiTokenSecretRotated":
+      return state === null ? state : { ...state, secretHash: event.data.secretHash };
     default: {
       const _exhaustive: never = event;
       return state;

@@ -112,17 +112,14 @@ export async function startTestApi(options: StartTestApiOptions = {}): Promise<T
     running = worker.run();
   }
 
-  let adminToken = "";
-  await ensureAdminToken({
+  const bootstrap = await ensureAdminToken({
     store: realStore,
     readModels,
     runner,
     adminToken: process.env.TEST_ADMIN_TOKEN,
-    print: (line) => {
-      adminToken = line.replace(/^ADMIN token \(shown once\): /, "");
-    },
+    print: () => {},
   });
-  if (adminToken === "" && process.env.TEST_ADMIN_TOKEN) adminToken = process.env.TEST_ADMIN_TOKEN;
+  const adminToken = bootstrap.secret ?? process.env.TEST_ADMIN_TOKEN ?? "";
 
   const app = buildApp({
     store,

@@ -6,7 +6,7 @@
 
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -149,16 +149,21 @@ describe("two API processes on one store and one Temporal", () => {
 
   it("a fresh installation prints its ADMIN token once; the second process finds it", async () => {
     first = await startApi();
-    const printed = first.lines.filter((line) => line.startsWith("ADMIN token (shown once): "));
+    // Shown in a banner on stderr, outside the JSON log lines, and saved under DATA_DIR (mode 0600).
+    const printed = first.lines.join("\n").match(/^ADMIN token \(shown once\): (\S+)$/gm) ?? [];
     expect(printed).toHaveLength(1);
-    adminToken = printed[0]?.slice("ADMIN token (shown once): ".length) ?? "";
+    adminToken = readFileSync(join(dataDir, "admin-token"), "utf8").trim();
+    expect(printed[0]).toBe(`ADMIN token (shown once): ${adminToken}`);
     expect(adminToken).toMatch(/^rp_[A-Za-z0-9_-]{43}$/);
+    expect(statSync(join(dataDir, "admin-token")).mode & 0o777).toBe(0o600);
+    const logLines = first.lines.filter((line) => line.startsWith("{"));
+    expect(logLines.some((line) => line.includes(adminToken))).toBe(false);
     // Only a hash of it is stored.
     const stored = JSON.stringify((await store.readAll()).map((event) => [event.data, event.metadata]));
     expect(stored).not.toContain(adminToken);
 
     second = await startApi();
-    expect(second.lines.some((line) => line.startsWith("ADMIN token"))).toBe(false);
+    expect(second.lines.some((line) => line.includes("ADMIN token (shown once)"))).toBe(false);
     const viewer = await gql<{ viewer: { tokenName: string; role: string } }>(second, "{ viewer { tokenName role } }");
     expect(viewer.viewer).toEqual({ tokenName: "admin", role: "ADMIN" });
   }, 120_000);
@@ -276,7 +281,7 @@ describe("two API processes on one store and one Temporal", () => {
   it("a restart on the same DATA_DIR keeps the ADMIN token working and prints nothing", async () => {
     await first.stop();
     const again = await startApi();
-    expect(again.lines.some((line) => line.startsWith("ADMIN token"))).toBe(false);
+    expect(again.lines.some((line) => line.includes("ADMIN token (shown once)"))).toBe(false);
     const data = await gql<{ projects: { name: string }[] }>(again, "{ projects { name } }");
     expect(data.projects.map((p) => p.name)).toEqual(["Shared", "Race"]);
   }, 60_000);

@@ -1,7 +1,7 @@
 // `npm start` end to end: the supervisor runs Temporal, the worker and the API, and leaves nothing
 // behind however it ends (SIGTERM to it, SIGTERM to npm, SIGKILL to it).
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -126,6 +126,13 @@ describe("the npm start supervisor", { timeout: 120_000 }, () => {
     // Announced once the API's /readyz answers 200.
     const ready = `GraphQL API ready at http://localhost:${supervisor.port}/graphql`;
     await waitForLog(supervisor, "supervisor", ready, 60_000);
+    // A person is told, outside the JSON lines, where the generated ADMIN token is; the file is theirs only.
+    const tokenFile = join(supervisor.dataDir, "admin-token");
+    expect(supervisor.output()).toContain(`ADMIN token: in ${tokenFile}`);
+    expect(statSync(tokenFile).mode & 0o777).toBe(0o600);
+    const secret = readFileSync(tokenFile, "utf8").trim();
+    expect(supervisor.output()).toContain(`ADMIN token (shown once): ${secret}`);
+    expect(logLines(supervisor.output()).some((line) => JSON.stringify(line).includes(secret))).toBe(false);
     const pid = supervisor.process.pid ?? -1;
     expectFullTree(descendantsOf(pid));
     expect(existsSync(join(supervisor.dataDir, "temporal", "temporal.db"))).toBe(true);
