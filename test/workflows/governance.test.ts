@@ -163,6 +163,32 @@ describe("a freeze", () => {
   }, 120_000);
 });
 
+describe("the worker's governance follower", () => {
+  it("tells a frozen release of the unfreeze at once (no server time passes, no recheck timer fires)", async () => {
+    await createProject("followed");
+    const follower = startGovernanceFollower(env.client, harness.store, { taskQueue: sideQueue });
+    await follower.ready;
+    try {
+      await project("followed", "FreezeProject", { reason: "incident 8" });
+      const { releaseId } = await seedRelease(harness.store, {
+        projectId: "followed",
+        phases: [{ name: "prod", environment: "production" }],
+        now: await serverNow(),
+      });
+      await startReleaseWorkflow(harness.client, releaseId, { taskQueue: harness.taskQueue });
+      await advanceUntil(releaseId, (r) => phaseStatus(r, 0) === "FROZEN", 0);
+      const before = await env.currentTimeMs();
+      await project("followed", "UnfreezeProject", { reason: "resolved" });
+      // Real time only (queries do not skip server time): the follower's signal wakes the workflow.
+      const done = await advanceUntil(releaseId, (r) => r.status === "COMPLETED", 0);
+      expect(done.status).toBe("COMPLETED");
+      expect((await env.currentTimeMs()) - before).toBeLessThan(60_000);
+    } finally {
+      await follower.close();
+    }
+  }, 60_000);
+});
+
 describe("promotion windows", () => {
   it("a window closing mid-release holds the next phase AWAITING_WINDOW until it opens days later", async () => {
     const start = new Date(await env.currentTimeMs());
