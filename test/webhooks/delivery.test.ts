@@ -52,6 +52,8 @@ let dispatcher: WebhookDispatcher;
 let server: Server;
 let baseUrl: string;
 const received: Received[] = [];
+/** Deliveries whose request a hanging receiver holds unanswered. */
+const hanging: string[] = [];
 const secrets = new Map<string, string>();
 const webhookQueue = `webhooks-test-${Date.now()}`;
 
@@ -86,6 +88,11 @@ beforeAll(async () => {
         const deliveryId = String(request.headers["x-webhook-delivery"]);
         const n = received.filter((r) => r.deliveryId === deliveryId).length + 1;
         const answered = (behaviour.get(path) ?? (() => 200))(n);
+        if (answered === 0) {
+          // A receiver that hangs: never answers (the attempt times out after 10 s).
+          hanging.push(deliveryId);
+          return;
+        }
         received.push({
           path,
           deliveryId,
@@ -254,6 +261,44 @@ describe("webhook deliveries", () => {
     const span = (requests.at(-1) as Received).serverTimeMs - (requests[0] as Received).serverTimeMs;
     expect(span).toBeGreaterThanOrEqual(HOUR);
   }, 120_000);
+
+  it("a receiver that hangs does not delay the release", async () => {
+    const projectId = "project-hanging";
+    behaviour.set("/hang", () => 0);
+    const webhookId = await createWebhook(projectId, "/hang", ["PHASE_ROLLED_OUT", "RELEASE_COMPLETED"]);
+    const { releaseId } = await seedRelease(harness.store, {
+      projectId,
+      phases: [
+        { name: "dev", environment: "development" },
+        { name: "prod", environment: "production" },
+      ],
+      now: new Date(await env.currentTimeMs()).toISOString(),
+    });
+    const handle = await startReleaseWorkflow(harness.client, releaseId, { taskQueue: harness.taskQueue });
+    for (let i = 0; i < 200 && hanging.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 25));
+    // The receiver holds a delivery's request; the release runs to its end regardless.
+    expect(hanging.length).toBeGreaterThan(0);
+    expect((await handle.result()).status).toBe("COMPLETED");
+    const list = await deliveries(webhookId);
+    expect(list.every((d) => d.status === "PENDING")).toBe(true);
+    // Deleted, so the hanging deliveries stop at their next attempt instead of retrying for an hour.
+    await handleCommand(harness.store, webhookDecider, {
+      stream: streams.webhook(webhookId),
+      command: {
+        type: "DeleteWebhook",
+        data: { webhookId },
+        actor: { name: "admin", role: "ADMIN" },
+        now: new Date().toISOString(),
+      },
+      metadata: {
+        actor: "admin",
+        occurredAt: new Date().toISOString(),
+        correlationId: "test",
+        causationId: null,
+        projectId,
+      },
+    });
+  }, 60_000);
 
   it("a deleted webhook stops before its next attempt", async () => {
     const projectId = "project-deleted";
