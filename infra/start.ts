@@ -7,7 +7,8 @@
 //   3. Logs the GraphQL URL once the API's /readyz answers 200, and tells a person on stderr where the
 //      ADMIN token is.
 //   4. On SIGINT/SIGTERM/SIGHUP stops the API, then the worker, then Temporal, and exits 0; a second
-//      signal kills everything at once.
+//      signal (2 s or more after the first: a process-group signal arrives twice at once, through
+//      npm too) kills everything at once.
 //
 // No process outlives the supervisor (which also stops when its parent dies): each child runs in its own process group (so a terminal's
 // Ctrl-C reaches only the supervisor, which stops them in order) and stops by itself when the
@@ -45,8 +46,8 @@ const RESTART_BACKOFF_MS = { first: 1_000, max: 30_000 };
 const STABLE_AFTER_MS = 60_000;
 
 const config = loadConfigOrExit();
-const log = createLogger("supervisor", { level: config.logLevel });
-const temporalLog = createLogger("temporal", { level: config.logLevel });
+const log = createLogger("supervisor", { level: config.logLevel, format: config.logFormat });
+const temporalLog = createLogger("temporal", { level: config.logLevel, format: config.logFormat });
 
 const shutdown = new AbortController();
 const running = new Map<ChildSpec["name"], ChildProcess>();
@@ -55,8 +56,21 @@ let temporal: DevServer | undefined;
 let temporalStarting: Promise<DevServer> | undefined;
 let shutdownStarted = false;
 
+/**
+ * A signal this soon after the first is the same request to stop, not a second one: a process-group
+ * signal (systemd's stop, `kill -- -pgid`, Ctrl-C in some shells) reaches npm and the supervisor
+ * together, and npm forwards its copy, so one stop arrives twice within milliseconds.
+ */
+const SAME_STOP_WITHIN_MS = 2_000;
+let firstSignalAt: number | undefined;
+
 for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
   process.on(signal, () => {
+    if (firstSignalAt !== undefined && Date.now() - firstSignalAt < SAME_STOP_WITHIN_MS) {
+      log.info({ signal }, "the same stop request again (process-group signal); still stopping in order");
+      return;
+    }
+    firstSignalAt ??= Date.now();
     if (shutdownStarted) {
       log.warn({ signal }, "second signal: killing everything now");
       killEverything();
@@ -183,7 +197,8 @@ async function superviseChild(spec: ChildSpec, env: NodeJS.ProcessEnv): Promise<
     const startedAt = Date.now();
     const child = spawn(process.execPath, ["--import", CHILD_GUARD, join(ROOT, spec.script)], {
       cwd: ROOT,
-      env,
+      // METRICS_PORT is the worker's here: the API serves /metrics on PORT (two children, one port).
+      env: spec.name === "api" ? { ...env, METRICS_PORT: "" } : env,
       stdio: ["ignore", "inherit", "inherit", "ipc"],
       detached: true,
     });

@@ -18,6 +18,7 @@ import { projectDecider } from "../services/project/project.ts";
 import { featureEffectCommands, featureEffectsDecider } from "../services/release/effects.ts";
 import type { ReleaseEvent } from "../services/release/events.ts";
 import { type FeatureEffect, type Release, type ReleaseGates, releaseDecider } from "../services/release/release.ts";
+import { createTokenDirectory, type ResolvedActor, type TokenDirectory } from "./actors.ts";
 
 export interface ReleaseEventToAppend {
   /** Chosen by the workflow (uuid4 from @temporalio/workflow: deterministic across replays). */
@@ -65,9 +66,21 @@ export interface LoadedRelease {
   revision: number;
 }
 
+export interface ResolveActorInput {
+  /** The name a signal's payload gives. */
+  name: string;
+  /** The release's project: a token bound to another project is no one here. */
+  projectId: string;
+  /** When the signal is handled (workflow time): an expired token is refused. */
+  at: string;
+}
+
 export interface ReleaseActivities {
   loadRelease(releaseId: string): Promise<LoadedRelease>;
-  appendReleaseEvents(input: AppendReleaseEventsInput): Promise<{ nextExpectedRevision: number }>;
+  /** The token a signal's actor names (its own spelling and role), or why the signal is refused. */
+  resolveActor(input: ResolveActorInput): Promise<ResolvedActor>;
+  /** `ids`: the stored ids of the events, in order (absent in histories recorded before they were returned). */
+  appendReleaseEvents(input: AppendReleaseEventsInput): Promise<{ nextExpectedRevision: number; ids?: string[] }>;
   applyFeatureEffects(input: ApplyFeatureEffectsInput): Promise<{ appended: number }>;
   /** The project's freeze as stored (the release decider checks its `until`); null when not frozen. */
   loadFreeze(projectId: string): Promise<ReleaseGates["freeze"]>;
@@ -76,6 +89,8 @@ export interface ReleaseActivities {
 export interface ActivityDependencies {
   store: EventStore;
   logger?: Logger;
+  /** Where signal actors are checked (default: the token streams of `store`). */
+  tokens?: TokenDirectory;
 }
 
 /**
@@ -102,8 +117,9 @@ export function deriveEventId(name: string): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }
 
-export function createActivities({ store, logger }: ActivityDependencies): ReleaseActivities {
+export function createActivities({ store, logger, tokens }: ActivityDependencies): ReleaseActivities {
   const log = logger?.child({ component: "release-activities" });
+  const directory = tokens ?? createTokenDirectory(store);
 
   const guard = async <T>(name: string, run: () => Promise<T>): Promise<T> => {
     try {
@@ -128,11 +144,18 @@ export function createActivities({ store, logger }: ActivityDependencies): Relea
         const freeze = state?.freeze ?? null;
         return freeze === null ? null : { reason: freeze.reason, until: freeze.until };
       }),
+    resolveActor: (input) => guard("resolveActor", () => directory.resolve(input.name, input.projectId, input.at)),
 
     appendReleaseEvents: (input) =>
       guard("appendReleaseEvents", async () => {
-        const events: EventToAppend[] = input.events.map((event) => ({
-          id: event.id,
+        // The stored id names the event's place in the stream and its content, not only the workflow's
+        // uuid: a workflow task that died after this append is re-run with the same uuid sequence, and a
+        // re-run may decide other events (a later time) or land them at other places. The same event at
+        // the same place is the same id (a retry: a no-op in the store); anything else cannot collide.
+        const events: EventToAppend[] = input.events.map((event, index) => ({
+          id: deriveEventId(
+            `${input.releaseId}@${input.expectedRevision + 1 + index}:${event.id}:${event.type}:${JSON.stringify(event.data)}`,
+          ),
           type: event.type,
           data: event.data,
           metadata: {
@@ -146,9 +169,19 @@ export function createActivities({ store, logger }: ActivityDependencies): Relea
           },
         }));
         const expected = input.expectedRevision < 0 ? "no_stream" : BigInt(input.expectedRevision);
-        const result = await store.append(streams.release(input.releaseId), events, expected);
+        let result: Awaited<ReturnType<EventStore["append"]>>;
+        try {
+          result = await store.append(streams.release(input.releaseId), events, expected);
+        } catch (error) {
+          // Only the release's workflow writes its stream after ReleaseStarted: a conflict means this run's
+          // state is not the stream's (see STREAM_DIVERGED in release.workflow.ts). Retrying cannot help.
+          if (isDomainError(error) && error.code === "CONFLICT") {
+            throw ApplicationFailure.create({ type: "STREAM_DIVERGED", message: error.message, nonRetryable: true });
+          }
+          throw error;
+        }
         log?.debug({ releaseId: input.releaseId, types: input.events.map((e) => e.type) }, "release events appended");
-        return { nextExpectedRevision: Number(result.nextExpectedRevision) };
+        return { nextExpectedRevision: Number(result.nextExpectedRevision), ids: events.map((event) => event.id) };
       }),
 
     applyFeatureEffects: (input) =>

@@ -30,8 +30,21 @@ export {
 export const RELEASE_TASK_QUEUE = "releases";
 export const RELEASE_WORKFLOW_TYPE = "releaseWorkflow";
 
+/**
+ * Every call to Temporal has a deadline: a frozen or partitioned server (the connection stays open and
+ * nothing answers) must give the caller an answer, not hold it. A start is short (the release is stored
+ * already: reconcile starts it later); an action waits for the workflow to store its events.
+ */
+export const TEMPORAL_DEADLINES_MS = { start: 5_000, action: 15_000, query: 5_000, signal: 5_000 } as const;
+
+function withDeadline<T>(client: Client, deadlineMs: number, call: () => Promise<T>): Promise<T> {
+  return client.withDeadline(Date.now() + deadlineMs, call);
+}
+
 export interface StartReleaseOptions {
   taskQueue?: string;
+  /** Default TEMPORAL_DEADLINES_MS.start. */
+  deadlineMs?: number;
   /** For tests: e.g. force continue-as-new after a few events. */
   workflowOptions?: ReleaseWorkflowOptions;
 }
@@ -52,13 +65,15 @@ export async function startReleaseWorkflow(
 ): Promise<ReleaseWorkflowHandle> {
   const workflowId = releaseWorkflowId(releaseId);
   try {
-    return await client.workflow.start<typeof releaseWorkflow>(RELEASE_WORKFLOW_TYPE, {
-      workflowId,
-      taskQueue: options.taskQueue ?? RELEASE_TASK_QUEUE,
-      args: [{ releaseId, ...(options.workflowOptions && { options: options.workflowOptions }) }],
-      workflowIdConflictPolicy: "USE_EXISTING",
-      workflowIdReusePolicy: "ALLOW_DUPLICATE_FAILED_ONLY",
-    });
+    return await withDeadline(client, options.deadlineMs ?? TEMPORAL_DEADLINES_MS.start, () =>
+      client.workflow.start<typeof releaseWorkflow>(RELEASE_WORKFLOW_TYPE, {
+        workflowId,
+        taskQueue: options.taskQueue ?? RELEASE_TASK_QUEUE,
+        args: [{ releaseId, ...(options.workflowOptions && { options: options.workflowOptions }) }],
+        workflowIdConflictPolicy: "USE_EXISTING",
+        workflowIdReusePolicy: "ALLOW_DUPLICATE_FAILED_ONLY",
+      }),
+    );
   } catch (error) {
     // The release's workflow already completed: starting it again is a no-op.
     if (error instanceof WorkflowExecutionAlreadyStartedError) return client.workflow.getHandle(workflowId);
@@ -86,15 +101,34 @@ export async function runReleaseAction(
   releaseId: string,
   action: ReleaseActionName,
   input: ReleaseActionInput,
-  options: { updateId: string },
+  options: { updateId: string; deadlineMs?: number },
 ): Promise<Release> {
   const handle = client.workflow.getHandle<typeof releaseWorkflow>(releaseWorkflowId(releaseId));
+  const deadlineMs = options.deadlineMs ?? TEMPORAL_DEADLINES_MS.action;
   try {
-    return await handle.executeUpdate(releaseUpdates[action], { args: [input], updateId: options.updateId });
+    return await withDeadline(client, deadlineMs, () =>
+      handle.executeUpdate(releaseUpdates[action], { args: [input], updateId: options.updateId }),
+    );
   } catch (error) {
-    throw await actionError(handle, action, input, options.updateId, error);
+    throw await withDeadline(client, TEMPORAL_DEADLINES_MS.query, () =>
+      actionError(handle, action, input, options.updateId, error),
+    ).catch((unanswered: unknown) => (isDeadline(unanswered) ? notAnswered(options.updateId) : unanswered));
   }
 }
+
+/** A gRPC deadline or cancellation: Temporal did not answer in time. */
+function isDeadline(error: unknown): boolean {
+  if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return true;
+  const code = (error as { code?: unknown } | null)?.code;
+  // grpc status DEADLINE_EXCEEDED (4), CANCELLED (1), UNAVAILABLE (14).
+  return code === 4 || code === 1 || code === 14;
+}
+
+const notAnswered = (updateId: string): DomainError =>
+  new DomainError(
+    "INTERNAL",
+    `the release's workflow did not answer in time (Temporal unreachable or no worker running); retry with the same Idempotency-Key (update ${updateId})`,
+  );
 
 async function actionError(
   handle: ReleaseWorkflowHandle,
@@ -108,10 +142,10 @@ async function actionError(
       ? domainErrorFromFailure(error.cause)
       : new DomainError("INTERNAL", error.cause?.message ?? error.message);
   }
-  if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
-    // Nobody answered in time (no worker running?). Whether it applied is unknown: a retry with the
-    // same update id is safe and returns the outcome once a worker runs.
-    return new DomainError("INTERNAL", `the release's workflow did not answer in time; retry (update ${updateId})`);
+  if (isDeadline(error)) {
+    // Nobody answered in time (Temporal frozen or down, or no worker running). Whether it applied is
+    // unknown: a retry with the same update id is safe and returns the outcome once a worker runs.
+    return notAnswered(updateId);
   }
   if (!(error instanceof WorkflowNotFoundError)) return error;
   // No running workflow: either there never was one, or the release has ended and its workflow with it.
@@ -143,6 +177,9 @@ export async function signalReleaseAction(
   releaseId: string,
   action: ReleaseActionName,
   input: ReleaseActionInput,
+  options: { deadlineMs?: number } = {},
 ): Promise<void> {
-  await client.workflow.getHandle(releaseWorkflowId(releaseId)).signal(releaseSignals[action], input);
+  await withDeadline(client, options.deadlineMs ?? TEMPORAL_DEADLINES_MS.signal, () =>
+    client.workflow.getHandle(releaseWorkflowId(releaseId)).signal(releaseSignals[action], input),
+  );
 }

@@ -1,7 +1,8 @@
 // Records the histories the replay test (test/workflows/replay.test.ts) replays: real runs of
 // representative releases on a dev server, written to test/histories/<scenario>.json.
 //
-//   node workflows/record-histories.ts            # starts its own dev server
+//   node workflows/record-histories.ts            # starts its own dev server, records every scenario
+//   node workflows/record-histories.ts signals-checked continue-as-new-checked   # only these
 //   TEMPORAL_ADDRESS=host:port node workflows/record-histories.ts
 //   node workflows/record-histories.ts governance-freeze-break-glass   # only the scenarios named
 //
@@ -35,7 +36,7 @@ import {
 } from "./client.ts";
 import type { ReleaseWorkflowOptions } from "./release.workflow.ts";
 import { freezeChangedSignal } from "./release-messages.workflow.ts";
-import { type SeedPhase, seedRelease } from "./testing/seed-release.ts";
+import { type SeedPhase, seedRelease, seedToken } from "./testing/seed-release.ts";
 import { buildWorkflowBundle, createReleaseWorker } from "./worker.ts";
 
 // CommonJS: its named exports are only reachable through the default import under Node's ESM.
@@ -232,7 +233,46 @@ export const SCENARIOS: Scenario[] = [
       await run.stored("ReleasePhaseHeld");
     },
   },
+  // Recorded with the signals-checked-v1 and carried-checked-v1 patches (release.workflow.ts): signals whose
+  // actor is a token (one spelled differently, one made up), and a chain of runs whose carried state is
+  // checked against the stream. The scenarios above keep their pre-patch files.
+  {
+    name: "signals-checked",
+    phases: [
+      { environment: "development", approvals: 2 },
+      { environment: "production", waitMs: 500 },
+    ],
+    async drive(run) {
+      await run.stored("ReleaseApprovalRequested");
+      await run.signal("approve", { actor: { name: "anyone", role: "ADMIN" } });
+      await run.signal("approve", { actor: { name: "APPROVER", role: "APPROVER" } });
+      await run.stored("ReleasePhaseApproved");
+      await run.signal("approve", { actor: approver });
+      await run.stored("ReleaseSignalRejected", 2);
+      await run.act("approve", { actor: { name: "second", role: "ADMIN" } });
+    },
+  },
+  {
+    name: "continue-as-new-checked",
+    phases: [
+      { environment: "development", waitMs: 300 },
+      { environment: "staging", approvals: 1 },
+      { environment: "production", waitMs: 300 },
+    ],
+    workflowOptions: { continueAsNewAfterEvents: 3 },
+    async drive(run) {
+      await run.stored("ReleaseApprovalRequested");
+      await run.act("approve", { actor: approver });
+    },
+  },
 ];
+
+/** The tokens the scenarios' actors name (signals are checked against them). */
+const TOKENS = [
+  { name: "approver", role: "APPROVER" },
+  { name: "editor", role: "EDITOR" },
+  { name: "second", role: "ADMIN" },
+] as const;
 
 async function runScenario(context: ScenarioContext, scenario: Scenario): Promise<Record<string, History>> {
   const projectId = `project-${scenario.name}-${Date.now()}`;
@@ -288,7 +328,7 @@ async function runScenario(context: ScenarioContext, scenario: Scenario): Promis
 }
 
 export async function recordHistories(
-  options: { address?: string; outDir?: string; only?: string[] } = {},
+  options: { address?: string; outDir?: string; only?: readonly string[] } = {},
 ): Promise<string[]> {
   const outDir = options.outDir ?? HISTORIES_DIR;
   const dir = mkdtempSync(join(tmpdir(), "record-histories-"));
@@ -310,6 +350,7 @@ export async function recordHistories(
     await worker.runUntil(async () => {
       const client = new Client({ connection });
       mkdirSync(outDir, { recursive: true });
+      for (const token of TOKENS) await seedToken(store, { ...token, projectId: null });
       const only = options.only ?? [];
       for (const scenario of SCENARIOS.filter((s) => only.length === 0 || only.includes(s.name))) {
         const histories = await runScenario({ store, client, taskQueue }, scenario);
@@ -331,10 +372,8 @@ export async function recordHistories(
 
 if (import.meta.main) {
   const address = process.env.TEMPORAL_ADDRESS;
-  recordHistories({
-    address: address === undefined || address === "" ? undefined : address,
-    only: process.argv.slice(2),
-  }).then(
+  const only = process.argv.slice(2);
+  recordHistories({ address: address === undefined || address === "" ? undefined : address, only }).then(
     (files) => process.stdout.write(`recorded ${files.length} histories in ${HISTORIES_DIR}:\n${files.join("\n")}\n`),
     (error: unknown) => {
       process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);

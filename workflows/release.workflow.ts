@@ -20,7 +20,7 @@ import {
   uuid4,
   workflowInfo,
 } from "@temporalio/workflow";
-import { isDomainError } from "../services/core/errors.ts";
+import { DomainError, isDomainError } from "../services/core/errors.ts";
 import { SYSTEM_ACTOR } from "../services/core/model.ts";
 import type { ReleaseEvent } from "../services/release/events.ts";
 import {
@@ -68,6 +68,17 @@ export interface CarriedState {
   appliedUpdateIds: string[];
 }
 
+/**
+ * Patches (docs/decisions/0004): histories recorded before them replay the old way.
+ * - SIGNALS_CHECKED: a signal's actor must be an existing, unrevoked token seen by the release's project,
+ *   and acts with the token's name and role (resolveActor); a rejected signal is stored after the timer
+ *   steps due when it was judged, not before them.
+ * - CARRIED_CHECKED: a run started by continue-as-new loads its state from the stream instead of trusting
+ *   the `carried` input (anyone reaching Temporal can start a run with any input).
+ */
+export const SIGNALS_CHECKED_PATCH = "signals-checked-v1";
+export const CARRIED_CHECKED_PATCH = "carried-checked-v1";
+
 const DEFAULT_CONTINUE_AS_NEW_AFTER_EVENTS = 1000;
 
 /**
@@ -87,11 +98,12 @@ const REMEMBERED_UPDATE_IDS = 500;
 // Loading and appending must get through store outages: retried for as long as it takes, with backoff
 // (after localRetryThreshold the SDK backs off with a durable timer instead of holding the task open).
 // DomainErrors other than CONFLICT arrive as non-retryable failures.
-const { loadRelease, appendReleaseEvents, applyFeatureEffects, loadFreeze } = proxyLocalActivities<ReleaseActivities>({
-  startToCloseTimeout: "10 seconds",
-  localRetryThreshold: "10 seconds",
-  retry: { initialInterval: "200 milliseconds", backoffCoefficient: 2, maximumInterval: "10 seconds" },
-});
+const { loadRelease, appendReleaseEvents, applyFeatureEffects, resolveActor, loadFreeze } =
+  proxyLocalActivities<ReleaseActivities>({
+    startToCloseTimeout: "10 seconds",
+    localRetryThreshold: "10 seconds",
+    retry: { initialInterval: "200 milliseconds", backoffCoefficient: 2, maximumInterval: "10 seconds" },
+  });
 
 /** Workflow time (deterministic: the time of the current workflow task) as an ISO instant. */
 const nowIso = (): string => new Date(Date.now()).toISOString();
@@ -128,12 +140,29 @@ interface Causation {
   source: "timer" | "update" | "signal";
 }
 
+/**
+ * A run whose in-memory state no longer matches its stream (STREAM_DIVERGED: a workflow task died after its
+ * writes and its re-run decided differently, e.g. at a later time) continues as a new run, which loads the
+ * stream: the stream is the truth. Any other failure fails the run.
+ */
+async function failOrResync(failure: ApplicationFailure, input?: ReleaseWorkflowInput): Promise<never> {
+  if (failure.type !== STREAM_DIVERGED || input === undefined) throw failure;
+  log.warn("the release stream moved under this run; continuing as a new run from the stream", {
+    releaseId: input.releaseId,
+  });
+  return continueAsNew<typeof releaseWorkflow>({ releaseId: input.releaseId, options: input.options });
+}
+
+export const STREAM_DIVERGED = "STREAM_DIVERGED";
+
 export async function releaseWorkflow(input: ReleaseWorkflowInput): Promise<Release> {
   const { releaseId } = input;
   const continueAfter = input.options?.continueAsNewAfterEvents ?? DEFAULT_CONTINUE_AS_NEW_AFTER_EVENTS;
 
-  let state: Release | null = input.carried?.state ?? null;
-  let revision = input.carried?.revision ?? -1;
+  // Set once the run knows its state: from the stream, or (histories before carried-checked-v1) from the
+  // carried input. Handlers wait for it, so none ever sees a carried state that is then dropped.
+  let state: Release | null = null;
+  let revision = -1;
   const appliedUpdateIds: string[] = [...(input.carried?.appliedUpdateIds ?? [])];
   /** Bumped whenever the in-memory state changes: the main loop re-arms its timer from nextWakeAt. */
   let changes = 0;
@@ -170,16 +199,18 @@ export async function releaseWorkflow(input: ReleaseWorkflowInput): Promise<Rele
     if (events.length === 0) return Promise.resolve();
     const release = current();
     const toAppend: ReleaseEventToAppend[] = [];
-    const effects: FeatureEffectBatch[] = [];
+    const effects: (FeatureEffectBatch & { index: number })[] = [];
     let next: ReleaseState = release;
     try {
-      for (const event of events) {
+      for (const [index, event] of events.entries()) {
         const id = uuid4();
         toAppend.push({ id, type: event.type, data: event.data, actor: eventActor(event) });
         if (next) {
           const fx = featureEffects(next, event);
+          // Seeded, once appended, by the stored id of the release event (which names its place in the
+          // stream: see appendReleaseEvents); histories from before it was returned use the uuid.
           if (fx.length > 0)
-            effects.push({ effects: fx, eventIdSeed: id, actor: eventActor(event), at: event.data.at });
+            effects.push({ effects: fx, eventIdSeed: id, index, actor: eventActor(event), at: event.data.at });
         }
         next = evolve(next, event);
       }
@@ -197,9 +228,16 @@ export async function releaseWorkflow(input: ReleaseWorkflowInput): Promise<Rele
     const done = appendQueue.then(async () => {
       try {
         if (broken) throw broken;
-        await appendReleaseEvents({ releaseId, projectId, expectedRevision, events: toAppend, ...causation });
-        for (const batch of effects) {
-          await applyFeatureEffects({ featureId, releaseId, projectId, ...batch, ...causation });
+        const appended = await appendReleaseEvents({
+          releaseId,
+          projectId,
+          expectedRevision,
+          events: toAppend,
+          ...causation,
+        });
+        for (const { index, ...batch } of effects) {
+          const eventIdSeed = appended.ids?.[index] ?? batch.eventIdSeed;
+          await applyFeatureEffects({ featureId, releaseId, projectId, ...batch, eventIdSeed, ...causation });
         }
       } catch (error) {
         broken ??= toFailure(error);
@@ -221,6 +259,15 @@ export async function releaseWorkflow(input: ReleaseWorkflowInput): Promise<Rele
     const due = decide({ type: "Tick", data: {}, actor: SYSTEM_ACTOR, now }, release, gates);
     const ticked = due.reduce<ReleaseState>(evolve, release);
     return { due, action: decide(toCommand(action, actionInput, now), ticked, gates) };
+  }
+
+  /** The automatic steps due at `now` (none when the release cannot step). */
+  function dueAt(now: string): ReleaseEvent[] {
+    try {
+      return decide({ type: "Tick", data: {}, actor: SYSTEM_ACTOR, now }, current(), gates);
+    } catch {
+      return [];
+    }
   }
 
   async function tick(): Promise<void> {
@@ -287,19 +334,31 @@ export async function releaseWorkflow(input: ReleaseWorkflowInput): Promise<Rele
     setHandler(releaseSignals[action], async (raw: ReleaseActionInput): Promise<void> => {
       await condition(() => state !== null);
       await refreshGates().catch(() => undefined);
-      const now = nowIso();
+      const checked = patched(SIGNALS_CHECKED_PATCH);
+      let now = nowIso();
       const signalId = uuid4();
       let events: Decided;
       let correlationId = releaseId;
       try {
-        const actionInput = parseActionInput(raw);
+        let actionInput = parseActionInput(raw);
         correlationId = actionInput.correlationId ?? releaseId;
+        if (checked) {
+          const resolved = await resolveActor({
+            name: actionInput.actor.name,
+            projectId: current().projectId,
+            at: now,
+          });
+          if (!resolved.ok) throw new DomainError(resolved.code, resolved.message);
+          actionInput = { ...actionInput, actor: resolved.actor };
+          now = nowIso();
+        }
         events = decideAction(action, actionInput, now);
       } catch (error) {
         const failure = toFailure(error);
         const by = typeof raw?.actor?.name === "string" && raw.actor.name !== "" ? raw.actor.name : "unknown";
         events = {
-          due: [],
+          // The timer steps already due took effect first: the rejection was judged against them.
+          due: checked ? dueAt(now) : [],
           action: [
             {
               type: "ReleaseSignalRejected",
@@ -332,6 +391,11 @@ export async function releaseWorkflow(input: ReleaseWorkflowInput): Promise<Rele
     changes++;
   });
 
+  if (input.carried !== undefined && !patched(CARRIED_CHECKED_PATCH)) {
+    state = input.carried.state;
+    revision = input.carried.revision;
+  }
+  // With the patch, the carried state is only a hint: the stream is the truth (what a previous run stored).
   if (!state) {
     const loaded = await loadRelease(releaseId).catch((error: unknown) => {
       throw toFailure(error);
@@ -355,13 +419,13 @@ export async function releaseWorkflow(input: ReleaseWorkflowInput): Promise<Rele
     throw toFailure(error);
   });
   while (current().status === "IN_PROGRESS") {
-    if (broken) throw broken;
+    if (broken) await failOrResync(broken, input);
     if (shouldContinueAsNew()) {
       // Only at rest: no handler half-way, no append in flight. Every step of a phase (wait started,
       // approval requested, rolled out) is decided and appended as one unit, so a rest point is always
       // a boundary between steps and the carried state is exactly what the stream holds.
       await condition(() => atRest() || broken !== undefined);
-      if (broken) throw broken;
+      if (broken) await failOrResync(broken, input);
       const release = current();
       if (release.status === "IN_PROGRESS") {
         await continueAsNew<typeof releaseWorkflow>({
@@ -391,6 +455,6 @@ export async function releaseWorkflow(input: ReleaseWorkflowInput): Promise<Rele
 
   // Signals that arrived late are still stored (as rejected) before the run completes.
   await condition(() => atRest() || broken !== undefined);
-  if (broken) throw broken;
+  if (broken) await failOrResync(broken, input);
   return current();
 }

@@ -2,26 +2,37 @@
 // task queue. Connects to TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE, opens the event store (EventStoreDB when
 // EVENTSTORE_CONNECTION_STRING is set, else the embedded store under DATA_DIR), bundles the workflow
 // code once at start (or loads a prebuilt bundle from WORKFLOW_BUNDLE_PATH), starts the workflow of every
-// in-progress release that has none — at start and every RECONCILE_INTERVAL_MS (default 60 s) — and shuts
+// in-progress release that has none — at start and every RECONCILE_INTERVAL_MS (default 30 s) — and shuts
 // down gracefully on SIGTERM/SIGINT.
 
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import { Client, Connection } from "@temporalio/client";
+import { Client } from "@temporalio/client";
 import {
   bundleWorkflowCode,
   DefaultLogger,
   type LogLevel,
   type LogMetadata,
-  NativeConnection,
+  type NativeConnection,
   Runtime,
   Worker,
   type WorkerOptions,
 } from "@temporalio/worker";
 import { createEventStore } from "../services/event-store/create-event-store.ts";
+import { instrumentEventStore } from "../services/event-store/instrumented.ts";
 import type { EventStore } from "../services/event-store/port.ts";
 import { loadConfigOrExit } from "../services/platform/config.ts";
 import { createLogger, type Logger } from "../services/platform/logger.ts";
+import { processMetrics } from "../services/platform/metrics.ts";
+import { startMetricsServer } from "../services/platform/metrics-server.ts";
+import {
+  connectTemporalClient,
+  connectTemporalWorker,
+  describeTemporalConnection,
+} from "../services/platform/temporal-connection.ts";
+import { reconcileRepairsInterceptor } from "../services/platform/temporal-metrics.ts";
+import { tracingWorkerOptions, WORKFLOW_TRACING_MODULE } from "../services/platform/temporal-tracing.ts";
+import { startTracing } from "../services/platform/tracing.ts";
 import { loadWebhookKey, type WebhookKey } from "../services/webhook/secrets.ts";
 import { createActivities } from "./activities.ts";
 import { RELEASE_TASK_QUEUE } from "./client.ts";
@@ -37,10 +48,13 @@ export const WORKFLOWS_PATH = fileURLToPath(new URL("./workflows.ts", import.met
 export async function buildWorkflowBundle(
   logger?: Logger,
   workflowsPath: string = WORKFLOWS_PATH,
+  /** Workflow interceptor modules to bundle (tracing: WORKFLOW_TRACING_MODULE). */
+  interceptorModules: string[] = [],
 ): Promise<{ code: string }> {
   const log = logger?.child({ component: "bundler" });
   const { code } = await bundleWorkflowCode({
     workflowsPath,
+    ...(interceptorModules.length > 0 && { workflowInterceptorModules: interceptorModules }),
     logger: new DefaultLogger("WARN", ({ level, message, meta }) =>
       log?.[level === "ERROR" ? "error" : "warn"](meta ?? {}, message),
     ),
@@ -137,9 +151,9 @@ function installSdkLogger(logger: Logger): void {
   });
 }
 
-/** RECONCILE_INTERVAL_MS: how often the worker re-checks in-progress releases for a missing workflow (default 60 s). */
+/** RECONCILE_INTERVAL_MS: how often the worker re-checks in-progress releases for a missing workflow (default 30 s). */
 export function reconcileIntervalMs(value: string | undefined): number {
-  if (value === undefined || value.trim() === "") return 60_000;
+  if (value === undefined || value.trim() === "") return 30_000;
   const ms = Number(value);
   if (!Number.isInteger(ms) || ms < 100) {
     throw new Error(`RECONCILE_INTERVAL_MS must be a whole number of milliseconds >= 100; got "${value}"`);
@@ -150,20 +164,38 @@ export function reconcileIntervalMs(value: string | undefined): number {
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const reconcileEveryMs = reconcileIntervalMs(process.env.RECONCILE_INTERVAL_MS);
-  const logger = createLogger("worker", { level: config.logLevel });
+  const logger = createLogger("worker", { level: config.logLevel, format: config.logFormat });
   installSdkLogger(logger);
-  const address = config.temporalAddress ?? "127.0.0.1:7233";
+  // OTEL_* variables (off by default); metrics at METRICS_PORT when set.
+  const tracing = startTracing({ service: "worker" });
+  const metrics = processMetrics();
+  const metricsServer = config.metricsPort === undefined ? null : await startMetricsServer(metrics, config.metricsPort);
   const namespace = config.temporalNamespace;
   const taskQueue = config.temporalTaskQueue;
 
-  const store = await createEventStore({ dataDir: config.dataDir });
+  const store = instrumentEventStore(
+    await createEventStore({
+      dataDir: config.dataDir,
+      connectionString: config.eventStoreConnectionString ?? "",
+    }),
+    metrics,
+  );
   const bundlePath = process.env.WORKFLOW_BUNDLE_PATH;
   const bundle =
     bundlePath !== undefined && bundlePath !== ""
       ? { code: await readFile(bundlePath, "utf8") }
-      : await buildWorkflowBundle(logger);
-  const connection = await NativeConnection.connect({ address });
-  const worker = await createReleaseWorker({ connection, store, bundle, namespace, taskQueue, logger });
+      : await buildWorkflowBundle(logger, WORKFLOWS_PATH, tracing === null ? [] : [WORKFLOW_TRACING_MODULE]);
+  // TEMPORAL_ADDRESS with TLS, mutual TLS and/or an API key: the same settings as the API's client.
+  const connection = await connectTemporalWorker(config);
+  const worker = await createReleaseWorker({
+    connection,
+    store,
+    bundle,
+    namespace,
+    taskQueue,
+    logger,
+    workerOptions: tracingWorkerOptions(tracing),
+  });
   const webhookKey = loadWebhookKey({ configured: config.webhookSecretKey, dataDir: config.dataDir });
   const webhookTaskQueue = webhookTaskQueueFor(taskQueue);
   const webhookWorker = await createWebhookWorker({
@@ -175,6 +207,7 @@ async function main(): Promise<void> {
     webhookKey: () => webhookKey,
     publicUrl: config.publicUrl,
     logger,
+    workerOptions: tracingWorkerOptions(tracing),
   });
 
   let stopping = false;
@@ -193,14 +226,20 @@ async function main(): Promise<void> {
   // Heal releases whose workflow was never started (the API died, or Temporal was down, after storing
   // ReleaseStarted): at start, then every RECONCILE_INTERVAL_MS. "worker ready" comes after the first sweep,
   // so whoever waits for it knows every in-progress release has a workflow.
-  const clientConnection = await Connection.connect({ address });
+  // Reconcile's own connection: its workflow starts are the repairs counted in rp_reconcile_repairs_total.
+  const clientConnection = await connectTemporalClient(config, {
+    logger,
+    grpcInterceptors: [reconcileRepairsInterceptor(metrics)],
+  });
   const reconcile = startReconcileLoop(new Client({ connection: clientConnection, namespace }), store, {
     taskQueue,
     logger,
     intervalMs: reconcileEveryMs,
   });
-  // Webhook deliveries: one workflow per (webhook, event), started from the log (workflows/webhook-dispatch.ts).
-  const dispatcher = startWebhookDispatcher(new Client({ connection: clientConnection, namespace }), store, {
+  // Webhook deliveries: one workflow per (webhook, event), started from the log (workflows/webhook-dispatch.ts);
+  // freezes: signals and freeze ends. Their own connection: their starts are not reconcile's repairs.
+  const governanceConnection = await connectTemporalClient(config, { logger });
+  const dispatcher = startWebhookDispatcher(new Client({ connection: governanceConnection, namespace }), store, {
     taskQueue: webhookTaskQueue,
     logger,
   });
@@ -209,7 +248,7 @@ async function main(): Promise<void> {
   } catch (error) {
     logger.error({ err: error }, "reconciling in-progress releases failed; they heal at the next worker start");
   }
-  const governance = startGovernanceFollower(new Client({ connection: clientConnection, namespace }), store, {
+  const governance = startGovernanceFollower(new Client({ connection: governanceConnection, namespace }), store, {
     taskQueue: webhookTaskQueue,
     logger,
   });
@@ -219,7 +258,17 @@ async function main(): Promise<void> {
   dispatcher.ready.catch((error: unknown) =>
     logger.error({ err: error }, "the webhook dispatcher could not read the log; deliveries resume at the next start"),
   );
-  logger.info({ temporalAddress: address, namespace, taskQueue, dataDir: config.dataDir }, "worker ready");
+  logger.info(
+    {
+      ...describeTemporalConnection(config),
+      namespace,
+      taskQueue,
+      dataDir: config.dataDir,
+      tracing: tracing !== null,
+      ...(metricsServer !== null && { metricsPort: metricsServer.port }),
+    },
+    "worker ready",
+  );
 
   try {
     await running;
@@ -228,9 +277,12 @@ async function main(): Promise<void> {
     await dispatcher.close();
     await governance.close();
     await reconcile.close();
+    await governanceConnection.close();
     await clientConnection.close();
     await connection.close();
     await store.close();
+    await metricsServer?.close();
+    await tracing?.shutdown();
   }
 }
 

@@ -22,9 +22,15 @@ export function environmentStates(
   return feature.environments.map(({ environment, definition }) => ({
     environment,
     definition,
-    rolledOutTargets: (live?.rolledOut ?? []).flatMap((phase) =>
-      phase.targets.filter((target) => target.environment === environment && target.segment !== null),
-    ),
+    // A segment in two phases (say ENABLE, then APPLY_CHANGE) is one rolled-out target: listed once.
+    rolledOutTargets: [
+      ...new Map(
+        (live?.rolledOut ?? [])
+          .flatMap((phase) => phase.targets)
+          .filter((target) => target.environment === environment && target.segment !== null)
+          .map((target) => [target.segment, target] as const),
+      ).values(),
+    ],
   }));
 }
 

@@ -7,7 +7,7 @@ import { ReleaseStatusEnum } from "./enums.ts";
 import { FeatureRef } from "./Feature.ts";
 import { PipelineRef } from "./Pipeline.ts";
 import { ReleaseActionRef } from "./ReleaseAction.ts";
-import { ReleasePhaseRef } from "./ReleasePhase.ts";
+import { ReleasePhaseRef, releasePhaseViews } from "./ReleasePhase.ts";
 
 export const ReleaseRef = builder.objectRef<ReleaseNode>("Release");
 
@@ -55,7 +55,7 @@ ReleaseRef.implement({
     phases: t.field({
       type: [ReleasePhaseRef],
       description: "Each pipeline phase's live state, in order.",
-      resolve: (release) => release.phases,
+      resolve: (release, _args, ctx) => releasePhaseViews(release, ctx.now()),
     }),
     currentPhaseIndex: t.exposeInt("currentPhaseIndex", {
       nullable: true,

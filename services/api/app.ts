@@ -22,6 +22,7 @@ import { DomainError } from "../core/errors.ts";
 import type { EventStore } from "../event-store/port.ts";
 import { createLiveFeed, DEFAULT_MAX_SUBSCRIPTIONS_PER_TOKEN, type LiveFeed } from "../live/feed.ts";
 import type { Logger } from "../platform/logger.ts";
+import { type Metrics, processMetrics } from "../platform/metrics.ts";
 import type { ReadModels } from "../projections/read-models.ts";
 import type { ProjectionRunner } from "../projections/runner.ts";
 import { isTokenActive } from "../token/token.ts";
@@ -38,6 +39,8 @@ import {
   type RateLimiter,
   type RateLimitOptions,
 } from "./limits.ts";
+import { metricsResponse, observabilityPlugin, observeHttp, observeState } from "./observability.ts";
+import { oneMutationFieldPlugin } from "./one-mutation.ts";
 import {
   DEFAULT_QUERY_LIMITS,
   type QueryLimits,
@@ -92,6 +95,10 @@ export interface BuildAppOptions {
   webhookKey?: WebhookKey;
   /** SDK streams' heartbeat interval (default 15 s). */
   sdkHeartbeatMs?: number;
+  /** How long stop() lets in-flight HTTP requests (e.g. a release action awaiting its Update) finish (default 20 s). */
+  drainMs?: number;
+  /** Serve GET /metrics on the API's port (default true; false when METRICS_PORT serves it apart). */
+  serveMetrics?: boolean;
 }
 
 export interface BuildAppDeps {
@@ -101,6 +108,8 @@ export interface BuildAppDeps {
   runner: ProjectionRunner;
   audit: AuditIndex;
   logger: Logger;
+  /** Where /metrics reads from (default: the process's registry). */
+  metrics?: Metrics;
   options?: BuildAppOptions;
 }
 
@@ -112,6 +121,8 @@ export interface App {
   /** Ends subscriptions, closes sockets and the server. Leaves the store, runner and client open (the caller owns them). */
   stop(): Promise<void>;
   readonly live: LiveFeed;
+  /** The registry /metrics serves: slices that open streams report them with `metrics.trackStream(kind)`. */
+  readonly metrics: Metrics;
   readonly commands: Commands;
   /** GET /sdk/v1/config and /sdk/v1/stream. */
   readonly sdk: SdkRoutes;
@@ -243,10 +254,13 @@ export function buildApp(deps: BuildAppDeps): App {
     ...(options.maxSubscriptionBuffer !== undefined && { maxBuffered: options.maxSubscriptionBuffer }),
     ...(options.expirySweepMs !== undefined && { expirySweepMs: options.expirySweepMs }),
   });
+  const metrics = deps.metrics ?? processMetrics();
+  observeState(metrics, { readModels, runner, store });
   const sdk = createSdkRoutes({
     readModels,
     runner,
     logger: log,
+    trackStream: () => metrics.trackStream("sdk_stream"),
     ...(options.sdkHeartbeatMs !== undefined && { heartbeatMs: options.sdkHeartbeatMs }),
   });
   const consoleHandler: ConsoleHandler | null =
@@ -308,7 +322,13 @@ export function buildApp(deps: BuildAppDeps): App {
       warn: (...args) => log.warn({ yoga: args.map(String) }, "yoga"),
       error: (...args) => log.debug({ yoga: args.map(String) }, "yoga error"),
     },
-    plugins: [...queryLimitPlugins(limits), timeBudgetPlugin(limits.timeBudgetMs), errorCodes],
+    plugins: [
+      ...queryLimitPlugins(limits),
+      timeBudgetPlugin(limits.timeBudgetMs),
+      oneMutationFieldPlugin(),
+      errorCodes,
+      observabilityPlugin(metrics),
+    ],
     // Parsed documents are cached, validation results never: the cost rule reads the request's variables
     // and "introspection needs a token" the caller, so a cached verdict would let a query priced with
     // `first: 1` pass again with `first: 500`, or an anonymous caller reuse a token holder's verdict.
@@ -379,6 +399,9 @@ export function buildApp(deps: BuildAppDeps): App {
     if (url.pathname === "/healthz" && request.method === "GET") {
       return Response.json({ status: "ok" });
     }
+    if (url.pathname === "/metrics" && request.method === "GET" && options.serveMetrics !== false) {
+      return metricsResponse(metrics);
+    }
     if (url.pathname === "/readyz" && request.method === "GET") {
       const { ok, checks } = await readiness();
       return Response.json({ status: ok ? "ready" : "not ready", checks }, { status: ok ? 200 : 503 });
@@ -435,7 +458,7 @@ export function buildApp(deps: BuildAppDeps): App {
   /** `remoteAddress`: the client's address, when the transport knows it (the Node server does). */
   async function fetchHandler(request: Request, remoteAddress: string | null = null): Promise<Response> {
     try {
-      return await handle(request, remoteAddress);
+      return await observeHttp(metrics, request, () => handle(request, remoteAddress));
     } catch (error) {
       const requestId = randomUUID();
       log.error({ err: error, requestId }, "request failed");
@@ -451,7 +474,11 @@ export function buildApp(deps: BuildAppDeps): App {
   let wsServer: WebSocketServer | null = null;
   let disposeWs: (() => Promise<void>) | null = null;
 
+  let inFlight = 0;
+  let wsInFlight = 0;
   async function nodeHandler(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    inFlight++;
+    res.once("close", () => inFlight--);
     // The SDK routes answer from memory, without the fetch-API objects below (the 304 path is hot).
     if (req.url?.startsWith("/sdk/")) {
       sdk.node(req, res);
@@ -617,7 +644,15 @@ export function buildApp(deps: BuildAppDeps): App {
           });
           return true;
         },
-        execute: (args: ExecutionArgs) => (args.rootValue as EnvelopedRoot).execute(args),
+        // Queries and mutations over the socket are counted, so stop() lets them answer before closing.
+        execute: async (args: ExecutionArgs) => {
+          wsInFlight++;
+          try {
+            return await (args.rootValue as EnvelopedRoot).execute(args);
+          } finally {
+            wsInFlight--;
+          }
+        },
         subscribe: (args: ExecutionArgs) => (args.rootValue as EnvelopedRoot).subscribe(args),
         onSubscribe: async (ctx, _id, payload) => {
           const upgrade = ctx.extra.request;
@@ -645,7 +680,8 @@ export function buildApp(deps: BuildAppDeps): App {
               ...ctx,
               auth,
               requestInfo,
-              request: new Request(`http://localhost${GRAPHQL_PATH}`),
+              // POST: graphql-transport-ws carries mutations too, which Yoga refuses on a GET request.
+              request: new Request(`http://localhost${GRAPHQL_PATH}`, { method: "POST" }),
               params: payload,
             } as unknown as YogaInitialContext & ServerContext);
             try {
@@ -687,6 +723,7 @@ export function buildApp(deps: BuildAppDeps): App {
   return {
     fetch: (request) => fetchHandler(request),
     live,
+    metrics,
     commands,
     sdk,
     async start(port, host = "127.0.0.1") {
@@ -725,8 +762,8 @@ export function buildApp(deps: BuildAppDeps): App {
       httpServer.on("clientError", (error: NodeJS.ErrnoException, socket: Socket) => {
         log.debug({ code: error.code }, "client error");
         // A request already being answered (its response started) cannot get another answer: just close.
-        const inFlight = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
-        if (!socket.writable || inFlight?.headersSent === true) {
+        const answering = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+        if (!socket.writable || answering?.headersSent === true) {
           socket.destroy();
           return;
         }
@@ -756,19 +793,25 @@ export function buildApp(deps: BuildAppDeps): App {
     async stop() {
       offRevocations();
       clearInterval(expirySweep);
+      // Graceful: stop accepting, end subscriptions (SSE streams end; WebSockets get graphql-ws' 1001
+      // "Going away" and a moment to take it), let in-flight requests answer (a release action waits for
+      // its Update), then close what is left.
+      const httpServer = server;
+      httpServer?.close();
       live.closeAll();
       sdk.closeAll();
+      const sockets = [...(wsServer?.clients ?? [])];
+      await waitUntil(() => wsInFlight === 0, options.drainMs ?? 20_000);
       if (disposeWs !== null) await disposeWs().catch(() => {});
-      for (const client of wsServer?.clients ?? []) client.terminate();
+      await waitUntil(() => sockets.every((socket) => socket.readyState === socket.CLOSED), 1_000);
+      for (const client of sockets) client.terminate();
       await new Promise<void>((resolve) => (wsServer ? wsServer.close(() => resolve()) : resolve()));
       wsServer = null;
-      const httpServer = server;
       server = null;
       if (httpServer !== null) {
-        await new Promise<void>((resolve) => {
-          httpServer.close(() => resolve());
-          httpServer.closeAllConnections();
-        });
+        httpServer.closeIdleConnections();
+        await waitUntil(() => inFlight === 0, options.drainMs ?? 20_000);
+        httpServer.closeAllConnections();
       }
     },
   };
@@ -792,6 +835,12 @@ function drained(res: ServerResponse, ms: number): Promise<boolean> {
     res.once("drain", onDrain);
     res.once("close", onClose);
   });
+}
+
+/** Resolves once `done()` holds (checked every 20 ms) or after `timeoutMs`. */
+async function waitUntil(done: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
 }
 
 interface EnvelopedRoot {

@@ -19,6 +19,7 @@ import { createTokenCommands, type TokenCommands } from "../token/commands.ts";
 import { createWebhookCommands, type WebhookCommands } from "../webhook/commands.ts";
 import type { WebhookKey } from "../webhook/secrets.ts";
 import { webhookKeyFrom } from "../webhook/secrets.ts";
+import { createIdempotencyGuard } from "./idempotency.ts";
 
 export interface Commands {
   project: ProjectCommands;
@@ -67,6 +68,7 @@ export function createCommands(deps: CommandsDeps): Commands {
         },
         act: (releaseId, action, input, updateId) => runReleaseAction(client, releaseId, action, input, { updateId }),
       },
+      idempotency: createIdempotencyGuard(),
       ...(deps.releaseStartWaitMs !== undefined && { startWaitMs: deps.releaseStartWaitMs }),
       ...(deps.actionWaitMs !== undefined && { actionWaitMs: deps.actionWaitMs }),
     });

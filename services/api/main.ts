@@ -3,42 +3,38 @@
 // projection runner's catch-up subscription, which then stays live), connects to Temporal, makes sure an
 // ADMIN token exists, and serves GraphQL on PORT until SIGTERM/SIGINT.
 
-import { Client, Connection } from "@temporalio/client";
+import { Client } from "@temporalio/client";
 import { createAuditIndex } from "../audit/audit-index.ts";
 import { createEventStore } from "../event-store/create-event-store.ts";
+import { instrumentEventStore } from "../event-store/instrumented.ts";
 import { loadConfigOrExit } from "../platform/config.ts";
-import { createLogger, type Logger } from "../platform/logger.ts";
+import { createLogger } from "../platform/logger.ts";
+import { processMetrics } from "../platform/metrics.ts";
+import { startMetricsServer } from "../platform/metrics-server.ts";
+import { connectTemporalClient, describeTemporalConnection } from "../platform/temporal-connection.ts";
+import { updateMetricsInterceptor } from "../platform/temporal-metrics.ts";
+import { tracingClientInterceptors } from "../platform/temporal-tracing.ts";
+import { startTracing } from "../platform/tracing.ts";
 import { createReadModels } from "../projections/read-models.ts";
 import { startProjections } from "../projections/runner.ts";
 import { loadWebhookKey } from "../webhook/secrets.ts";
 import { buildApp } from "./app.ts";
 import { ensureAdminToken } from "./auth.ts";
 
-/** Temporal may still be starting (the supervisor starts it first, a cluster may lag): retry for a while. */
-async function connectTemporal(address: string, logger: Logger, deadlineMs = 120_000): Promise<Connection> {
-  const started = Date.now();
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await Connection.connect({ address, connectTimeout: 5_000 });
-    } catch (error) {
-      if (Date.now() - started > deadlineMs) throw error;
-      if (attempt === 1 || attempt % 10 === 0) {
-        logger.warn({ temporalAddress: address, err: error }, "Temporal is not reachable yet; retrying");
-      }
-      await new Promise((resolve) => setTimeout(resolve, Math.min(2_000, 200 * attempt)));
-    }
-  }
-}
-
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
-  const logger = createLogger("api", { level: config.logLevel });
-  const temporalAddress = config.temporalAddress ?? "127.0.0.1:7233";
+  const logger = createLogger("api", { level: config.logLevel, format: config.logFormat });
+  // OTEL_* variables (off by default) and the process's metrics registry (GET /metrics).
+  const tracing = startTracing({ service: "api" });
+  const metrics = processMetrics();
 
-  const store = await createEventStore({
-    dataDir: config.dataDir,
-    connectionString: config.eventStoreConnectionString ?? "",
-  });
+  const store = instrumentEventStore(
+    await createEventStore({
+      dataDir: config.dataDir,
+      connectionString: config.eventStoreConnectionString ?? "",
+    }),
+    metrics,
+  );
   // In memory, rebuilt from the log at each start: API processes share nothing but the store and Temporal.
   const readModels = createReadModels();
   const audit = createAuditIndex({ store });
@@ -53,8 +49,13 @@ async function main(): Promise<void> {
   await runner.ready;
   logger.info({ events: readModels.eventCount, ms: Date.now() - startedAt }, "read models caught up");
 
-  const connection = await connectTemporal(temporalAddress, logger);
-  const client = new Client({ connection, namespace: config.temporalNamespace });
+  // TEMPORAL_ADDRESS with TLS, mutual TLS and/or an API key (services/platform/temporal-connection.ts).
+  const connection = await connectTemporalClient(config, { logger });
+  const client = new Client({
+    connection,
+    namespace: config.temporalNamespace,
+    interceptors: { workflow: [...tracingClientInterceptors(tracing), updateMetricsInterceptor(metrics)] },
+  });
 
   await ensureAdminToken({
     store,
@@ -72,15 +73,25 @@ async function main(): Promise<void> {
     runner,
     audit,
     logger,
+    metrics,
+    // METRICS_PORT set: /metrics there only, off the public port (an Ingress routes `/` to PORT).
     options: {
       taskQueue: config.temporalTaskQueue,
       corsOrigins: config.corsOrigins,
+      serveMetrics: config.metricsPort === undefined,
       webhookKey: loadWebhookKey({ configured: config.webhookSecretKey, dataDir: config.dataDir }),
     },
   });
   await app.start(config.port, "0.0.0.0");
+  const metricsServer = config.metricsPort === undefined ? null : await startMetricsServer(metrics, config.metricsPort);
   logger.info(
-    { port: config.port, temporalAddress, dataDir: config.dataDir, consoleUrl: `http://localhost:${config.port}/` },
+    {
+      port: config.port,
+      ...describeTemporalConnection(config),
+      dataDir: config.dataDir,
+      tracing: tracing !== null,
+      consoleUrl: `http://localhost:${config.port}/`,
+    },
     `GraphQL API ready at http://localhost:${config.port}/graphql`,
   );
 
@@ -96,6 +107,8 @@ async function main(): Promise<void> {
         await connection.close();
         audit.close();
         await store.close();
+        await metricsServer?.close();
+        await tracing?.shutdown();
       })().then(
         () => {
           logger.info("api stopped");

@@ -32,6 +32,8 @@ export interface SdkRoutesOptions {
   heartbeatMs?: number;
   /** A stream whose client has not read this many bytes is closed (it reconnects and resumes). Default 8 MB. */
   maxBufferedBytes?: number;
+  /** Called as a stream opens; the function it returns as it closes (the open-streams metric). */
+  trackStream?: () => () => void;
 }
 
 export interface SdkRoutes {
@@ -235,7 +237,14 @@ export function createSdkRoutes(options: SdkRoutesOptions): SdkRoutes {
     const session: Session = { key, sink, off: () => {}, closed: false };
     sessions.add(session);
     for (const frame of first) sink.write(frame);
-    session.off = configs.subscribe(key.projectId, key.environment, (patch: ServedPatch) => send(session, patch.frame));
+    const unsubscribe = configs.subscribe(key.projectId, key.environment, (patch: ServedPatch) =>
+      send(session, patch.frame),
+    );
+    const untrack = options.trackStream?.() ?? (() => {});
+    session.off = () => {
+      unsubscribe();
+      untrack();
+    };
     return session;
   }
 

@@ -6,6 +6,7 @@ import { randomUUID } from "node:crypto";
 import type { Decider, DomainEvent } from "../core/decider.ts";
 import { isDomainError } from "../core/errors.ts";
 import { EVENT_SCHEMA_VERSION, UPCASTERS, type Upcasters } from "../core/upcasters.ts";
+import { withSpan } from "../platform/tracing.ts";
 import type { EventMetadata, EventStore, EventToAppend, ExpectedRevision, RecordedEvent } from "./port.ts";
 
 export type { Upcasters } from "../core/upcasters.ts";
@@ -97,7 +98,23 @@ const toMetadata = (metadata: CommandMetadata, schemaVersion: number): EventMeta
   schemaVersion,
 });
 
-export const handleCommand = async <State, Command, Event extends DomainEvent>(
+/** load → decide → append, traced as one `command <type>` span (services/platform/tracing.ts; a no-op when off). */
+export const handleCommand = <State, Command, Event extends DomainEvent>(
+  store: EventStore,
+  decider: Decider<State, Command, Event>,
+  options: HandleCommandOptions<Command>,
+): Promise<CommandResult<State, Event>> => {
+  const type = (options.command as { type?: unknown } | null)?.type;
+  const name = typeof type === "string" ? type : "command";
+  return withSpan(`command ${name}`, { "rp.command": name, "rp.stream": options.stream }, async (span) => {
+    const result = await handleUntraced(store, decider, options);
+    span.setAttribute("rp.events", result.events.length);
+    span.setAttribute("rp.attempts", result.attempts);
+    return result;
+  });
+};
+
+const handleUntraced = async <State, Command, Event extends DomainEvent>(
   store: EventStore,
   decider: Decider<State, Command, Event>,
   options: HandleCommandOptions<Command>,

@@ -1,10 +1,27 @@
 // The process configuration: the documented environment variables, read and validated in one place.
 // Every process (API, worker, supervisor) calls loadConfig() once at start and fails fast with a
 // message that names each bad variable, what it must be, and what it got.
+import { readFileSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+export const LOG_FORMATS = ["auto", "json", "pretty"] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
+/**
+ * How to reach a secured Temporal frontend (TEMPORAL_TLS*, the Temporal CLI's own variable names): the
+ * PEM files are read (and checked to be PEM) when the configuration loads. services/platform/
+ * temporal-connection.ts maps this onto the client and worker connection options.
+ */
+export interface TemporalTlsConfig {
+  /** TEMPORAL_TLS_CA: the CA that signed the server's certificate (default: the system's roots). */
+  readonly serverRootCACertificate?: Buffer;
+  /** TEMPORAL_TLS_CERT + TEMPORAL_TLS_KEY: a client certificate and key for mutual TLS. */
+  readonly clientCertPair?: { readonly crt: Buffer; readonly key: Buffer };
+  /** TEMPORAL_TLS_SERVER_NAME: the name the server's certificate must carry, when it is not the address's host. */
+  readonly serverNameOverride?: string;
+}
 
 export interface Config {
   /** PORT: the API's HTTP port. */
@@ -29,6 +46,14 @@ export interface Config {
   readonly webhookSecretKey: string | undefined;
   /** PUBLIC_URL: the console's base URL, for the links webhook deliveries carry; unset: links are paths. */
   readonly publicUrl: string | undefined;
+  /** TEMPORAL_TLS and TEMPORAL_TLS_*: null means plaintext (the dev server). */
+  readonly temporalTls: TemporalTlsConfig | null;
+  /** TEMPORAL_API_KEY: sent as `Authorization: Bearer …` (Temporal Cloud API keys); implies TLS. */
+  readonly temporalApiKey: string | undefined;
+  /** LOG_FORMAT: auto (pretty on a terminal, JSON lines otherwise), json or pretty. */
+  readonly logFormat: LogFormat;
+  /** METRICS_PORT: a separate Prometheus endpoint (/metrics, /healthz): the worker's only one; the API's instead of /metrics on PORT. */
+  readonly metricsPort: number | undefined;
 }
 
 export const CONFIG_DEFAULTS = {
@@ -37,6 +62,7 @@ export const CONFIG_DEFAULTS = {
   temporalNamespace: "default",
   temporalTaskQueue: "releases",
   logLevel: "info",
+  logFormat: "auto",
 } as const;
 
 export class ConfigError extends Error {
@@ -131,7 +157,18 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     } else publicUrl = publicUrlRaw.replace(/\/+$/, "");
   }
 
-  if (issues.length > 0 || logLevel === undefined) throw new ConfigError(issues);
+  const { temporalTls, temporalApiKey } = readTemporalSecurity(read, issues);
+
+  const logFormatRaw = (read("LOG_FORMAT") ?? CONFIG_DEFAULTS.logFormat).toLowerCase();
+  const logFormat = LOG_FORMATS.find((format) => format === logFormatRaw);
+  if (logFormat === undefined) {
+    issues.push(`LOG_FORMAT must be one of ${LOG_FORMATS.join(", ")}; got "${logFormatRaw}"`);
+  }
+
+  const metricsPortRaw = read("METRICS_PORT");
+  const metricsPort = metricsPortRaw === undefined ? undefined : parsePortNamed("METRICS_PORT", metricsPortRaw, issues);
+
+  if (issues.length > 0 || logLevel === undefined || logFormat === undefined) throw new ConfigError(issues);
   return {
     port,
     dataDir,
@@ -144,7 +181,90 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     corsOrigins,
     webhookSecretKey,
     publicUrl,
+    temporalTls,
+    temporalApiKey,
+    logFormat,
+    metricsPort,
   };
+}
+
+const BOOLEAN = /^(true|false|1|0|yes|no)$/i;
+
+/** TEMPORAL_TLS, TEMPORAL_TLS_CA, TEMPORAL_TLS_CERT, TEMPORAL_TLS_KEY, TEMPORAL_TLS_SERVER_NAME, TEMPORAL_API_KEY. */
+function readTemporalSecurity(
+  read: (name: string) => string | undefined,
+  issues: string[],
+): { temporalTls: TemporalTlsConfig | null; temporalApiKey: string | undefined } {
+  const tlsRaw = read("TEMPORAL_TLS");
+  if (tlsRaw !== undefined && !BOOLEAN.test(tlsRaw)) {
+    issues.push(`TEMPORAL_TLS must be true or false; got "${tlsRaw}"`);
+  }
+  const tlsFlag = tlsRaw === undefined || !BOOLEAN.test(tlsRaw) ? undefined : /^(true|1|yes)$/i.test(tlsRaw);
+
+  const pem = (name: string): Buffer | undefined => {
+    const path = read(name);
+    if (path === undefined) return undefined;
+    let content: Buffer;
+    try {
+      content = readFileSync(path);
+    } catch (error) {
+      const reason = (error as NodeJS.ErrnoException).code ?? "unreadable";
+      issues.push(`${name} must be the path of a readable PEM file; "${path}" is ${reason}`);
+      return undefined;
+    }
+    if (!content.toString("latin1").includes("-----BEGIN ")) {
+      issues.push(`${name} must be a PEM file (-----BEGIN …); "${path}" is not`);
+      return undefined;
+    }
+    return content;
+  };
+  const ca = pem("TEMPORAL_TLS_CA");
+  const crt = pem("TEMPORAL_TLS_CERT");
+  const key = pem("TEMPORAL_TLS_KEY");
+  const certSet = read("TEMPORAL_TLS_CERT") !== undefined;
+  const keySet = read("TEMPORAL_TLS_KEY") !== undefined;
+  if (certSet !== keySet) {
+    issues.push("TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY go together (mutual TLS needs the certificate and its key)");
+  }
+
+  const serverName = read("TEMPORAL_TLS_SERVER_NAME");
+  if (
+    serverName !== undefined &&
+    !/^[A-Za-z0-9*]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/.test(serverName)
+  ) {
+    issues.push(`TEMPORAL_TLS_SERVER_NAME must be a DNS name (e.g. temporal.internal); got "${serverName}"`);
+  }
+
+  const apiKey = read("TEMPORAL_API_KEY");
+  if (apiKey !== undefined && !/^[\x21-\x7e]+$/.test(apiKey)) {
+    issues.push("TEMPORAL_API_KEY must be printable ASCII without spaces (a Temporal Cloud API key)");
+  }
+
+  const anyTlsSetting = read("TEMPORAL_TLS_CA") !== undefined || certSet || keySet || serverName !== undefined;
+  if (tlsFlag === false && (anyTlsSetting || apiKey !== undefined)) {
+    issues.push(
+      "TEMPORAL_TLS is false but TLS settings are set (TEMPORAL_TLS_CA/CERT/KEY/SERVER_NAME or TEMPORAL_API_KEY, which is only sent over TLS)",
+    );
+  }
+  // TLS is on when asked for, when any TLS setting is given, or with an API key (never sent in plaintext).
+  const tlsOn = tlsFlag ?? (anyTlsSetting || apiKey !== undefined);
+  const temporalTls: TemporalTlsConfig | null = tlsOn
+    ? {
+        ...(ca !== undefined && { serverRootCACertificate: ca }),
+        ...(crt !== undefined && key !== undefined && { clientCertPair: { crt, key } }),
+        ...(serverName !== undefined && { serverNameOverride: serverName }),
+      }
+    : null;
+  return { temporalTls, temporalApiKey: apiKey };
+}
+
+function parsePortNamed(name: string, raw: string, issues: string[]): number | undefined {
+  const port = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    issues.push(`${name} must be an integer from 1 to 65535; got "${raw}"`);
+    return undefined;
+  }
+  return port;
 }
 
 function parsePort(raw: string | undefined, issues: string[]): number {

@@ -34,6 +34,15 @@ export interface ReleaseWorkflows {
   act(releaseId: string, action: ReleaseActionName, input: ReleaseActionInput, updateId: string): Promise<Release>;
 }
 
+/** Remembers which request an Idempotency-Key named (docs/decisions/0035). */
+export interface IdempotencyGuard {
+  /**
+   * Records that `key` (of token `tokenId`) names `request`, or checks that it already did. Throws
+   * DomainError CONFLICT when the key was used for a different request.
+   */
+  claim(tokenId: string, key: string, request: { operation: string; arguments: Record<string, unknown> }): void;
+}
+
 export type ReleaseActionCommands = Record<
   ReleaseActionName,
   (caller: Caller, id: string, args: ReleaseActionArgs) => Promise<Release>
@@ -51,6 +60,8 @@ export interface ReleaseCommandDeps extends CommandDeps {
   startWaitMs?: number;
   /** How long an action waits for the read model to reach the Update's version (default 10 s). */
   actionWaitMs?: number;
+  /** Where Idempotency-Keys are remembered (services/api/idempotency.ts); unset: no mismatch check. */
+  idempotency?: IdempotencyGuard;
 }
 
 export function createReleaseCommands(deps: ReleaseCommandDeps): ReleaseCommands {
@@ -58,6 +69,14 @@ export function createReleaseCommands(deps: ReleaseCommandDeps): ReleaseCommands
   const startWaitMs = deps.startWaitMs ?? 5_000;
   const actionWaitMs = deps.actionWaitMs ?? 10_000;
   const executor = storeExecutor(store);
+  const idempotency = deps.idempotency;
+
+  /** One Idempotency-Key, one request: the same key with another action, release or note is CONFLICT. */
+  function claimIdempotencyKey(caller: Caller, releaseId: string, action: ReleaseActionName, args: ReleaseActionArgs) {
+    const key = caller.request.idempotencyKey;
+    if (key === null || idempotency === undefined) return;
+    idempotency.claim(caller.auth.tokenId, key, { operation: action, arguments: { id: releaseId, ...args } });
+  }
 
   /**
    * Whether the feature's read model shows what the release's stored events do to it (featureEffects):
@@ -98,8 +117,10 @@ export function createReleaseCommands(deps: ReleaseCommandDeps): ReleaseCommands
       },
     );
     const releaseId = started.release.id;
-    await startWorkflow(releaseId);
+    const running = await startWorkflow(releaseId);
     if (started.position !== null) await deps.projections.waitFor(started.position);
+    // Without a workflow yet there is no first step to wait for: the release as stored is the answer.
+    if (!running) return fromView(views.release(releaseId), "release", releaseId);
     const shown = await waitUntil(
       deps.projections,
       () => {
@@ -113,40 +134,49 @@ export function createReleaseCommands(deps: ReleaseCommandDeps): ReleaseCommands
     return shown ?? fromView(views.release(releaseId), "release", releaseId);
   }
 
-  async function startWorkflow(releaseId: string): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await deps.workflows.start(releaseId);
-        return;
-      } catch (error) {
-        if (attempt >= 3) {
-          // ReleaseStarted is stored: the worker's reconcile loop starts the workflow at its next sweep.
-          logger.error({ err: error, releaseId }, "could not start the release's workflow");
-          throw new DomainError(
-            "INTERNAL",
-            `release ${releaseId} is stored but its workflow could not start yet; the worker starts it within its reconcile interval (default 1 min)`,
-          );
-        }
-        await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
-      }
+  /**
+   * Starts the release's workflow; when Temporal does not answer (down, frozen: the call has a deadline),
+   * the release is stored all the same and is answered as started — the worker's reconcile loop starts
+   * its workflow within seconds of Temporal answering again (PRODUCT.md "Faults").
+   */
+  async function startWorkflow(releaseId: string): Promise<boolean> {
+    try {
+      await deps.workflows.start(releaseId);
+      return true;
+    } catch (error) {
+      logger.error(
+        { err: error, releaseId },
+        "could not start the release's workflow yet; the worker's reconcile loop starts it once Temporal answers",
+      );
+      return false;
     }
   }
 
   /**
    * The action's Temporal Update id. A retried request is the same Update (applied once, same answer) when
    * it carries the same `Idempotency-Key`, or, without one, the same `X-Request-Id`; with neither, every
-   * request is a new Update. The id is scoped to the token, the release, the action and its phase guard.
+   * request is a new Update. A key's id is scoped to the token and the release (one key names one request:
+   * 0035); a request id's to the token, the release, the action and its phase guard.
    */
   function updateIdFor(caller: Caller, releaseId: string, action: ReleaseActionName, args: ReleaseActionArgs) {
     const { idempotencyKey, requestId } = caller.request;
-    const key = idempotencyKey !== null ? `key:${idempotencyKey}` : requestId !== null ? `request:${requestId}` : null;
-    if (key === null) return newId();
+    if (idempotencyKey !== null) {
+      // The key alone (with the token and the release) names the Update: never applied twice, even
+      // after a restart forgot which request the key named (claimIdempotencyKey).
+      return createHash("sha256")
+        .update([caller.auth.tokenId, releaseId, `key:${idempotencyKey}`].join("\u0000"))
+        .digest("hex");
+    }
+    if (requestId === null) return newId();
     return createHash("sha256")
-      .update([caller.auth.tokenId, releaseId, action, String(args.phaseIndex ?? ""), key].join("\u0000"))
+      .update(
+        [caller.auth.tokenId, releaseId, action, String(args.phaseIndex ?? ""), `request:${requestId}`].join("\u0000"),
+      )
       .digest("hex");
   }
 
   async function act(caller: Caller, id: string, action: ReleaseActionName, args: ReleaseActionArgs) {
+    claimIdempotencyKey(caller, id, action, args);
     let release = views.release(id);
     if (release === null) {
       // Perhaps stored by another process and not projected here yet.
@@ -170,11 +200,23 @@ export function createReleaseCommands(deps: ReleaseCommandDeps): ReleaseCommands
       throw new DomainError("INTERNAL", `the release decider accepted ${action} on a ${release.status} release`);
     }
     let updated: Release;
+    const updateId = updateIdFor(caller, id, action, args);
     try {
-      updated = await deps.workflows.act(id, action, input, updateIdFor(caller, id, action, args));
+      updated = await deps.workflows.act(id, action, input, updateId);
     } catch (error) {
-      if (!isDomainError(error)) logger.error({ err: error, releaseId: id, action }, "release action failed");
-      throw error;
+      if (!(isDomainError(error) && error.code === "NOT_FOUND")) {
+        if (!isDomainError(error)) logger.error({ err: error, releaseId: id, action }, "release action failed");
+        throw error;
+      }
+      // The release is IN_PROGRESS but its workflow is not running (its start failed while Temporal was
+      // down, or it was terminated): start it now rather than answer a misleading NOT_FOUND, then act.
+      if (!(await startWorkflow(id))) {
+        throw new DomainError(
+          "INTERNAL",
+          `release ${id}'s workflow is not running and Temporal does not answer; retry with the same Idempotency-Key`,
+        );
+      }
+      updated = await deps.workflows.act(id, action, input, updateId);
     }
     const shown = await waitUntil(
       deps.projections,

@@ -221,6 +221,21 @@ describe("release decider", () => {
     });
   });
 
+  describe("segment ENABLE/DISABLE keeps the user's rule (Flagsmith: only `enabled` is forced)", () => {
+    it("a rule the change has for the segment keeps its value and rollout percentage; only enabled is forced", () => {
+      const beta = { segment: "beta", enabled: false, value: { variant: "b" }, rolloutPercentage: 30 };
+      const other = { segment: "eu", enabled: true, value: { variant: "eu" }, rolloutPercentage: 100 };
+      const prod: Definition = { enabled: false, value: { variant: "a" }, rules: [other, beta] };
+      const phases = [
+        phase({ name: "beta", action: "ENABLE", targets: [{ environment: "production", segment: "beta" }] }),
+      ];
+      const changed = environments.map((e) => env(e, e === "production" ? prod : off));
+      expect(computeAfter(phases, environments, changed)[2]).toEqual(
+        env("production", { enabled: false, value: { variant: "a" }, rules: [{ ...beta, enabled: true }, other] }),
+      );
+    });
+  });
+
   describe("the bake timer", () => {
     it("WAITING: a Tick before the end does nothing", () => {
       spec

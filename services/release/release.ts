@@ -204,7 +204,8 @@ const definitionOf = (list: EnvironmentDefinition[], environment: string): Defin
  * What the targets of phase `index` in `environment` serve once it rolls out: the change, as the phases
  * up to this one shaped it. A whole-environment ENABLE/DISABLE forces `enabled` (the environment's
  * default); a segment ENABLE/DISABLE ("enable flag for segment", as in Flagsmith) puts a rule for that
- * segment first, so the units in it get the forced value and everyone else keeps the default. Segment
+ * segment first — the change's own rule for it with `enabled` forced, or a new one — so the units in it get
+ * the forced value and everyone else keeps the default. Segment
  * rules accumulate phase after phase, so us-east rolling out does not take us-west back.
  */
 export function phaseDefinition(
@@ -237,12 +238,12 @@ export function phaseDefinition(
     }
   }
   if (forced.size === 0) return { ...base, enabled };
-  const segmentRules: Rule[] = [...forced].reverse().map(([segment, on]) => ({
-    segment,
-    enabled: on,
-    value: null,
-    rolloutPercentage: 100,
-  }));
+  // Flagsmith's "enable for a segment" forces `enabled` on the segment's override and keeps the rest:
+  // a rule the change already has for the segment keeps its value and rollout percentage.
+  const segmentRules: Rule[] = [...forced].reverse().map(([segment, on]) => {
+    const own = base.rules.find((rule) => rule.segment === segment);
+    return own ? { ...own, enabled: on } : { segment, enabled: on, value: null, rolloutPercentage: 100 };
+  });
   return { ...base, enabled, rules: [...segmentRules, ...base.rules.filter((rule) => !forced.has(rule.segment))] };
 }
 

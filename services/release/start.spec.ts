@@ -132,10 +132,14 @@ describe("release start", () => {
     expect((await feature()).activeReleaseId).toBe("f1.1");
   });
 
-  it("gives the lock back when ReleaseStarted cannot be stored", async () => {
+  it("gives the lock back when ReleaseStarted cannot be stored (and the stream shows it was not)", async () => {
+    let releaseWrites = 0;
     const failing: CommandExecutor = {
       execute: (decider, stream, command, meta) => {
-        if (stream.startsWith(streams.release(""))) throw new DomainError("INTERNAL", "store unavailable");
+        // The start fails; reading the stream back (to tell a lost reply from a failed write) works.
+        if (stream.startsWith(streams.release("")) && releaseWrites++ === 0) {
+          throw new DomainError("INTERNAL", "store unavailable");
+        }
         return executor.execute(decider, stream, command, meta);
       },
     };
@@ -146,6 +150,34 @@ describe("release start", () => {
       "FeatureReleaseStarted",
       "FeatureReleaseEnded",
     ]);
+  });
+
+  it("a lost reply on ReleaseStarted (stored, then the append failed) keeps the lock: the release exists", async () => {
+    const lostReply: CommandExecutor = {
+      execute: async (decider, stream, command, meta) => {
+        const result = await executor.execute(decider, stream, command, meta);
+        if (stream.startsWith(streams.release("")) && result.events.length > 0) {
+          throw new Error("connection reset after the write");
+        }
+        return result;
+      },
+    };
+    const { release } = await startRelease(lostReply, await request());
+    expect(release.id).toBe("f1.1");
+    expect((await feature()).activeReleaseId).toBe("f1.1");
+    expect(await typesOf(streams.feature("f1"))).toEqual(["FeatureCreated", "FeatureReleaseStarted"]);
+    expect(await typesOf(streams.release("f1.1"))).toEqual(["ReleaseStarted"]);
+  });
+
+  it("keeps the lock when it cannot tell whether ReleaseStarted was stored (reconcile frees it if not)", async () => {
+    const unknown: CommandExecutor = {
+      execute: (decider, stream, command, meta) => {
+        if (stream.startsWith(streams.release(""))) throw new Error("store unreachable");
+        return executor.execute(decider, stream, command, meta);
+      },
+    };
+    await expect(startRelease(unknown, await request())).rejects.toThrow(/store unreachable/);
+    expect((await feature()).activeReleaseId).toBe("f1.1");
   });
 
   it("refuses a feature without a pipeline before writing", async () => {

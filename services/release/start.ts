@@ -1,7 +1,8 @@
 // Starting a release — the one place it is written, used by the API, the simulation, the workflow tests'
 // seed helper and the benchmarks: (1) the feature's lock (FeatureReleaseStarted; the feature decider
 // refuses a second active release), (2) ReleaseStarted on the new `release-<featureId>.<n>` stream,
-// (3) if (2) fails, the lock given back. Starting the release's workflow is the caller's next step
+// (3) if (2) fails and the stream shows it was not stored, the lock given back (stored after all — a lost
+// reply — the release stands; unknown, the lock stays and reconcile frees it if the release never appears). Starting the release's workflow is the caller's next step
 // (the worker's reconcile loop heals a release whose workflow never started).
 
 import type { DomainEvent } from "../core/decider.ts";
@@ -14,6 +15,7 @@ import { type EnvironmentDefinitionInput, normalizeDefinitions } from "../featur
 import { type BeginRelease, type Feature, featureDecider, releasePipelineId } from "../feature/feature.ts";
 import type { Pipeline } from "../pipeline/pipeline.ts";
 import type { Project } from "../project/project.ts";
+import type { ReleaseEvent } from "./events.ts";
 import { decideStart, type Release, type ReleaseState, releaseDecider, type StartRelease } from "./release.ts";
 
 export interface ReleaseStartRequest {
@@ -50,6 +52,13 @@ const startDecider = {
   initialState: releaseDecider.initialState,
   evolve: releaseDecider.evolve,
   decide: (command: StartRelease, state: ReleaseState) => decideStart(command, state),
+};
+
+/** Reads the release stream without writing (decides nothing). */
+const probeDecider = {
+  initialState: releaseDecider.initialState,
+  evolve: releaseDecider.evolve,
+  decide: (_command: null, _state: ReleaseState): ReleaseEvent[] => [],
 };
 
 /** The feature's next release id: `<featureId>.<n>`, so racing starts compute the same id (see releaseIdFor). */
@@ -123,7 +132,20 @@ export async function startRelease(
         `feature ${feature.key} has release ${releaseId} in progress (started concurrently): cannot start another until it completes or is aborted`,
       );
     }
-    // Give the lock back, so the feature is not stuck behind a release that never existed.
+    // Was it stored after all (the write went through, its reply was lost)? Then the release exists and
+    // its lock must stay: giving it back would leave the release's rollouts refused for good.
+    let stored: ReleaseState | undefined;
+    try {
+      stored = (await executor.execute(probeDecider, streams.release(releaseId), null, metadata)).state;
+    } catch {
+      // Unknown: keep the lock. If the release was not stored, the worker's reconcile loop gives the lock
+      // of a release that does not exist back within a minute.
+      throw error;
+    }
+    if (stored !== null) {
+      return { release: stored, feature: locked.state, position: null, events: [...locked.events] };
+    }
+    // Not stored: give the lock back, so the feature is not stuck behind a release that never existed.
     await executor
       .execute(
         featureDecider,

@@ -2,12 +2,19 @@
 // release whose workflow start failed (the API died, or Temporal was down, right after ReleaseStarted was
 // stored) heals without a worker restart.
 
+import { execFile } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { promisify } from "node:util";
 import type { Client } from "@temporalio/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { streams } from "../../services/core/streams.ts";
+import { loadStream } from "../../services/event-store/command-handler.ts";
+import { featureDecider } from "../../services/feature/feature.ts";
 import { type ReconcileLoop, startReconcileLoop } from "../../workflows/reconcile.ts";
 import { seedRelease } from "../../workflows/testing/seed-release.ts";
 import { reconcileIntervalMs } from "../../workflows/worker.ts";
 import { workflowBundle } from "../api/harness.ts";
+import { temporalCliForTests } from "../setup/binaries.ts";
 import { temporalTestAddress } from "../setup/temporal.ts";
 import { startWorkerHarness, type WorkerHarness } from "../workflows/helpers.ts";
 
@@ -36,6 +43,16 @@ async function completes(releaseId: string, timeoutMs = 15_000): Promise<string>
       if (Date.now() > deadline) throw error;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
+  }
+}
+
+async function waitFor<T>(probe: () => Promise<T | null>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== null) return value;
+    if (Date.now() > deadline) throw new Error("timed out");
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
 
@@ -93,8 +110,95 @@ describe("the worker's reconcile loop", () => {
     await loop.close();
   });
 
-  it("RECONCILE_INTERVAL_MS: default one minute; anything but whole milliseconds >= 100 is refused", () => {
-    expect(reconcileIntervalMs(undefined)).toBe(60_000);
+  it("starts again, from its stream, a release whose workflow was terminated from the Temporal CLI or failed", async () => {
+    const loop = startReconcileLoop(harness.client, harness.store, { taskQueue: harness.taskQueue, intervalMs: 300 });
+    loops.push(loop);
+    await loop.ready;
+    // A long bake: the workflow is running (waiting) when it is terminated.
+    const seeded = await seedRelease(harness.store, { phases: [{ environment: "development", waitMs: 3_600_000 }] });
+    const workflowId = `release-${seeded.releaseId}`;
+    const handle = harness.client.workflow.getHandle(workflowId);
+    const firstRun = await waitFor(async () => {
+      const description = await handle.describe().catch(() => null);
+      return description?.status.name === "RUNNING" ? description.runId : null;
+    });
+    await promisify(execFile)(temporalCliForTests(), [
+      "workflow",
+      "terminate",
+      "--address",
+      temporalTestAddress(),
+      "--workflow-id",
+      workflowId,
+      "--reason",
+      "chaos",
+    ]);
+    // Healed within a few sweeps (300 ms here; one interval, a minute at most, in production).
+    const secondRun = await waitFor(async () => {
+      const description = await harness.client.workflow.getHandle(workflowId).describe();
+      return description.status.name === "RUNNING" && description.runId !== firstRun ? description.runId : null;
+    });
+    // And again: a release is never forgotten while its stream says IN_PROGRESS.
+    await harness.client.workflow.getHandle(workflowId, secondRun).terminate("chaos again");
+    const thirdRun = await waitFor(async () => {
+      const description = await harness.client.workflow.getHandle(workflowId).describe();
+      return description.status.name === "RUNNING" && description.runId !== secondRun ? description.runId : null;
+    });
+    expect(thirdRun).not.toBe(firstRun);
+    await loop.close();
+  });
+
+  it("gives back a feature's lock whose release was never stored (a crash between the two appends)", async () => {
+    const loop = startReconcileLoop(harness.client, harness.store, {
+      taskQueue: harness.taskQueue,
+      intervalMs: 300,
+      orphanLockGraceMs: 500,
+    });
+    loops.push(loop);
+    await loop.ready;
+    const { featureId, releaseId } = await seedRelease(harness.store, { phases: QUICK });
+    expect(await completes(releaseId)).toBe("COMPLETED");
+    const feature = streams.feature(featureId);
+    await waitFor(async () => {
+      const { state } = await loadStream(harness.store, featureDecider, feature);
+      return state?.activeReleaseId === null ? state : null;
+    });
+    // Then the API took the lock for the feature's next release (FeatureReleaseStarted) and died before
+    // storing ReleaseStarted.
+    const loaded = await loadStream(harness.store, featureDecider, feature);
+    const ghost = `${featureId}.2`;
+    const at = new Date().toISOString();
+    await harness.store.append(
+      feature,
+      [
+        {
+          id: randomUUID(),
+          type: "FeatureReleaseStarted",
+          data: { featureId, releaseId: ghost, pipelineId: "pipeline-1", pipelineVersion: 1, at },
+          metadata: {
+            actor: "starter",
+            occurredAt: at,
+            correlationId: "crash",
+            causationId: null,
+            schemaVersion: 1,
+            projectId: "project-1",
+          },
+        },
+      ],
+      loaded.revision,
+    );
+    expect((await loadStream(harness.store, featureDecider, feature)).state?.activeReleaseId).toBe(ghost);
+    const freed = await waitFor(async () => {
+      const { state } = await loadStream(harness.store, featureDecider, feature);
+      return state?.activeReleaseId === null ? state : null;
+    });
+    expect(freed.activeReleaseId).toBeNull();
+    const types = (await harness.store.readStream(feature)).map((event) => event.type);
+    expect(types.slice(-2)).toEqual(["FeatureReleaseStarted", "FeatureReleaseEnded"]);
+    await loop.close();
+  });
+
+  it("RECONCILE_INTERVAL_MS: default 30 s (heals within a minute); anything but whole milliseconds >= 100 is refused", () => {
+    expect(reconcileIntervalMs(undefined)).toBe(30_000);
     expect(reconcileIntervalMs("5000")).toBe(5_000);
     expect(() => reconcileIntervalMs("soon")).toThrow(/RECONCILE_INTERVAL_MS/);
     expect(() => reconcileIntervalMs("10")).toThrow(/RECONCILE_INTERVAL_MS/);

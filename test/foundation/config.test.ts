@@ -23,6 +23,10 @@ describe("loadConfig", () => {
       temporalTaskQueue: "releases",
       logLevel: "info",
       corsOrigins: [],
+      temporalTls: null,
+      temporalApiKey: undefined,
+      logFormat: "auto",
+      metricsPort: undefined,
     });
   });
 
@@ -38,6 +42,10 @@ describe("loadConfig", () => {
         TEMPORAL_TASK_QUEUE: "releases-v2",
         LOG_LEVEL: "DEBUG",
         CORS_ORIGINS: "https://console.example.com, http://localhost:5173",
+        TEMPORAL_TLS: "true",
+        TEMPORAL_TLS_SERVER_NAME: "temporal.internal",
+        LOG_FORMAT: "JSON",
+        METRICS_PORT: "9464",
       },
       "/srv/app",
     );
@@ -51,6 +59,10 @@ describe("loadConfig", () => {
       temporalTaskQueue: "releases-v2",
       logLevel: "debug",
       corsOrigins: ["https://console.example.com", "http://localhost:5173"],
+      temporalTls: { serverNameOverride: "temporal.internal" },
+      temporalApiKey: undefined,
+      logFormat: "json",
+      metricsPort: 9464,
     });
   });
 

@@ -30,7 +30,11 @@ afterAll(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
-async function startSupervisor(command: readonly string[], extraEnv: Record<string, string> = {}): Promise<Started> {
+async function startSupervisor(
+  command: readonly string[],
+  extraEnv: Record<string, string> = {},
+  options: { detached?: boolean } = {},
+): Promise<Started> {
   const dataDir = mkdtempSync(join(tmpdir(), "supervisor-"));
   dirs.push(dataDir);
   const port = await getFreePort();
@@ -46,7 +50,12 @@ async function startSupervisor(command: readonly string[], extraEnv: Record<stri
   delete env.TEMPORAL_ADDRESS;
   const [executable, ...args] = command;
   if (executable === undefined) throw new Error("no command");
-  const child = spawn(executable, args, { cwd: REPO_ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(executable, args, {
+    cwd: REPO_ROOT,
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: options.detached ?? false,
+  });
   started.push(child);
   let output = "";
   child.stdout?.on("data", (chunk: Buffer) => {
@@ -178,6 +187,30 @@ describe("the npm start supervisor", { timeout: 120_000 }, () => {
     npm.process.kill("SIGTERM");
     await npm.exit;
     expect((await waitUntilGone(tree, 20_000)).map((info) => info.command)).toEqual([]);
+  });
+
+  it("a process-group SIGTERM (systemd, `kill -- -pgid`) stops everything in order, not as a second signal", async () => {
+    // npm and the supervisor both get TERM, and npm forwards its own: the supervisor sees TERM twice at
+    // once. That is one request to stop, not "kill everything now".
+    const npm = await startSupervisor(["npm", "start", "--silent"], {}, { detached: true });
+    await waitForHealthy(npm);
+    const pgid = npm.process.pid ?? -1;
+    const tree = descendantsOf(pgid);
+    expectFullTree(tree);
+
+    process.kill(-pgid, "SIGTERM");
+    await npm.exit;
+    expect((await waitUntilGone(tree, 30_000)).map((info) => info.command)).toEqual([]);
+    const messages = logLines(npm.output())
+      .filter((line) => line.service === "supervisor")
+      .map((line) => String(line.msg));
+    expect(messages).not.toContain("second signal: killing everything now");
+    expect(messages.filter((msg) => /^stopped( |$)/.test(msg))).toEqual([
+      "stopped the api",
+      "stopped the worker",
+      "stopped Temporal",
+      "stopped",
+    ]);
   });
 
   it("leaves no orphan when the supervisor itself is killed with SIGKILL", async () => {

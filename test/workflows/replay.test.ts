@@ -50,6 +50,9 @@ describe("replay of recorded release histories", () => {
       "skip-then-full-rollout",
       "continue-as-new.run-1",
       "continue-as-new.run-2",
+      // Recorded with the signals-checked-v1 / carried-checked-v1 patches.
+      "signals-checked",
+      "continue-as-new-checked.run-2",
     ]) {
       expect(files).toContain(`${scenario}.json`);
     }

@@ -6,10 +6,17 @@
 
 import { randomUUID } from "node:crypto";
 import { formatDuration } from "../../services/core/duration.ts";
-import type { Definition, EnvironmentDefinition, Phase, PhaseAction, SelfApproval } from "../../services/core/model.ts";
+import type {
+  Actor,
+  Definition,
+  EnvironmentDefinition,
+  Phase,
+  PhaseAction,
+  SelfApproval,
+} from "../../services/core/model.ts";
 import { streams } from "../../services/core/streams.ts";
 import { storeExecutor } from "../../services/event-store/command-handler.ts";
-import type { EventStore } from "../../services/event-store/port.ts";
+import type { EventMetadata, EventStore } from "../../services/event-store/port.ts";
 import { type Feature, featureDecider } from "../../services/feature/feature.ts";
 import type { Pipeline } from "../../services/pipeline/pipeline.ts";
 import type { PromotionWindow } from "../../services/pipeline/windows.ts";
@@ -125,4 +132,49 @@ export async function seedRelease(store: EventStore, options: SeedReleaseOptions
     metadata,
   });
   return { releaseId: release.id, featureId, projectId, environments, before, change };
+}
+
+export interface SeedTokenOptions {
+  name: string;
+  role: Actor["role"];
+  /** The project the token is bound to; null: every project (default "project-1", seedRelease's). */
+  projectId?: string | null;
+  revoked?: boolean;
+}
+
+/**
+ * Stores an API token as the API would (ApiTokenCreated, then ApiTokenRevoked when `revoked`), so that
+ * signals naming it pass the workflow's actor check. Its secret is nobody's: only a hash is stored.
+ */
+export async function seedToken(store: EventStore, options: SeedTokenOptions): Promise<{ tokenId: string }> {
+  const tokenId = randomUUID();
+  const at = new Date().toISOString();
+  const metadata: EventMetadata = {
+    actor: "admin",
+    occurredAt: at,
+    correlationId: tokenId,
+    causationId: null,
+    schemaVersion: 1,
+    projectId: options.projectId === undefined ? "project-1" : options.projectId,
+  };
+  const events = [
+    {
+      id: randomUUID(),
+      type: "ApiTokenCreated",
+      data: {
+        tokenId,
+        name: options.name,
+        role: options.role,
+        projectId: options.projectId === undefined ? "project-1" : options.projectId,
+        secretHash: "0".repeat(64),
+        at,
+      },
+      metadata,
+    },
+  ];
+  if (options.revoked) {
+    events.push({ id: randomUUID(), type: "ApiTokenRevoked", data: { tokenId, by: "admin", at } as never, metadata });
+  }
+  await store.append(streams.token(tokenId), events, "no_stream");
+  return { tokenId };
 }

@@ -19,7 +19,6 @@ import {
   type ReadStreamOptions as EsdbReadStreamOptions,
   type RecordedEvent as EsdbRecordedEvent,
   type EventData,
-  EventStoreDBClient,
   eventTypeFilter,
   excludeSystemEvents,
   type Filter,
@@ -65,6 +64,7 @@ import {
   reportUnhandled,
   toJson,
 } from "../shared.ts";
+import { clientFromConnectionString, normalizeConnectionString } from "./connection-string.ts";
 
 /** The part of `EventStoreDBClient` this adapter uses: tests hand in a fake (esdb/testing/fake-esdb-client.ts). */
 export interface EsdbClient {
@@ -80,10 +80,15 @@ export interface EsdbClient {
 }
 
 export interface EsdbEventStoreOptions {
-  /** `esdb://…` / `esdb+discover://…` connection string (ignored when `client` is given). */
+  /** `esdb://…` / `esdb+discover://…` (or `kurrentdb…`) connection string (ignored when `client` is given); see connection-string.ts. */
   connectionString?: string;
   /** A client to use instead of connecting with `connectionString`; the store disposes it on close. */
   client?: EsdbClient;
+  /**
+   * Makes the client for `connectionString` (already normalised: kurrentdb:// → esdb://). Default: the
+   * real client (connection-string.ts). Tests check the string with the real parser, then serve a fake.
+   */
+  createClient?: (connectionString: string) => EsdbClient;
   /** First delay before resubscribing after a dropped subscription (ms, default 250, doubling up to 10 s). */
   resubscribeDelayMs?: number;
   /** Consecutive failed resubscriptions (without any event delivered in between) before giving up (default 20). */
@@ -323,7 +328,8 @@ export class EsdbEventStore implements EventStore {
   constructor(options: EsdbEventStoreOptions) {
     if (options.client !== undefined) this.#client = options.client;
     else if (typeof options.connectionString === "string" && options.connectionString.trim() !== "") {
-      this.#client = EventStoreDBClient.connectionString(options.connectionString);
+      const connectionString = normalizeConnectionString(options.connectionString);
+      this.#client = (options.createClient ?? clientFromConnectionString)(connectionString);
     } else throw validation("connectionString", "an EventStoreDB connection string (or a client) is required");
     this.#settings = {
       resubscribeDelayMs: options.resubscribeDelayMs ?? 250,

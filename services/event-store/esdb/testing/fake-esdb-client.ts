@@ -828,3 +828,57 @@ const parseMetadata = (bytes: Uint8Array): MetadataType | undefined => {
     return bytes;
   }
 };
+
+/** What a connection string asked for, as the real client parsed it. */
+export interface ParsedConnection {
+  connectionString: string;
+  dnsDiscover: boolean;
+  hosts: string[];
+  tls: boolean;
+  tlsVerifyCert: boolean;
+  tlsCAFile: string | undefined;
+  userCertFile: string | undefined;
+  username: string | undefined;
+  nodePreference: string | undefined;
+}
+
+/**
+ * A `createClient` for the adapter that accepts exactly what the real client accepts: the string goes
+ * through the real client first (its parser, and its reading of tlsCAFile / userCertFile / userKeyFile),
+ * which throws for a string it refuses; then a fake client of `server` serves the store. `parsed` lists
+ * what each accepted string asked for.
+ */
+export function fakeClientFactory(
+  server: FakeEsdbServer,
+  realClient: (connectionString: string) => { dispose(): Promise<void> },
+  parse: (connectionString: string) => {
+    dnsDiscover: boolean;
+    hosts: { address: string; port: number }[];
+    tls?: boolean;
+    tlsVerifyCert?: boolean;
+    tlsCAFile?: string;
+    userCertFile?: string;
+    defaultCredentials?: { username?: string };
+    nodePreference?: string;
+  },
+): ((connectionString: string) => FakeEventStoreDBClient) & { parsed: ParsedConnection[] } {
+  const parsed: ParsedConnection[] = [];
+  const create = (connectionString: string): FakeEventStoreDBClient => {
+    const real = realClient(connectionString);
+    void real.dispose();
+    const options = parse(connectionString);
+    parsed.push({
+      connectionString,
+      dnsDiscover: options.dnsDiscover,
+      hosts: options.hosts.map((host) => `${host.address}:${host.port}`),
+      tls: options.tls ?? true,
+      tlsVerifyCert: options.tlsVerifyCert ?? true,
+      tlsCAFile: options.tlsCAFile,
+      userCertFile: options.userCertFile,
+      username: options.defaultCredentials?.username,
+      nodePreference: options.nodePreference,
+    });
+    return server.connect();
+  };
+  return Object.assign(create, { parsed });
+}
