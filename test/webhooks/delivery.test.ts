@@ -8,7 +8,7 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { TestWorkflowEnvironment } from "@temporalio/testing";
-import type { Worker } from "@temporalio/worker";
+import { DefaultLogger, Runtime, type Worker } from "@temporalio/worker";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { streams } from "../../services/core/streams.ts";
 import { handleCommand } from "../../services/event-store/command-handler.ts";
@@ -27,7 +27,7 @@ import {
 import { WEBHOOK_RETRY } from "../../workflows/webhooks.workflow.ts";
 import { buildWorkflowBundle, createWebhookWorker } from "../../workflows/worker.ts";
 import { createTimeSkippingEnv } from "../setup/temporal.ts";
-import { quietTemporalLogs, startWorkerHarness, type WorkerHarness } from "../workflows/helpers.ts";
+import { startWorkerHarness, type WorkerHarness } from "../workflows/helpers.ts";
 
 const HOUR = 3_600_000;
 const key = webhookKeyFrom("a test installation's webhook key, 32+ characters");
@@ -61,7 +61,8 @@ const webhookQueue = `webhooks-test-${Date.now()}`;
 const behaviour = new Map<string, (n: number) => number>();
 
 beforeAll(async () => {
-  quietTemporalLogs();
+  // Every failed attempt is an activity failure the SDK logs as a warning: errors only, here.
+  Runtime.install({ logger: new DefaultLogger("ERROR") });
   env = await createTimeSkippingEnv();
   const bundle = await buildWorkflowBundle();
   harness = await startWorkerHarness({ nativeConnection: env.nativeConnection, client: env.client, bundle });
