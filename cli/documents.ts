@@ -122,6 +122,11 @@ export function actionDocument(name: ActionName): string {
   return `mutation Action(${variables}) { ${mutation}(${args}) { ...ReleaseView } }\n${RELEASE_VIEW}`;
 }
 
+/** rollbackToPhase: the rolled-out phase to go back to is required (it is not a guard). */
+export const ROLLBACK = `mutation Rollback($id: ID!, $phaseIndex: Int!, $text: String) {
+  rollbackToPhase(id: $id, phaseIndex: $phaseIndex, reason: $text) { ...ReleaseView } }
+${RELEASE_VIEW}`;
+
 export const AUDIT_LOG = /* GraphQL */ `
   query Audit($filter: AuditFilter, $first: Int, $after: String, $order: SortOrder) {
     auditLog(filter: $filter, first: $first, after: $after, order: $order) {

@@ -19,6 +19,7 @@ import {
   RELEASE_UPDATED,
   type ReleaseSummary,
   type ReleaseView,
+  ROLLBACK,
 } from "./documents.ts";
 import { renderAudit, renderRelease, renderReleaseList } from "./render.ts";
 
@@ -236,6 +237,27 @@ export function buildProgram(io: Io, result: { exitCode: number } = { exitCode: 
         io.stdout(asJson(command) ? json(answer) : `${spec.mutation}: done\n${renderRelease(answer)}\n`);
       });
   }
+
+  program
+    .command("rollback")
+    .description(
+      "undo the phases after a rolled-out phase (their targets go back to before) and go on from the next one (EDITOR)",
+    )
+    .argument("<id>", "the release id")
+    .requiredOption("--to <n>", "the rolled-out phase to go back to (it stays rolled out)", parsePhase)
+    .option("--reason <text>", "why, recorded in the audit log")
+    .action(async (id: string, options: { to: number; reason?: string }, command: Command) => {
+      const connection = connect(command);
+      const variables = { id, phaseIndex: options.to, text: options.reason ?? null };
+      const data = await request<{ rollbackToPhase: ReleaseView }>(connection, ROLLBACK, variables, {
+        idempotencyKey: newIdempotencyKey(),
+      });
+      io.stdout(
+        asJson(command)
+          ? json(data.rollbackToPhase)
+          : `rollbackToPhase: done\n${renderRelease(data.rollbackToPhase)}\n`,
+      );
+    });
 
   program
     .command("audit")

@@ -4,12 +4,12 @@
 
 import type { FeatureKind, Segment } from "../services/core/model.ts";
 import {
-  CONFIG_SCHEMA_VERSION,
   type ConfigDocument,
   type ConfigFeature,
   type ConfigPatch,
   type PreparedFeature,
   prepareFeature,
+  SUPPORTED_CONFIG_SCHEMA_VERSIONS,
 } from "../services/serving/config-document.ts";
 import { evaluateDetailed, type Unit } from "../services/serving/evaluate.ts";
 
@@ -24,14 +24,14 @@ export interface SdkEvaluation {
   enabled: boolean;
   /** A dynamic config's JSON value; null for a gate. */
   value: unknown;
-  /** As the API's `evaluate`: DEFAULT, RULE:<segment>, RELEASE:<releaseId>:PHASE:<index>, NOT_FOUND; or ERROR. */
+  /** As the API's `evaluate`: DEFAULT, RULE:<segment>, RELEASE:<releaseId>:PHASE:<index>[:RAMP:<percentage>], NOT_FOUND; or ERROR. */
   reason: string;
   kind: FeatureKind | null;
   /** The release that locks the feature now, if any. */
   releaseId: string | null;
   /** The release phase that served this unit, when one did. */
   phaseIndex: number | null;
-  /** The deciding rule's rollout percentage, when a rule decided. */
+  /** The deciding rule's rollout percentage, when a rule decided; else a ramping phase's percentage. */
   rolloutPercentage: number | null;
   /** The configuration's version this answer comes from (null before the first). */
   configVersion: string | null;
@@ -53,7 +53,7 @@ export function isConfigDocument(value: unknown): value is ConfigDocument {
   if (typeof value !== "object" || value === null) return false;
   const doc = value as Partial<ConfigDocument>;
   return (
-    doc.schemaVersion === CONFIG_SCHEMA_VERSION &&
+    SUPPORTED_CONFIG_SCHEMA_VERSIONS.includes(doc.schemaVersion as number) &&
     typeof doc.version === "string" &&
     typeof doc.environment === "string" &&
     Array.isArray(doc.segments) &&

@@ -9,6 +9,7 @@
 import { createHash } from "node:crypto";
 import { ApplicationFailure } from "@temporalio/common";
 import { isDomainError } from "../services/core/errors.ts";
+import type { Guardrail } from "../services/core/model.ts";
 import { streams } from "../services/core/streams.ts";
 import { EVENT_SCHEMA_VERSION } from "../services/core/upcasters.ts";
 import { handleCommand, loadStream } from "../services/event-store/command-handler.ts";
@@ -19,6 +20,7 @@ import { featureEffectCommands, featureEffectsDecider } from "../services/releas
 import type { ReleaseEvent } from "../services/release/events.ts";
 import { type FeatureEffect, type Release, type ReleaseGates, releaseDecider } from "../services/release/release.ts";
 import { createTokenDirectory, type ResolvedActor, type TokenDirectory } from "./actors.ts";
+import { type GuardrailCheckResult, runGuardrailCheck } from "./guardrail-checks.ts";
 
 export interface ReleaseEventToAppend {
   /** Chosen by the workflow (uuid4 from @temporalio/workflow: deterministic across replays). */
@@ -31,9 +33,9 @@ export interface ReleaseEventToAppend {
 
 interface CausationInput {
   correlationId: string;
-  /** The update (or signal) that caused the events; null for the bake timer. */
+  /** The update (or signal) that caused the events; null for the bake timer and guardrail checks. */
   causationId: string | null;
-  source: "timer" | "update" | "signal";
+  source: "timer" | "update" | "signal" | "guardrail";
 }
 
 export interface AppendReleaseEventsInput extends CausationInput {
@@ -66,6 +68,12 @@ export interface LoadedRelease {
   revision: number;
 }
 
+export interface CheckGuardrailInput {
+  releaseId: string;
+  phaseIndex: number;
+  guardrail: Guardrail;
+}
+
 export interface ResolveActorInput {
   /** The name a signal's payload gives. */
   name: string;
@@ -84,6 +92,8 @@ export interface ReleaseActivities {
   applyFeatureEffects(input: ApplyFeatureEffectsInput): Promise<{ appended: number }>;
   /** The project's freeze as stored (the release decider checks its `until`); null when not frozen. */
   loadFreeze(projectId: string): Promise<ReleaseGates["freeze"]>;
+  /** One run of a guardrail's check (a regular activity: it waits on the network). Never throws. */
+  checkGuardrail(input: CheckGuardrailInput): Promise<GuardrailCheckResult>;
 }
 
 export interface ActivityDependencies {
@@ -206,5 +216,11 @@ export function createActivities({ store, logger, tokens }: ActivityDependencies
         });
         return { appended: result.appended.length };
       }),
+
+    checkGuardrail: async (input) => {
+      const outcome = await runGuardrailCheck(input.guardrail);
+      log?.debug({ releaseId: input.releaseId, guardrail: input.guardrail.name, ...outcome }, "guardrail checked");
+      return outcome;
+    },
   };
 }

@@ -11,6 +11,8 @@
 // the old ones: the old files are the proof that in-flight releases still replay.
 
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -53,6 +55,10 @@ export const historyToFile = (history: History): string => `${JSON.stringify(his
 export const historyFromFile = (text: string): History => History.fromObject(JSON.parse(text));
 
 export const HISTORIES_DIR = fileURLToPath(new URL("../test/histories/", import.meta.url));
+
+/** Where the guardrail scenario's probe goes: a local server answering 500 to everything (see recordHistories). */
+const UNHEALTHY_PORT = 0;
+let UNHEALTHY_URL = "http://127.0.0.1:9";
 
 const approver: Actor = { name: "approver", role: "APPROVER" };
 const editor: Actor = { name: "editor", role: "EDITOR" };
@@ -165,6 +171,57 @@ export const SCENARIOS: Scenario[] = [
       await run.act("skip", { actor: editor, phaseIndex: 0 });
       await run.stored("ReleasePhaseWaitStarted", 2);
       await run.act("fullRollout", { actor: approver, reason: "hotfix" });
+    },
+  },
+  {
+    // Two ramping phases: the first paused mid-ramp and resumed, the second skipped to 100.
+    name: "ramp-pause-skip",
+    phases: [
+      { environment: "development", ramp: { initialPercentage: 20, increaseBy: 40, every: "PT1S", everyMs: 1_000 } },
+      { environment: "production", ramp: { initialPercentage: 50, increaseBy: 25, every: "PT1H", everyMs: 3_600_000 } },
+    ],
+    async drive(run) {
+      await run.stored("ReleaseRampAdvanced");
+      await run.act("pause", { actor: editor, phaseIndex: 0, reason: "checking the dashboards" });
+      await sleep(1_500);
+      await run.act("unpause", { actor: editor, phaseIndex: 0 });
+      await run.stored("ReleasePhaseRolledOut");
+      await run.stored("ReleaseRampAdvanced", 4);
+      await run.act("skip", { actor: editor, phaseIndex: 1, reason: "all green" });
+    },
+  },
+  {
+    // A guardrail probing an endpoint that answers 500: it trips on its second failure and pauses (as
+    // system); an editor unpauses, then skips the rest of the bake.
+    name: "guardrail-trip-pause",
+    // A getter: the server's URL is known only once recordHistories has started it.
+    get phases(): SeedPhase[] {
+      return [
+        { environment: "development" },
+        {
+          environment: "production",
+          waitMs: 3_600_000,
+          guardrails: [
+            {
+              name: "health",
+              kind: "HTTP_PROBE",
+              url: `${UNHEALTHY_URL}/healthz`,
+              query: null,
+              comparator: null,
+              threshold: null,
+              interval: "PT1S",
+              intervalMs: 1_000,
+              failuresToTrip: 2,
+              onFailure: "PAUSE",
+            },
+          ],
+        },
+      ];
+    },
+    async drive(run) {
+      await run.stored("ReleasePaused");
+      await run.act("unpause", { actor: editor, phaseIndex: 1 });
+      await run.act("skip", { actor: editor, phaseIndex: 1 });
     },
   },
   {
@@ -346,6 +403,9 @@ export async function recordHistories(
     taskQueue,
   });
   const written: string[] = [];
+  const unhealthy = createServer((_request, response) => response.writeHead(500).end("unhealthy"));
+  await new Promise<void>((resolve) => unhealthy.listen(UNHEALTHY_PORT, "127.0.0.1", resolve));
+  UNHEALTHY_URL = `http://127.0.0.1:${(unhealthy.address() as AddressInfo).port}`;
   try {
     await worker.runUntil(async () => {
       const client = new Client({ connection });
@@ -361,6 +421,7 @@ export async function recordHistories(
       }
     });
   } finally {
+    await new Promise<void>((resolve) => unhealthy.close(() => resolve()));
     await connection.close();
     await nativeConnection.close();
     await store.close();

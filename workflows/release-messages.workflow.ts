@@ -22,6 +22,7 @@ export const unpauseRelease = defineUpdate<Release, [ReleaseActionInput]>("unpau
 export const skipPhase = defineUpdate<Release, [ReleaseActionInput]>("skipPhase");
 export const abortRelease = defineUpdate<Release, [ReleaseActionInput]>("abortRelease");
 export const fullRollout = defineUpdate<Release, [ReleaseActionInput]>("fullRollout");
+export const rollbackToPhase = defineUpdate<Release, [ReleaseActionInput]>("rollbackToPhase");
 export const breakGlass = defineUpdate<Release, [ReleaseActionInput]>("breakGlass");
 
 export const approveReleaseSignal = defineSignal<[ReleaseActionInput]>("approveReleaseSignal");
@@ -30,6 +31,7 @@ export const unpauseReleaseSignal = defineSignal<[ReleaseActionInput]>("unpauseR
 export const skipPhaseSignal = defineSignal<[ReleaseActionInput]>("skipPhaseSignal");
 export const abortReleaseSignal = defineSignal<[ReleaseActionInput]>("abortReleaseSignal");
 export const fullRolloutSignal = defineSignal<[ReleaseActionInput]>("fullRolloutSignal");
+export const rollbackToPhaseSignal = defineSignal<[ReleaseActionInput]>("rollbackToPhaseSignal");
 export const breakGlassSignal = defineSignal<[ReleaseActionInput]>("breakGlassSignal");
 /** The project's freeze changed (sent by the worker's governance follower): read it again and tick. */
 export const freezeChangedSignal = defineSignal("freezeChangedSignal");
@@ -44,6 +46,7 @@ export const releaseUpdates = {
   skip: skipPhase,
   abort: abortRelease,
   fullRollout,
+  rollbackToPhase,
   breakGlass,
 } as const satisfies Record<ReleaseActionName, unknown>;
 
@@ -54,6 +57,7 @@ export const releaseSignals = {
   skip: skipPhaseSignal,
   abort: abortReleaseSignal,
   fullRollout: fullRolloutSignal,
+  rollbackToPhase: rollbackToPhaseSignal,
   breakGlass: breakGlassSignal,
 } as const satisfies Record<ReleaseActionName, unknown>;
 

@@ -15,15 +15,18 @@ import {
   currentUpdateInfo,
   log,
   patched,
+  proxyActivities,
   proxyLocalActivities,
   setHandler,
   uuid4,
   workflowInfo,
 } from "@temporalio/workflow";
 import { DomainError, isDomainError } from "../services/core/errors.ts";
+import type { Guardrail } from "../services/core/model.ts";
 import { SYSTEM_ACTOR } from "../services/core/model.ts";
 import type { ReleaseEvent } from "../services/release/events.ts";
 import {
+  activeGuardrails,
   decide,
   eventActor,
   evolve,
@@ -35,6 +38,7 @@ import {
   type ReleaseState,
 } from "../services/release/release.ts";
 import type { FeatureEffectBatch, ReleaseActivities, ReleaseEventToAppend } from "./activities.ts";
+import type { GuardrailCheckResult } from "./guardrail-checks.ts";
 import {
   ACTION_KINDS,
   freezeChangedSignal,
@@ -105,6 +109,13 @@ const { loadRelease, appendReleaseEvents, applyFeatureEffects, resolveActor, loa
     retry: { initialInterval: "200 milliseconds", backoffCoefficient: 2, maximumInterval: "10 seconds" },
   });
 
+// Guardrail checks wait on the network: a regular activity, tried once (the next interval checks again; an
+// activity that fails or times out is a check that could not run).
+const { checkGuardrail } = proxyActivities<ReleaseActivities>({
+  startToCloseTimeout: "30 seconds",
+  retry: { maximumAttempts: 1 },
+});
+
 /** Workflow time (deterministic: the time of the current workflow task) as an ISO instant. */
 const nowIso = (): string => new Date(Date.now()).toISOString();
 
@@ -137,7 +148,7 @@ interface Decided {
 interface Causation {
   causationId: string | null;
   correlationId: string;
-  source: "timer" | "update" | "signal";
+  source: "timer" | "update" | "signal" | "guardrail";
 }
 
 /**
@@ -391,6 +402,68 @@ export async function releaseWorkflow(input: ReleaseWorkflowInput): Promise<Rele
     changes++;
   });
 
+  // Guardrails (decision 0041): while the current phase bakes or ramps, each of its guardrails is checked
+  // every `interval` (the first one interval after it became active), each check an activity whose result
+  // the decider records. Only releases whose phases have guardrails reach the patch, so histories of
+  // releases without them replay unchanged.
+  const checkDue = new Map<string, number>();
+  const checking = new Set<string>();
+
+  function runCheck(phaseIndex: number, guardrail: Guardrail, key: string): void {
+    checking.add(key);
+    const done = checkGuardrail({ releaseId, phaseIndex, guardrail }).catch(
+      (error: unknown): GuardrailCheckResult => ({
+        passed: false,
+        couldRun: false,
+        result: `could not run: ${error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error)}`,
+      }),
+    );
+    void done.then((outcome) => {
+      checking.delete(key);
+      if (!state || broken) return;
+      const now = nowIso();
+      let due: ReleaseEvent[];
+      let events: ReleaseEvent[];
+      try {
+        due = decide({ type: "Tick", data: {}, actor: SYSTEM_ACTOR, now }, current());
+        const ticked = due.reduce<ReleaseState>(evolve, current());
+        const command = { phaseIndex, name: guardrail.name, ...outcome };
+        events = decide({ type: "RecordGuardrailCheck", data: command, actor: SYSTEM_ACTOR, now }, ticked);
+      } catch (error) {
+        log.error("guardrail result not recorded", { releaseId, error: toFailure(error).message });
+        return;
+      }
+      const timer = record(due, { causationId: null, correlationId: releaseId, source: "timer" });
+      const checked = record(events, { causationId: null, correlationId: releaseId, source: "guardrail" });
+      changes++;
+      // An append that fails for good ends the run in the main loop (`broken`).
+      Promise.all([timer, checked]).catch(() => undefined);
+    });
+  }
+
+  /** Starts the checks due now; answers when the next one is due (ms), or null. */
+  function scheduleChecks(): number | null {
+    const active = activeGuardrails(state);
+    const prefix = active === null ? null : `${active.phaseIndex}:`;
+    for (const key of [...checkDue.keys()]) if (prefix === null || !key.startsWith(prefix)) checkDue.delete(key);
+    if (active === null || !patched("guardrail-checks")) return null;
+    const now = Date.now();
+    let next: number | null = null;
+    for (const guardrail of active.guardrails) {
+      const key = `${active.phaseIndex}:${guardrail.name}`;
+      if (checking.has(key)) continue;
+      const due = checkDue.get(key) ?? now + guardrail.intervalMs;
+      if (due <= now) {
+        runCheck(active.phaseIndex, guardrail, key);
+        checkDue.set(key, now + guardrail.intervalMs);
+        continue;
+      }
+      checkDue.set(key, due);
+      next = next === null ? due : Math.min(next, due);
+    }
+    return next;
+  }
+
   if (input.carried !== undefined && !patched(CARRIED_CHECKED_PATCH)) {
     state = input.carried.state;
     revision = input.carried.revision;
@@ -439,15 +512,19 @@ export async function releaseWorkflow(input: ReleaseWorkflowInput): Promise<Rele
     const seen = changes;
     const wakeUp = (): boolean => changes !== seen || broken !== undefined || shouldContinueAsNew();
     const release = current();
-    let wakeAt = nextWakeAt(release);
+    const wakeAt = nextWakeAt(release);
+    const checkAt = scheduleChecks();
     // A freeze with no end is read again now and then, in case the worker's signal never came.
-    if (release.status === "IN_PROGRESS" && release.phases[release.currentPhaseIndex]?.status === "FROZEN") {
-      const recheck = Date.now() + FREEZE_RECHECK_MS;
-      if (wakeAt === null || Date.parse(wakeAt) > recheck) wakeAt = new Date(recheck).toISOString();
-    }
+    const frozen =
+      release.status === "IN_PROGRESS" && release.phases[release.currentPhaseIndex]?.status === "FROZEN"
+        ? Date.now() + FREEZE_RECHECK_MS
+        : null;
+    const wakeMs = [wakeAt === null ? null : Date.parse(wakeAt), checkAt, frozen].filter(
+      (t): t is number => t !== null,
+    );
     // Re-armed after every change: a pause clears nextWakeAt, an unpause sets it to now + the remaining time.
-    if (wakeAt === null) await condition(wakeUp);
-    else await condition(wakeUp, Math.max(1, Date.parse(wakeAt) - Date.now()));
+    if (wakeMs.length === 0) await condition(wakeUp);
+    else await condition(wakeUp, Math.max(1, Math.min(...wakeMs) - Date.now()));
     await tick().catch((error: unknown) => {
       throw toFailure(error);
     });

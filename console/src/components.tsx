@@ -66,6 +66,24 @@ export function durationMs(iso: string): number {
 
 export const formatDuration = (iso: string | null): string => (iso === null ? "none" : formatMs(durationMs(iso)));
 
+/** "10% of units, then +30% every 6 h". */
+export const formatRamp = (ramp: { initialPercentage: number; increaseBy: number; every: string }): string =>
+  `${ramp.initialPercentage}% of units, then +${ramp.increaseBy}% every ${formatDuration(ramp.every)}`;
+
+/** "error rate (PROMETHEUS_QUERY, every 1m 00s, 3 failures → ABORT)". */
+export const formatGuardrail = (g: {
+  name: string;
+  kind: string;
+  interval: string;
+  failuresToTrip: number;
+  onFailure: string;
+}): string =>
+  `${g.name} (${g.kind}, every ${formatDuration(g.interval)}, ${g.failuresToTrip} failures → ${g.onFailure})`;
+
+/** A ramping phase: it started its ramp and has not rolled out yet. */
+const ramping = (phase: { status: string; rolloutPercentage: number }): boolean =>
+  phase.status !== "ROLLED_OUT" && phase.rolloutPercentage > 0;
+
 /** Time left until `until`, counting down every second. */
 export function Countdown({ until, label }: { until: string; label: string }) {
   const now = useNow();
@@ -130,7 +148,9 @@ export function statusLine(release: Release): string {
   const state =
     phase.status === "AWAITING_APPROVAL"
       ? `Awaiting approval (${phase.approvals.length} of ${needed})`
-      : phaseWords(phase.status);
+      : ramping(phase) && phase.status === "WAITING"
+        ? "Ramping"
+        : phaseWords(phase.status);
   return `Phase ${index + 1} of ${release.phases.length}: ${phase.name} — ${state}`;
 }
 
@@ -139,10 +159,14 @@ export function ReleaseStatusBanner({ release }: { release: Release }) {
   return (
     <div role="status" aria-label="Release status" class={`banner banner-${releaseTone(release.status)}`}>
       <strong>{statusLine(release)}</strong>
+      {phase && ramping(phase) && <span> · {phase.rolloutPercentage}% of units</span>}
       {phase?.status === "WAITING" && phase.waitEndsAt && (
         <>
           {" · "}
-          <Countdown until={phase.waitEndsAt} label={`Bake time left in ${phase.name}`} />
+          <Countdown
+            until={phase.waitEndsAt}
+            label={ramping(phase) ? `Next ramp step of ${phase.name} in` : `Bake time left in ${phase.name}`}
+          />
         </>
       )}
       {phase?.status === "PAUSED" && phase.remainingWait && (
@@ -183,7 +207,7 @@ export function PhaseTimeline({ release }: { release: Release }) {
                 {phase.index + 1}. {phase.name}
               </span>
               <Badge tone={phase.status === "ROLLED_OUT" ? "ok" : current ? "live" : "off"}>
-                {phaseWords(phase.status)}
+                {ramping(phase) && phase.status === "WAITING" ? "Ramping" : phaseWords(phase.status)}
               </Badge>
               {current && <span class="visually-hidden">(current phase)</span>}
             </div>
@@ -194,14 +218,52 @@ export function PhaseTimeline({ release }: { release: Release }) {
               </span>
               <span>Bake: {formatDuration(spec?.waitFor ?? null)}</span>
               {spec?.requiresApproval && <span>Approvals needed: {spec.approvalsRequired}</span>}
+              {spec?.ramp && <span>Ramp: {formatRamp(spec.ramp)}</span>}
+              {(spec?.ramp || ramping(phase)) && (
+                <span>
+                  Serving {phase.rolloutPercentage}% of units{" "}
+                  <progress max={100} value={phase.rolloutPercentage} aria-label={`Share of units in ${phase.name}`} />
+                </span>
+              )}
               {phase.status === "WAITING" && phase.waitEndsAt && (
-                <Countdown until={phase.waitEndsAt} label={`Time left in ${phase.name}`} />
+                <Countdown
+                  until={phase.waitEndsAt}
+                  label={ramping(phase) ? `Next ramp step of ${phase.name} in` : `Time left in ${phase.name}`}
+                />
               )}
               {phase.status === "PAUSED" && phase.remainingWait && (
                 <span>Paused with {formatDuration(phase.remainingWait)} left</span>
               )}
               {phase.rolledOutAt && <span>Rolled out {formatTime(phase.rolledOutAt)}</span>}
             </div>
+            {(phase.guardrails ?? []).length > 0 && (
+              <ul class="guardrails" aria-label={`Guardrails of ${phase.name}`}>
+                {phase.guardrails.map((g) => {
+                  const spec = release.pipeline.phases[phase.index]?.guardrails.find((s) => s.name === g.name);
+                  const state =
+                    g.lastCheckedAt === null
+                      ? "not checked yet"
+                      : g.consecutiveFailures > 0
+                        ? `${g.consecutiveFailures} of ${spec?.failuresToTrip ?? "?"} failures in a row`
+                        : "passing";
+                  return (
+                    <li key={g.name}>
+                      Guardrail <strong>{spec ? formatGuardrail(spec) : g.name}</strong>:{" "}
+                      <Badge tone={g.consecutiveFailures > 0 ? "bad" : g.lastCheckedAt === null ? "off" : "ok"}>
+                        {state}
+                      </Badge>
+                      {g.lastResult && (
+                        <span>
+                          {" "}
+                          last: {g.lastResult}
+                          {g.lastCheckedAt && `, ${formatTime(g.lastCheckedAt)}`}
+                        </span>
+                      )}
+                    </li>
+                  );
+                })}
+              </ul>
+            )}
             {phase.approvals.length > 0 && (
               <ul class="approvals" aria-label={`Approvals of ${phase.name}`}>
                 {phase.approvals.map((a) => (
@@ -219,7 +281,7 @@ export function PhaseTimeline({ release }: { release: Release }) {
   );
 }
 
-type ActionName = "Approve" | "Pause" | "Unpause" | "Skip" | "Abort" | "Full Roll Out" | "Break Glass";
+type ActionName = "Approve" | "Pause" | "Unpause" | "Skip" | "Abort" | "Full Roll Out" | "Roll Back" | "Break Glass";
 const ACTIONS: { name: ActionName; field: ActionField; role: Role; verb: string; phased: boolean }[] = [
   { name: "Approve", field: "approveRelease", role: "APPROVER", verb: "approve the current phase", phased: true },
   { name: "Pause", field: "pauseRelease", role: "EDITOR", verb: "stop the bake timer", phased: true },
@@ -237,6 +299,13 @@ const ACTIONS: { name: ActionName; field: ActionField; role: Role; verb: string;
     field: "fullRollout",
     role: "APPROVER",
     verb: "roll out every remaining phase at once, bypassing waits and approvals",
+    phased: false,
+  },
+  {
+    name: "Roll Back",
+    field: "rollbackToPhase",
+    role: "EDITOR",
+    verb: "undo the phases after the one you choose (their targets go back to before) and go on from the next one, its wait started again",
     phased: false,
   },
   {
@@ -280,6 +349,8 @@ export function whyNot(action: (typeof ACTIONS)[number], release: Release, viewe
       return phase.status === "FROZEN" || phase.status === "AWAITING_WINDOW"
         ? null
         : `Nothing to break: neither a freeze nor a closed promotion window holds ${phase.name} now.`;
+    case "Roll Back":
+      return release.phases.some((p) => p.status === "ROLLED_OUT") ? null : "No phase has rolled out yet.";
     default:
       return null;
   }
@@ -436,6 +507,10 @@ function ActionDialog({
   const [key, setKey] = useState(pending.key);
   const titleId = useId();
   const { action } = pending;
+  // Roll Back: the rolled-out phase to go back to (the latest by default: only the current phase restarts).
+  const rolledOut = release.phases.filter((p) => p.status === "ROLLED_OUT");
+  const [target, setTarget] = useState<number>(rolledOut.at(-1)?.index ?? 0);
+  const rollback = action.field === "rollbackToPhase";
 
   useEffect(() => {
     const dialog = ref.current;
@@ -450,7 +525,12 @@ function ActionDialog({
       const text = reason.trim() === "" ? null : reason.trim();
       const data = await request(
         actionDocument(action.field),
-        { id: release.id, text, ...(pending.phaseIndex !== null && { phaseIndex: pending.phaseIndex }) },
+        {
+          id: release.id,
+          text,
+          ...(pending.phaseIndex !== null && { phaseIndex: pending.phaseIndex }),
+          ...(rollback && { phaseIndex: target }),
+        },
         { idempotencyKey: key },
       );
       const updated = data[action.field];
@@ -492,6 +572,18 @@ function ActionDialog({
           <p role="note" class="banner banner-live">
             The release has moved on since you opened this: {statusLine(release)}. Confirming will be refused.
           </p>
+        )}
+        {rollback && (
+          <label>
+            Roll back to phase
+            <select value={String(target)} onChange={(event) => setTarget(Number(event.currentTarget.value))}>
+              {rolledOut.map((p) => (
+                <option key={p.index} value={String(p.index)}>
+                  {p.index + 1}. {p.name}
+                </option>
+              ))}
+            </select>
+          </label>
         )}
         <label>
           Reason

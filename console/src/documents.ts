@@ -72,6 +72,32 @@ export interface Phase {
   approvalsRequired: number;
   action: "APPLY_CHANGE" | "ENABLE" | "DISABLE";
   targets: Target[];
+  ramp: Ramp | null;
+  guardrails: Guardrail[];
+}
+/** A health check run while the phase bakes or ramps (the contract's Guardrail / GuardrailInput). */
+export interface Guardrail {
+  name: string;
+  kind: "HTTP_PROBE" | "PROMETHEUS_QUERY";
+  url: string;
+  query: string | null;
+  comparator: "LT" | "LTE" | "GT" | "GTE" | null;
+  threshold: number | null;
+  interval: string;
+  failuresToTrip: number;
+  onFailure: "PAUSE" | "ABORT";
+}
+export interface GuardrailState {
+  name: string;
+  consecutiveFailures: number;
+  lastCheckedAt: string | null;
+  lastResult: string | null;
+}
+/** Within a phase: initialPercentage of units, then + increaseBy every `every` (ISO-8601). */
+export interface Ramp {
+  initialPercentage: number;
+  increaseBy: number;
+  every: string;
 }
 export interface Pipeline {
   id: string;
@@ -97,6 +123,9 @@ export interface ReleasePhase {
   approvals: { by: string; at: string; comment: string | null }[];
   rolledOutAt: string | null;
   heldUntil: string | null;
+  /** The share of units served the new definition: the ramp's step while ramping, 100 once rolled out. */
+  rolloutPercentage: number;
+  guardrails: GuardrailState[];
 }
 export interface Release {
   id: string;
@@ -119,6 +148,8 @@ export interface Release {
       requiresApproval: boolean;
       approvalsRequired: number;
       targets: Target[];
+      ramp: Ramp | null;
+      guardrails: Guardrail[];
     }[];
   };
   phases: ReleasePhase[];
@@ -163,8 +194,8 @@ const PROJECT_SUMMARY = /* GraphQL */ `id name environments segments { key attri
 const RELEASE = /* GraphQL */ `
   id status currentPhaseIndex startedBy startedAt endedAt abortReason version pipelineVersion
   feature { id key kind project { id name } }
-  pipeline { id name selfApproval phases { index waitFor requiresApproval approvalsRequired targets { environment segment } } }
-  phases { index name status waitStartedAt waitEndsAt remainingWait approvals { by at comment } rolledOutAt heldUntil }
+  pipeline { id name selfApproval phases { index waitFor requiresApproval approvalsRequired targets { environment segment } ramp { initialPercentage increaseBy every } guardrails { name kind url query comparator threshold interval failuresToTrip onFailure } } }
+  phases { index name status waitStartedAt waitEndsAt remainingWait approvals { by at comment } rolledOutAt rolloutPercentage guardrails { name consecutiveFailures lastCheckedAt lastResult } heldUntil }
   before { environment definition { ${DEFINITION} } }
   after { environment definition { ${DEFINITION} } }
   actions { kind by at reason phaseIndex }`;
@@ -177,7 +208,7 @@ const FEATURE = /* GraphQL */ `${FEATURE_SUMMARY} version
   releases { id status startedBy startedAt endedAt }`;
 const PIPELINE = /* GraphQL */ `
   id name description status version selfApproval createdAt publishedAt
-  phases { index name waitFor requiresApproval approvalsRequired action targets { environment segment } }
+  phases { index name waitFor requiresApproval approvalsRequired action targets { environment segment } ramp { initialPercentage increaseBy every } guardrails { name kind url query comparator threshold interval failuresToTrip onFailure } }
   windows { days start end timeZone }
   attachedFeatures { id key }
   project { id name environments segments { key attribute operator values } }`;
@@ -277,10 +308,20 @@ export type ActionField =
   | "skipPhase"
   | "abortRelease"
   | "fullRollout"
+  | "rollbackToPhase"
   | "breakGlass";
-/** One document per action; approve takes a comment, the others a reason; abort and full roll out no phase. */
+/**
+ * One document per action; approve takes a comment, the others a reason; abort and full roll out no phase;
+ * rollbackToPhase its target phase (required); breakGlass its reason (required), no phase.
+ */
 export const actionDocument = (field: ActionField) => {
   const text = field === "approveRelease" ? "comment" : "reason";
+  if (field === "rollbackToPhase") {
+    return doc<Record<ActionField, Release>, { id: string; text: string | null; phaseIndex?: number }>(
+      `mutation Action($id: ID!, $text: String, $phaseIndex: Int!) {
+      rollbackToPhase(id: $id, reason: $text, phaseIndex: $phaseIndex) { ${RELEASE} } }`,
+    );
+  }
   const phased = field !== "abortRelease" && field !== "fullRollout" && field !== "breakGlass";
   // Break glass must say why: its reason is required.
   const textType = field === "breakGlass" ? "String!" : "String";
@@ -300,6 +341,8 @@ export interface PhaseInput {
   approvalsRequired: number;
   action: "APPLY_CHANGE" | "ENABLE" | "DISABLE";
   targets: Target[];
+  ramp?: Ramp | null;
+  guardrails?: Guardrail[] | null;
 }
 export const CREATE_PIPELINE = doc<
   { createPipeline: { id: string } },
@@ -381,10 +424,10 @@ export interface SdkKey {
   revokedAt: string | null;
 }
 export const SDK_KEYS = doc<
-  { project: { id: string; environments: string[]; sdkKeys: SdkKey[] } | null },
+  { project: { id: string; name: string; environments: string[]; sdkKeys: SdkKey[] } | null },
   { id: string }
 >(
-  `query SdkKeys($id: ID!) { project(id: $id) { id environments sdkKeys(includeRevoked: true) {
+  `query SdkKeys($id: ID!) { project(id: $id) { id name environments sdkKeys(includeRevoked: true) {
     id name environment createdAt createdBy revokedAt } } }`,
 );
 export const CREATE_SDK_KEY = doc<

@@ -27,7 +27,8 @@ EvaluationRef.implement({
       resolve: (evaluation) => evaluation.value ?? null,
     }),
     reason: t.exposeString("reason", {
-      description: "Why: DEFAULT, RULE:<segment>, RELEASE:<releaseId>:PHASE:<index>, or NOT_FOUND.",
+      description:
+        "Why: DEFAULT, RULE:<segment>, RELEASE:<releaseId>:PHASE:<index> (with :RAMP:<percentage> while that phase ramps), or NOT_FOUND.",
     }),
   }),
 });

@@ -224,6 +224,21 @@ releaseActionField("fullRollout", {
   description: "APPROVER: all remaining phases roll out at once, bypassing waits and approvals; the release COMPLETES.",
 });
 
+builder.mutationField("rollbackToPhase", (t) =>
+  t.field({
+    type: ReleaseRef,
+    description: `Undo the phases after \`phaseIndex\`: their targets return to \`before\`, the release goes on from the phase after \`phaseIndex\` (its wait starts again). EDITOR; the release must be IN_PROGRESS and \`phaseIndex\` an already rolled-out phase, else INVALID_STATE. ${UPDATE_ID_NOTE}`,
+    authScopes: { editor: true },
+    args: {
+      id: t.arg.id({ required: true, description: "The release." }),
+      phaseIndex: t.arg.int({ required: true, description: "The rolled-out phase to go back to (it stays)." }),
+      reason: t.arg.string({ description: "Why; recorded with the action (at most 2,000 characters)." }),
+    },
+    resolve: (_root, args, ctx) =>
+      ctx.release.rollbackToPhase(callerOf(ctx), args.id, { phaseIndex: args.phaseIndex, reason: args.reason ?? null }),
+  }),
+);
+
 builder.mutationField("breakGlass", (t) =>
   t.field({
     type: ReleaseRef,

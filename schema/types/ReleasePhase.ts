@@ -1,4 +1,10 @@
-import { type Release, type ReleasePhaseState, remainingWaitMs } from "../../services/release/release.ts";
+import {
+  type GuardrailState,
+  type Release,
+  type ReleasePhaseState,
+  remainingWaitMs,
+  rolloutPercentageOf,
+} from "../../services/release/release.ts";
 import { builder } from "../builder.ts";
 import { ApprovalRef } from "./Approval.ts";
 import { PhaseStatusEnum } from "./enums.ts";
@@ -25,6 +31,28 @@ export function releasePhaseViews(
 }
 
 export const ReleasePhaseRef = builder.objectRef<ReleasePhaseView>("ReleasePhase");
+
+const GuardrailStateRef = builder.objectRef<GuardrailState>("GuardrailState");
+GuardrailStateRef.implement({
+  description:
+    "A guardrail of the phase as its checks left it. Stored on state changes only (the first check, each failure, the pass after failures), so lastCheckedAt is the last change, not the last passing check.",
+  fields: (t) => ({
+    name: t.exposeString("name", { description: "The guardrail's name in the phase." }),
+    consecutiveFailures: t.exposeInt("consecutiveFailures", {
+      description: "Failed checks in a row (0 after a pass; reset when a person unpauses).",
+    }),
+    lastCheckedAt: t.field({
+      type: "DateTime",
+      nullable: true,
+      description: "When its state last changed; null before its first check.",
+      resolve: (g) => g.lastCheckedAt,
+    }),
+    lastResult: t.exposeString("lastResult", {
+      nullable: true,
+      description: 'What that check saw, e.g. "HTTP 503" or "0.2 not < 0.05".',
+    }),
+  }),
+});
 
 ReleasePhaseRef.implement({
   description:
@@ -67,6 +95,15 @@ ReleasePhaseRef.implement({
       nullable: true,
       description: "When its targets started serving the change; null until then.",
       resolve: (phase) => phase.rolledOutAt,
+    }),
+    rolloutPercentage: t.float({
+      description: "The share of units served the new definition while the phase ramps (100 once rolled out).",
+      resolve: (phase) => rolloutPercentageOf(phase),
+    }),
+    guardrails: t.field({
+      type: [GuardrailStateRef],
+      description: "Each guardrail of the phase and its checks' state (empty without guardrails).",
+      resolve: (phase) => phase.guardrails ?? [],
     }),
     heldUntil: t.field({
       type: "DateTime",

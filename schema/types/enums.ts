@@ -55,8 +55,8 @@ export const PhaseStatusEnum = builder.enumType("PhaseStatus", {
 });
 export const ReleaseActionKindEnum = builder.enumType("ReleaseActionKind", {
   description:
-    "An action taken on a release: APPROVE (approveRelease), PAUSE (pauseRelease), UNPAUSE (unpauseRelease), SKIP (skipPhase), ABORT (abortRelease), FULL_ROLLOUT (fullRollout), BREAK_GLASS (breakGlass).",
-  values: ["APPROVE", "PAUSE", "UNPAUSE", "SKIP", "ABORT", "FULL_ROLLOUT", "BREAK_GLASS"] as const,
+    "An action taken on a release: APPROVE (approveRelease), PAUSE (pauseRelease), UNPAUSE (unpauseRelease), SKIP (skipPhase), ABORT (abortRelease), FULL_ROLLOUT (fullRollout), ROLLBACK_TO_PHASE (rollbackToPhase), BREAK_GLASS (breakGlass).",
+  values: ["APPROVE", "PAUSE", "UNPAUSE", "SKIP", "ABORT", "FULL_ROLLOUT", "ROLLBACK_TO_PHASE", "BREAK_GLASS"] as const,
 });
 export const SegmentOperatorEnum = builder.enumType("SegmentOperator", {
   description: "IN: the unit's attribute is one of the segment's values. NOT_IN: it is none of them (or missing).",

@@ -34,6 +34,15 @@ export const BOUNDS = {
   /** A URL a project gives (a webhook's). */
   urlChars: 2_000,
   webhooksPerProject: 20,
+  /** A ramp's `every` (and a guardrail's `interval`): from 1 second to 1 day, in ms. */
+  progressionIntervalMinMs: 1_000,
+  progressionIntervalMaxMs: 86_400_000,
+  guardrailsPerPhase: 10,
+  /** A guardrail's URL and its Prometheus query, in characters. */
+  guardrailUrlChars: 2_000,
+  guardrailQueryChars: 2_000,
+  /** Consecutive failures that trip a guardrail: 1 to this. */
+  failuresToTrip: 100,
 } as const;
 
 /**

@@ -20,7 +20,15 @@ export type PhaseStatus =
   | "SKIPPED_WAIT"
   | "FROZEN"
   | "AWAITING_WINDOW";
-export type ReleaseActionKind = "APPROVE" | "PAUSE" | "UNPAUSE" | "SKIP" | "ABORT" | "FULL_ROLLOUT" | "BREAK_GLASS";
+export type ReleaseActionKind =
+  | "APPROVE"
+  | "PAUSE"
+  | "UNPAUSE"
+  | "SKIP"
+  | "ABORT"
+  | "FULL_ROLLOUT"
+  | "ROLLBACK_TO_PHASE"
+  | "BREAK_GLASS";
 export type SegmentOperator = "IN" | "NOT_IN";
 
 export interface Segment {
@@ -65,6 +73,42 @@ export interface Phase {
   approvalsRequired: number;
   action: PhaseAction;
   targets: Target[];
+  /** A gradual rollout of the phase's targets (absent: all at once). Absent in phases stored before ramps. */
+  ramp?: Ramp;
+  /** Health checks run while the phase bakes or ramps. Absent in phases stored before guardrails. */
+  guardrails?: Guardrail[];
+}
+
+export type GuardrailKind = "HTTP_PROBE" | "PROMETHEUS_QUERY";
+export type GuardrailOutcome = "PAUSE" | "ABORT";
+export type Comparator = "LT" | "LTE" | "GT" | "GTE";
+
+/**
+ * HTTP_PROBE fails on a non-2xx answer or a timeout; PROMETHEUS_QUERY fails when `value comparator
+ * threshold` is false. A check that cannot run (unreachable, an error, no data) counts as a failure but
+ * only ever pauses.
+ */
+export interface Guardrail {
+  name: string;
+  kind: GuardrailKind;
+  url: string;
+  query: string | null;
+  comparator: Comparator | null;
+  threshold: number | null;
+  /** ISO-8601 (canonical) beside its milliseconds: 1 second to 1 day. */
+  interval: string;
+  intervalMs: number;
+  failuresToTrip: number;
+  onFailure: GuardrailOutcome;
+}
+
+/** initialPercentage of the targets' units, then + increaseBy every `every`, until 100. */
+export interface Ramp {
+  initialPercentage: number;
+  increaseBy: number;
+  /** ISO-8601 duration (canonical form) beside its milliseconds. */
+  every: string;
+  everyMs: number;
 }
 
 /** Who issues a command. `name` is the token's name ("system" for automatic transitions). */

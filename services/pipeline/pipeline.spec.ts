@@ -337,6 +337,180 @@ describe("Pipeline", () => {
       }
     });
 
+    describe("a ramp", () => {
+      const ramp = (extra: Record<string, unknown> = {}) =>
+        phase({ ramp: { initialPercentage: 5, increaseBy: 20, every: "PT6H", ...extra } as never });
+
+      it("is stored with `every` in canonical form beside its milliseconds", () => {
+        spec
+          .given([])
+          .when(withPhases(ramp({ every: "PT360M" })))
+          .thenState((p) =>
+            expect(p?.phases[0]?.ramp).toEqual({
+              initialPercentage: 5,
+              increaseBy: 20,
+              every: "PT6H",
+              everyMs: 21_600_000,
+            }),
+          );
+      });
+
+      it("is absent when not given or null", () => {
+        spec
+          .given([])
+          .when(withPhases(phase({ ramp: null })))
+          .thenState((p) => expect(p?.phases[0]).not.toHaveProperty("ramp"));
+      });
+
+      it("accepts percentages of exactly 100 and just above 0", () => {
+        spec
+          .given([])
+          .when(withPhases(ramp({ initialPercentage: 0.01, increaseBy: 100 })))
+          .thenState((p) => expect(p?.phases[0]?.ramp).toMatchObject({ initialPercentage: 0.01, increaseBy: 100 }));
+      });
+
+      it("refuses percentages outside (0, 100], naming the field", () => {
+        for (const [field, bad] of [
+          ["initialPercentage", 0],
+          ["initialPercentage", 100.5],
+          ["increaseBy", -5],
+          ["increaseBy", 0],
+          ["initialPercentage", Number.NaN],
+        ] as const) {
+          spec
+            .given([])
+            .when(withPhases(phase(), ramp({ [field]: bad })))
+            .thenThrows("VALIDATION", `phases[1].ramp.${field}: must be a percentage within (0, 100]`);
+        }
+      });
+
+      it("accepts `every` from 1 second to 1 day and refuses anything outside", () => {
+        for (const ok of ["PT1S", "P1D", "PT24H"]) {
+          spec
+            .given([])
+            .when(withPhases(ramp({ every: ok })))
+            .thenState((p) => expect(p?.phases[0]?.ramp).toBeDefined());
+        }
+        for (const bad of ["PT0.999S", "P1DT0.001S", "P2D"]) {
+          spec
+            .given([])
+            .when(withPhases(ramp({ every: bad })))
+            .thenThrows("VALIDATION", "phases[0].ramp.every: must be from 1 second (PT1S) to 1 day (P1D)");
+        }
+        spec
+          .given([])
+          .when(withPhases(ramp({ every: "6h" })))
+          .thenThrows("VALIDATION", 'phases[0].ramp.every: "6h" is not an ISO-8601 duration');
+      });
+    });
+
+    describe("guardrails", () => {
+      const probe = { name: "health", kind: "HTTP_PROBE", url: "https://checkout.internal/healthz", interval: "PT1M" };
+      const prom = {
+        name: "error rate",
+        kind: "PROMETHEUS_QUERY",
+        url: "http://prometheus:9090",
+        query: 'sum(rate(http_errors_total{app="checkout"}[5m]))',
+        comparator: "LT",
+        threshold: 0.05,
+        interval: "PT30S",
+        failuresToTrip: 2,
+        onFailure: "ABORT",
+      };
+      const withGuardrails = (...guardrails: unknown[]) => withPhases(phase({ guardrails: guardrails as never }));
+
+      it("are stored with defaults (3 failures to trip, PAUSE) and `interval` beside its milliseconds", () => {
+        spec
+          .given([])
+          .when(withGuardrails(probe, prom))
+          .thenState((p) =>
+            expect(p?.phases[0]?.guardrails).toEqual([
+              {
+                ...probe,
+                query: null,
+                comparator: null,
+                threshold: null,
+                interval: "PT1M",
+                intervalMs: 60_000,
+                failuresToTrip: 3,
+                onFailure: "PAUSE",
+              },
+              { ...prom, interval: "PT30S", intervalMs: 30_000 },
+            ]),
+          );
+      });
+
+      it("refuses more than 10 per phase, and two with one name", () => {
+        const eleven = Array.from({ length: 11 }, (_, i) => ({ ...probe, name: `g${i}` }));
+        spec
+          .given([])
+          .when(withGuardrails(...eleven))
+          .thenThrows("VALIDATION", "phases[0].guardrails: at most 10");
+        spec
+          .given([])
+          .when(withGuardrails(probe, { ...probe, name: "Health" }))
+          .thenThrows("VALIDATION", 'phases[0].guardrails[1].name: duplicate guardrail name "Health"');
+      });
+
+      it("refuses URLs that are not http(s) or carry credentials", () => {
+        for (const [url, message] of [
+          ["ftp://x/metrics", "must be an http or https URL"],
+          ["file:///etc/passwd", "must be an http or https URL"],
+          ["https://user:secret@prom/", "must not carry credentials"],
+          ["not a url", '"not a url" is not a URL'],
+          [`https://x/${"a".repeat(2_000)}`, "must be at most 2000 characters"],
+        ]) {
+          spec
+            .given([])
+            .when(withGuardrails({ ...probe, url }))
+            .thenThrows("VALIDATION", `phases[0].guardrails[0].url: ${message}`);
+        }
+      });
+
+      it("bounds the interval to 1 second .. 1 day and failuresToTrip to 1 .. 100", () => {
+        spec
+          .given([])
+          .when(withGuardrails({ ...probe, interval: "PT0.5S" }))
+          .thenThrows("VALIDATION", "phases[0].guardrails[0].interval: must be from 1 second");
+        spec
+          .given([])
+          .when(withGuardrails({ ...probe, interval: "P2D" }))
+          .thenThrows("VALIDATION", "phases[0].guardrails[0].interval: must be from 1 second");
+        for (const bad of [0, 101, 1.5]) {
+          spec
+            .given([])
+            .when(withGuardrails({ ...probe, failuresToTrip: bad }))
+            .thenThrows("VALIDATION", "phases[0].guardrails[0].failuresToTrip");
+        }
+      });
+
+      it("needs a bounded query, a comparator and a threshold for PROMETHEUS_QUERY, and none for HTTP_PROBE", () => {
+        spec
+          .given([])
+          .when(withGuardrails({ ...prom, query: "x".repeat(2_001) }))
+          .thenThrows("VALIDATION", "phases[0].guardrails[0].query: must be at most 2000 characters");
+        spec
+          .given([])
+          .when(withGuardrails({ ...prom, query: null }))
+          .thenThrows("VALIDATION", "phases[0].guardrails[0].query: is required");
+        spec
+          .given([])
+          .when(withGuardrails({ ...prom, comparator: "EQ" }))
+          .thenThrows("VALIDATION", "phases[0].guardrails[0].comparator");
+        spec
+          .given([])
+          .when(withGuardrails({ ...prom, threshold: null }))
+          .thenThrows("VALIDATION", "phases[0].guardrails[0].threshold");
+        spec
+          .given([])
+          .when(withGuardrails({ ...probe, query: "up" }))
+          .thenThrows(
+            "VALIDATION",
+            "phases[0].guardrails[0].query: query, comparator and threshold are for PROMETHEUS_QUERY",
+          );
+      });
+    });
+
     it("treats a null waitFor as none", () => {
       spec
         .given([])

@@ -5,7 +5,18 @@ import { BOUNDS } from "../core/bounds.ts";
 import type { Command, Decider } from "../core/decider.ts";
 import { formatDuration, MAX_WAIT_MS, parseDuration } from "../core/duration.ts";
 import { DomainError, validation } from "../core/errors.ts";
-import { jsonEqual, type Phase, type PhaseAction, type SelfApproval, type Target } from "../core/model.ts";
+import {
+  type Comparator,
+  type Guardrail,
+  type GuardrailKind,
+  type GuardrailOutcome,
+  jsonEqual,
+  type Phase,
+  type PhaseAction,
+  type Ramp,
+  type SelfApproval,
+  type Target,
+} from "../core/model.ts";
 import { NAME_MAX, optionalText, type Project, requireName } from "../project/project.ts";
 import type { PipelineCreated, PipelineEvent, PipelineUpdated } from "./events.ts";
 import { type PromotionWindow, requireWindows } from "./windows.ts";
@@ -50,6 +61,29 @@ export interface PhaseInput {
   approvalsRequired?: number | null;
   action?: PhaseAction | null;
   targets: TargetInput[];
+  ramp?: RampInput | null;
+  guardrails?: GuardrailInput[] | null;
+}
+
+/** The contract's GuardrailInput. */
+export interface GuardrailInput {
+  name: string;
+  kind: GuardrailKind;
+  url: string;
+  query?: string | null;
+  comparator?: Comparator | null;
+  threshold?: number | null;
+  interval: string;
+  failuresToTrip?: number | null;
+  onFailure?: GuardrailOutcome | null;
+}
+
+/** The contract's RampInput. */
+export interface RampInput {
+  initialPercentage: number;
+  increaseBy: number;
+  /** ISO-8601 duration text, 1 second to 1 day. */
+  every: string;
 }
 
 export type CreatePipeline = Command<
@@ -144,6 +178,128 @@ function normalizeWait(text: unknown, field: string): { waitFor: string | null; 
   return { waitFor: formatDuration(ms), waitForMs: ms };
 }
 
+/** A percentage within (0, 100]. */
+function requirePercentage(value: unknown, field: string): number {
+  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0 || value > 100) {
+    throw validation(field, `must be a percentage within (0, 100] (got ${String(value)})`);
+  }
+  return value;
+}
+
+/** A ramp's `every` or a guardrail's `interval`: an ISO-8601 duration from 1 second to 1 day. */
+export function normalizeInterval(text: unknown, field: string): { text: string; ms: number } {
+  const ms = typeof text === "string" ? parseDuration(text) : null;
+  if (ms === null) throw validation(field, `"${String(text)}" is not an ISO-8601 duration (e.g. PT30S, PT1H)`);
+  if (ms < BOUNDS.progressionIntervalMinMs || ms > BOUNDS.progressionIntervalMaxMs) {
+    throw validation(field, `must be from 1 second (PT1S) to 1 day (P1D), got ${String(text)}`);
+  }
+  return { text: formatDuration(ms), ms };
+}
+
+function normalizeRamp(input: RampInput | null | undefined, field: string): { ramp?: Ramp } {
+  if (input === null || input === undefined) return {};
+  if (typeof input !== "object") throw validation(field, "must be an object");
+  const initialPercentage = requirePercentage(input.initialPercentage, `${field}.initialPercentage`);
+  const increaseBy = requirePercentage(input.increaseBy, `${field}.increaseBy`);
+  const every = normalizeInterval(input.every, `${field}.every`);
+  return { ramp: { initialPercentage, increaseBy, every: every.text, everyMs: every.ms } };
+}
+
+const GUARDRAIL_KINDS: readonly GuardrailKind[] = ["HTTP_PROBE", "PROMETHEUS_QUERY"];
+const COMPARATORS: readonly Comparator[] = ["LT", "LTE", "GT", "GTE"];
+const OUTCOMES: readonly GuardrailOutcome[] = ["PAUSE", "ABORT"];
+
+/** An http(s) URL without credentials. */
+function requireCheckUrl(value: unknown, field: string): string {
+  if (typeof value !== "string" || value.trim() === "") throw validation(field, "must be an http(s) URL");
+  const text = value.trim();
+  if (text.length > BOUNDS.guardrailUrlChars) {
+    throw validation(field, `must be at most ${BOUNDS.guardrailUrlChars} characters (got ${text.length})`);
+  }
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw validation(field, `"${text}" is not a URL`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw validation(field, `must be an http or https URL (got ${url.protocol.replace(/:$/, "")})`);
+  }
+  if (url.username !== "" || url.password !== "") throw validation(field, "must not carry credentials");
+  return text;
+}
+
+function normalizeGuardrails(inputs: GuardrailInput[] | null | undefined, field: string): { guardrails?: Guardrail[] } {
+  if (inputs === null || inputs === undefined) return {};
+  if (!Array.isArray(inputs)) throw validation(field, "must be a list");
+  if (inputs.length > BOUNDS.guardrailsPerPhase) {
+    throw validation(field, `at most ${BOUNDS.guardrailsPerPhase} guardrails per phase (got ${inputs.length})`);
+  }
+  if (inputs.length === 0) return {};
+  const names = new Set<string>();
+  const guardrails = inputs.map((input, i): Guardrail => {
+    const at = `${field}[${i}]`;
+    const name = requireName(`${at}.name`, input.name);
+    if (names.has(name.toLowerCase()))
+      throw validation(`${at}.name`, `duplicate guardrail name "${name}" in this phase`);
+    names.add(name.toLowerCase());
+    if (!GUARDRAIL_KINDS.includes(input.kind)) {
+      throw validation(`${at}.kind`, `must be one of ${GUARDRAIL_KINDS.join(", ")} (got ${String(input.kind)})`);
+    }
+    const url = requireCheckUrl(input.url, `${at}.url`);
+    const interval = normalizeInterval(input.interval, `${at}.interval`);
+    const failuresToTrip = input.failuresToTrip ?? 3;
+    if (!Number.isInteger(failuresToTrip) || failuresToTrip < 1 || failuresToTrip > BOUNDS.failuresToTrip) {
+      throw validation(
+        `${at}.failuresToTrip`,
+        `must be an integer from 1 to ${BOUNDS.failuresToTrip} (got ${failuresToTrip})`,
+      );
+    }
+    const onFailure = input.onFailure ?? "PAUSE";
+    if (!OUTCOMES.includes(onFailure)) {
+      throw validation(`${at}.onFailure`, `must be PAUSE or ABORT (got ${String(onFailure)})`);
+    }
+    let query: string | null = null;
+    let comparator: Comparator | null = null;
+    let threshold: number | null = null;
+    if (input.kind === "PROMETHEUS_QUERY") {
+      if (typeof input.query !== "string" || input.query.trim() === "") {
+        throw validation(`${at}.query`, "is required for a PROMETHEUS_QUERY guardrail (a PromQL instant query)");
+      }
+      query = input.query.trim();
+      if (query.length > BOUNDS.guardrailQueryChars) {
+        throw validation(
+          `${at}.query`,
+          `must be at most ${BOUNDS.guardrailQueryChars} characters (got ${query.length})`,
+        );
+      }
+      if (!COMPARATORS.includes(input.comparator as Comparator)) {
+        throw validation(`${at}.comparator`, `is required: one of ${COMPARATORS.join(", ")}`);
+      }
+      comparator = input.comparator as Comparator;
+      if (typeof input.threshold !== "number" || !Number.isFinite(input.threshold)) {
+        throw validation(`${at}.threshold`, "is required: a finite number");
+      }
+      threshold = input.threshold;
+    } else if (input.query != null || input.comparator != null || input.threshold != null) {
+      throw validation(`${at}.query`, "query, comparator and threshold are for PROMETHEUS_QUERY guardrails only");
+    }
+    return {
+      name,
+      kind: input.kind,
+      url,
+      query,
+      comparator,
+      threshold,
+      interval: interval.text,
+      intervalMs: interval.ms,
+      failuresToTrip,
+      onFailure,
+    };
+  });
+  return { guardrails };
+}
+
 function normalizeApproval(input: PhaseInput, field: string): { requiresApproval: boolean; approvalsRequired: number } {
   const requiresApproval = input.requiresApproval ?? false;
   if (typeof requiresApproval !== "boolean") throw validation(`${field}.requiresApproval`, "must be a boolean");
@@ -188,6 +344,8 @@ export function normalizePhases(project: Project, inputs: readonly PhaseInput[],
       ...normalizeApproval(input, at),
       action,
       targets: normalizeTargets(project, input.targets, `${at}.targets`),
+      ...normalizeRamp(input.ramp, `${at}.ramp`),
+      ...normalizeGuardrails(input.guardrails, `${at}.guardrails`),
     };
   });
 }

@@ -7,7 +7,16 @@ import type { Actor, ReleaseActionKind } from "../core/model.ts";
 import { ROLES } from "../core/model.ts";
 import type { ReleaseActionCommand } from "./release.ts";
 
-export const RELEASE_ACTIONS = ["approve", "pause", "unpause", "skip", "abort", "fullRollout", "breakGlass"] as const;
+export const RELEASE_ACTIONS = [
+  "approve",
+  "pause",
+  "unpause",
+  "skip",
+  "abort",
+  "fullRollout",
+  "rollbackToPhase",
+  "breakGlass",
+] as const;
 export type ReleaseActionName = (typeof RELEASE_ACTIONS)[number];
 
 /** What a person (through the API) or an integration (through a signal) sends with an action. */
@@ -31,6 +40,7 @@ export const ACTION_KINDS: Record<ReleaseActionName, ReleaseActionKind> = {
   skip: "SKIP",
   abort: "ABORT",
   fullRollout: "FULL_ROLLOUT",
+  rollbackToPhase: "ROLLBACK_TO_PHASE",
   breakGlass: "BREAK_GLASS",
 };
 
@@ -92,6 +102,9 @@ export function toCommand(action: ReleaseActionName, input: ReleaseActionInput, 
       return { type: "AbortRelease", data: { reason }, actor, now };
     case "fullRollout":
       return { type: "FullRollout", data: { reason }, actor, now };
+    case "rollbackToPhase":
+      // Here `phaseIndex` is the rolled-out phase to go back to, not a guard on the current one.
+      return { type: "RollbackToPhase", data: { phaseIndex, reason }, actor, now };
     case "breakGlass":
       return { type: "BreakGlass", data: { phaseIndex, reason }, actor, now };
     default: {

@@ -88,8 +88,13 @@ export function createReleaseCommands(deps: ReleaseCommandDeps): ReleaseCommands
     if (feature === null) return false;
     if (release.status !== "IN_PROGRESS") return feature.activeReleaseId !== release.id;
     const latest = rolledOutFeatureDefinitions(release);
-    return [...latest].every(([environment, definition]) =>
-      jsonEqual(feature.environments.find((e) => e.environment === environment)?.definition, definition),
+    const shows = (environment: string, definition: unknown): boolean =>
+      jsonEqual(feature.environments.find((e) => e.environment === environment)?.definition, definition);
+    // After a rollback to a phase, what it reverted is back (to a kept phase's definition, or `before`).
+    const reverted = release.actions.at(-1)?.kind === "ROLLBACK_TO_PHASE" ? release.before : [];
+    return (
+      [...latest].every(([environment, definition]) => shows(environment, definition)) &&
+      reverted.every(({ environment, definition }) => latest.has(environment) || shows(environment, definition))
     );
   }
 

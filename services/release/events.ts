@@ -97,6 +97,62 @@ export type ReleaseGlassBroken = DomainEvent<
   "ReleaseGlassBroken",
   { releaseId: string; phaseIndex: number; by: string; reason: string; at: string }
 >;
+/**
+ * A ramping phase now serves its definition to `percentage` of its targets' units (the first step starts
+ * the ramp; 100 ends it, and the phase rolls out). `nextStepAt`: when the next step is due (null at 100).
+ */
+export type ReleaseRampAdvanced = DomainEvent<
+  "ReleaseRampAdvanced",
+  { releaseId: string; phaseIndex: number; percentage: number; nextStepAt: string | null; at: string }
+>;
+/**
+ * The phases after `phaseIndex` are undone (`fromPhaseIndex` was current): `reverted` are the environments
+ * whose stored definition goes back — to what an earlier, kept phase stored there, else to `before` — and
+ * the release goes on from phase `phaseIndex + 1`, its wait started again.
+ */
+export type ReleaseRolledBack = DomainEvent<
+  "ReleaseRolledBack",
+  {
+    releaseId: string;
+    phaseIndex: number;
+    fromPhaseIndex: number;
+    by: string;
+    reason: string | null;
+    reverted: EnvironmentDefinition[];
+    at: string;
+  }
+>;
+/**
+ * A guardrail's state changed: its first check in the phase, each failure (`consecutiveFailures` counts
+ * them), and the pass that ends a run of failures. A pass that changes nothing stores nothing.
+ */
+export type ReleaseGuardrailChecked = DomainEvent<
+  "ReleaseGuardrailChecked",
+  {
+    releaseId: string;
+    phaseIndex: number;
+    name: string;
+    passed: boolean;
+    /** false: the check could not run (unreachable, an error, no data). */
+    couldRun: boolean;
+    consecutiveFailures: number;
+    result: string;
+    at: string;
+  }
+>;
+/** `failuresToTrip` consecutive failures: the release is paused or aborted (the next event) by `system`. */
+export type ReleaseGuardrailTripped = DomainEvent<
+  "ReleaseGuardrailTripped",
+  {
+    releaseId: string;
+    phaseIndex: number;
+    name: string;
+    outcome: "PAUSE" | "ABORT";
+    consecutiveFailures: number;
+    reason: string;
+    at: string;
+  }
+>;
 export type ReleaseCompleted = DomainEvent<"ReleaseCompleted", { releaseId: string; at: string }>;
 /** A Temporal signal whose action did not apply: recorded, never silently dropped. */
 export type ReleaseSignalRejected = DomainEvent<
@@ -117,5 +173,9 @@ export type ReleaseEvent =
   | ReleaseAborted
   | ReleaseCompleted
   | ReleaseSignalRejected
+  | ReleaseRampAdvanced
+  | ReleaseRolledBack
+  | ReleaseGuardrailChecked
+  | ReleaseGuardrailTripped
   | ReleasePhaseHeld
   | ReleaseGlassBroken;

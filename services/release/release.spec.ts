@@ -3,6 +3,7 @@ import type { Actor, Definition, EnvironmentDefinition, Phase } from "../core/mo
 import { specification } from "../core/testing/specification.ts";
 import type { ReleaseEvent, ReleaseStarted } from "./events.ts";
 import {
+  activeGuardrails,
   computeAfter,
   decide,
   decideStart,
@@ -626,6 +627,436 @@ describe("release decider", () => {
     it("toReleaseView exposes the rolled-out targets for serving", () => {
       const state = run(awaitingHistory(), []).state as Release;
       expect(toReleaseView(state).rolledOut.map((r) => r.phaseIndex)).toEqual([0, 1]);
+    });
+  });
+
+  describe("rollback to a phase", () => {
+    const rollback = (phaseIndex: number | null, now: string, actor: Actor = alice): ReleaseCommand => ({
+      type: "RollbackToPhase",
+      data: { phaseIndex, reason: "errors in us-west" },
+      actor,
+      now,
+    });
+    /** Statsig release up to phase 3 WAITING: dev, staging and us-west rolled out. */
+    const phase3History = () =>
+      run(awaitingHistory(), [approve(bob, at(HOUR + 1)), approve(carol, at(HOUR + 2))]).events;
+
+    it("undoes the later phases, keeps the earlier ones, and goes on from the next phase with its wait started again", () => {
+      const { events, state } = run(phase3History(), [rollback(0, at(2 * HOUR))]);
+      const [rolledBack, restarted] = events.slice(-2);
+      expect(rolledBack).toEqual({
+        type: "ReleaseRolledBack",
+        data: {
+          releaseId: "r1",
+          phaseIndex: 0,
+          fromPhaseIndex: 3,
+          by: "alice",
+          reason: "errors in us-west",
+          // staging was rolled out whole: back to `before`; us-west (a segment) was only served.
+          reverted: [env("staging", off)],
+          at: at(2 * HOUR),
+        },
+      });
+      expect(restarted).toMatchObject({
+        type: "ReleasePhaseWaitStarted",
+        data: { phaseIndex: 1, endsAt: at(3 * HOUR), at: at(2 * HOUR) },
+      });
+      const release = state as Release;
+      expect(release.currentPhaseIndex).toBe(1);
+      expect(release.phases.map((p) => p.status)).toEqual(["ROLLED_OUT", "WAITING", "PENDING", "PENDING"]);
+      expect(release.phases[2]).toMatchObject({ approvals: [], rolledOutAt: null, rolloutPercentage: 0 });
+      expect(release.rolledOut.map((r) => r.phaseIndex)).toEqual([0]);
+      expect(release.actions.at(-1)).toEqual({
+        kind: "ROLLBACK_TO_PHASE",
+        by: "alice",
+        at: at(2 * HOUR),
+        reason: "errors in us-west",
+        phaseIndex: 0,
+      });
+      expect(toReleaseView(release).rolledOut.map((r) => r.phaseIndex)).toEqual([0]);
+    });
+
+    it("stores the reverted environments on the feature, as abort does", () => {
+      const { events, state } = run(phase3History(), [rollback(0, at(2 * HOUR))]);
+      const before = run(phase3History(), []).state as Release;
+      expect(featureEffects(before, events.at(-2) as ReleaseEvent)).toEqual([
+        { type: "ApplyReleaseDefinitions", environments: [env("staging", off)], cause: "REVERT" },
+      ]);
+      expect(state?.status).toBe("IN_PROGRESS");
+    });
+
+    it("puts back what a kept phase stored where a later phase rolled out the same environment", () => {
+      const phases: Phase[] = [
+        phase({ name: "prod", targets: [{ environment: "production", segment: null }] }),
+        phase({ name: "prod off", action: "DISABLE", targets: [{ environment: "production", segment: null }] }),
+        phase({
+          name: "dev",
+          waitFor: "PT1H",
+          waitForMs: HOUR,
+          targets: [{ environment: "development", segment: null }],
+        }),
+      ];
+      const { events } = run([started(phases)], [tick(T0), rollback(0, at(5))]);
+      expect(events.find((e) => e.type === "ReleaseRolledBack")?.data).toMatchObject({
+        reverted: [env("production", on)],
+      });
+    });
+
+    it("rolls back to the last rolled-out phase: the current phase starts its wait again", () => {
+      const { events, state } = run(waitingHistory(), [tick(at(HOUR / 2)), rollback(0, at(HOUR / 2))]);
+      expect(types(events).slice(-2)).toEqual(["ReleaseRolledBack", "ReleasePhaseWaitStarted"]);
+      expect((state as Release).phases[1]?.waitEndsAt).toBe(at(HOUR + HOUR / 2));
+    });
+
+    it("stops a ramp after it and serves its units what the kept phases serve", () => {
+      const rampPhases: Phase[] = [
+        phase({ name: "dev", targets: [{ environment: "development", segment: null }] }),
+        phase({
+          name: "prod",
+          targets: [{ environment: "production", segment: null }],
+          ramp: { initialPercentage: 10, increaseBy: 30, every: "PT6H", everyMs: 6 * HOUR },
+        }),
+      ];
+      const { state, events } = run([started(rampPhases)], [tick(T0), rollback(0, at(HOUR))]);
+      // The ramp started again at once (the phase has no wait): 10% again, the clock from the rollback.
+      expect(types(events).slice(-2)).toEqual(["ReleaseRolledBack", "ReleaseRampAdvanced"]);
+      expect((state as Release).phases[1]).toMatchObject({ rolloutPercentage: 10, waitEndsAt: at(7 * HOUR) });
+    });
+
+    it("refuses a phase that has not rolled out, the current one, or none, naming the state", () => {
+      spec
+        .given(waitingHistory())
+        .when(rollback(1, at(5)))
+        .thenThrows("INVALID_STATE", "cannot roll back to phase 1: phase 1 (staging) is WAITING");
+      spec
+        .given(waitingHistory())
+        .when(rollback(9, at(5)))
+        .thenThrows("INVALID_STATE", "cannot roll back to phase 9");
+      spec
+        .given(waitingHistory())
+        .when(rollback(null, at(5)))
+        .thenThrows("VALIDATION", "phaseIndex");
+    });
+
+    it("refuses an ended release with INVALID_STATE, and a VIEWER with FORBIDDEN", () => {
+      const ended = run(waitingHistory(), [abort(at(5))]).events;
+      spec
+        .given(ended)
+        .when(rollback(0, at(6)))
+        .thenThrows("INVALID_STATE", "the release is ABORTED");
+      spec
+        .given(waitingHistory())
+        .when(rollback(0, at(6), viewer))
+        .thenThrows("FORBIDDEN");
+    });
+  });
+
+  describe("guardrails", () => {
+    const errorRate = {
+      name: "error rate",
+      kind: "PROMETHEUS_QUERY" as const,
+      url: "http://prom:9090",
+      query: "sum(rate(errors[5m]))",
+      comparator: "LT" as const,
+      threshold: 0.05,
+      interval: "PT1M",
+      intervalMs: 60_000,
+      failuresToTrip: 3,
+      onFailure: "ABORT" as const,
+    };
+    const guarded: Phase[] = [
+      phase({ name: "dev", targets: [{ environment: "development", segment: null }] }),
+      phase({
+        name: "prod",
+        waitFor: "PT1H",
+        waitForMs: HOUR,
+        targets: [{ environment: "production", segment: null }],
+        guardrails: [
+          errorRate,
+          {
+            ...errorRate,
+            name: "probe",
+            kind: "HTTP_PROBE",
+            query: null,
+            comparator: null,
+            threshold: null,
+            onFailure: "PAUSE",
+            failuresToTrip: 2,
+          },
+        ],
+      }),
+    ];
+    /** dev rolled out, prod baking (its guardrails running) since T0. */
+    const baking = () => run([started(guarded)], [tick(T0)]).events;
+    const check = (name: string, passed: boolean, now: string, couldRun = true, phaseIndex = 1): ReleaseCommand => ({
+      type: "RecordGuardrailCheck",
+      data: {
+        phaseIndex,
+        name,
+        passed,
+        couldRun,
+        result: passed ? "0.01 < 0.05" : couldRun ? "0.2 ≥ 0.05" : "connection refused",
+      },
+      actor: system,
+      now,
+    });
+    const guardrail = (state: ReleaseState, name: string) =>
+      (state as Release).phases[1]?.guardrails?.find((g) => g.name === name);
+
+    it("runs only while the phase bakes or ramps", () => {
+      expect(activeGuardrails(run([started(guarded)], []).state)).toBeNull();
+      expect(activeGuardrails(run(baking(), []).state)?.guardrails.map((g) => g.name)).toEqual(["error rate", "probe"]);
+      expect(activeGuardrails(run(baking(), [pause(at(5))]).state)).toBeNull();
+    });
+
+    it("runs while the phase ramps too, and a trip pauses the ramp with its share kept", () => {
+      const ramped: Phase[] = [
+        phase({ name: "dev", targets: [{ environment: "development", segment: null }] }),
+        phase({
+          name: "prod",
+          targets: [{ environment: "production", segment: null }],
+          ramp: { initialPercentage: 10, increaseBy: 30, every: "PT6H", everyMs: 6 * HOUR },
+          guardrails: [{ ...errorRate, onFailure: "PAUSE", failuresToTrip: 1 }],
+        }),
+      ];
+      const ramping = run([started(ramped)], [tick(T0)]);
+      expect(activeGuardrails(ramping.state)?.phaseIndex).toBe(1);
+      const { state } = run(ramping.events, [check("error rate", false, at(HOUR))]);
+      expect((state as Release).phases[1]).toMatchObject({
+        status: "PAUSED",
+        rolloutPercentage: 10,
+        remainingMs: 5 * HOUR,
+      });
+    });
+
+    it("stores the first check, then only state changes: a pass after a pass stores nothing", () => {
+      const first = run(baking(), [check("error rate", true, at(60_000))]);
+      expect(types(first.events).at(-1)).toBe("ReleaseGuardrailChecked");
+      expect(guardrail(first.state, "error rate")).toMatchObject({
+        consecutiveFailures: 0,
+        lastCheckedAt: at(60_000),
+        lastResult: "0.01 < 0.05",
+      });
+      spec
+        .given(first.events)
+        .when(check("error rate", true, at(120_000)))
+        .then([]);
+    });
+
+    it("counts consecutive failures; a pass after them resets the count (fails twice then passes: no trip)", () => {
+      const { events, state } = run(baking(), [
+        check("error rate", false, at(60_000)),
+        check("error rate", false, at(120_000)),
+        check("error rate", true, at(180_000)),
+      ]);
+      const checked = events
+        .filter((e) => e.type === "ReleaseGuardrailChecked")
+        .map((e) => (e.data as { consecutiveFailures: number }).consecutiveFailures);
+      expect(checked).toEqual([1, 2, 0]);
+      expect(state?.status).toBe("IN_PROGRESS");
+      expect((state as Release).phases[1]?.status).toBe("WAITING");
+      expect(types(events)).not.toContain("ReleaseGuardrailTripped");
+    });
+
+    it("trips on the failuresToTrip-th consecutive failure: ABORT as system, naming the guardrail", () => {
+      const { events, state } = run(baking(), [
+        check("error rate", false, at(60_000)),
+        check("error rate", false, at(120_000)),
+        check("error rate", false, at(180_000)),
+      ]);
+      expect(types(events).slice(-3)).toEqual(["ReleaseGuardrailChecked", "ReleaseGuardrailTripped", "ReleaseAborted"]);
+      const aborted = events.at(-1) as ReleaseEvent;
+      expect(eventActor(aborted)).toBe("system");
+      expect((aborted.data as { reason: string }).reason).toContain(
+        'guardrail "error rate" tripped after 3 consecutive failed checks',
+      );
+      expect((aborted.data as { reverted: unknown }).reverted).toEqual([env("development", off)]);
+      expect(state?.status).toBe("ABORTED");
+      expect(state?.actions.at(-1)).toMatchObject({ kind: "ABORT", by: "system" });
+    });
+
+    it("PAUSE keeps the remaining bake time, as a person's pause does", () => {
+      const { events, state } = run(baking(), [check("probe", false, at(60_000)), check("probe", false, at(120_000))]);
+      expect(types(events).slice(-2)).toEqual(["ReleaseGuardrailTripped", "ReleasePaused"]);
+      expect((state as Release).phases[1]).toMatchObject({ status: "PAUSED", remainingMs: HOUR - 120_000 });
+      expect(state?.actions.at(-1)).toMatchObject({ kind: "PAUSE", by: "system" });
+    });
+
+    it("a check that could not run only pauses, even when the guardrail says ABORT", () => {
+      const { events, state } = run(baking(), [
+        check("error rate", false, at(60_000)),
+        check("error rate", false, at(120_000), false),
+        check("error rate", false, at(180_000)),
+      ]);
+      expect(types(events).slice(-2)).toEqual(["ReleaseGuardrailTripped", "ReleasePaused"]);
+      expect(events.at(-2)?.data).toMatchObject({ outcome: "PAUSE" });
+      expect(events.at(-1)?.data).toMatchObject({ reason: expect.stringContaining("could not run, so it pauses") });
+      expect(state?.status).toBe("IN_PROGRESS");
+    });
+
+    it("unpause starts counting afresh; stale results (another phase, paused, ended) change nothing", () => {
+      const tripped = run(baking(), [check("probe", false, at(60_000)), check("probe", false, at(120_000))]);
+      const resumed = run(tripped.events, [unpause(at(200_000)), check("probe", false, at(260_000))]);
+      expect(guardrail(resumed.state, "probe")?.consecutiveFailures).toBe(1);
+      expect(resumed.state && (resumed.state as Release).phases[1]?.status).toBe("WAITING");
+      spec
+        .given(tripped.events)
+        .when(check("probe", false, at(130_000)))
+        .then([]);
+      spec
+        .given(baking())
+        .when(check("probe", false, at(5), true, 0))
+        .then([]);
+      spec
+        .given(baking())
+        .when(check("nope", false, at(5)))
+        .then([]);
+      spec
+        .given(run(baking(), [abort(at(5))]).events)
+        .when(check("probe", false, at(6)))
+        .then([]);
+    });
+  });
+
+  describe("a ramp", () => {
+    // dev on enter; production ramps 10% → +30% every 6 h after an approval (10, 40, 70, 100).
+    const rampPhases: Phase[] = [
+      phase({ name: "dev", targets: [{ environment: "development", segment: null }] }),
+      phase({
+        name: "production",
+        requiresApproval: true,
+        targets: [{ environment: "production", segment: null }],
+        ramp: { initialPercentage: 10, increaseBy: 30, every: "PT6H", everyMs: 6 * HOUR },
+      }),
+    ];
+    /** Phase 1 approved at T0: its ramp started at 10%. */
+    const rampingHistory = () => run([started(rampPhases)], [tick(T0), approve(bob, T0)]).events;
+    const phaseOf = (state: ReleaseState, index = 1) => (state as Release).phases[index];
+    const steps = (events: ReleaseEvent[]) =>
+      events.filter((e) => e.type === "ReleaseRampAdvanced").map((e) => (e.data as { percentage: number }).percentage);
+
+    it("starts where the phase would roll out (after its approval), at initialPercentage, WAITING for the next step", () => {
+      const { events, state } = run([started(rampPhases)], [tick(T0), approve(bob, T0)]);
+      expect(types(events).slice(-2)).toEqual(["ReleasePhaseApproved", "ReleaseRampAdvanced"]);
+      expect(events.at(-1)?.data).toEqual({
+        releaseId: "r1",
+        phaseIndex: 1,
+        percentage: 10,
+        nextStepAt: at(6 * HOUR),
+        at: T0,
+      });
+      expect(phaseOf(state)).toMatchObject({ status: "WAITING", rolloutPercentage: 10, waitEndsAt: at(6 * HOUR) });
+      expect(nextWakeAt(state)).toBe(at(6 * HOUR));
+      expect(featureEffects(state as Release, events.at(-1) as ReleaseEvent)).toEqual([]);
+    });
+
+    it("adds increaseBy every `every`, one event per step, and rolls out at 100", () => {
+      const { events, state } = run(rampingHistory(), [
+        tick(at(6 * HOUR - 1)),
+        tick(at(6 * HOUR)),
+        tick(at(12 * HOUR)),
+        tick(at(18 * HOUR)),
+      ]);
+      expect(steps(events)).toEqual([10, 40, 70, 100]);
+      expect(types(events).slice(-3)).toEqual(["ReleaseRampAdvanced", "ReleasePhaseRolledOut", "ReleaseCompleted"]);
+      expect(phaseOf(state)).toMatchObject({ status: "ROLLED_OUT", rolloutPercentage: 100 });
+      expect(state?.status).toBe("COMPLETED");
+    });
+
+    it("a late Tick takes one step and counts the next `every` from it (no burst after an outage)", () => {
+      const { events, state } = run(rampingHistory(), [tick(at(30 * HOUR))]);
+      expect(steps(events)).toEqual([10, 40]);
+      expect(phaseOf(state)?.waitEndsAt).toBe(at(36 * HOUR));
+    });
+
+    it("never goes past 100 and keeps fractional steps exact", () => {
+      const odd: Phase[] = [
+        phase({
+          name: "p",
+          targets: [{ environment: "production", segment: null }],
+          ramp: { initialPercentage: 0.1, increaseBy: 33.3, every: "PT1S", everyMs: 1000 },
+        }),
+      ];
+      const { events } = run(
+        [started(odd)],
+        [0, 1, 2, 3, 4].map((s) => tick(at(s * 1000))),
+      );
+      expect(steps(events)).toEqual([0.1, 33.4, 66.7, 100]);
+    });
+
+    it("pause stops the ramp's clock with the remaining time; unpause resumes it", () => {
+      const { events, state } = run(rampingHistory(), [pause(at(2 * HOUR)), tick(at(20 * HOUR))]);
+      expect(steps(events)).toEqual([10]);
+      expect(phaseOf(state)).toMatchObject({ status: "PAUSED", remainingMs: 4 * HOUR, rolloutPercentage: 10 });
+      expect(nextWakeAt(state)).toBeNull();
+      const resumed = run(events, [unpause(at(30 * HOUR)), tick(at(34 * HOUR - 1)), tick(at(34 * HOUR))]);
+      expect(steps(resumed.events)).toEqual([10, 40]);
+      expect(phaseOf(resumed.state)?.waitEndsAt).toBe(at(40 * HOUR));
+    });
+
+    it("serving keeps the ramped share while paused", () => {
+      const { state } = run(rampingHistory(), [tick(at(6 * HOUR)), pause(at(7 * HOUR))]);
+      const ramping = toReleaseView(state as Release).rolledOut.find((r) => r.phaseIndex === 1);
+      expect(ramping).toMatchObject({ percentage: 40, targets: [{ environment: "production", segment: null }] });
+    });
+
+    it("skip jumps to 100: the phase rolls out now (its approval was given before the ramp)", () => {
+      for (const history of [rampingHistory(), run(rampingHistory(), [pause(at(HOUR))]).events]) {
+        const { events, state } = run(history, [skip(at(2 * HOUR))]);
+        expect(types(events).slice(-3)).toEqual([
+          "ReleasePhaseWaitSkipped",
+          "ReleasePhaseRolledOut",
+          "ReleaseCompleted",
+        ]);
+        expect(state?.status).toBe("COMPLETED");
+      }
+    });
+
+    it("full rollout ends the ramp at once", () => {
+      const { events } = run(rampingHistory(), [fullRollout(at(HOUR))]);
+      expect(types(events).slice(-3)).toEqual([
+        "ReleaseFullRolloutRequested",
+        "ReleasePhaseRolledOut",
+        "ReleaseCompleted",
+      ]);
+    });
+
+    it("serving sees the ramping phase with its percentage; the feature stores nothing until it rolls out", () => {
+      const state = run(rampingHistory(), []).state as Release;
+      const view = toReleaseView(state);
+      expect(view.rolledOut.map((r) => [r.phaseIndex, "percentage" in r ? r.percentage : 100])).toEqual([
+        [0, 100],
+        [1, 10],
+      ]);
+      expect(state.rolledOut.map((r) => r.phaseIndex)).toEqual([0]);
+    });
+
+    it("abort while ramping reverts only what rolled out whole (the ramping phase was never stored)", () => {
+      const { events } = run(rampingHistory(), [abort(at(HOUR))]);
+      expect(events.at(-1)).toMatchObject({
+        type: "ReleaseAborted",
+        data: { reverted: [env("development", off)] },
+      });
+    });
+
+    it("an initialPercentage of 100 rolls out at once, without a ramp event", () => {
+      const full: Phase[] = [
+        phase({
+          name: "p",
+          targets: [{ environment: "production", segment: null }],
+          ramp: { initialPercentage: 100, increaseBy: 10, every: "PT1H", everyMs: HOUR },
+        }),
+      ];
+      expect(types(run([started(full)], [tick(T0)]).events)).toEqual([
+        "ReleaseStarted",
+        "ReleasePhaseRolledOut",
+        "ReleaseCompleted",
+      ]);
+    });
+
+    it("rolloutPercentage is 0 before a phase rolls out and 100 after, without a ramp too", () => {
+      const state = run(waitingHistory(), []).state as Release;
+      expect(state.phases.map((p) => p.rolloutPercentage)).toEqual([100, 0, 0, 0]);
     });
   });
 

@@ -9,6 +9,7 @@ import { DomainError, validation } from "../core/errors.ts";
 import type {
   Definition,
   EnvironmentDefinition,
+  Guardrail,
   Phase,
   PhaseStatus,
   ReleaseActionKind,
@@ -18,7 +19,7 @@ import type {
   SelfApproval,
   Target,
 } from "../core/model.ts";
-import { roleAtLeast } from "../core/model.ts";
+import { roleAtLeast, SYSTEM_ACTOR } from "../core/model.ts";
 import { sameActor } from "../core/names.ts";
 import { isWithinWindows, nextWindowOpening, type PromotionWindow } from "../pipeline/windows.ts";
 import type { ReleaseEvent, ReleasePhaseRolledOut, ReleaseStarted } from "./events.ts";
@@ -53,7 +54,49 @@ export interface ReleasePhaseState {
   heldUntil?: string | null;
   /** Break glass: this phase rolls out despite a freeze or a closed window (approvals still apply). */
   glassBroken?: boolean;
+  /**
+   * The share of the targets' units served the phase's definition: 0 before it rolls out, the ramp's
+   * step while it ramps, 100 once rolled out. Absent in states carried by runs from before ramps.
+   */
+  rolloutPercentage?: number;
+  /** Each guardrail of the phase and its checks so far. Absent in states carried by runs from before guardrails. */
+  guardrails?: GuardrailState[];
 }
+
+export interface GuardrailState {
+  name: string;
+  consecutiveFailures: number;
+  lastCheckedAt: string | null;
+  lastResult: string | null;
+  /** Whether a failure of the current run of failures could not run: then a trip only pauses. */
+  streakCouldNotRun: boolean;
+}
+
+const freshGuardrails = (spec: Phase | undefined): GuardrailState[] =>
+  (spec?.guardrails ?? []).map((g) => ({
+    name: g.name,
+    consecutiveFailures: 0,
+    lastCheckedAt: null,
+    lastResult: null,
+    streakCouldNotRun: false,
+  }));
+
+/** The guardrails to run now: the current phase's, while it bakes or ramps (WAITING). */
+export function activeGuardrails(release: ReleaseState): { phaseIndex: number; guardrails: Guardrail[] } | null {
+  if (release?.status !== "IN_PROGRESS") return null;
+  const phase = release.phases[release.currentPhaseIndex];
+  const guardrails = release.phaseSpecs[release.currentPhaseIndex]?.guardrails ?? [];
+  if (phase?.status !== "WAITING" || guardrails.length === 0) return null;
+  return { phaseIndex: phase.index, guardrails };
+}
+
+/** The share of a phase's units served its definition (see ReleasePhaseState.rolloutPercentage). */
+export const rolloutPercentageOf = (phase: ReleasePhaseState): number =>
+  phase.rolloutPercentage ?? (phase.status === "ROLLED_OUT" ? 100 : 0);
+
+/** Whether the phase is ramping: started its ramp, not yet rolled out. Its wait is the ramp's clock. */
+export const isRamping = (phase: ReleasePhaseState): boolean =>
+  phase.status !== "ROLLED_OUT" && rolloutPercentageOf(phase) > 0;
 
 export interface RolledOutPhase {
   phaseIndex: number;
@@ -139,8 +182,15 @@ export type AbortRelease = Command<"AbortRelease", { reason?: string | null }>;
 export type FullRollout = Command<"FullRollout", { reason?: string | null }>;
 /** ADMIN: roll out the current phase despite a freeze or a closed window; reason required. */
 export type BreakGlass = Command<"BreakGlass", { phaseIndex?: number | null; reason?: string | null }>;
+/** Undo the phases after `phaseIndex` (a rolled-out phase) and go on from the next one. */
+export type RollbackToPhase = Command<"RollbackToPhase", { phaseIndex?: number | null; reason?: string | null }>;
 /** System: take every automatic step that is due at `now` (a bake timer ended). */
 export type Tick = Command<"Tick", Record<string, never>>;
+/** System: the result of one run of a guardrail's check. */
+export type RecordGuardrailCheck = Command<
+  "RecordGuardrailCheck",
+  { phaseIndex: number; name: string; passed: boolean; couldRun: boolean; result: string }
+>;
 
 export type ReleaseActionCommand =
   | ApproveRelease
@@ -149,8 +199,9 @@ export type ReleaseActionCommand =
   | SkipPhase
   | AbortRelease
   | FullRollout
+  | RollbackToPhase
   | BreakGlass;
-export type ReleaseCommand = StartRelease | ReleaseActionCommand | Tick;
+export type ReleaseCommand = StartRelease | ReleaseActionCommand | Tick | RecordGuardrailCheck;
 
 /** The role each action needs (PRODUCT.md's actions table). */
 export const ACTION_ROLES: Record<ReleaseActionCommand["type"], Role> = {
@@ -160,6 +211,7 @@ export const ACTION_ROLES: Record<ReleaseActionCommand["type"], Role> = {
   SkipPhase: "EDITOR",
   AbortRelease: "EDITOR",
   FullRollout: "APPROVER",
+  RollbackToPhase: "EDITOR",
   BreakGlass: "ADMIN",
 };
 
@@ -280,7 +332,8 @@ export function releaseStateBytes(data: StartRelease["data"]): number {
   }
   let bytes = jsonBytes({ ...data, after });
   for (const phase of data.phases) {
-    bytes += 400 + jsonBytes(phase.targets);
+    // Each guardrail's state while it runs: its name (≤ 200), its last result (≤ 500) and a timestamp.
+    bytes += 400 + jsonBytes(phase.targets) + (phase.guardrails?.length ?? 0) * 800;
     for (const environment of new Set(phase.targets.map((t) => t.environment))) {
       bytes += perEnvironment.get(environment) ?? 0;
     }
@@ -482,12 +535,17 @@ function skip(command: SkipPhase, state: ReleaseState): ReleaseEvent[] {
   ];
 }
 
-function abort(command: AbortRelease, state: ReleaseState): ReleaseEvent[] {
-  const release = acting(command, state, "abort");
+/** What an abort puts back: `before` for every environment a phase rolled out whole. */
+function abortReverted(release: Release): EnvironmentDefinition[] {
   const rolledWhole = new Set(
     release.rolledOut.flatMap((r) => r.targets.filter((t) => t.segment === null).map((t) => t.environment)),
   );
-  const reverted = release.before.filter((entry) => rolledWhole.has(entry.environment));
+  return release.before.filter((entry) => rolledWhole.has(entry.environment));
+}
+
+function abort(command: AbortRelease, state: ReleaseState): ReleaseEvent[] {
+  const release = acting(command, state, "abort");
+  const reverted = abortReverted(release);
   const reason = command.data.reason ?? null;
   return [
     {
@@ -497,6 +555,53 @@ function abort(command: AbortRelease, state: ReleaseState): ReleaseEvent[] {
         phaseIndex: release.currentPhaseIndex,
         by: command.actor.name,
         reason,
+        reverted,
+        at: command.now,
+      },
+    },
+  ];
+}
+
+function rollbackToPhase(command: RollbackToPhase, state: ReleaseState): ReleaseEvent[] {
+  const release = acting(command, state, "roll back");
+  const target = command.data.phaseIndex;
+  if (target === undefined || target === null) {
+    throw validation("phaseIndex", "is required: the rolled-out phase to go back to");
+  }
+  const phase = release.phases[target];
+  if (phase?.status !== "ROLLED_OUT") {
+    throw new DomainError(
+      "INVALID_STATE",
+      `cannot roll back to phase ${target}: ${describePhase(release, phase ? target : null)}${phase ? "" : ` (phase ${target} does not exist)`}; only a rolled-out phase can be rolled back to`,
+    );
+  }
+  // Exactly as abort does for them: each environment a later phase rolled out whole goes back — to what a
+  // kept phase stored there, if one did, else to `before`. Segment targets are only served, never stored.
+  const kept = rolledOutFeatureDefinitions({
+    ...release,
+    rolledOut: release.rolledOut.filter((r) => r.phaseIndex <= target),
+  });
+  const undone = new Set(
+    release.rolledOut
+      .filter((r) => r.phaseIndex > target)
+      .flatMap((r) => r.targets.filter((t) => t.segment === null).map((t) => t.environment)),
+  );
+  const reverted = release.environments
+    .filter((environment) => undone.has(environment))
+    .map((environment) => ({
+      environment,
+      definition: kept.get(environment) ?? definitionOf(release.before, environment),
+    }))
+    .filter((entry): entry is EnvironmentDefinition => entry.definition !== undefined);
+  return [
+    {
+      type: "ReleaseRolledBack",
+      data: {
+        releaseId: release.id,
+        phaseIndex: target,
+        fromPhaseIndex: release.currentPhaseIndex,
+        by: command.actor.name,
+        reason: command.data.reason ?? null,
         reverted,
         at: command.now,
       },
@@ -556,6 +661,78 @@ function breakGlass(command: BreakGlass, state: ReleaseState, gates: ReleaseGate
   ];
 }
 
+const RESULT_CHARS = 500;
+
+/**
+ * A guardrail's check result, at `now`. Stale results (the phase moved on, was paused, the release ended)
+ * change nothing. Only state changes are stored (decision 0041); the trip pauses or aborts as `system`.
+ */
+function recordGuardrailCheck(command: RecordGuardrailCheck, state: ReleaseState): ReleaseEvent[] {
+  if (!state) throw new DomainError("NOT_FOUND", "release not found");
+  const d = command.data;
+  const active = activeGuardrails(state);
+  if (state.status !== "IN_PROGRESS" || active === null || active.phaseIndex !== d.phaseIndex) return [];
+  const spec = active.guardrails.find((g) => g.name === d.name);
+  const phase = state.phases[d.phaseIndex];
+  if (!spec || !phase) return [];
+  const entry = phase.guardrails?.find((g) => g.name === d.name) ?? freshGuardrails({ guardrails: [spec] } as Phase)[0];
+  if (!entry) return [];
+  const at = command.now;
+  const result = d.result.length > RESULT_CHARS ? `${d.result.slice(0, RESULT_CHARS - 1)}…` : d.result;
+  const base = { releaseId: state.id, phaseIndex: d.phaseIndex, name: d.name, result, at };
+  if (d.passed) {
+    if (entry.consecutiveFailures === 0 && entry.lastCheckedAt !== null) return [];
+    return [
+      { type: "ReleaseGuardrailChecked", data: { ...base, passed: true, couldRun: true, consecutiveFailures: 0 } },
+    ];
+  }
+  const failures = entry.consecutiveFailures + 1;
+  const events: ReleaseEvent[] = [
+    {
+      type: "ReleaseGuardrailChecked",
+      data: { ...base, passed: false, couldRun: d.couldRun, consecutiveFailures: failures },
+    },
+  ];
+  if (failures < spec.failuresToTrip) return events;
+  const couldNotRun = entry.streakCouldNotRun || !d.couldRun;
+  const outcome = spec.onFailure === "ABORT" && !couldNotRun ? "ABORT" : "PAUSE";
+  const reason =
+    `guardrail "${spec.name}" tripped after ${failures} consecutive failed checks (last: ${result})` +
+    (spec.onFailure === "ABORT" && couldNotRun ? "; a check could not run, so it pauses instead of aborting" : "");
+  events.push({
+    type: "ReleaseGuardrailTripped",
+    data: {
+      releaseId: state.id,
+      phaseIndex: d.phaseIndex,
+      name: spec.name,
+      outcome,
+      consecutiveFailures: failures,
+      reason,
+      at,
+    },
+  });
+  const by = SYSTEM_ACTOR.name;
+  events.push(
+    outcome === "PAUSE"
+      ? {
+          type: "ReleasePaused",
+          data: {
+            releaseId: state.id,
+            phaseIndex: d.phaseIndex,
+            remainingMs: remainingWaitMs(phase, at) ?? 0,
+            by,
+            reason,
+            at,
+          },
+        }
+      : {
+          type: "ReleaseAborted",
+          data: { releaseId: state.id, phaseIndex: d.phaseIndex, by, reason, reverted: abortReverted(state), at },
+        },
+  );
+  return events;
+}
+
 /** Nothing of its own: the automatic steps due at `now` follow (see `decide`). */
 function tick(_command: Tick, state: ReleaseState): ReleaseEvent[] {
   if (!state) throw new DomainError("NOT_FOUND", "release not found");
@@ -580,10 +757,19 @@ function rollOut(release: Release, index: number, at: string): ReleasePhaseRolle
   };
 }
 
-/** The phase's rollout, or — when a freeze or a closed window holds it — its hold (once per change of hold). */
-function rollOutOrHold(release: Release, index: number, now: string, gates: ReleaseGates): ReleaseEvent | null {
+/**
+ * The phase's rollout (`go`: its rollout, or the start of its ramp), or — when a freeze or a closed window
+ * holds it — its hold (once per change of hold).
+ */
+function rollOutOrHold(
+  release: Release,
+  index: number,
+  now: string,
+  gates: ReleaseGates,
+  go: () => ReleaseEvent = () => rollOut(release, index, now),
+): ReleaseEvent | null {
   const hold = holdOf(release, index, now, gates);
-  if (hold === null) return rollOut(release, index, now);
+  if (hold === null) return go();
   const phase = release.phases[index];
   if (phase !== undefined && phase.status === hold.status && (phase.heldUntil ?? null) === hold.until) return null;
   return {
@@ -612,13 +798,35 @@ function automaticStep(release: Release, now: string, fullRollout: boolean, gate
       ? { type: "ReleaseCompleted", data: { releaseId, at: now } }
       : rollOutOrHold(release, index, now, gates);
   }
+  // A phase with a ramp starts it where it would roll out; it rolls out when the ramp reaches 100.
+  const rollOutOrRamp = (): ReleaseEvent => {
+    const ramp = spec.ramp;
+    if (!ramp || ramp.initialPercentage >= 100) return rollOut(release, index, now);
+    const nextStepAt = addMs(now, ramp.everyMs);
+    return {
+      type: "ReleaseRampAdvanced",
+      data: { releaseId, phaseIndex: index, percentage: ramp.initialPercentage, nextStepAt, at: now },
+    };
+  };
   const afterWait = (): ReleaseEvent | null =>
     spec.requiresApproval
       ? {
           type: "ReleaseApprovalRequested",
           data: { releaseId, phaseIndex: index, approvalsRequired: spec.approvalsRequired, at: now },
         }
-      : rollOutOrHold(release, index, now, gates);
+      : rollOutOrHold(release, index, now, gates, rollOutOrRamp);
+  if (isRamping(phase)) {
+    // The ramp's clock is the phase's wait: pause stops it, unpause resumes it, skip jumps to 100.
+    const percentage = rolloutPercentageOf(phase);
+    if (phase.status === "SKIPPED_WAIT" || percentage >= 100) return rollOut(release, index, now);
+    if (phase.status !== "WAITING" || phase.waitEndsAt === null || msBetween(phase.waitEndsAt, now) < 0) return null;
+    const next = Math.min(100, roundPercentage(percentage + (spec.ramp?.increaseBy ?? 100)));
+    const nextStepAt = next >= 100 ? null : addMs(now, spec.ramp?.everyMs ?? 0);
+    return {
+      type: "ReleaseRampAdvanced",
+      data: { releaseId, phaseIndex: index, percentage: next, nextStepAt, at: now },
+    };
+  }
   switch (phase.status) {
     case "PENDING":
       if (spec.waitForMs !== null && spec.waitForMs > 0) {
@@ -634,11 +842,13 @@ function automaticStep(release: Release, now: string, fullRollout: boolean, gate
     case "SKIPPED_WAIT":
       return afterWait();
     case "AWAITING_APPROVAL":
-      return phase.approvals.length >= spec.approvalsRequired ? rollOutOrHold(release, index, now, gates) : null;
+      return phase.approvals.length >= spec.approvalsRequired
+        ? rollOutOrHold(release, index, now, gates, rollOutOrRamp)
+        : null;
     case "FROZEN":
     case "AWAITING_WINDOW":
       // Timers ran out and approvals are in: only the hold is left.
-      return rollOutOrHold(release, index, now, gates);
+      return rollOutOrHold(release, index, now, gates, rollOutOrRamp);
     case "PAUSED":
       return null;
     case "ROLLED_OUT":
@@ -651,13 +861,17 @@ function automaticStep(release: Release, now: string, fullRollout: boolean, gate
   }
 }
 
+/** Percentages added step by step stay exact to 1e-9 (5 + 0.1 + 0.2 is 5.3, not 5.300000000000001). */
+const roundPercentage = (value: number): number => Math.round(value * 1e9) / 1e9;
+
 /** Every automatic event due at `now`, after `events` (already decided) took effect. */
 function advance(state: ReleaseState, events: ReleaseEvent[], now: string, gates: ReleaseGates): ReleaseEvent[] {
   let current = events.reduce(evolve, state);
   const fullRollout = events.some((e) => e.type === "ReleaseFullRolloutRequested");
   const produced: ReleaseEvent[] = [];
-  // Bounded: each step moves a phase forward; a release has at most 4 steps per phase plus completion.
-  const limit = 4 * (current?.phaseSpecs.length ?? 0) + 2;
+  // Bounded: each step moves a phase forward; a release has at most 5 steps per phase plus completion
+  // (a ramp takes one step per `every`, so only its start and its end can fall in one decision).
+  const limit = 5 * (current?.phaseSpecs.length ?? 0) + 2;
   for (let i = 0; current && i < limit; i++) {
     const step = automaticStep(current, now, fullRollout, gates);
     if (!step) break;
@@ -684,10 +898,14 @@ function decideCommand(command: ReleaseCommand, state: ReleaseState, gates: Rele
       return abort(command, state);
     case "FullRollout":
       return fullRollout(command, state, gates);
+    case "RollbackToPhase":
+      return rollbackToPhase(command, state);
     case "BreakGlass":
       return breakGlass(command, state, gates);
     case "Tick":
       return tick(command, state);
+    case "RecordGuardrailCheck":
+      return recordGuardrailCheck(command, state);
     default: {
       const unknown: never = command;
       throw new DomainError("INTERNAL", `unknown release command ${(unknown as { type: string }).type}`);
@@ -755,6 +973,8 @@ export function evolve(state: ReleaseState, event: ReleaseEvent): ReleaseState {
         waitSkipped: false,
         approvals: [],
         rolledOutAt: null,
+        rolloutPercentage: 0,
+        guardrails: freshGuardrails(phase),
       })),
       currentPhaseIndex: 0,
       rolledOut: [],
@@ -793,11 +1013,15 @@ export function evolve(state: ReleaseState, event: ReleaseEvent): ReleaseState {
     }
     case "ReleaseUnpaused": {
       const d = event.data;
+      // A person resumed: the guardrails start counting failures afresh (their last results stay).
       const resumed = withPhase(release, d.phaseIndex, (p) => ({
         ...p,
         status: "WAITING",
         waitEndsAt: d.endsAt,
         remainingMs: null,
+        ...(p.guardrails && {
+          guardrails: p.guardrails.map((g) => ({ ...g, consecutiveFailures: 0, streakCouldNotRun: false })),
+        }),
       }));
       return recordAction(resumed, "UNPAUSE", d, d.reason);
     }
@@ -835,6 +1059,7 @@ export function evolve(state: ReleaseState, event: ReleaseEvent): ReleaseState {
         waitEndsAt: null,
         remainingMs: null,
         rolledOutAt: d.at,
+        rolloutPercentage: 100,
         ...(p.heldUntil !== undefined && { heldUntil: null }),
       }));
       const last = d.phaseIndex >= release.phaseSpecs.length - 1;
@@ -847,6 +1072,63 @@ export function evolve(state: ReleaseState, event: ReleaseEvent): ReleaseState {
         ? { ...recorded, currentPhaseIndex: last ? d.phaseIndex : d.phaseIndex + 1 }
         : recorded;
     }
+    case "ReleaseRampAdvanced": {
+      const d = event.data;
+      return withPhase(release, d.phaseIndex, (p) => ({
+        ...p,
+        status: "WAITING",
+        // The ramp's first step starts the phase's wait; each step sets when the next one is due.
+        waitStartedAt: isRamping(p) ? p.waitStartedAt : d.at,
+        waitEndsAt: d.nextStepAt ?? d.at,
+        remainingMs: null,
+        rolloutPercentage: d.percentage,
+      }));
+    }
+    case "ReleaseRolledBack": {
+      const d = event.data;
+      const undone: Release = {
+        ...release,
+        phases: release.phases.map((p) =>
+          p.index <= d.phaseIndex
+            ? p
+            : {
+                ...p,
+                status: "PENDING",
+                waitStartedAt: null,
+                waitEndsAt: null,
+                remainingMs: null,
+                waitSkipped: false,
+                approvals: [],
+                rolledOutAt: null,
+                rolloutPercentage: 0,
+                guardrails: freshGuardrails(release.phaseSpecs[p.index]),
+              },
+        ),
+        rolledOut: release.rolledOut.filter((r) => r.phaseIndex <= d.phaseIndex),
+      };
+      const recorded = recordAction(undone, "ROLLBACK_TO_PHASE", d, d.reason);
+      return recorded.status === "IN_PROGRESS" ? { ...recorded, currentPhaseIndex: d.phaseIndex + 1 } : recorded;
+    }
+    case "ReleaseGuardrailChecked": {
+      const d = event.data;
+      return withPhase(release, d.phaseIndex, (p) => ({
+        ...p,
+        guardrails: (p.guardrails ?? freshGuardrails(release.phaseSpecs[p.index])).map((g) =>
+          g.name === d.name
+            ? {
+                ...g,
+                consecutiveFailures: d.consecutiveFailures,
+                lastCheckedAt: d.at,
+                lastResult: d.result,
+                streakCouldNotRun: d.passed ? false : g.streakCouldNotRun || !d.couldRun,
+              }
+            : g,
+        ),
+      }));
+    }
+    case "ReleaseGuardrailTripped":
+      // What it does is the ReleasePaused or ReleaseAborted that follows it.
+      return release;
     case "ReleaseFullRolloutRequested":
       return recordAction(release, "FULL_ROLLOUT", event.data, event.data.reason);
     case "ReleaseAborted": {
@@ -890,9 +1172,26 @@ export const releaseDecider: Decider<ReleaseState, ReleaseCommand, ReleaseEvent>
 export const toReleaseView = (release: Release) => ({
   id: release.id,
   status: release.status,
-  rolledOut: release.rolledOut,
+  rolledOut: [...release.rolledOut, ...rampingPhases(release)] as (RolledOutPhase & { percentage?: number })[],
   outcome: release.status === "COMPLETED" ? release.after : release.status === "ABORTED" ? release.before : null,
 });
+
+/** The phases that ramp (at most the current one), as serving sees them: with the share of units in. */
+function rampingPhases(release: Release): (RolledOutPhase & { percentage: number })[] {
+  return release.phases.filter(isRamping).map((phase) => {
+    const spec = release.phaseSpecs[phase.index];
+    const targets = spec?.targets ?? [];
+    return {
+      phaseIndex: phase.index,
+      targets,
+      definitions: uniqueEnvironments(targets).map((environment) => ({
+        environment,
+        definition: phaseDefinition(release.phaseSpecs, phase.index, release.change, environment),
+      })),
+      percentage: rolloutPercentageOf(phase),
+    };
+  });
+}
 
 /**
  * The feature-side effect of a stored release event, as commands for the feature decider: a rolled-out
@@ -938,6 +1237,10 @@ export function featureEffects(release: Release, event: ReleaseEvent): FeatureEf
         { type: "ApplyReleaseDefinitions", environments: release.after, cause: "COMPLETE" },
         { type: "EndRelease", status: "COMPLETED" },
       ];
+    case "ReleaseRolledBack":
+      return event.data.reverted.length
+        ? [{ type: "ApplyReleaseDefinitions", environments: event.data.reverted, cause: "REVERT" }]
+        : [];
     case "ReleaseAborted":
       return [
         ...(event.data.reverted.length

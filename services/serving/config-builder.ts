@@ -16,7 +16,9 @@ export function configRelease(release: Release, environment: string): ConfigRele
       const segments = phase.targets.filter((t) => t.environment === environment).map((t) => t.segment);
       const definition = phase.definitions.find((d) => d.environment === environment)?.definition;
       if (segments.length > 0 && definition !== undefined) {
-        rolledOut.push({ phaseIndex: phase.phaseIndex, segments, definition });
+        const { percentage } = phase;
+        const ramping = percentage !== undefined && percentage < 100;
+        rolledOut.push({ phaseIndex: phase.phaseIndex, segments, definition, ...(ramping && { percentage }) });
       }
     }
   }

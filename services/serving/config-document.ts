@@ -10,7 +10,13 @@
 import type { Definition, FeatureKind, ReleaseStatus, Segment } from "../core/model.ts";
 import type { EvaluateInput, ReleaseView } from "./evaluate.ts";
 
-export const CONFIG_SCHEMA_VERSION = 1;
+/**
+ * 2 added `percentage` on a ramping phase (decision 0039): a schemaVersion 1 reader would serve such a
+ * phase to every unit, so it must refuse the document rather than read it. Readers accept every
+ * version in SUPPORTED_CONFIG_SCHEMA_VERSIONS (a version 1 document is a version 2 one without ramps).
+ */
+export const CONFIG_SCHEMA_VERSION = 2;
+export const SUPPORTED_CONFIG_SCHEMA_VERSIONS: readonly number[] = [1, 2];
 
 /** A release's rolled-out phase, as far as it covers this environment. */
 export interface ConfigRolledOutPhase {
@@ -19,6 +25,8 @@ export interface ConfigRolledOutPhase {
   segments: (string | null)[];
   /** What the phase's targets serve in this environment. */
   definition: Definition;
+  /** A ramping phase: the share of its targets' units it serves (bucketed by release id and unit id). Absent: 100. */
+  percentage?: number;
 }
 
 /** The release that locks a feature, as serving needs it in this environment. */
@@ -40,7 +48,7 @@ export interface ConfigFeature {
 }
 
 export interface ConfigDocument {
-  schemaVersion: typeof CONFIG_SCHEMA_VERSION;
+  schemaVersion: 1 | typeof CONFIG_SCHEMA_VERSION;
   projectId: string;
   environment: string;
   /**
@@ -85,6 +93,7 @@ export function prepareFeature(environment: string, feature: ConfigFeature): Pre
             phaseIndex: phase.phaseIndex,
             targets: phase.segments.map((segment) => ({ environment, segment })),
             definitions: [{ environment, definition: phase.definition }],
+            ...(phase.percentage !== undefined && { percentage: phase.percentage }),
           })),
           outcome: feature.release.outcome === null ? null : [{ environment, definition: feature.release.outcome }],
         };

@@ -1,6 +1,14 @@
 import { describe, expect, it } from "vitest";
 import type { Definition, EnvironmentDefinition, Rule, Segment } from "../core/model.ts";
-import { type EvaluateInput, evaluate, type ReleaseView, segmentMatches } from "./evaluate.ts";
+import {
+  type EvaluateInput,
+  evaluate,
+  evaluateDetailed,
+  inRamp,
+  type ReleaseView,
+  segmentMatches,
+  type Unit,
+} from "./evaluate.ts";
 
 const segments: Segment[] = [
   { key: "beta", attribute: "plan", operator: "IN", values: ["beta"] },
@@ -289,6 +297,88 @@ describe("evaluate", () => {
         enabled: false,
         value: "off",
         reason: "RELEASE:r1:PHASE:2",
+      });
+    });
+
+    describe("while a phase ramps", () => {
+      const ramping = (percentage: number, id = "r1"): ReleaseView => ({
+        id,
+        status: "IN_PROGRESS",
+        rolledOut: [{ ...rolledOut(0, [{ environment: "production", segment: null }]), percentage }],
+      });
+      const units = Array.from({ length: 10_000 }, (_, i) => attrs({}, `unit-${i}`));
+      const servedNew = (view: ReleaseView): Set<string> =>
+        new Set(
+          units.filter((unit) => run({ feature: current, release: view, unit }).value === "new").map((unit) => unit.id),
+        );
+
+      it("serves the share of units the ramp has reached, naming the percentage in the reason", () => {
+        for (const percentage of [1, 5, 25, 50, 99]) {
+          const share = servedNew(ramping(percentage)).size / 100;
+          expect(Math.abs(share - percentage)).toBeLessThanOrEqual(2);
+        }
+        const inside = units.find((unit) => inRamp("r1", unit.id, 25));
+        const outside = units.find((unit) => !inRamp("r1", unit.id, 25));
+        expect(run({ feature: current, release: ramping(25), unit: inside })).toEqual({
+          enabled: true,
+          value: "new",
+          reason: "RELEASE:r1:PHASE:0:RAMP:25",
+        });
+        expect(run({ feature: current, release: ramping(25), unit: outside })).toEqual({
+          enabled: false,
+          value: "old",
+          reason: "DEFAULT",
+        });
+      });
+
+      it("keeps a unit that is in as the ramp grows (stable bucketing keyed by the release)", () => {
+        let previous = new Set<string>();
+        for (const percentage of [5, 10, 30, 60, 99.5]) {
+          const now = servedNew(ramping(percentage));
+          for (const id of previous) expect(now.has(id)).toBe(true);
+          previous = now;
+        }
+      });
+
+      it("buckets by the release: another release of the feature picks other units", () => {
+        const a = servedNew(ramping(50, "f1.1"));
+        const b = servedNew(ramping(50, "f1.2"));
+        const overlap = [...a].filter((id) => b.has(id)).length;
+        expect(overlap / a.size).toBeGreaterThan(0.4);
+        expect(overlap / a.size).toBeLessThan(0.6);
+      });
+
+      it("lets a unit outside the ramp fall through to an earlier rolled-out phase", () => {
+        const earlier = definition({ value: "earlier" });
+        const view: ReleaseView = {
+          id: "r1",
+          status: "IN_PROGRESS",
+          rolledOut: [
+            rolledOut(
+              0,
+              [{ environment: "production", segment: null }],
+              [{ environment: "production", definition: earlier }],
+            ),
+            { ...rolledOut(1, [{ environment: "production", segment: null }]), percentage: 10 },
+          ],
+        };
+        const outside = units.find((unit) => !inRamp("r1", unit.id, 10));
+        expect(run({ feature: current, release: view, unit: outside })).toMatchObject({
+          value: "earlier",
+          reason: "RELEASE:r1:PHASE:0",
+        });
+      });
+
+      it("reports the ramp's percentage as the deciding percentage", () => {
+        const inside = units.find((unit) => inRamp("r1", unit.id, 40)) ?? units[0];
+        const detailed = evaluateDetailed({
+          feature: current,
+          release: ramping(40),
+          segments,
+          environment: "production",
+          unit: inside as Unit,
+        });
+        expect(detailed).toMatchObject({ rolloutPercentage: 40, phaseIndex: 0 });
       });
     });
 

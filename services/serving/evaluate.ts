@@ -9,7 +9,8 @@ import { bucket } from "./hash.ts";
 export interface ReleaseView {
   id: string;
   status: ReleaseStatus;
-  rolledOut: { phaseIndex: number; targets: Target[]; definitions: EnvironmentDefinition[] }[];
+  /** `percentage`: a ramping phase serves only that share of its targets' units (absent: 100). */
+  rolledOut: { phaseIndex: number; targets: Target[]; definitions: EnvironmentDefinition[]; percentage?: number }[];
   /**
    * For a release that has ended but whose end has not reached the feature yet: what the feature is
    * about to store (after a completion, before an abort). Served instead of the stored definition.
@@ -26,7 +27,7 @@ export interface Evaluation {
   enabled: boolean;
   /** JSON value of a dynamic config; null for a gate or when unset. */
   value: unknown;
-  /** DEFAULT, RULE:<segment>, RELEASE:<releaseId>:PHASE:<index>, or NOT_FOUND. */
+  /** DEFAULT, RULE:<segment>, RELEASE:<releaseId>:PHASE:<index>[:RAMP:<percentage>], or NOT_FOUND. */
   reason: string;
 }
 
@@ -113,21 +114,33 @@ export function evaluateDefinition(
 }
 
 /**
+ * Whether a unit is in a ramp at `percentage`: a stable bucket keyed by the release, so a unit once in
+ * stays in as the percentage grows (and through pause, restarts and later phases' ramps).
+ */
+export const inRamp = (releaseId: string, unitId: string, percentage: number): boolean =>
+  percentage >= 100 || bucket(`${releaseId}:${unitId}`) < percentage;
+
+/**
  * The last rolled-out phase of an in-progress release whose targets cover this unit in `environment`
- * (the whole environment, or a segment the unit matches), with its definition there.
+ * (the whole environment, or a segment the unit matches), with its definition there. A ramping phase
+ * covers only the units in its ramp; the others fall through to the earlier phases.
  */
 function releasedDefinition(
   release: ReleaseView,
   environment: string,
   matches: Matches,
-): { phaseIndex: number; definition: Definition } | null {
+  unitId: string,
+): { phaseIndex: number; definition: Definition; percentage: number | null } | null {
   const phases = [...release.rolledOut].sort((a, b) => b.phaseIndex - a.phaseIndex);
   for (const phase of phases) {
     const covers = phase.targets.some(
       (t) => t.environment === environment && (t.segment === null || matches(t.segment)),
     );
     const definition = phase.definitions.find((d) => d.environment === environment)?.definition;
-    if (covers && definition) return { phaseIndex: phase.phaseIndex, definition };
+    if (!covers || !definition) continue;
+    const percentage = phase.percentage !== undefined && phase.percentage < 100 ? phase.percentage : null;
+    if (percentage !== null && !inRamp(release.id, unitId, percentage)) continue;
+    return { phaseIndex: phase.phaseIndex, definition, percentage };
   }
   return null;
 }
@@ -142,11 +155,15 @@ export function evaluateDetailed({ feature, release, segments, environment, unit
     return segment !== undefined && segmentMatches(segment, attributes);
   };
   if (release?.status === "IN_PROGRESS") {
-    const released = releasedDefinition(release, environment, matches);
+    const released = releasedDefinition(release, environment, matches, unit.id);
     if (released) {
       const served = evaluateDefinition(feature.key, released.definition, matches, unit.id);
-      served.reason = `RELEASE:${release.id}:PHASE:${released.phaseIndex}`;
+      const ramp = released.percentage === null ? "" : `:RAMP:${released.percentage}`;
+      served.reason = `RELEASE:${release.id}:PHASE:${released.phaseIndex}${ramp}`;
       served.phaseIndex = released.phaseIndex;
+      // A unit a rule did not decide was decided by the ramp: its percentage is the one reported.
+      if (released.percentage !== null && served.rolloutPercentage === null)
+        served.rolloutPercentage = released.percentage;
       return served;
     }
   }

@@ -11,7 +11,7 @@ export const RELEASE_FIELDS = /* GraphQL */ `
   startedBy
   abortReason
   endedAt
-  phases { index name status waitStartedAt waitEndsAt remainingWait rolledOutAt approvals { by comment } }
+  phases { index name status waitStartedAt waitEndsAt remainingWait rolledOutAt rolloutPercentage approvals { by comment } }
   actions { kind by reason phaseIndex }
   before { environment definition { enabled value rules { segment enabled value rolloutPercentage } } }
   after { environment definition { enabled value rules { segment enabled value rolloutPercentage } } }
@@ -34,6 +34,7 @@ export interface ReleaseView {
     waitEndsAt: string | null;
     remainingWait: string | null;
     rolledOutAt: string | null;
+    rolloutPercentage: number;
     approvals: { by: string; comment: string | null }[];
   }[];
   actions: { kind: string; by: string; reason: string | null; phaseIndex: number | null }[];

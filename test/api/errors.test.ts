@@ -197,6 +197,57 @@ describe("error codes", () => {
     expect(large.status).toBe(413);
   });
 
+  it("VALIDATION: a ramp or guardrail outside its bounds names the field, and no pipeline is written", async () => {
+    const pipelines = async () =>
+      (
+        await api.ok<{ project: { pipelines: { id: string }[] } }>(
+          `query($p: ID!) { project(id: $p) { pipelines { id } } }`,
+          { p: projectA },
+        )
+      ).project.pipelines.length;
+    const count = await pipelines();
+    for (const [ramp, field] of [
+      [{ initialPercentage: 0, increaseBy: 10, every: "PT1H" }, "phases[0].ramp.initialPercentage"],
+      [{ initialPercentage: 10, increaseBy: 120, every: "PT1H" }, "phases[0].ramp.increaseBy"],
+      [{ initialPercentage: 10, increaseBy: 10, every: "P2D" }, "phases[0].ramp.every"],
+      [{ initialPercentage: 10, increaseBy: 10, every: "PT0.5S" }, "phases[0].ramp.every"],
+    ] as const) {
+      const refused = await refuses("VALIDATION", () =>
+        api.gql(`mutation($input: CreatePipelineInput!) { createPipeline(input: $input) { id } }`, {
+          input: {
+            projectId: projectA,
+            name: "ramped",
+            phases: [{ name: "x", ramp, targets: [{ environment: "development" }] }],
+          },
+        }),
+      );
+      expect(refused.errors?.[0]?.extensions?.field).toBe(field);
+    }
+    const probe = { name: "health", kind: "HTTP_PROBE", url: "https://checkout.internal/healthz", interval: "PT1M" };
+    for (const [guardrails, field] of [
+      [[{ ...probe, url: "ftp://checkout.internal/" }], "phases[0].guardrails[0].url"],
+      [[{ ...probe, url: "https://admin:secret@prometheus/" }], "phases[0].guardrails[0].url"],
+      [[{ ...probe, interval: "P2D" }], "phases[0].guardrails[0].interval"],
+      [Array.from({ length: 11 }, (_, i) => ({ ...probe, name: `g${i}` })), "phases[0].guardrails"],
+      [
+        [{ ...probe, kind: "PROMETHEUS_QUERY", query: "x".repeat(2_001), comparator: "LT", threshold: 1 }],
+        "phases[0].guardrails[0].query",
+      ],
+    ] as const) {
+      const refused = await refuses("VALIDATION", () =>
+        api.gql(`mutation($input: CreatePipelineInput!) { createPipeline(input: $input) { id } }`, {
+          input: {
+            projectId: projectA,
+            name: "guarded",
+            phases: [{ name: "x", guardrails, targets: [{ environment: "development" }] }],
+          },
+        }),
+      );
+      expect(refused.errors?.[0]?.extensions?.field).toBe(field);
+    }
+    expect(await pipelines()).toBe(count);
+  });
+
   it("CONFLICT: a feature key already taken in the project, a token name already taken", async () => {
     await refuses("CONFLICT", () =>
       api.gql(`mutation($p: ID!) { createFeature(input: { projectId: $p, key: "guarded", kind: GATE }) { id } }`, {

@@ -231,6 +231,22 @@ describe("rp against the real service", () => {
     await action(api, "abortRelease", id);
   });
 
+  it("rolls a release back to a phase; one that has not rolled out is INVALID_STATE", async () => {
+    const id = await newRelease();
+    const notYet = await rp(["rollback", id, "--to", "3"]);
+    expect(notYet.code).toBe(1);
+    expect(notYet.stderr).toMatch(/^rp: INVALID_STATE: cannot roll back to phase 3/m);
+    const done = await rp(["rollback", id, "--to", "0", "--reason", "staging looks off", "--json"]);
+    expect(done.code, done.stderr).toBe(0);
+    expect(JSON.parse(done.stdout)).toMatchObject({ id, currentPhaseIndex: 1 });
+    expect((await release(api, id)).actions.at(-1)).toMatchObject({
+      kind: "ROLLBACK_TO_PHASE",
+      phaseIndex: 0,
+      reason: "staging looks off",
+    });
+    await action(api, "abortRelease", id);
+  });
+
   it("lists releases and reads the audit log, as text and as JSON", async () => {
     const id = await newRelease();
     const listed = await rp(["releases", "--project", projectId, "--status", "IN_PROGRESS", "--json"]);

@@ -6,10 +6,11 @@
 // action disabled with the reason; axe-core finds no serious or critical violation on any page; every
 // page is saved as a screenshot under test-artifacts/console/.
 
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { Browser, BrowserContext, Page, Route } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createProject, createPublishedPipeline, createToken, release } from "../api/documents.ts";
 import { startTestApi, type TestApi } from "../api/harness.ts";
+import { startCheckTargets } from "../support/check-targets.ts";
 import { launchBrowser, newContext, screenshot, see, seriousViolations, signIn, watch } from "./browser.ts";
 
 let api: TestApi;
@@ -368,12 +369,20 @@ describe("the console", () => {
     await admin.goto(`${origin}/projects/${projectId}/audit?entity=${encodeURIComponent(featureId)}`);
     const featureSlider = admin.getByRole("slider", { name: "Point in time" });
     await featureSlider.waitFor();
+    await see(admin.getByRole("table", { name: "Definitions as of then" }));
+    // A slow as-of answer: meanwhile the page must not show the previous point's state under the new heading.
+    const slowAsOf = async (route: Route): Promise<void> => {
+      if ((route.request().postData() ?? "").includes("featureAsOf")) await new Promise((r) => setTimeout(r, 1_500));
+      await route.continue();
+    };
+    await admin.route(`${origin}/graphql`, slowAsOf);
     await featureSlider.focus();
     await admin.keyboard.press("Home");
     await see(admin.getByText(/As of event 1 of \d+: FeatureCreated by eve/));
     const asOf = admin.getByRole("table", { name: "Definitions as of then" });
     await see(asOf.getByRole("row", { name: /development/ }), "Off");
     expect(await asOf.getByText("On", { exact: true }).count()).toBe(0);
+    await admin.unroute(`${origin}/graphql`, slowAsOf);
 
     // Filters: only amy's events (the address keeps the filter, so it can be shared).
     await admin.goto(`${origin}/projects/${projectId}/audit`);
@@ -418,6 +427,12 @@ describe("the console", () => {
     await admin.goto(`${origin}/projects/${projectId}/sdk-keys`);
     await see(admin.getByRole("heading", { name: "SDK keys", level: 1 }));
     await see(admin.getByRole("note").or(admin.getByText(/No SDK key yet|Create SDK key/)));
+    // The form shows the environment a new key is for (the first, until another is chosen), and the
+    // breadcrumb names the project.
+    const environment = admin.getByRole("combobox", { name: "Environment" });
+    expect(await environment.inputValue()).toBe("development");
+    expect(await environment.evaluate((select: HTMLSelectElement) => select.selectedIndex)).toBe(0);
+    await see(admin.getByRole("navigation", { name: /breadcrumb/i }).getByRole("link", { name: "Checkout" }));
     expect(await admin.getByRole("alert").count()).toBe(0);
     await checkPage(admin, "16-sdk-keys");
 
@@ -456,6 +471,17 @@ describe("the console", () => {
     await eve.getByLabel("Targets of phase 2").fill("production/us-west");
     await eve.getByLabel("Bake time of phase 2").fill("PT30M");
     await eve.getByLabel("Phase 2 requires approval").check();
+    // A ramp and a guardrail on phase 2.
+    await eve.getByLabel("Ramp of phase 2: initial %").fill("5");
+    await eve.getByLabel("Ramp of phase 2: increase by %").fill("20");
+    await eve.getByLabel("Ramp of phase 2: every").fill("PT1H");
+    await eve.getByRole("button", { name: "Add guardrail to phase 2" }).click();
+    await eve.getByLabel("Name of guardrail 1 of phase 2").fill("error rate");
+    await eve.getByLabel("Kind of guardrail 1 of phase 2").selectOption("PROMETHEUS_QUERY");
+    await eve.getByLabel("URL of guardrail 1 of phase 2").fill("http://prometheus:9090");
+    await eve.getByLabel("Query of guardrail 1 of phase 2").fill("sum(rate(errors[5m]))");
+    await eve.getByLabel("Threshold of guardrail 1 of phase 2").fill("0.05");
+    await eve.getByLabel("When guardrail 1 of phase 2 trips").selectOption("ABORT");
     await eve.getByRole("button", { name: "Save draft" }).click();
     await see(eve.getByRole("status"), "Draft saved.");
     await checkPage(eve, "17-pipeline-draft-editor");
@@ -470,7 +496,7 @@ describe("the console", () => {
     await confirm(eve);
     await see(eve.getByText("Published pipelines are immutable"));
     const published = await api.ok<{ pipeline: { status: string; phases: unknown[] } }>(
-      /* GraphQL */ `query($id: ID!) { pipeline(id: $id) { status phases { name waitFor requiresApproval targets { environment segment } } } }`,
+      /* GraphQL */ `query($id: ID!) { pipeline(id: $id) { status phases { name waitFor requiresApproval targets { environment segment } ramp { initialPercentage increaseBy every } guardrails { name kind url query comparator threshold interval failuresToTrip onFailure } } } }`,
       { id: draftId },
     );
     expect(published.pipeline.status).toBe("PUBLISHED");
@@ -480,12 +506,28 @@ describe("the console", () => {
         waitFor: null,
         requiresApproval: false,
         targets: [{ environment: "development", segment: null }],
+        ramp: null,
+        guardrails: [],
       },
       {
         name: "Prod west",
         waitFor: "PT30M",
         requiresApproval: true,
         targets: [{ environment: "production", segment: "us-west" }],
+        ramp: { initialPercentage: 5, increaseBy: 20, every: "PT1H" },
+        guardrails: [
+          {
+            name: "error rate",
+            kind: "PROMETHEUS_QUERY",
+            url: "http://prometheus:9090",
+            query: "sum(rate(errors[5m]))",
+            comparator: "LT",
+            threshold: 0.05,
+            interval: "PT1M",
+            failuresToTrip: 3,
+            onFailure: "ABORT",
+          },
+        ],
       },
     ]);
 
@@ -508,11 +550,86 @@ describe("the console", () => {
       elsewhere.push(url);
       return route.abort();
     });
+    // With a token (what its Headers tab sends), GraphiQL's own schema query is answered: docs and completion.
+    await page.setExtraHTTPHeaders({ authorization: `Bearer ${tokens.eve}` });
+    const introspection = page.waitForResponse((response) =>
+      (response.request().postData() ?? "").includes("IntrospectionQuery"),
+    );
     await page.goto(`${origin}/graphql`);
     await page.locator(".graphiql-container").first().waitFor();
     await page.getByRole("button", { name: /Execute query/ }).waitFor();
+    const schema = await introspection;
+    const answer = (await schema.json()) as { data?: { __schema?: unknown }; errors?: unknown };
+    expect(answer.errors).toBeUndefined();
+    expect(schema.status()).toBe(200);
+    expect(answer.data?.__schema).toBeDefined();
     await screenshot(page, "18-graphiql");
     expect(elsewhere).toEqual([]);
     await page.close();
+  }, 180_000);
+
+  it("shows a ramping phase: its ramp, the share of units it serves, the time to the next step, its guardrails", async () => {
+    const targets = await startCheckTargets();
+    const rampPipeline = await createPublishedPipeline(
+      api,
+      projectId,
+      [
+        { name: "Development", targets: [{ environment: "development" }] },
+        {
+          name: "Production ramp",
+          targets: [{ environment: "production" }],
+          ramp: { initialPercentage: 25, increaseBy: 25, every: "PT6H" },
+          guardrails: [{ name: "health", kind: "HTTP_PROBE", url: `${targets.url}/healthz`, interval: "PT1S" }],
+        },
+      ],
+      { name: "Phased rollout", token: tokens.eve },
+    );
+    const created = await api.ok<{ createFeature: { id: string } }>(
+      /* GraphQL */ `mutation($input: CreateFeatureInput!) { createFeature(input: $input) { id } }`,
+      { input: { projectId, key: "ramped-banner", kind: "GATE", pipelineId: rampPipeline } },
+      tokens.eve,
+    );
+    const started = await api.ok<{ updateFeature: { id: string } }>(
+      /* GraphQL */ `mutation($id: ID!, $input: UpdateFeatureInput!) {
+        updateFeature(id: $id, input: $input) { ... on Release { id } }
+      }`,
+      {
+        id: created.createFeature.id,
+        input: { environments: [{ environment: "production", definition: { enabled: true } }] },
+      },
+      tokens.eve,
+    );
+    const page = await signIn(eveContext, origin, `/releases/${started.updateFeature.id}`, tokens.eve);
+    await see(banner(page), "Production ramp — Ramping · 25% of units");
+    const phase = page.getByRole("listitem").filter({ hasText: "2. Production ramp" });
+    await see(phase, "Ramp: 25% of units, then +25% every");
+    await see(phase, "Serving 25% of units");
+    expect(
+      await page.getByRole("progressbar", { name: "Share of units in Production ramp" }).getAttribute("value"),
+    ).toBe("25");
+    // The probe answers 200: the guardrail's first check is stored and shown as passing.
+    await see(
+      page.getByRole("list", { name: "Guardrails of Production ramp" }),
+      /health \(HTTP_PROBE, every .*, 3 failures → PAUSE\): passing last: HTTP 200/,
+    );
+    await checkPage(page, "19-ramping-phase");
+
+    // Roll Back: undo the ramping phase's progress, back to Development; the ramp starts again.
+    await page.getByRole("button", { name: "Release actions" }).click();
+    await page.getByRole("menuitem", { name: "Roll Back", exact: true }).click();
+    const dialog = page.getByRole("dialog");
+    await dialog.getByLabel("Roll back to phase").selectOption({ label: "1. Development" });
+    await dialog.getByLabel("Reason").fill("error budget burned");
+    await checkPage(page, "20-roll-back-dialog");
+    await dialog.getByRole("button", { name: "Confirm" }).click();
+    await dialog.waitFor({ state: "hidden" });
+    const actions = page.getByRole("table").filter({ hasText: "ROLLBACK_TO_PHASE" });
+    await see(actions, /ROLLBACK_TO_PHASE\s*eve\s*Development\s*error budget burned/);
+    expect((await release(api, started.updateFeature.id)).actions.map((a) => a.kind)).toEqual(["ROLLBACK_TO_PHASE"]);
+    await page.goto(`${origin}/pipelines/${rampPipeline}`);
+    await see(page.getByRole("list", { name: "Phases" }), "Ramp: 25% of units, then +25% every");
+    await see(page.getByRole("list", { name: "Phases" }), "Guardrail: health (HTTP_PROBE");
+    await page.close();
+    await targets.close();
   }, 180_000);
 });

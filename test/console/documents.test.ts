@@ -42,6 +42,7 @@ const all: [string, string][] = [
       "skipPhase",
       "abortRelease",
       "fullRollout",
+      "rollbackToPhase",
       "breakGlass",
     ] as const
   ).map((field): [string, string] => [`actionDocument(${field})`, documents.actionDocument(field)]),

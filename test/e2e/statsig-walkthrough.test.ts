@@ -3,9 +3,13 @@
 // project → pipeline (development → staging after a bake → production/us-west with an approval →
 // production) → publish → gate with the pipeline → change → release, with every action, the releaseUpdated
 // subscription receiving each state in order, and `evaluate` checked per environment and region at each
-// step. Then a second change is aborted and every environment is restored exactly.
+// step. Then a second change is aborted and every environment is restored exactly. Then a gate whose
+// production phase ramps (Flagsmith's phased rollout) goes from 20% to 100% in steps, paused on the way;
+// and one whose production bake is guarded by an error-rate query (a local Prometheus-compatible
+// endpoint) is aborted by `system` when the guardrail trips, with the audit trail to show for it.
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { inRamp } from "../../services/serving/evaluate.ts";
 import {
   action,
   answered,
@@ -25,6 +29,7 @@ import {
   stateOf,
 } from "../api/documents.ts";
 import { startTestApi, subscribe, type TestApi } from "../api/harness.ts";
+import { type CheckTargets, startCheckTargets } from "../support/check-targets.ts";
 
 let api: TestApi;
 let projectId: string;
@@ -32,9 +37,11 @@ let editor: string;
 let approver: string;
 let pipelineId: string;
 let featureId: string;
+let targets: CheckTargets;
 
 beforeAll(async () => {
   api = await startTestApi();
+  targets = await startCheckTargets();
   projectId = await createProject(api, "Checkout");
   editor = await createToken(api, "eve", "EDITOR", projectId);
   approver = await createToken(api, "amy", "APPROVER", projectId);
@@ -42,6 +49,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await api?.close();
+  await targets?.close();
 });
 
 const versionsAreConsecutive = (states: ReleaseView[]): boolean =>
@@ -348,5 +356,207 @@ describe("Statsig walk-through", () => {
     const again = await action(api, "abortRelease", releaseId, {}, editor);
     expect(again.errors?.[0]?.extensions?.code).toBe("INVALID_STATE");
     expect(again.errors?.[0]?.message).toContain("ABORTED");
+  });
+
+  it("ramps production: 20% of units, then +40% every 3 s, each unit once in staying in, paused on the way", async () => {
+    const rampPipeline = await createPublishedPipeline(
+      api,
+      projectId,
+      [
+        { name: "Development", targets: [{ environment: "development" }] },
+        {
+          name: "Production ramp",
+          targets: [{ environment: "production" }],
+          ramp: { initialPercentage: 20, increaseBy: 40, every: "PT3S" },
+        },
+      ],
+      { name: "Phased rollout", token: editor },
+    );
+    const phases = await api.ok<{ pipeline: { phases: { ramp: unknown }[] } }>(
+      /* GraphQL */ `query($id: ID!) { pipeline(id: $id) { phases { ramp { initialPercentage increaseBy every } } } }`,
+      { id: rampPipeline },
+      editor,
+    );
+    expect(phases.pipeline.phases.map((p) => p.ramp)).toEqual([
+      null,
+      { initialPercentage: 20, increaseBy: 40, every: "PT3S" },
+    ]);
+    const created = await api.ok<{ createFeature: FeatureView }>(
+      /* GraphQL */ `mutation($input: CreateFeatureInput!) { createFeature(input: $input) { ${FEATURE_FIELDS} } }`,
+      { input: { projectId, key: "ramped-checkout", kind: "GATE", pipelineId: rampPipeline } },
+      editor,
+    );
+    const started = await api.ok<{ updateFeature: ReleaseView }>(
+      /* GraphQL */ `mutation($id: ID!, $input: UpdateFeatureInput!) {
+        updateFeature(id: $id, input: $input) { ... on Release { ${RELEASE_FIELDS} } }
+      }`,
+      {
+        id: created.createFeature.id,
+        input: {
+          environments: ["development", "staging", "production"].map((environment) => ({
+            environment,
+            definition: { enabled: true },
+          })),
+        },
+      },
+      editor,
+    );
+    const releaseId = started.updateFeature.id;
+    const updates = subscribe(
+      api.ws(editor),
+      RELEASE_UPDATED,
+      { id: releaseId },
+      (d) => d.releaseUpdated as ReleaseView,
+    );
+    await updates.until((r) => (r.phases[1]?.rolloutPercentage ?? 0) > 0);
+    // Paused, the ramp holds its share: the API serves exactly the units the release's buckets put in.
+    const paused = answered(await action(api, "pauseRelease", releaseId, { phaseIndex: 1, reason: "look" }, editor));
+    expect(paused.phases[1]?.status).toBe("PAUSED");
+    const share = paused.phases[1]?.rolloutPercentage ?? 0;
+    expect([20, 60]).toContain(share);
+    const units = Array.from({ length: 60 }, (_, i) => `buyer-${i}`);
+    // In batches of 30 (the API's alias limit per operation).
+    const servedUnits = async () => {
+      const answers: { enabled: boolean; reason: string }[] = [];
+      for (let from = 0; from < units.length; from += 30) {
+        const batch = units.slice(from, from + 30);
+        const fields = batch
+          .map(
+            (id, i) =>
+              `u${i}: evaluate(projectId: $p, featureKey: "ramped-checkout", environment: "production", unit: { id: "${id}" }) { enabled reason }`,
+          )
+          .join("\n");
+        const data = await api.ok<Record<string, { enabled: boolean; reason: string }>>(
+          `query($p: ID!) { ${fields} }`,
+          {
+            p: projectId,
+          },
+        );
+        answers.push(...batch.map((_, i) => data[`u${i}`] as { enabled: boolean; reason: string }));
+      }
+      return answers;
+    };
+    const during = await servedUnits();
+    units.forEach((id, i) => {
+      const inside = inRamp(releaseId, id, share);
+      expect(during[i]).toEqual(
+        inside
+          ? { enabled: true, reason: `RELEASE:${releaseId}:PHASE:1:RAMP:${share}` }
+          : { enabled: false, reason: "DEFAULT" },
+      );
+    });
+    answered(await action(api, "unpauseRelease", releaseId, { phaseIndex: 1 }, editor));
+    const done = await updates.until((r) => r.status === "COMPLETED");
+    expect(done.phases[1]).toMatchObject({ status: "ROLLED_OUT", rolloutPercentage: 100 });
+    const seen = updates.items.map((r) => r.phases[1]?.rolloutPercentage);
+    expect(seen).toContain(60);
+    expect((await servedUnits()).every((e) => e.enabled)).toBe(true);
+    updates.stop();
+  });
+
+  it("a guardrail on production's bake trips on an error rate and aborts as system, with the audit trail", async () => {
+    targets.queryValues = [0.01, 0.2];
+    const guardedPipeline = await createPublishedPipeline(
+      api,
+      projectId,
+      [
+        { name: "Development", targets: [{ environment: "development" }] },
+        {
+          name: "Production",
+          waitFor: "PT1H",
+          targets: [{ environment: "production" }],
+          guardrails: [
+            {
+              name: "checkout error rate",
+              kind: "PROMETHEUS_QUERY",
+              url: targets.url,
+              query: 'sum(rate(http_requests_total{app="checkout",code=~"5.."}[5m]))',
+              comparator: "LT",
+              threshold: 0.05,
+              interval: "PT1S",
+              failuresToTrip: 2,
+              onFailure: "ABORT",
+            },
+          ],
+        },
+      ],
+      { name: "Guarded", token: editor },
+    );
+    const created = await api.ok<{ createFeature: FeatureView }>(
+      /* GraphQL */ `mutation($input: CreateFeatureInput!) { createFeature(input: $input) { ${FEATURE_FIELDS} } }`,
+      { input: { projectId, key: "guarded-checkout", kind: "GATE", pipelineId: guardedPipeline } },
+      editor,
+    );
+    const started = await api.ok<{ updateFeature: ReleaseView }>(
+      /* GraphQL */ `mutation($id: ID!, $input: UpdateFeatureInput!) {
+        updateFeature(id: $id, input: $input) { ... on Release { ${RELEASE_FIELDS} } }
+      }`,
+      {
+        id: created.createFeature.id,
+        input: {
+          environments: ["development", "staging", "production"].map((environment) => ({
+            environment,
+            definition: { enabled: true },
+          })),
+        },
+      },
+      editor,
+    );
+    const releaseId = started.updateFeature.id;
+    const updates = subscribe(
+      api.ws(editor),
+      RELEASE_UPDATED,
+      { id: releaseId },
+      (d) => d.releaseUpdated as ReleaseView,
+    );
+    const ended = await updates.until((r) => r.status === "ABORTED", 30_000);
+    expect(ended.abortReason).toBe(
+      'guardrail "checkout error rate" tripped after 2 consecutive failed checks (last: 0.2 not < 0.05)',
+    );
+    expect(ended.actions).toEqual([{ kind: "ABORT", by: "system", reason: ended.abortReason, phaseIndex: 1 }]);
+    const states = await api.ok<{
+      release: { phases: { guardrails: { name: string; consecutiveFailures: number; lastResult: string }[] }[] };
+    }>(
+      /* GraphQL */ `query($id: ID!) { release(id: $id) { phases { guardrails { name consecutiveFailures lastCheckedAt lastResult } } } }`,
+      { id: releaseId },
+      editor,
+    );
+    expect(states.release.phases[1]?.guardrails).toEqual([
+      expect.objectContaining({ name: "checkout error rate", consecutiveFailures: 2, lastResult: "0.2 not < 0.05" }),
+    ]);
+    expect(await servedEverywhere(api, projectId, "guarded-checkout")).toEqual({
+      development: false,
+      staging: false,
+      usWest: false,
+      usEast: false,
+    });
+    const audit = await api.ok<{
+      auditLog: { edges: { node: { type: string; actor: string; at: string; data: Record<string, unknown> } }[] };
+    }>(
+      /* GraphQL */ `query($id: ID!) { auditLog(filter: { entityId: $id }, first: 100) { edges { node { type actor at data } } } }`,
+      { id: releaseId },
+      editor,
+    );
+    const trail = audit.auditLog.edges.map((e) => e.node).reverse(); // newest first → oldest first
+    expect(trail.map((n) => `${n.type} by ${n.actor}`)).toEqual([
+      "ReleaseStarted by eve",
+      "ReleasePhaseRolledOut by system",
+      "ReleasePhaseWaitStarted by system",
+      "ReleaseGuardrailChecked by system",
+      "ReleaseGuardrailChecked by system",
+      "ReleaseGuardrailChecked by system",
+      "ReleaseGuardrailTripped by system",
+      "ReleaseAborted by system",
+    ]);
+    console.info(
+      `tripped guardrail's audit trail (${releaseId}):\n${trail
+        .map((n) => {
+          const d = n.data as { result?: string; consecutiveFailures?: number; reason?: string; outcome?: string };
+          const detail = d.result ?? d.reason ?? "";
+          return `  ${n.at} ${n.type} by ${n.actor}${d.consecutiveFailures !== undefined ? ` failures=${d.consecutiveFailures}` : ""}${d.outcome ? ` outcome=${d.outcome}` : ""} ${detail}`;
+        })
+        .join("\n")}`,
+    );
+    updates.stop();
   });
 });

@@ -140,7 +140,7 @@ describe("GET /sdk/v1/config", () => {
     expect(response.headers.get("content-type")).toContain("application/json");
     const doc = await response.json();
     assertValidDocument(doc);
-    expect(doc).toMatchObject({ schemaVersion: 1, projectId, environment: "production" });
+    expect(doc).toMatchObject({ schemaVersion: 2, projectId, environment: "production" });
     expect(doc.features.map((f: { key: string }) => f.key)).toEqual(["banner", "dark-mode"]);
     expect(doc.features[0].definition.rules[0]).toEqual({
       segment: "us-west",

@@ -1,6 +1,7 @@
 // The SDK answers exactly what the GraphQL `evaluate` answers. Property tests (fast-check): for random
 // segments, definitions with rules and rollout percentages, release states (in progress with rolled-out
-// segment and whole-environment phases, or ended with their end not yet stored on the feature) and
+// segment and whole-environment phases and a phase ramping to a share of units, or ended with their end
+// not yet stored on the feature) and
 // units, the real GraphQL schema's `evaluate` over the read models and the SDK over the document the
 // API serves from the same read models (through JSON, as on the wire) give the same enabled, value and
 // reason. A second property drives the product's real deciders (the seeded simulation) to make the
@@ -136,19 +137,41 @@ function releaseArb(featureId: string, kind: FeatureKind, segments: Segment[]): 
           ),
         ),
     });
+  // The phase after the rolled-out ones may be ramping: it serves its share of units (bucketed by release).
+  const ramp = fc.option(
+    fc.record({
+      targets: fc.array(target, { minLength: 1, maxLength: 3 }),
+      percentage: fc.oneof(fc.double({ min: 0.01, max: 99.99, noNaN: true }), fc.constantFrom(0.01, 50, 99.99)),
+    }),
+  );
   return fc
     .record({
       status: fc.constantFrom("IN_PROGRESS" as const, "COMPLETED" as const, "ABORTED" as const),
       phaseCount: fc.integer({ min: 0, max: 3 }),
       before: definitions,
       after: definitions,
+      ramp,
     })
-    .chain(({ status, phaseCount, before, after }) =>
-      fc
-        .tuple(...Array.from({ length: phaseCount }, (_, i) => phase(i)))
-        .map(
-          (rolledOut) => ({ id: `${featureId}.1`, featureId, status, rolledOut, before, after }) as unknown as Release,
-        ),
+    .chain(({ status, phaseCount, before, after, ramp }) =>
+      fc.tuple(...Array.from({ length: phaseCount }, (_, i) => phase(i))).map((rolledOut) => {
+        const phaseSpecs = [
+          ...Array.from({ length: phaseCount }, () => ({ targets: [], action: "APPLY_CHANGE" })),
+          ...(ramp === null ? [] : [{ targets: ramp.targets, action: "APPLY_CHANGE" }]),
+        ];
+        const phases =
+          ramp === null ? [] : [{ index: phaseCount, status: "WAITING", rolloutPercentage: ramp.percentage }];
+        return {
+          id: `${featureId}.1`,
+          featureId,
+          status,
+          rolledOut,
+          before,
+          after,
+          change: after,
+          phaseSpecs,
+          phases,
+        } as unknown as Release;
+      }),
     );
 }
 

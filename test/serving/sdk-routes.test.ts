@@ -77,7 +77,7 @@ describe("the SDK routes", () => {
     const reader = (response.body as ReadableStream<Uint8Array>).getReader();
     let text = "";
     while (!text.includes("event: put")) text += new TextDecoder().decode((await reader.read()).value);
-    expect(text).toMatch(/^retry: 1000\n\nid: [0-9a-f]{16}\nevent: put\ndata: \{"schemaVersion":1,/);
+    expect(text).toMatch(/^retry: 1000\n\nid: [0-9a-f]{16}\nevent: put\ndata: \{"schemaVersion":2,/);
     expect(routes.openStreams).toBe(1);
     await reader.cancel();
     expect(routes.openStreams).toBe(0);

@@ -7,6 +7,7 @@ import { createServer } from "node:http";
 import { dirname, join, relative, resolve } from "node:path";
 import { ProviderEvents } from "@openfeature/server-sdk";
 import { describe, expect, it } from "vitest";
+import { isConfigDocument } from "../../sdk/evaluator.ts";
 import {
   type ConfigDocument,
   createClient,
@@ -80,6 +81,41 @@ const DOC: ConfigDocument = {
     { key: "off-config", kind: "DYNAMIC_CONFIG", definition: definition(false, "hidden"), release: null },
   ],
 };
+
+describe("PreparedConfig and schema versions", () => {
+  const ramping: ConfigDocument = {
+    ...DOC,
+    schemaVersion: 2,
+    features: [
+      {
+        key: "ramped",
+        kind: "GATE",
+        definition: definition(false),
+        release: {
+          id: "f.7",
+          status: "IN_PROGRESS",
+          rolledOut: [{ phaseIndex: 1, segments: [null], definition: definition(true), percentage: 30 }],
+          outcome: null,
+        },
+      },
+    ],
+  };
+
+  it("reads a schemaVersion 2 document's ramp: about 30% of units in, the reason naming the percentage", () => {
+    const config = PreparedConfig.fromDocument(ramping);
+    const answers = Array.from({ length: 10_000 }, (_, i) => config.evaluate("ramped", { id: `u${i}` }));
+    const inside = answers.filter((a) => a.enabled);
+    expect(Math.abs(inside.length / 100 - 30)).toBeLessThanOrEqual(2);
+    expect(inside[0]).toMatchObject({ reason: "RELEASE:f.7:PHASE:1:RAMP:30", phaseIndex: 1, rolloutPercentage: 30 });
+    expect(answers.find((a) => !a.enabled)).toMatchObject({ reason: "DEFAULT", phaseIndex: null });
+  });
+
+  it("still reads schemaVersion 1 documents and refuses a version it does not know", () => {
+    expect(isConfigDocument({ ...DOC, schemaVersion: 1 })).toBe(true);
+    expect(isConfigDocument(ramping)).toBe(true);
+    expect(isConfigDocument({ ...ramping, schemaVersion: 3 })).toBe(false);
+  });
+});
 
 function providerOver(doc: ConfigDocument): ReleasePipelinesProvider {
   const config = PreparedConfig.fromDocument(doc);

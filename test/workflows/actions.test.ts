@@ -108,6 +108,7 @@ const ACTORS: Record<ReleaseActionName, Actor> = {
   skip: editor,
   abort: editor,
   fullRollout: approver,
+  rollbackToPhase: editor,
   breakGlass: { name: "root", role: "ADMIN" },
 };
 
@@ -182,6 +183,14 @@ const TABLE: Record<ReleaseActionName, Record<PhaseState, Expectation>> = {
     COMPLETED: { appends: "INVALID_STATE" },
     ABORTED: { appends: "INVALID_STATE" },
   },
+  // To phase 0, which has not rolled out in any of these states (the success is tested below).
+  rollbackToPhase: {
+    WAITING: { appends: "INVALID_STATE" },
+    PAUSED: { appends: "INVALID_STATE" },
+    AWAITING_APPROVAL: { appends: "INVALID_STATE" },
+    COMPLETED: { appends: "INVALID_STATE" },
+    ABORTED: { appends: "INVALID_STATE" },
+  },
 };
 
 const currentPhase = (release: Release): string | undefined => {
@@ -201,7 +210,8 @@ describe("every action in every phase state", () => {
   it.each(cases)("$action while $state", async ({ action, state, expected }) => {
     const { releaseId, setup } = await releaseIn(state);
     const before = foldRelease(await releaseEvents(harness.store, releaseId));
-    const answer = await act(releaseId, action, { actor: ACTORS[action], reason: "table" });
+    const target = action === "rollbackToPhase" ? { phaseIndex: 0 } : {};
+    const answer = await act(releaseId, action, { actor: ACTORS[action], reason: "table", ...target });
     const stored = await releaseEvents(harness.store, releaseId);
     const after = foldRelease(stored);
     if (!after || !before) throw new Error("release not stored");
@@ -223,6 +233,88 @@ describe("every action in every phase state", () => {
     expect(currentPhase(after)).toBe(expected.phase);
     // The answer is the release once the action's events are stored.
     expect(answer).toEqual(after);
+  });
+});
+
+describe("rollback to a phase", () => {
+  it("undoes the later phases on the feature, keeps the earlier ones, and starts the next phase's wait again", async () => {
+    const { releaseId, featureId, before } = await startRelease({
+      phases: [
+        { environment: "development" },
+        { environment: "staging", waitMs: HOUR },
+        { environment: "production", waitMs: HOUR },
+      ],
+    });
+    await waitForReleaseEvents(harness.store, releaseId, (events) =>
+      typesOf(events).includes("ReleasePhaseWaitStarted"),
+    );
+    expect(codeOf(await act(releaseId, "skip", { actor: editor, phaseIndex: 1 }))).toBe("OK");
+    const rolledBack = await act(releaseId, "rollbackToPhase", {
+      actor: editor,
+      phaseIndex: 0,
+      reason: "staging errors",
+    });
+    expect(codeOf(rolledBack)).toBe("OK");
+    const release = rolledBack as Release;
+    expect(release.currentPhaseIndex).toBe(1);
+    expect(release.phases.map((p) => p.status)).toEqual(["ROLLED_OUT", "WAITING", "PENDING"]);
+    expect(release.rolledOut.map((r) => r.phaseIndex)).toEqual([0]);
+    expect(release.actions.at(-1)).toMatchObject({
+      kind: "ROLLBACK_TO_PHASE",
+      by: "editor",
+      phaseIndex: 0,
+      reason: "staging errors",
+    });
+
+    const stored = await releaseEvents(harness.store, releaseId);
+    expect(typesOf(stored).slice(-2)).toEqual(["ReleaseRolledBack", "ReleasePhaseWaitStarted"]);
+    const rollback = dataOf<{ reverted: unknown; fromPhaseIndex: number; at: string }>(stored.at(-2));
+    expect(rollback.fromPhaseIndex).toBe(2);
+    expect(rollback.reverted).toEqual(before.filter((e) => e.environment === "staging"));
+    // The wait starts again, a full hour from the rollback.
+    const restarted = dataOf<{ at: string; endsAt: string }>(stored.at(-1));
+    expect(restarted.at).toBe(rollback.at);
+    expect(Date.parse(restarted.endsAt) - Date.parse(rollback.at)).toBe(HOUR);
+
+    // On the feature: staging back to `before` (as abort would), development still the change.
+    const feature = await (async () => {
+      for (let i = 0; i < 100; i++) {
+        const state = foldFeature(await featureEvents(harness.store, featureId));
+        const staging = state?.environments.find((e) => e.environment === "staging")?.definition;
+        if (JSON.stringify(staging) === JSON.stringify(before[1]?.definition)) return state;
+        await sleep(50);
+      }
+      throw new Error("staging never went back to before");
+    })();
+    const definitions = Object.fromEntries((feature?.environments ?? []).map((e) => [e.environment, e.definition]));
+    expect(definitions.development).toEqual({ enabled: true, value: { version: 2 }, rules: [] });
+    expect(definitions.staging).toEqual(before[1]?.definition);
+    expect(feature?.activeReleaseId).toBe(releaseId);
+
+    // Going on: skip staging again and production; the release completes with every environment changed.
+    expect(codeOf(await act(releaseId, "skip", { actor: editor, phaseIndex: 1 }))).toBe("OK");
+    expect(codeOf(await act(releaseId, "skip", { actor: editor, phaseIndex: 2 }))).toBe("OK");
+    const done = foldRelease(await releaseEvents(harness.store, releaseId));
+    expect(done?.status).toBe("COMPLETED");
+  });
+
+  it("refuses a phase that has not rolled out, and needs phaseIndex", async () => {
+    const { releaseId } = await startRelease({
+      phases: [{ environment: "development" }, { environment: "production", waitMs: HOUR }],
+    });
+    await waitForReleaseEvents(harness.store, releaseId, (events) =>
+      typesOf(events).includes("ReleasePhaseWaitStarted"),
+    );
+    const setup = typesOf(await releaseEvents(harness.store, releaseId));
+    const notYet = await act(releaseId, "rollbackToPhase", { actor: editor, phaseIndex: 1 });
+    expect(codeOf(notYet)).toBe("INVALID_STATE");
+    expect((notYet as DomainError).message).toContain("phase 1 (phase-1) is WAITING");
+    expect(codeOf(await act(releaseId, "rollbackToPhase", { actor: editor, phaseIndex: 7 }))).toBe("INVALID_STATE");
+    expect(codeOf(await act(releaseId, "rollbackToPhase", { actor: editor }))).toBe("VALIDATION");
+    expect(
+      codeOf(await act(releaseId, "rollbackToPhase", { actor: { name: "vic", role: "VIEWER" }, phaseIndex: 0 })),
+    ).toBe("FORBIDDEN");
+    expect(typesOf(await releaseEvents(harness.store, releaseId))).toEqual(setup);
   });
 });
 

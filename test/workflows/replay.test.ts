@@ -50,6 +50,8 @@ describe("replay of recorded release histories", () => {
       "skip-then-full-rollout",
       "continue-as-new.run-1",
       "continue-as-new.run-2",
+      "ramp-pause-skip",
+      "guardrail-trip-pause",
       // Recorded with the signals-checked-v1 / carried-checked-v1 patches.
       "signals-checked",
       "continue-as-new-checked.run-2",

@@ -4,9 +4,10 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { TestWorkflowEnvironment } from "@temporalio/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Release } from "../../services/release/release.ts";
+import { type Release, toReleaseView } from "../../services/release/release.ts";
+import { evaluate } from "../../services/serving/evaluate.ts";
 import { runReleaseAction, startReleaseWorkflow } from "../../workflows/client.ts";
-import { seedRelease } from "../../workflows/testing/seed-release.ts";
+import { BEFORE, seedRelease } from "../../workflows/testing/seed-release.ts";
 import { buildWorkflowBundle } from "../../workflows/worker.ts";
 import { createTimeSkippingEnv } from "../setup/temporal.ts";
 import {
@@ -167,5 +168,88 @@ describe("release on the time-skipping server", () => {
     // The re-armed timer fired at the new end, not at the original one.
     expect(at(rolledOut)).toBeGreaterThanOrEqual(Date.parse(unpause.endsAt));
     expect(at(rolledOut) - Date.parse(unpause.endsAt)).toBeLessThan(5_000);
+  });
+
+  it("a ramp over days: +30% a day, the clock paused with the phase, each step's share of 10,000 units measured", async () => {
+    const { releaseId } = await seedRelease(harness.store, {
+      phases: [
+        { environment: "development" },
+        { environment: "production", ramp: { initialPercentage: 10, increaseBy: 30, every: "P1D", everyMs: DAY } },
+      ],
+      now: new Date(await env.currentTimeMs()).toISOString(),
+    });
+    const handle = await startReleaseWorkflow(harness.client, releaseId, { taskQueue: harness.taskQueue });
+    const ramping = await advanceUntil(releaseId, (r) => r.phases[1]?.rolloutPercentage === 10, 0);
+    expect(ramping.phases[1]).toMatchObject({ status: "WAITING" });
+    // Half a day into the first step, pause for three days: the ramp stays at 10%.
+    await env.sleep(12 * HOUR);
+    const editor = { name: "editor", role: "EDITOR" } as const;
+    await runReleaseAction(harness.client, releaseId, "pause", { actor: editor }, { updateId: "ramp-pause" });
+    await env.sleep(3 * DAY);
+    expect((await queryReleaseState(harness.client, releaseId))?.phases[1]).toMatchObject({
+      status: "PAUSED",
+      rolloutPercentage: 10,
+    });
+    await runReleaseAction(harness.client, releaseId, "unpause", { actor: editor }, { updateId: "ramp-unpause" });
+    const final = await handle.result();
+    expect(final.status).toBe("COMPLETED");
+
+    const stored = await releaseEvents(harness.store, releaseId);
+    expect(typesOf(stored)).toEqual([
+      "ReleaseStarted",
+      "ReleasePhaseRolledOut",
+      "ReleaseRampAdvanced",
+      "ReleasePaused",
+      "ReleaseUnpaused",
+      "ReleaseRampAdvanced",
+      "ReleaseRampAdvanced",
+      "ReleaseRampAdvanced",
+      "ReleasePhaseRolledOut",
+      "ReleaseCompleted",
+    ]);
+    expect(duplicateIds(stored)).toEqual([]);
+    expect(final).toEqual(foldRelease(stored));
+    const steps = stored.filter((e) => e.type === "ReleaseRampAdvanced");
+    expect(steps.map((e) => dataOf<{ percentage: number }>(e).percentage)).toEqual([10, 40, 70, 100]);
+    // The first step owed about half a day at the pause; it came that long after the unpause.
+    const { remainingMs } = dataOf<{ remainingMs: number }>(stored[3]);
+    expect(remainingMs).toBeGreaterThan(12 * HOUR - 5_000);
+    expect(remainingMs).toBeLessThanOrEqual(12 * HOUR);
+    const unpause = dataOf<{ at: string }>(stored[4]);
+    expect(at(dataOf(stored[5])) - at(unpause)).toBeGreaterThanOrEqual(remainingMs);
+    expect(at(dataOf(stored[5])) - at(unpause)).toBeLessThan(remainingMs + 5_000);
+    for (const [a, b] of [
+      [5, 6],
+      [6, 7],
+    ] as const) {
+      expect(at(dataOf(stored[b])) - at(dataOf(stored[a]))).toBeGreaterThanOrEqual(DAY);
+      expect(at(dataOf(stored[b])) - at(dataOf(stored[a]))).toBeLessThan(DAY + 5_000);
+    }
+
+    // What serving gives 10,000 units after each step (folded from the stored prefix): the ramp's share.
+    const feature = {
+      key: "ramped",
+      environments: [{ environment: "production", definition: BEFORE }],
+    };
+    const units = Array.from({ length: 10_000 }, (_, i) => ({ id: `user-${i}` }));
+    let everIn = new Set<string>();
+    const measured: string[] = [];
+    for (const [index, event] of stored.entries()) {
+      if (event.type !== "ReleaseRampAdvanced") continue;
+      const release = foldRelease(stored.slice(0, index + 1)) as Release;
+      const view = toReleaseView(release);
+      const inNow = new Set(
+        units
+          .filter((unit) => evaluate({ feature, release: view, segments: [], environment: "production", unit }).enabled)
+          .map((unit) => unit.id),
+      );
+      const { percentage } = dataOf<{ percentage: number }>(event);
+      const share = inNow.size / 100;
+      measured.push(`${percentage}% → ${share.toFixed(2)}%`);
+      expect(Math.abs(share - percentage)).toBeLessThanOrEqual(2);
+      for (const id of everIn) expect(inNow.has(id)).toBe(true);
+      everIn = inNow;
+    }
+    console.info(`ramp ${releaseId}: measured share of 10,000 units per step: ${measured.join(", ")}`);
   });
 });

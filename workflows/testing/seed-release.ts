@@ -10,8 +10,10 @@ import type {
   Actor,
   Definition,
   EnvironmentDefinition,
+  Guardrail,
   Phase,
   PhaseAction,
+  Ramp,
   SelfApproval,
 } from "../../services/core/model.ts";
 import { streams } from "../../services/core/streams.ts";
@@ -31,6 +33,9 @@ export interface SeedPhase {
   /** Distinct approvals needed; 0 or unset = no approval. */
   approvals?: number;
   action?: PhaseAction;
+  /** A ramp once the phase's wait and approvals are done. */
+  ramp?: Ramp;
+  guardrails?: Guardrail[];
 }
 
 export interface SeedReleaseOptions {
@@ -73,6 +78,8 @@ export async function seedRelease(store: EventStore, options: SeedReleaseOptions
     approvalsRequired: Math.max(1, phase.approvals ?? 0),
     action: phase.action ?? "APPLY_CHANGE",
     targets: [{ environment: phase.environment, segment: phase.segment ?? null }],
+    ...(phase.ramp && { ramp: phase.ramp }),
+    ...(phase.guardrails && { guardrails: phase.guardrails }),
   }));
   const segments = [...new Set(options.phases.flatMap((phase) => (phase.segment ? [phase.segment] : [])))];
   const project: Project = {

@@ -193,7 +193,9 @@ function Replay({ entityId }: { entityId: string }) {
   const trail = useQuery(AUDIT_LOG, { filter: { entityId }, order: "ASC", first: 500, after: null }, entityId);
   const events = trail.data?.auditLog.edges.map((e) => e.node) ?? [];
   const [index, setIndex] = useState<number | null>(null);
-  const [snapshot, setSnapshot] = useState<Snapshot | null>(null);
+  // The state as of `position`: shown only while that is the chosen event's, so the heading ("As of event
+  // n") and the table never disagree while the next point in time loads.
+  const [loaded, setLoaded] = useState<{ position: string; snapshot: Snapshot } | null>(null);
   const [error, setError] = useState<unknown>(null);
   const at = index ?? events.length - 1;
   const event = events[at];
@@ -214,8 +216,8 @@ function Replay({ entityId }: { entityId: string }) {
       return { kind: "other", value: null };
     };
     load()
-      .then((loaded) => {
-        if (!stale) setSnapshot(loaded);
+      .then((result) => {
+        if (!stale) setLoaded({ position, snapshot: result });
       })
       .catch((failure: unknown) => {
         if (!stale) setError(failure);
@@ -227,6 +229,7 @@ function Replay({ entityId }: { entityId: string }) {
 
   if (trail.loading) return <Loading what="the entity's history" />;
   if (events.length === 0) return <ErrorNote error={trail.error} />;
+  const snapshot = loaded !== null && loaded.position === event?.position ? loaded.snapshot : null;
   return (
     <section class="card replay" aria-labelledby="replay-heading">
       <h2 id="replay-heading">Replay {entityId}</h2>
@@ -246,6 +249,7 @@ function Replay({ entityId }: { entityId: string }) {
         {formatTime(event?.at ?? null)}
       </p>
       <ErrorNote error={error ?? trail.error} />
+      {snapshot === null && error === null && <Loading what="the state as of then" />}
       {snapshot?.kind === "feature" && snapshot.value && (
         <table>
           <caption>Definitions as of then</caption>

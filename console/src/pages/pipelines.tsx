@@ -6,6 +6,8 @@ import {
   ConfirmDialog,
   ErrorNote,
   formatDuration,
+  formatGuardrail,
+  formatRamp,
   formatTime,
   Loading,
   roleAtLeast,
@@ -15,6 +17,7 @@ import {
   CLONE_PIPELINE,
   CREATE_PIPELINE,
   DELETE_PIPELINE,
+  type Guardrail,
   type PhaseInput,
   PIPELINE_QUERY,
   type Pipeline,
@@ -135,10 +138,72 @@ const parseTargets = (text: string): Target[] =>
       return { environment, segment: segment || null };
     });
 
-interface PhaseDraft extends Omit<PhaseInput, "targets" | "waitFor"> {
+interface PhaseDraft extends Omit<PhaseInput, "targets" | "waitFor" | "ramp" | "guardrails"> {
+  guardrails: GuardrailDraft[];
   waitFor: string;
   targets: string;
+  /** The ramp's three fields as typed; all empty = no ramp. */
+  rampInitial: string;
+  rampIncrease: string;
+  rampEvery: string;
 }
+
+/** A guardrail as typed in the editor (numbers as text until saved). */
+interface GuardrailDraft {
+  name: string;
+  kind: Guardrail["kind"];
+  url: string;
+  query: string;
+  comparator: NonNullable<Guardrail["comparator"]>;
+  threshold: string;
+  interval: string;
+  failuresToTrip: string;
+  onFailure: Guardrail["onFailure"];
+}
+
+const toGuardrailDraft = (g: Guardrail): GuardrailDraft => ({
+  name: g.name,
+  kind: g.kind,
+  url: g.url,
+  query: g.query ?? "",
+  comparator: g.comparator ?? "LT",
+  threshold: g.threshold === null ? "" : String(g.threshold),
+  interval: g.interval,
+  failuresToTrip: String(g.failuresToTrip),
+  onFailure: g.onFailure,
+});
+
+const fromGuardrailDraft = (g: GuardrailDraft): Guardrail => {
+  const prometheus = g.kind === "PROMETHEUS_QUERY";
+  return {
+    name: g.name.trim(),
+    kind: g.kind,
+    url: g.url.trim(),
+    query: prometheus ? g.query : null,
+    comparator: prometheus ? g.comparator : null,
+    threshold: prometheus && g.threshold.trim() !== "" ? Number(g.threshold) : null,
+    interval: g.interval.trim(),
+    failuresToTrip: Number(g.failuresToTrip),
+    onFailure: g.onFailure,
+  };
+};
+
+const newGuardrail = (): GuardrailDraft => ({
+  name: "health",
+  kind: "HTTP_PROBE",
+  url: "https://",
+  query: "",
+  comparator: "LT",
+  threshold: "",
+  interval: "PT1M",
+  failuresToTrip: "3",
+  onFailure: "PAUSE",
+});
+
+const rampOf = (p: PhaseDraft): PhaseInput["ramp"] =>
+  p.rampInitial.trim() === "" && p.rampIncrease.trim() === "" && p.rampEvery.trim() === ""
+    ? null
+    : { initialPercentage: Number(p.rampInitial), increaseBy: Number(p.rampIncrease), every: p.rampEvery.trim() };
 const toDrafts = (pipeline: Pipeline): PhaseDraft[] =>
   pipeline.phases.map((p) => ({
     name: p.name,
@@ -147,6 +212,10 @@ const toDrafts = (pipeline: Pipeline): PhaseDraft[] =>
     approvalsRequired: p.approvalsRequired,
     action: p.action,
     targets: targetsText(p.targets),
+    rampInitial: p.ramp ? String(p.ramp.initialPercentage) : "",
+    rampIncrease: p.ramp ? String(p.ramp.increaseBy) : "",
+    rampEvery: p.ramp?.every ?? "",
+    guardrails: p.guardrails.map(toGuardrailDraft),
   }));
 
 export function PipelinePage({ id }: { id: string }) {
@@ -205,6 +274,8 @@ export function PipelinePage({ id }: { id: string }) {
             approvalsRequired: p.approvalsRequired,
             action: p.action,
             targets: parseTargets(p.targets),
+            ramp: rampOf(p),
+            guardrails: p.guardrails.map(fromGuardrailDraft),
           })),
         },
       });
@@ -338,6 +409,135 @@ export function PipelinePage({ id }: { id: string }) {
                   <option value="DISABLE">Disable</option>
                 </select>
               </label>
+              <label>
+                Ramp of phase {i + 1}: initial %
+                <input
+                  type="number"
+                  min={0}
+                  max={100}
+                  step="any"
+                  value={phase.rampInitial}
+                  placeholder="no ramp"
+                  onInput={(e) => set(i, { rampInitial: e.currentTarget.value })}
+                />
+              </label>
+              <label>
+                Ramp of phase {i + 1}: increase by %
+                <input
+                  type="number"
+                  min={0}
+                  max={100}
+                  step="any"
+                  value={phase.rampIncrease}
+                  onInput={(e) => set(i, { rampIncrease: e.currentTarget.value })}
+                />
+              </label>
+              <label>
+                Ramp of phase {i + 1}: every
+                <input
+                  value={phase.rampEvery}
+                  placeholder="e.g. PT6H"
+                  onInput={(e) => set(i, { rampEvery: e.currentTarget.value })}
+                />
+              </label>
+              {phase.guardrails.map((g, j) => {
+                const label = `guardrail ${j + 1} of phase ${i + 1}`;
+                const setG = (patch: Partial<GuardrailDraft>): void =>
+                  set(i, { guardrails: phase.guardrails.map((x, k) => (k === j ? { ...x, ...patch } : x)) });
+                return (
+                  <fieldset key={`g-${j}-${phase.guardrails.length}`} class="guardrail-editor">
+                    <legend>Guardrail {j + 1}</legend>
+                    <label>
+                      Name of {label}
+                      <input required value={g.name} onInput={(e) => setG({ name: e.currentTarget.value })} />
+                    </label>
+                    <label>
+                      Kind of {label}
+                      <select
+                        value={g.kind}
+                        onChange={(e) => setG({ kind: e.currentTarget.value as GuardrailDraft["kind"] })}
+                      >
+                        <option value="HTTP_PROBE">HTTP probe (2xx passes)</option>
+                        <option value="PROMETHEUS_QUERY">Prometheus query</option>
+                      </select>
+                    </label>
+                    <label>
+                      URL of {label}
+                      <input required value={g.url} onInput={(e) => setG({ url: e.currentTarget.value })} />
+                    </label>
+                    {g.kind === "PROMETHEUS_QUERY" && (
+                      <>
+                        <label>
+                          Query of {label}
+                          <input value={g.query} onInput={(e) => setG({ query: e.currentTarget.value })} />
+                        </label>
+                        <label>
+                          Passes when the value is ({label})
+                          <select
+                            value={g.comparator}
+                            onChange={(e) =>
+                              setG({ comparator: e.currentTarget.value as GuardrailDraft["comparator"] })
+                            }
+                          >
+                            <option value="LT">less than</option>
+                            <option value="LTE">at most</option>
+                            <option value="GT">greater than</option>
+                            <option value="GTE">at least</option>
+                          </select>
+                        </label>
+                        <label>
+                          Threshold of {label}
+                          <input
+                            type="number"
+                            step="any"
+                            value={g.threshold}
+                            onInput={(e) => setG({ threshold: e.currentTarget.value })}
+                          />
+                        </label>
+                      </>
+                    )}
+                    <label>
+                      Interval of {label}
+                      <input value={g.interval} onInput={(e) => setG({ interval: e.currentTarget.value })} />
+                    </label>
+                    <label>
+                      Failures to trip {label}
+                      <input
+                        type="number"
+                        min={1}
+                        max={100}
+                        value={g.failuresToTrip}
+                        onInput={(e) => setG({ failuresToTrip: e.currentTarget.value })}
+                      />
+                    </label>
+                    <label>
+                      When {label} trips
+                      <select
+                        value={g.onFailure}
+                        onChange={(e) => setG({ onFailure: e.currentTarget.value as GuardrailDraft["onFailure"] })}
+                      >
+                        <option value="PAUSE">Pause the release</option>
+                        <option value="ABORT">Abort the release</option>
+                      </select>
+                    </label>
+                    <button
+                      type="button"
+                      onClick={() => set(i, { guardrails: phase.guardrails.filter((_, k) => k !== j) })}
+                    >
+                      Remove {label}
+                    </button>
+                  </fieldset>
+                );
+              })}
+              <div class="buttons">
+                <button
+                  type="button"
+                  onClick={() => set(i, { guardrails: [...phase.guardrails, newGuardrail()] })}
+                  disabled={phase.guardrails.length >= 10}
+                >
+                  Add guardrail to phase {i + 1}
+                </button>
+              </div>
               <div class="buttons">
                 <button type="button" disabled={i === 0} onClick={() => move(i, -1)}>
                   Move phase {i + 1} up
@@ -364,6 +564,10 @@ export function PipelinePage({ id }: { id: string }) {
                     approvalsRequired: 1,
                     action: "APPLY_CHANGE",
                     targets: pipeline.project.environments.at(-1) ?? "",
+                    rampInitial: "",
+                    rampIncrease: "",
+                    rampEvery: "",
+                    guardrails: [],
                   },
                 ])
               }
@@ -389,6 +593,10 @@ export function PipelinePage({ id }: { id: string }) {
                 <span>Bake: {formatDuration(p.waitFor)}</span>
                 {p.requiresApproval && <span>Approvals needed: {p.approvalsRequired}</span>}
                 {p.action !== "APPLY_CHANGE" && <span>Action: {p.action}</span>}
+                {p.ramp && <span>Ramp: {formatRamp(p.ramp)}</span>}
+                {p.guardrails.map((g) => (
+                  <span key={g.name}>Guardrail: {formatGuardrail(g)}</span>
+                ))}
               </div>
             </li>
           ))}

@@ -198,7 +198,7 @@ export function SdkKeysPage({ projectId }: { projectId: string }) {
       <Breadcrumbs
         items={[
           { href: "/", label: "Projects" },
-          { href: `/projects/${projectId}`, label: "Project" },
+          { href: `/projects/${projectId}`, label: project?.name ?? "Project" },
           { label: "SDK keys" },
         ]}
       />
@@ -252,7 +252,10 @@ export function SdkKeysPage({ projectId }: { projectId: string }) {
               </label>
               <label>
                 Environment
-                <select value={environment} onChange={(e) => setEnvironment(e.currentTarget.value)}>
+                <select
+                  value={environment || project.environments[0]}
+                  onChange={(e) => setEnvironment(e.currentTarget.value)}
+                >
                   {project.environments.map((env) => (
                     <option key={env} value={env}>
                       {env}
