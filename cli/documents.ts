@@ -103,14 +103,22 @@ export const ACTIONS = {
   skip: { mutation: "skipPhase", phaseIndex: true, text: "reason" },
   abort: { mutation: "abortRelease", phaseIndex: false, text: "reason" },
   "full-rollout": { mutation: "fullRollout", phaseIndex: false, text: "reason" },
+  // Governance: its reason is required.
+  "break-glass": { mutation: "breakGlass", phaseIndex: false, text: "reason!" },
 } as const;
 
 export type ActionName = keyof typeof ACTIONS;
 
 export function actionDocument(name: ActionName): string {
   const { mutation, phaseIndex, text } = ACTIONS[name];
-  const variables = ["$id: ID!", "$text: String", ...(phaseIndex ? ["$phaseIndex: Int"] : [])].join(", ");
-  const args = ["id: $id", `${text}: $text`, ...(phaseIndex ? ["phaseIndex: $phaseIndex"] : [])].join(", ");
+  const required = text.endsWith("!");
+  const field = text.replace(/!$/, "");
+  const variables = [
+    "$id: ID!",
+    `$text: String${required ? "!" : ""}`,
+    ...(phaseIndex ? ["$phaseIndex: Int"] : []),
+  ].join(", ");
+  const args = ["id: $id", `${field}: $text`, ...(phaseIndex ? ["phaseIndex: $phaseIndex"] : [])].join(", ");
   return `mutation Action(${variables}) { ${mutation}(${args}) { ...ReleaseView } }\n${RELEASE_VIEW}`;
 }
 

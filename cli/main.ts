@@ -198,6 +198,8 @@ export function buildProgram(io: Io, result: { exitCode: number } = { exitCode: 
       skip: "end the current phase's wait now; approvals still apply (EDITOR)",
       abort: "abort: every rolled-out target returns to its pre-release definition (EDITOR)",
       "full-rollout": "roll every remaining phase out now, bypassing waits and approvals (APPROVER)",
+      "break-glass":
+        "roll the current phase out despite a freeze or a closed promotion window; approvals still apply (ADMIN, --reason required)",
     }[name];
     program
       .command(name)

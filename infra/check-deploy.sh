@@ -25,8 +25,10 @@ ok() { printf '[check-deploy] ok: %s\n' "$*"; }
 "$VENV/hadolint" --no-color "$ROOT/infra/docker/Dockerfile"
 ok "hadolint infra/docker/Dockerfile"
 
-# ADMIN_TOKEN is required by the file (${ADMIN_TOKEN:?…}): give it one, as `docker compose config` would get.
-ADMIN_TOKEN=check-deploy-admin-token "$BIN/compose-check" -q "$ROOT/infra/compose/compose.yaml"
+# ADMIN_TOKEN and WEBHOOK_SECRET_KEY are required by the file (${…:?…}): give them one, as `docker compose
+# config` would get.
+ADMIN_TOKEN=check-deploy-admin-token WEBHOOK_SECRET_KEY=check-deploy-webhook-secret-key-0123456789 \
+  "$BIN/compose-check" -q "$ROOT/infra/compose/compose.yaml"
 ok "compose-check infra/compose/compose.yaml"
 
 for values in "$ROOT"/infra/helm/ci/*.yaml; do

@@ -13,6 +13,7 @@ import type { ReleaseCommands } from "../services/release/commands.ts";
 import type { Release } from "../services/release/release.ts";
 import type { SdkKeyCommands } from "../services/sdk-key/commands.ts";
 import type { TokenCommands } from "../services/token/commands.ts";
+import type { WebhookCommands } from "../services/webhook/commands.ts";
 import type { AsOfLoader } from "./as-of.ts";
 
 export type { AuthInfo, RequestInfo } from "../services/core/caller.ts";
@@ -27,6 +28,7 @@ export interface ApiContext {
   pipeline: PipelineCommands;
   feature: FeatureCommands<Release>;
   release: ReleaseCommands;
+  webhook: WebhookCommands;
   sdkKey: SdkKeyCommands;
   auth: AuthInfo | null;
   request: RequestInfo;

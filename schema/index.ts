@@ -9,6 +9,7 @@ import "./types/Project.ts";
 import "./types/Segment.ts";
 import "./types/Pipeline.ts";
 import "./types/Phase.ts";
+import "./types/PromotionWindow.ts";
 import "./types/Target.ts";
 import "./types/Feature.ts";
 import "./types/EnvironmentState.ts";
@@ -20,6 +21,7 @@ import "./types/ReleaseAction.ts";
 import "./types/AuditEvent.ts";
 import "./types/Evaluation.ts";
 import "./types/ApiToken.ts";
+import "./types/Webhook.ts";
 import "./types/SdkKey.ts";
 
 export const schema = builder.toSchema({ sortSchema: false });

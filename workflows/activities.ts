@@ -15,9 +15,10 @@ import { EVENT_SCHEMA_VERSION } from "../services/core/upcasters.ts";
 import { handleCommand, loadStream } from "../services/event-store/command-handler.ts";
 import type { EventStore, EventToAppend } from "../services/event-store/port.ts";
 import type { Logger } from "../services/platform/logger.ts";
+import { projectDecider } from "../services/project/project.ts";
 import { featureEffectCommands, featureEffectsDecider } from "../services/release/effects.ts";
 import type { ReleaseEvent } from "../services/release/events.ts";
-import { type FeatureEffect, type Release, releaseDecider } from "../services/release/release.ts";
+import { type FeatureEffect, type Release, type ReleaseGates, releaseDecider } from "../services/release/release.ts";
 import { createTokenDirectory, type ResolvedActor, type TokenDirectory } from "./actors.ts";
 import { type GuardrailCheckResult, runGuardrailCheck } from "./guardrail-checks.ts";
 
@@ -89,6 +90,8 @@ export interface ReleaseActivities {
   /** `ids`: the stored ids of the events, in order (absent in histories recorded before they were returned). */
   appendReleaseEvents(input: AppendReleaseEventsInput): Promise<{ nextExpectedRevision: number; ids?: string[] }>;
   applyFeatureEffects(input: ApplyFeatureEffectsInput): Promise<{ appended: number }>;
+  /** The project's freeze as stored (the release decider checks its `until`); null when not frozen. */
+  loadFreeze(projectId: string): Promise<ReleaseGates["freeze"]>;
   /** One run of a guardrail's check (a regular activity: it waits on the network). Never throws. */
   checkGuardrail(input: CheckGuardrailInput): Promise<GuardrailCheckResult>;
 }
@@ -145,6 +148,12 @@ export function createActivities({ store, logger, tokens }: ActivityDependencies
         return { state: loaded.state, revision };
       }),
 
+    loadFreeze: (projectId) =>
+      guard("loadFreeze", async () => {
+        const { state } = await loadStream(store, projectDecider, streams.project(projectId));
+        const freeze = state?.freeze ?? null;
+        return freeze === null ? null : { reason: freeze.reason, until: freeze.until };
+      }),
     resolveActor: (input) => guard("resolveActor", () => directory.resolve(input.name, input.projectId, input.at)),
 
     appendReleaseEvents: (input) =>

@@ -4,6 +4,7 @@
 //   node workflows/record-histories.ts            # starts its own dev server, records every scenario
 //   node workflows/record-histories.ts signals-checked continue-as-new-checked   # only these
 //   TEMPORAL_ADDRESS=host:port node workflows/record-histories.ts
+//   node workflows/record-histories.ts governance-freeze-break-glass   # only the scenarios named
 //
 // Re-record only when a change is meant to be incompatible and old histories can no longer exist in
 // production (see docs/decisions/0004-workflow-versioning.md); otherwise add a new scenario beside
@@ -21,9 +22,12 @@ import protos, { type temporal } from "@temporalio/proto";
 import { NativeConnection } from "@temporalio/worker";
 import type { Actor } from "../services/core/model.ts";
 import { streams } from "../services/core/streams.ts";
+import { handleCommand } from "../services/event-store/command-handler.ts";
 import type { EventStore } from "../services/event-store/port.ts";
 import { createSqliteEventStore } from "../services/event-store/sqlite/sqlite-event-store.ts";
+import { type PromotionWindow, WEEKDAYS } from "../services/pipeline/windows.ts";
 import { startTemporalDevServer } from "../services/platform/temporal-dev-server.ts";
+import { type ProjectCommand, projectDecider } from "../services/project/project.ts";
 import {
   type ReleaseActionInput,
   type ReleaseActionName,
@@ -33,6 +37,7 @@ import {
   startReleaseWorkflow,
 } from "./client.ts";
 import type { ReleaseWorkflowOptions } from "./release.workflow.ts";
+import { freezeChangedSignal } from "./release-messages.workflow.ts";
 import { type SeedPhase, seedRelease, seedToken } from "./testing/seed-release.ts";
 import { buildWorkflowBundle, createReleaseWorker } from "./worker.ts";
 
@@ -64,16 +69,31 @@ interface ScenarioContext {
   taskQueue: string;
 }
 
+/** Runs a project command as an ADMIN (governance scenarios freeze and unfreeze). */
+async function projectCommand(store: EventStore, projectId: string, command: ProjectCommand): Promise<void> {
+  await handleCommand(store, projectDecider, {
+    stream: streams.project(projectId),
+    command,
+    metadata: { actor: "admin", occurredAt: command.now, correlationId: projectId, causationId: null, projectId },
+  });
+}
+
+const admin: Actor = { name: "admin", role: "ADMIN" };
+
 interface Scenario {
   name: string;
   phases: SeedPhase[];
   workflowOptions?: ReleaseWorkflowOptions;
+  /** Before the release starts: the project, its freeze, the pipeline's windows. */
+  setup?(store: EventStore, projectId: string): Promise<{ windows?: PromotionWindow[] }>;
   /** Drives the release to its end. */
   drive(run: RunningRelease): Promise<void>;
 }
 
 interface RunningRelease {
   releaseId: string;
+  projectId: string;
+  store: EventStore;
   handle: ReleaseWorkflowHandle;
   /** Resolves once the release stream holds an event of `type` (the n-th one when `count` is given). */
   stored(type: string, count?: number): Promise<void>;
@@ -217,6 +237,59 @@ export const SCENARIOS: Scenario[] = [
       await run.act("approve", { actor: approver });
     },
   },
+  {
+    // Governance (decision 0037): a frozen project, break glass, an approval while frozen, the unfreeze.
+    name: "governance-freeze-break-glass",
+    phases: [
+      { environment: "development", waitMs: 500 },
+      { environment: "production", approvals: 1 },
+    ],
+    async setup(store, projectId) {
+      const now = new Date().toISOString();
+      await projectCommand(store, projectId, {
+        type: "CreateProject",
+        data: { projectId, name: projectId, environments: ["development", "production"] },
+        actor: admin,
+        now,
+      });
+      await projectCommand(store, projectId, {
+        type: "FreezeProject",
+        data: { projectId, reason: "incident" },
+        actor: admin,
+        now,
+      });
+      return {};
+    },
+    async drive(run) {
+      await run.stored("ReleasePhaseHeld");
+      await run.act("breakGlass", { actor: admin, reason: "hotfix" });
+      await run.stored("ReleaseApprovalRequested");
+      await run.act("approve", { actor: approver });
+      await run.stored("ReleasePhaseHeld", 2);
+      await projectCommand(run.store, run.projectId, {
+        type: "UnfreezeProject",
+        data: { projectId: run.projectId, reason: "resolved" },
+        actor: admin,
+        now: new Date().toISOString(),
+      });
+      await run.handle.signal(freezeChangedSignal);
+    },
+  },
+  {
+    // Governance: a phase held AWAITING_WINDOW until the window opens (at the next minute, UTC).
+    name: "governance-window",
+    phases: [{ environment: "production" }],
+    async setup() {
+      const opens = new Date(Math.ceil((Date.now() + 1_000) / 60_000) * 60_000);
+      const start = `${String(opens.getUTCHours()).padStart(2, "0")}:${String(opens.getUTCMinutes()).padStart(2, "0")}`;
+      const endAt = new Date(opens.getTime() + 30 * 60_000);
+      const end = `${String(endAt.getUTCHours()).padStart(2, "0")}:${String(endAt.getUTCMinutes()).padStart(2, "0")}`;
+      return { windows: [{ days: [...WEEKDAYS], start, end, timeZone: "UTC" }] };
+    },
+    async drive(run) {
+      await run.stored("ReleasePhaseHeld");
+    },
+  },
   // Recorded with the signals-checked-v1 and carried-checked-v1 patches (release.workflow.ts): signals whose
   // actor is a token (one spelled differently, one made up), and a chain of runs whose carried state is
   // checked against the stream. The scenarios above keep their pre-patch files.
@@ -259,7 +332,13 @@ const TOKENS = [
 ] as const;
 
 async function runScenario(context: ScenarioContext, scenario: Scenario): Promise<Record<string, History>> {
-  const { releaseId } = await seedRelease(context.store, { phases: scenario.phases });
+  const projectId = `project-${scenario.name}-${Date.now()}`;
+  const prepared = (await scenario.setup?.(context.store, projectId)) ?? {};
+  const { releaseId } = await seedRelease(context.store, {
+    phases: scenario.phases,
+    projectId,
+    ...(prepared.windows !== undefined && { windows: prepared.windows }),
+  });
   const handle = await startReleaseWorkflow(context.client, releaseId, {
     taskQueue: context.taskQueue,
     workflowOptions: scenario.workflowOptions,
@@ -267,6 +346,8 @@ async function runScenario(context: ScenarioContext, scenario: Scenario): Promis
   let updates = 0;
   const run: RunningRelease = {
     releaseId,
+    projectId,
+    store: context.store,
     handle,
     async stored(type, count = 1) {
       for (let i = 0; i < 600; i++) {

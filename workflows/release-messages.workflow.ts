@@ -23,6 +23,7 @@ export const skipPhase = defineUpdate<Release, [ReleaseActionInput]>("skipPhase"
 export const abortRelease = defineUpdate<Release, [ReleaseActionInput]>("abortRelease");
 export const fullRollout = defineUpdate<Release, [ReleaseActionInput]>("fullRollout");
 export const rollbackToPhase = defineUpdate<Release, [ReleaseActionInput]>("rollbackToPhase");
+export const breakGlass = defineUpdate<Release, [ReleaseActionInput]>("breakGlass");
 
 export const approveReleaseSignal = defineSignal<[ReleaseActionInput]>("approveReleaseSignal");
 export const pauseReleaseSignal = defineSignal<[ReleaseActionInput]>("pauseReleaseSignal");
@@ -31,6 +32,9 @@ export const skipPhaseSignal = defineSignal<[ReleaseActionInput]>("skipPhaseSign
 export const abortReleaseSignal = defineSignal<[ReleaseActionInput]>("abortReleaseSignal");
 export const fullRolloutSignal = defineSignal<[ReleaseActionInput]>("fullRolloutSignal");
 export const rollbackToPhaseSignal = defineSignal<[ReleaseActionInput]>("rollbackToPhaseSignal");
+export const breakGlassSignal = defineSignal<[ReleaseActionInput]>("breakGlassSignal");
+/** The project's freeze changed (sent by the worker's governance follower): read it again and tick. */
+export const freezeChangedSignal = defineSignal("freezeChangedSignal");
 
 /** The release as the workflow holds it (null until it has loaded the stream). */
 export const releaseState = defineQuery<ReleaseState>("releaseState");
@@ -43,6 +47,7 @@ export const releaseUpdates = {
   abort: abortRelease,
   fullRollout,
   rollbackToPhase,
+  breakGlass,
 } as const satisfies Record<ReleaseActionName, unknown>;
 
 export const releaseSignals = {
@@ -53,6 +58,7 @@ export const releaseSignals = {
   abort: abortReleaseSignal,
   fullRollout: fullRolloutSignal,
   rollbackToPhase: rollbackToPhaseSignal,
+  breakGlass: breakGlassSignal,
 } as const satisfies Record<ReleaseActionName, unknown>;
 
 export const releaseWorkflowId = (releaseId: string): string => `release-${releaseId}`;

@@ -31,14 +31,17 @@ import {
   eventActor,
   evolve,
   featureEffects,
+  NO_GATES,
   nextWakeAt,
   type Release,
+  type ReleaseGates,
   type ReleaseState,
 } from "../services/release/release.ts";
 import type { FeatureEffectBatch, ReleaseActivities, ReleaseEventToAppend } from "./activities.ts";
 import type { GuardrailCheckResult } from "./guardrail-checks.ts";
 import {
   ACTION_KINDS,
+  freezeChangedSignal,
   parseActionInput,
   RELEASE_ACTIONS,
   type ReleaseActionInput,
@@ -81,6 +84,14 @@ export const SIGNALS_CHECKED_PATCH = "signals-checked-v1";
 export const CARRIED_CHECKED_PATCH = "carried-checked-v1";
 
 const DEFAULT_CONTINUE_AS_NEW_AFTER_EVENTS = 1000;
+
+/**
+ * Governance (decision 0037): before each decision the workflow reads the project's freeze. Histories
+ * recorded before it have no such reads; `patched` keeps them replaying as they ran.
+ */
+export const GOVERNANCE_PATCH = "governance-gates";
+/** While a phase is FROZEN with no end, the freeze is read again this often (the worker's signal is faster). */
+export const FREEZE_RECHECK_MS = 5 * 60_000;
 const REMEMBERED_UPDATE_IDS = 500;
 
 // Local activities: each store call is a few milliseconds, and a regular activity would cost two more
@@ -91,13 +102,12 @@ const REMEMBERED_UPDATE_IDS = 500;
 // Loading and appending must get through store outages: retried for as long as it takes, with backoff
 // (after localRetryThreshold the SDK backs off with a durable timer instead of holding the task open).
 // DomainErrors other than CONFLICT arrive as non-retryable failures.
-const { loadRelease, appendReleaseEvents, applyFeatureEffects, resolveActor } = proxyLocalActivities<ReleaseActivities>(
-  {
+const { loadRelease, appendReleaseEvents, applyFeatureEffects, resolveActor, loadFreeze } =
+  proxyLocalActivities<ReleaseActivities>({
     startToCloseTimeout: "10 seconds",
     localRetryThreshold: "10 seconds",
     retry: { initialInterval: "200 milliseconds", backoffCoefficient: 2, maximumInterval: "10 seconds" },
-  },
-);
+  });
 
 // Guardrail checks wait on the network: a regular activity, tried once (the next interval checks again; an
 // activity that fails or times out is a check that could not run).
@@ -172,6 +182,18 @@ export async function releaseWorkflow(input: ReleaseWorkflowInput): Promise<Rele
   let appendQueue: Promise<void> = Promise.resolve();
   /** Set when an append failed for good: the in-memory state is ahead of the store, so the run ends. */
   let broken: ApplicationFailure | undefined;
+  /** The project's freeze as last read (refreshGates); validators decide with it. */
+  let gates: ReleaseGates = NO_GATES;
+
+  /** Reads the project's freeze again (not in histories recorded before governance: see GOVERNANCE_PATCH). */
+  async function refreshGates(): Promise<void> {
+    if (!state || !patched(GOVERNANCE_PATCH)) return;
+    try {
+      gates = { freeze: await loadFreeze(state.projectId) };
+    } catch (error) {
+      throw toFailure(error);
+    }
+  }
 
   const current = (): Release => {
     if (!state)
@@ -245,24 +267,25 @@ export async function releaseWorkflow(input: ReleaseWorkflowInput): Promise<Rele
     const release = current();
     // Time is authoritative: a bake timer that has ended by `now` took effect before this action,
     // whether or not its timer task has been processed yet.
-    const due = decide({ type: "Tick", data: {}, actor: SYSTEM_ACTOR, now }, release);
+    const due = decide({ type: "Tick", data: {}, actor: SYSTEM_ACTOR, now }, release, gates);
     const ticked = due.reduce<ReleaseState>(evolve, release);
-    return { due, action: decide(toCommand(action, actionInput, now), ticked) };
+    return { due, action: decide(toCommand(action, actionInput, now), ticked, gates) };
   }
 
   /** The automatic steps due at `now` (none when the release cannot step). */
   function dueAt(now: string): ReleaseEvent[] {
     try {
-      return decide({ type: "Tick", data: {}, actor: SYSTEM_ACTOR, now }, current());
+      return decide({ type: "Tick", data: {}, actor: SYSTEM_ACTOR, now }, current(), gates);
     } catch {
       return [];
     }
   }
 
-  function tick(): Promise<void> {
+  async function tick(): Promise<void> {
+    await refreshGates();
     let due: ReleaseEvent[];
     try {
-      due = decide({ type: "Tick", data: {}, actor: SYSTEM_ACTOR, now: nowIso() }, current());
+      due = decide({ type: "Tick", data: {}, actor: SYSTEM_ACTOR, now: nowIso() }, current(), gates);
     } catch (error) {
       throw toFailure(error);
     }
@@ -282,6 +305,7 @@ export async function releaseWorkflow(input: ReleaseWorkflowInput): Promise<Rele
         const updateId = currentUpdateInfo()?.id ?? null;
         await condition(() => state !== null);
         if (updateId !== null && appliedUpdateIds.includes(updateId)) return current();
+        await refreshGates();
         let decided: Decided;
         let actionInput: ReleaseActionInput;
         try {
@@ -320,6 +344,7 @@ export async function releaseWorkflow(input: ReleaseWorkflowInput): Promise<Rele
     // decider and role check; one that does not apply is stored as ReleaseSignalRejected with its reason.
     setHandler(releaseSignals[action], async (raw: ReleaseActionInput): Promise<void> => {
       await condition(() => state !== null);
+      await refreshGates().catch(() => undefined);
       const checked = patched(SIGNALS_CHECKED_PATCH);
       let now = nowIso();
       const signalId = uuid4();
@@ -372,6 +397,10 @@ export async function releaseWorkflow(input: ReleaseWorkflowInput): Promise<Rele
   }
 
   setHandler(releaseState, () => state);
+  // The project was frozen or unfrozen: the main loop wakes, reads the freeze again and ticks.
+  setHandler(freezeChangedSignal, () => {
+    changes++;
+  });
 
   // Guardrails (decision 0041): while the current phase bakes or ramps, each of its guardrails is checked
   // every `interval` (the first one interval after it became active), each check an activity whose result
@@ -482,9 +511,17 @@ export async function releaseWorkflow(input: ReleaseWorkflowInput): Promise<Rele
     }
     const seen = changes;
     const wakeUp = (): boolean => changes !== seen || broken !== undefined || shouldContinueAsNew();
-    const wakeAt = nextWakeAt(current());
+    const release = current();
+    const wakeAt = nextWakeAt(release);
     const checkAt = scheduleChecks();
-    const wakeMs = [wakeAt === null ? null : Date.parse(wakeAt), checkAt].filter((t): t is number => t !== null);
+    // A freeze with no end is read again now and then, in case the worker's signal never came.
+    const frozen =
+      release.status === "IN_PROGRESS" && release.phases[release.currentPhaseIndex]?.status === "FROZEN"
+        ? Date.now() + FREEZE_RECHECK_MS
+        : null;
+    const wakeMs = [wakeAt === null ? null : Date.parse(wakeAt), checkAt, frozen].filter(
+      (t): t is number => t !== null,
+    );
     // Re-armed after every change: a pause clears nextWakeAt, an unpause sets it to now + the remaining time.
     if (wakeMs.length === 0) await condition(wakeUp);
     else await condition(wakeUp, Math.max(1, Math.min(...wakeMs) - Date.now()));

@@ -33,9 +33,14 @@ import {
 import { reconcileRepairsInterceptor } from "../services/platform/temporal-metrics.ts";
 import { tracingWorkerOptions, WORKFLOW_TRACING_MODULE } from "../services/platform/temporal-tracing.ts";
 import { startTracing } from "../services/platform/tracing.ts";
+import { loadWebhookKey, type WebhookKey } from "../services/webhook/secrets.ts";
 import { createActivities } from "./activities.ts";
 import { RELEASE_TASK_QUEUE } from "./client.ts";
+import { createGovernanceActivities } from "./governance-activities.ts";
+import { startGovernanceFollower } from "./governance-follower.ts";
 import { startReconcileLoop } from "./reconcile.ts";
+import { createWebhookActivities } from "./webhook-activities.ts";
+import { startWebhookDispatcher, WEBHOOK_TASK_QUEUE } from "./webhook-dispatch.ts";
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL("./workflows.ts", import.meta.url));
 
@@ -84,6 +89,47 @@ export function createReleaseWorker(options: ReleaseWorkerOptions): Promise<Work
     ...options.workerOptions,
   });
 }
+
+export interface WebhookWorkerOptions {
+  connection: NativeConnection;
+  store: EventStore;
+  bundle: { code: string } | { codePath: string };
+  /** Opens the webhooks' sealed signing secrets: the key the API sealed them with. */
+  webhookKey: () => WebhookKey;
+  publicUrl?: string | undefined;
+  namespace?: string;
+  /** The delivery workflows' own task queue (default "webhooks"): a slow receiver holds none of a release's slots. */
+  taskQueue?: string;
+  logger?: Logger;
+  workerOptions?: Partial<WorkerOptions>;
+}
+
+/**
+ * The worker of webhook deliveries (workflows/webhooks.workflow.ts) and freeze ends
+ * (workflows/governance.workflow.ts), on its own task queue.
+ */
+export function createWebhookWorker(options: WebhookWorkerOptions): Promise<Worker> {
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.namespace ?? "default",
+    taskQueue: options.taskQueue ?? WEBHOOK_TASK_QUEUE,
+    workflowBundle: options.bundle,
+    activities: {
+      ...createWebhookActivities({
+        store: options.store,
+        webhookKey: options.webhookKey,
+        publicUrl: options.publicUrl,
+        logger: options.logger,
+      }),
+      ...createGovernanceActivities({ store: options.store }),
+    },
+    ...options.workerOptions,
+  });
+}
+
+/** The webhook deliveries' task queue beside the releases' one ("releases" → "webhooks", "q" → "q-webhooks"). */
+export const webhookTaskQueueFor = (releaseTaskQueue: string): string =>
+  releaseTaskQueue === RELEASE_TASK_QUEUE ? WEBHOOK_TASK_QUEUE : `${releaseTaskQueue}-webhooks`;
 
 const SDK_LEVELS: Record<LogLevel, "trace" | "debug" | "info" | "warn" | "error"> = {
   TRACE: "trace",
@@ -150,6 +196,19 @@ async function main(): Promise<void> {
     logger,
     workerOptions: tracingWorkerOptions(tracing),
   });
+  const webhookKey = loadWebhookKey({ configured: config.webhookSecretKey, dataDir: config.dataDir });
+  const webhookTaskQueue = webhookTaskQueueFor(taskQueue);
+  const webhookWorker = await createWebhookWorker({
+    connection,
+    store,
+    bundle,
+    namespace,
+    taskQueue: webhookTaskQueue,
+    webhookKey: () => webhookKey,
+    publicUrl: config.publicUrl,
+    logger,
+    workerOptions: tracingWorkerOptions(tracing),
+  });
 
   let stopping = false;
   for (const signal of ["SIGTERM", "SIGINT"] as const) {
@@ -158,10 +217,11 @@ async function main(): Promise<void> {
       stopping = true;
       logger.info({ signal }, "worker stopping");
       worker.shutdown();
+      webhookWorker.shutdown();
     });
   }
 
-  const running = worker.run();
+  const running = Promise.all([worker.run(), webhookWorker.run()]);
 
   // Heal releases whose workflow was never started (the API died, or Temporal was down, after storing
   // ReleaseStarted): at start, then every RECONCILE_INTERVAL_MS. "worker ready" comes after the first sweep,
@@ -176,11 +236,28 @@ async function main(): Promise<void> {
     logger,
     intervalMs: reconcileEveryMs,
   });
+  // Webhook deliveries: one workflow per (webhook, event), started from the log (workflows/webhook-dispatch.ts);
+  // freezes: signals and freeze ends. Their own connection: their starts are not reconcile's repairs.
+  const governanceConnection = await connectTemporalClient(config, { logger });
+  const dispatcher = startWebhookDispatcher(new Client({ connection: governanceConnection, namespace }), store, {
+    taskQueue: webhookTaskQueue,
+    logger,
+  });
   try {
     await reconcile.ready;
   } catch (error) {
     logger.error({ err: error }, "reconciling in-progress releases failed; they heal at the next worker start");
   }
+  const governance = startGovernanceFollower(new Client({ connection: governanceConnection, namespace }), store, {
+    taskQueue: webhookTaskQueue,
+    logger,
+  });
+  governance.ready.catch((error: unknown) =>
+    logger.error({ err: error }, "the governance follower could not read the log; freezes resume at the next start"),
+  );
+  dispatcher.ready.catch((error: unknown) =>
+    logger.error({ err: error }, "the webhook dispatcher could not read the log; deliveries resume at the next start"),
+  );
   logger.info(
     {
       ...describeTemporalConnection(config),
@@ -197,7 +274,10 @@ async function main(): Promise<void> {
     await running;
     logger.info("worker stopped");
   } finally {
+    await dispatcher.close();
+    await governance.close();
     await reconcile.close();
+    await governanceConnection.close();
     await clientConnection.close();
     await connection.close();
     await store.close();

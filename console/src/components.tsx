@@ -102,6 +102,8 @@ const PHASE_WORDS: Record<PhaseStatus, string> = {
   AWAITING_APPROVAL: "Awaiting approval",
   ROLLED_OUT: "Rolled out",
   SKIPPED_WAIT: "Wait skipped",
+  FROZEN: "Frozen",
+  AWAITING_WINDOW: "Awaiting promotion window",
 };
 export const phaseWords = (status: PhaseStatus): string => PHASE_WORDS[status];
 
@@ -169,6 +171,24 @@ export function ReleaseStatusBanner({ release }: { release: Release }) {
       )}
       {phase?.status === "PAUSED" && phase.remainingWait && (
         <span> · bake timer stopped with {formatDuration(phase.remainingWait)} left</span>
+      )}
+      {phase?.status === "FROZEN" && (
+        <span>
+          {" · "}the project is frozen: rolls out when the freeze ends
+          {phase.heldUntil && (
+            <>
+              {" "}
+              (<Countdown until={phase.heldUntil} label={`Freeze time left for ${phase.name}`} />)
+            </>
+          )}
+        </span>
+      )}
+      {phase?.status === "AWAITING_WINDOW" && phase.heldUntil && (
+        <span>
+          {" · "}outside the pipeline's promotion windows: rolls out when the next one opens,{" "}
+          {formatTime(phase.heldUntil)} (
+          <Countdown until={phase.heldUntil} label={`Time until ${phase.name}'s window`} />)
+        </span>
       )}
     </div>
   );
@@ -261,7 +281,7 @@ export function PhaseTimeline({ release }: { release: Release }) {
   );
 }
 
-type ActionName = "Approve" | "Pause" | "Unpause" | "Skip" | "Abort" | "Full Roll Out" | "Roll Back";
+type ActionName = "Approve" | "Pause" | "Unpause" | "Skip" | "Abort" | "Full Roll Out" | "Roll Back" | "Break Glass";
 const ACTIONS: { name: ActionName; field: ActionField; role: Role; verb: string; phased: boolean }[] = [
   { name: "Approve", field: "approveRelease", role: "APPROVER", verb: "approve the current phase", phased: true },
   { name: "Pause", field: "pauseRelease", role: "EDITOR", verb: "stop the bake timer", phased: true },
@@ -286,6 +306,13 @@ const ACTIONS: { name: ActionName; field: ActionField; role: Role; verb: string;
     field: "rollbackToPhase",
     role: "EDITOR",
     verb: "undo the phases after the one you choose (their targets go back to before) and go on from the next one, its wait started again",
+    phased: false,
+  },
+  {
+    name: "Break Glass",
+    field: "breakGlass",
+    role: "ADMIN",
+    verb: "roll out the current phase despite the freeze or the closed promotion window (its approvals still apply; the reason is required and recorded)",
     phased: false,
   },
 ];
@@ -314,6 +341,14 @@ export function whyNot(action: (typeof ACTIONS)[number], release: Release, viewe
       return phase.status === "WAITING" || phase.status === "PAUSED"
         ? null
         : `Only a bake wait can be skipped: ${now}.`;
+    case "Full Roll Out":
+      return phase.status === "FROZEN" || phase.status === "AWAITING_WINDOW"
+        ? `The phase is held (${now}): break glass to roll it out.`
+        : null;
+    case "Break Glass":
+      return phase.status === "FROZEN" || phase.status === "AWAITING_WINDOW"
+        ? null
+        : `Nothing to break: neither a freeze nor a closed promotion window holds ${phase.name} now.`;
     case "Roll Back":
       return release.phases.some((p) => p.status === "ROLLED_OUT") ? null : "No phase has rolled out yet.";
     default:
@@ -558,7 +593,14 @@ function ActionDialog({
             maxLength={2000}
             value={reason}
             onInput={(event) => setReason(event.currentTarget.value)}
-            placeholder={action.name === "Approve" ? "Optional: recorded as the approval's comment" : "Optional"}
+            required={action.field === "breakGlass"}
+            placeholder={
+              action.name === "Approve"
+                ? "Optional: recorded as the approval's comment"
+                : action.field === "breakGlass"
+                  ? "Required: why the freeze or the window is bypassed"
+                  : "Optional"
+            }
           />
         </label>
         {error !== null &&

@@ -4,7 +4,15 @@
 import { doc } from "./doc.ts";
 
 export type Role = "VIEWER" | "EDITOR" | "APPROVER" | "ADMIN";
-export type PhaseStatus = "PENDING" | "WAITING" | "PAUSED" | "AWAITING_APPROVAL" | "ROLLED_OUT" | "SKIPPED_WAIT";
+export type PhaseStatus =
+  | "PENDING"
+  | "WAITING"
+  | "PAUSED"
+  | "AWAITING_APPROVAL"
+  | "ROLLED_OUT"
+  | "SKIPPED_WAIT"
+  | "FROZEN"
+  | "AWAITING_WINDOW";
 export type ReleaseStatus = "IN_PROGRESS" | "COMPLETED" | "ABORTED";
 
 export interface Viewer {
@@ -37,11 +45,24 @@ export interface Segment {
   operator: "IN" | "NOT_IN";
   values: string[];
 }
+export interface Freeze {
+  reason: string;
+  by: string;
+  since: string;
+  until: string | null;
+}
 export interface ProjectSummary {
   id: string;
   name: string;
   environments: string[];
   segments: Segment[];
+  freeze: Freeze | null;
+}
+export interface PromotionWindow {
+  days: string[];
+  start: string;
+  end: string;
+  timeZone: string;
 }
 export interface Phase {
   index: number;
@@ -86,6 +107,7 @@ export interface Pipeline {
   version: number;
   selfApproval: "ALLOWED" | "FORBIDDEN";
   phases: Phase[];
+  windows: PromotionWindow[];
   attachedFeatures: { id: string; key: string }[];
   createdAt: string;
   publishedAt: string | null;
@@ -100,6 +122,7 @@ export interface ReleasePhase {
   remainingWait: string | null;
   approvals: { by: string; at: string; comment: string | null }[];
   rolledOutAt: string | null;
+  heldUntil: string | null;
   /** The share of units served the new definition: the ramp's step while ramping, 100 once rolled out. */
   rolloutPercentage: number;
   guardrails: GuardrailState[];
@@ -166,12 +189,13 @@ export interface AuditEvent {
 }
 
 const DEFINITION = /* GraphQL */ `enabled value rules { segment enabled value rolloutPercentage }`;
-const PROJECT_SUMMARY = /* GraphQL */ `id name environments segments { key attribute operator values }`;
+const PROJECT_SUMMARY = /* GraphQL */ `id name environments segments { key attribute operator values }
+  freeze { reason by since until }`;
 const RELEASE = /* GraphQL */ `
   id status currentPhaseIndex startedBy startedAt endedAt abortReason version pipelineVersion
   feature { id key kind project { id name } }
   pipeline { id name selfApproval phases { index waitFor requiresApproval approvalsRequired targets { environment segment } ramp { initialPercentage increaseBy every } guardrails { name kind url query comparator threshold interval failuresToTrip onFailure } } }
-  phases { index name status waitStartedAt waitEndsAt remainingWait approvals { by at comment } rolledOutAt rolloutPercentage guardrails { name consecutiveFailures lastCheckedAt lastResult } }
+  phases { index name status waitStartedAt waitEndsAt remainingWait approvals { by at comment } rolledOutAt rolloutPercentage guardrails { name consecutiveFailures lastCheckedAt lastResult } heldUntil }
   before { environment definition { ${DEFINITION} } }
   after { environment definition { ${DEFINITION} } }
   actions { kind by at reason phaseIndex }`;
@@ -185,6 +209,7 @@ const FEATURE = /* GraphQL */ `${FEATURE_SUMMARY} version
 const PIPELINE = /* GraphQL */ `
   id name description status version selfApproval createdAt publishedAt
   phases { index name waitFor requiresApproval approvalsRequired action targets { environment segment } ramp { initialPercentage increaseBy every } guardrails { name kind url query comparator threshold interval failuresToTrip onFailure } }
+  windows { days start end timeZone }
   attachedFeatures { id key }
   project { id name environments segments { key attribute operator values } }`;
 const AUDIT_EVENT = /* GraphQL */ `id position type stream entityId projectId actor at data`;
@@ -283,10 +308,11 @@ export type ActionField =
   | "skipPhase"
   | "abortRelease"
   | "fullRollout"
-  | "rollbackToPhase";
+  | "rollbackToPhase"
+  | "breakGlass";
 /**
  * One document per action; approve takes a comment, the others a reason; abort and full roll out no phase;
- * rollbackToPhase its target phase (required).
+ * rollbackToPhase its target phase (required); breakGlass its reason (required), no phase.
  */
 export const actionDocument = (field: ActionField) => {
   const text = field === "approveRelease" ? "comment" : "reason";
@@ -296,9 +322,11 @@ export const actionDocument = (field: ActionField) => {
       rollbackToPhase(id: $id, reason: $text, phaseIndex: $phaseIndex) { ${RELEASE} } }`,
     );
   }
-  const phased = field !== "abortRelease" && field !== "fullRollout";
+  const phased = field !== "abortRelease" && field !== "fullRollout" && field !== "breakGlass";
+  // Break glass must say why: its reason is required.
+  const textType = field === "breakGlass" ? "String!" : "String";
   return doc<Record<ActionField, Release>, { id: string; text: string | null; phaseIndex?: number }>(
-    `mutation Action($id: ID!, $text: String${phased ? ", $phaseIndex: Int" : ""}) {
+    `mutation Action($id: ID!, $text: ${textType}${phased ? ", $phaseIndex: Int" : ""}) {
       ${field}(id: $id, ${text}: $text${phased ? ", phaseIndex: $phaseIndex" : ""}) { ${RELEASE} } }`,
   );
 };
@@ -409,4 +437,59 @@ export const CREATE_SDK_KEY = doc<
   createSdkKey(projectId: $projectId, environment: $environment, name: $name) { key { id } secret } }`);
 export const REVOKE_SDK_KEY = doc<{ revokeSdkKey: { id: string } }, { id: string }>(
   `mutation RevokeSdkKey($id: ID!) { revokeSdkKey(id: $id) { id } }`,
+);
+
+// ---- Governance: freezes, webhooks ------------------------------------------------------------------
+
+export const FREEZE_PROJECT = doc<
+  { freezeProject: { id: string; freeze: Freeze | null } },
+  { projectId: string; reason: string; until: string | null }
+>(`mutation FreezeProject($projectId: ID!, $reason: String!, $until: DateTime) {
+  freezeProject(projectId: $projectId, reason: $reason, until: $until) { id freeze { reason by since until } } }`);
+
+export const UNFREEZE_PROJECT = doc<
+  { unfreezeProject: { id: string; freeze: Freeze | null } },
+  { projectId: string; reason: string | null }
+>(`mutation UnfreezeProject($projectId: ID!, $reason: String) {
+  unfreezeProject(projectId: $projectId, reason: $reason) { id freeze { reason by since until } } }`);
+
+export type WebhookEventName =
+  | "APPROVAL_REQUESTED"
+  | "PHASE_ROLLED_OUT"
+  | "RELEASE_PAUSED"
+  | "RELEASE_COMPLETED"
+  | "RELEASE_ABORTED"
+  | "GUARDRAIL_TRIPPED"
+  | "FREEZE_CHANGED";
+export interface WebhookDelivery {
+  id: string;
+  event: WebhookEventName;
+  releaseId: string | null;
+  attempts: number;
+  status: string;
+  lastStatusCode: number | null;
+  lastAttemptAt: string | null;
+}
+export interface Webhook {
+  id: string;
+  url: string;
+  events: WebhookEventName[];
+  createdAt: string;
+  deliveries: WebhookDelivery[];
+}
+const WEBHOOK = /* GraphQL */ `id url events createdAt
+  deliveries(first: 20) { id event releaseId attempts status lastStatusCode lastAttemptAt }`;
+
+export const WEBHOOKS = doc<{ project: { id: string; name: string; webhooks: Webhook[] } | null }, { id: string }>(
+  `query Webhooks($id: ID!) { project(id: $id) { id name webhooks { ${WEBHOOK} } } }`,
+);
+
+export const CREATE_WEBHOOK = doc<
+  { createWebhook: { secret: string; webhook: Webhook } },
+  { projectId: string; url: string; events: WebhookEventName[] }
+>(`mutation CreateWebhook($projectId: ID!, $url: String!, $events: [WebhookEvent!]!) {
+  createWebhook(projectId: $projectId, url: $url, events: $events) { secret webhook { ${WEBHOOK} } } }`);
+
+export const DELETE_WEBHOOK = doc<{ deleteWebhook: { id: string } }, { id: string }>(
+  `mutation DeleteWebhook($id: ID!) { deleteWebhook(id: $id) { id } }`,
 );

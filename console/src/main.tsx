@@ -10,6 +10,7 @@ import { PipelinePage, PipelinesPage } from "./pages/pipelines.tsx";
 import { ProjectPage, ProjectsPage } from "./pages/projects.tsx";
 import { ReleasePage, ReleasesPage } from "./pages/releases.tsx";
 import { ApiTokensPage, SdkKeysPage } from "./pages/settings.tsx";
+import { WebhooksPage } from "./pages/webhooks.tsx";
 import { Link, match, useLocation } from "./router.tsx";
 
 function SignIn({ onSignedIn, problem }: { onSignedIn: (viewer: Viewer) => void; problem: string | null }) {
@@ -68,6 +69,7 @@ const ROUTES: [string, (params: Record<string, string>, url: URL) => JSX.Element
   ["/projects/:projectId/releases", (p) => <ReleasesPage projectId={p.projectId ?? ""} />],
   ["/projects/:projectId/audit", (p, url) => <AuditPage projectId={p.projectId ?? null} url={url} />],
   ["/projects/:projectId/sdk-keys", (p) => <SdkKeysPage projectId={p.projectId ?? ""} />],
+  ["/projects/:projectId/webhooks", (p) => <WebhooksPage projectId={p.projectId ?? ""} />],
   ["/features/:id", (p) => <FeaturePage id={p.id ?? ""} />],
   ["/releases/:id", (p) => <ReleasePage id={p.id ?? ""} />],
   ["/pipelines/:id", (p) => <PipelinePage id={p.id ?? ""} />],

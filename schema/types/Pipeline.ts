@@ -5,6 +5,7 @@ import { PipelineStatusEnum, SelfApprovalEnum } from "./enums.ts";
 import { FeatureRef } from "./Feature.ts";
 import { PhaseInput, PhaseRef, phaseViews } from "./Phase.ts";
 import { ProjectRef } from "./Project.ts";
+import { PromotionWindowInput, PromotionWindowRef } from "./PromotionWindow.ts";
 
 export const PipelineRef = builder.objectRef<PipelineNode>("Pipeline");
 
@@ -37,6 +38,11 @@ PipelineRef.implement({
       type: [PhaseRef],
       description: "The phases, in the order they run.",
       resolve: (pipeline) => phaseViews(pipeline.phases),
+    }),
+    windows: t.field({
+      type: [PromotionWindowRef],
+      description: "When its phases may roll out; none: any time. Each release keeps the windows it started with.",
+      resolve: (pipeline) => pipeline.windows ?? [],
     }),
     attachedFeatures: t.field({
       type: [FeatureRef],
@@ -87,6 +93,10 @@ export const CreatePipelineInput = builder.inputType("CreatePipelineInput", {
       required: true,
       description: "The phases, in the order they run (at least one).",
     }),
+    windows: t.field({
+      type: [PromotionWindowInput],
+      description: "Promotion windows: when its phases may roll out (none: any time).",
+    }),
   }),
 });
 
@@ -97,6 +107,7 @@ export const UpdatePipelineInput = builder.inputType("UpdatePipelineInput", {
     description: t.string({ description: "A new description." }),
     selfApproval: t.field({ type: SelfApprovalEnum, description: "A new self-approval rule." }),
     phases: t.field({ type: [PhaseInput], description: "The new phases, replacing all of them." }),
+    windows: t.field({ type: [PromotionWindowInput], description: "Replaces every window ([] removes them)." }),
   }),
 });
 

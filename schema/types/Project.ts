@@ -1,3 +1,4 @@
+import { activeFreeze, type Freeze } from "../../services/project/project.ts";
 import { callerOf, canSeeProject, visibleProject } from "../access.ts";
 import { type PipelineNode, type ProjectNode, present } from "../as-of.ts";
 import { builder } from "../builder.ts";
@@ -207,5 +208,62 @@ builder.mutationFields((t) => ({
     },
     resolve: (_root, args, ctx) =>
       ctx.project.deleteSegment(callerOf(ctx), args.projectId, args.key, args.reason ?? null),
+  }),
+}));
+
+export const FreezeRef = builder.objectRef<Freeze>("Freeze");
+
+FreezeRef.implement({
+  description: "Stop the line: while it lasts no phase of the project's releases rolls out (they show FROZEN).",
+  fields: (t) => ({
+    reason: t.exposeString("reason", { description: "Why the line is stopped." }),
+    by: t.exposeString("by", { description: "The token name that froze the project." }),
+    since: t.field({ type: "DateTime", description: "When the freeze began.", resolve: (freeze) => freeze.since }),
+    until: t.field({
+      type: "DateTime",
+      nullable: true,
+      description: "When it ends by itself; null: until unfrozen.",
+      resolve: (freeze) => freeze.until,
+    }),
+  }),
+});
+
+builder.objectField(ProjectRef, "freeze", (t) =>
+  t.field({
+    type: FreezeRef,
+    nullable: true,
+    description: "The freeze in force now, if any (one past its `until` has ended).",
+    resolve: (project, _args, ctx) => activeFreeze(project, ctx.now().toISOString()),
+  }),
+);
+
+builder.mutationFields((t) => ({
+  freezeProject: t.field({
+    type: ProjectRef,
+    description:
+      "APPROVER. Stop the line: no phase of any release in the project rolls out until unfrozen (or `until`). Timers still run out and approvals are still recorded; releases can still start.",
+    authScopes: { approver: true },
+    args: {
+      projectId: t.arg.id({ required: true, description: "The project to freeze." }),
+      reason: t.arg.string({ required: true, description: "Why (required, at most 2,000 characters)." }),
+      until: t.arg({
+        type: "DateTime",
+        description: "When the freeze ends by itself (in the future); unset: until unfrozen.",
+      }),
+    },
+    resolve: (_root, args, ctx) =>
+      ctx.project.freezeProject(callerOf(ctx), { projectId: args.projectId, reason: args.reason, until: args.until }),
+  }),
+  unfreezeProject: t.field({
+    type: ProjectRef,
+    description:
+      "APPROVER. Lift the freeze: the phases it held roll out. A project that is not frozen answers unchanged.",
+    authScopes: { approver: true },
+    args: {
+      projectId: t.arg.id({ required: true, description: "The project to unfreeze." }),
+      reason: t.arg.string({ description: "Why (optional), recorded with the event." }),
+    },
+    resolve: (_root, args, ctx) =>
+      ctx.project.unfreezeProject(callerOf(ctx), { projectId: args.projectId, reason: args.reason }),
   }),
 }));

@@ -247,6 +247,19 @@ builder.mutationField("rollbackToPhase", (t) =>
   }),
 );
 
+builder.mutationField("breakGlass", (t) =>
+  t.field({
+    type: ReleaseRef,
+    description: `ADMIN. Roll out the current phase of this release now despite a freeze or a closed promotion window; the reason is required and recorded as a BREAK_GLASS action. Approvals the phase requires are still required, and a bake still running still runs out first. ${UPDATE_ID_NOTE}`,
+    authScopes: { admin: true },
+    args: {
+      id: t.arg.id({ required: true, description: "The release." }),
+      reason: t.arg.string({ required: true, description: "Why the freeze or the window is bypassed (required)." }),
+    },
+    resolve: (_root, args, ctx) => ctx.release.breakGlass(callerOf(ctx), args.id, { reason: args.reason }),
+  }),
+);
+
 builder.subscriptionFields((t) => ({
   releaseUpdated: t.field({
     type: ReleaseRef,

@@ -105,5 +105,13 @@ ReleasePhaseRef.implement({
       description: "Each guardrail of the phase and its checks' state (empty without guardrails).",
       resolve: (phase) => phase.guardrails ?? [],
     }),
+    heldUntil: t.field({
+      type: "DateTime",
+      nullable: true,
+      description:
+        "FROZEN: when the project's freeze ends by itself (null: until unfrozen); AWAITING_WINDOW: when the next promotion window opens.",
+      resolve: (phase) =>
+        phase.status === "FROZEN" || phase.status === "AWAITING_WINDOW" ? (phase.heldUntil ?? null) : null,
+    }),
   }),
 });

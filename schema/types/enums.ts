@@ -41,13 +41,22 @@ export const ReleaseStatusEnum = builder.enumType("ReleaseStatus", {
 });
 export const PhaseStatusEnum = builder.enumType("PhaseStatus", {
   description:
-    "Where a release's phase is. A phase's wait and approval gate that phase's own rollout: WAITING, then AWAITING_APPROVAL, then ROLLED_OUT. PENDING: not reached yet. WAITING: its bake timer runs (`waitEndsAt`). PAUSED: its bake timer is stopped with the remaining time kept. SKIPPED_WAIT: its wait was ended early by skip (approval, if required, still follows). AWAITING_APPROVAL: waiting for `approvalsRequired` distinct approvals. ROLLED_OUT: its targets serve the change.",
-  values: ["PENDING", "WAITING", "PAUSED", "AWAITING_APPROVAL", "ROLLED_OUT", "SKIPPED_WAIT"] as const,
+    "Where a release's phase is. A phase's wait and approval gate that phase's own rollout: WAITING, then AWAITING_APPROVAL, then ROLLED_OUT. PENDING: not reached yet. WAITING: its bake timer runs (`waitEndsAt`). PAUSED: its bake timer is stopped with the remaining time kept. SKIPPED_WAIT: its wait was ended early by skip (approval, if required, still follows). AWAITING_APPROVAL: waiting for `approvalsRequired` distinct approvals. ROLLED_OUT: its targets serve the change. FROZEN: ready, but held by the project's freeze until it ends. AWAITING_WINDOW: ready, but outside every promotion window of the pipeline until the next one opens.",
+  values: [
+    "PENDING",
+    "WAITING",
+    "PAUSED",
+    "AWAITING_APPROVAL",
+    "ROLLED_OUT",
+    "SKIPPED_WAIT",
+    "AWAITING_WINDOW",
+    "FROZEN",
+  ] as const,
 });
 export const ReleaseActionKindEnum = builder.enumType("ReleaseActionKind", {
   description:
-    "An action taken on a release: APPROVE (approveRelease), PAUSE (pauseRelease), UNPAUSE (unpauseRelease), SKIP (skipPhase), ABORT (abortRelease), FULL_ROLLOUT (fullRollout), ROLLBACK_TO_PHASE (rollbackToPhase).",
-  values: ["APPROVE", "PAUSE", "UNPAUSE", "SKIP", "ABORT", "FULL_ROLLOUT", "ROLLBACK_TO_PHASE"] as const,
+    "An action taken on a release: APPROVE (approveRelease), PAUSE (pauseRelease), UNPAUSE (unpauseRelease), SKIP (skipPhase), ABORT (abortRelease), FULL_ROLLOUT (fullRollout), ROLLBACK_TO_PHASE (rollbackToPhase), BREAK_GLASS (breakGlass).",
+  values: ["APPROVE", "PAUSE", "UNPAUSE", "SKIP", "ABORT", "FULL_ROLLOUT", "ROLLBACK_TO_PHASE", "BREAK_GLASS"] as const,
 });
 export const SegmentOperatorEnum = builder.enumType("SegmentOperator", {
   description: "IN: the unit's attribute is one of the segment's values. NOT_IN: it is none of them (or missing).",

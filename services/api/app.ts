@@ -26,6 +26,7 @@ import { type Metrics, processMetrics } from "../platform/metrics.ts";
 import type { ReadModels } from "../projections/read-models.ts";
 import type { ProjectionRunner } from "../projections/runner.ts";
 import { isTokenActive } from "../token/token.ts";
+import type { WebhookKey } from "../webhook/secrets.ts";
 import { authenticate, bearerSecret, secretFromConnectionParams } from "./auth.ts";
 import { type Commands, createCommands } from "./commands.ts";
 import { type ConsoleHandler, createConsoleHandler, DEFAULT_CONSOLE_DIR } from "./console.ts";
@@ -90,6 +91,8 @@ export interface BuildAppOptions {
   consoleDir?: string | false;
   /** Replaces some slices' command handlers (tests inject failures). */
   commands?: Partial<Commands>;
+  /** Seals webhook signing secrets (services/webhook/secrets.ts); the delivering worker needs the same key. */
+  webhookKey?: WebhookKey;
   /** SDK streams' heartbeat interval (default 15 s). */
   sdkHeartbeatMs?: number;
   /** How long stop() lets in-flight HTTP requests (e.g. a release action awaiting its Update) finish (default 20 s). */
@@ -239,6 +242,7 @@ export function buildApp(deps: BuildAppDeps): App {
     ...(options.releaseStartWaitMs !== undefined && { releaseStartWaitMs: options.releaseStartWaitMs }),
     ...(options.actionWaitMs !== undefined && { actionWaitMs: options.actionWaitMs }),
     ...(options.commands !== undefined && { overrides: options.commands }),
+    ...(options.webhookKey !== undefined && { webhookKey: options.webhookKey }),
   });
   const live = createLiveFeed({
     runner,

@@ -4,6 +4,7 @@
 
 import type { Client } from "@temporalio/client";
 import { runReleaseAction, startReleaseWorkflow } from "../../workflows/client.ts";
+import { newId } from "../core/ids.ts";
 import type { EventStore } from "../event-store/port.ts";
 import { createFeatureCommands, type FeatureCommands } from "../feature/commands.ts";
 import { createPipelineCommands, type PipelineCommands } from "../pipeline/commands.ts";
@@ -15,6 +16,9 @@ import { createReleaseCommands, type ReleaseCommands } from "../release/commands
 import type { Release } from "../release/release.ts";
 import { createSdkKeyCommands, type SdkKeyCommands } from "../sdk-key/commands.ts";
 import { createTokenCommands, type TokenCommands } from "../token/commands.ts";
+import { createWebhookCommands, type WebhookCommands } from "../webhook/commands.ts";
+import type { WebhookKey } from "../webhook/secrets.ts";
+import { webhookKeyFrom } from "../webhook/secrets.ts";
 import { createIdempotencyGuard } from "./idempotency.ts";
 
 export interface Commands {
@@ -23,6 +27,7 @@ export interface Commands {
   pipeline: PipelineCommands;
   feature: FeatureCommands<Release>;
   release: ReleaseCommands;
+  webhook: WebhookCommands;
   sdkKey: SdkKeyCommands;
 }
 
@@ -33,6 +38,11 @@ export interface CommandsDeps {
   temporal: { client: Client; taskQueue?: string };
   logger: Logger;
   now?: () => Date;
+  /**
+   * Seals webhook signing secrets; the worker that delivers must have the same (services/webhook/secrets.ts).
+   * Unset (tests that deliver nothing): a key of this process's own.
+   */
+  webhookKey?: WebhookKey;
   /** How long a release start waits for the workflow's first step to show (default 5 s). */
   releaseStartWaitMs?: number;
   /** How long an action waits for the read model to reach the Update's version (default 10 s). */
@@ -45,6 +55,7 @@ export function createCommands(deps: CommandsDeps): Commands {
   const { store, readModels: views, logger } = deps;
   const base = { store, projections: deps.runner, now: deps.now ?? (() => new Date()) };
   const { client, taskQueue } = deps.temporal;
+  let webhookKey = deps.webhookKey;
   const release =
     deps.overrides?.release ??
     createReleaseCommands({
@@ -67,6 +78,9 @@ export function createCommands(deps: CommandsDeps): Commands {
     pipeline: deps.overrides?.pipeline ?? createPipelineCommands({ ...base, views }),
     feature: deps.overrides?.feature ?? createFeatureCommands({ ...base, views, releases: release, logger }),
     release,
+    webhook:
+      deps.overrides?.webhook ??
+      createWebhookCommands({ ...base, views, webhookKey: () => (webhookKey ??= webhookKeyFrom(newId())) }),
     sdkKey: deps.overrides?.sdkKey ?? createSdkKeyCommands({ ...base, views }),
   };
 }

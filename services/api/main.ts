@@ -17,6 +17,7 @@ import { tracingClientInterceptors } from "../platform/temporal-tracing.ts";
 import { startTracing } from "../platform/tracing.ts";
 import { createReadModels } from "../projections/read-models.ts";
 import { startProjections } from "../projections/runner.ts";
+import { loadWebhookKey } from "../webhook/secrets.ts";
 import { buildApp } from "./app.ts";
 import { ensureAdminToken } from "./auth.ts";
 
@@ -78,6 +79,7 @@ async function main(): Promise<void> {
       taskQueue: config.temporalTaskQueue,
       corsOrigins: config.corsOrigins,
       serveMetrics: config.metricsPort === undefined,
+      webhookKey: loadWebhookKey({ configured: config.webhookSecretKey, dataDir: config.dataDir }),
     },
   });
   await app.start(config.port, "0.0.0.0");

@@ -31,6 +31,9 @@ export const BOUNDS = {
    * other half is room for approvals and actions.
    */
   releaseStateBytes: 1024 * 1024,
+  /** A URL a project gives (a webhook's). */
+  urlChars: 2_000,
+  webhooksPerProject: 20,
   /** A ramp's `every` (and a guardrail's `interval`): from 1 second to 1 day, in ms. */
   progressionIntervalMinMs: 1_000,
   progressionIntervalMaxMs: 86_400_000,

@@ -10,7 +10,16 @@ export type PipelineStatus = "DRAFT" | "PUBLISHED" | "DELETED";
 export type PhaseAction = "APPLY_CHANGE" | "ENABLE" | "DISABLE";
 export type SelfApproval = "ALLOWED" | "FORBIDDEN";
 export type ReleaseStatus = "IN_PROGRESS" | "COMPLETED" | "ABORTED";
-export type PhaseStatus = "PENDING" | "WAITING" | "PAUSED" | "AWAITING_APPROVAL" | "ROLLED_OUT" | "SKIPPED_WAIT";
+/** FROZEN and AWAITING_WINDOW: ready to roll out, held by a project freeze or the pipeline's promotion windows. */
+export type PhaseStatus =
+  | "PENDING"
+  | "WAITING"
+  | "PAUSED"
+  | "AWAITING_APPROVAL"
+  | "ROLLED_OUT"
+  | "SKIPPED_WAIT"
+  | "FROZEN"
+  | "AWAITING_WINDOW";
 export type ReleaseActionKind =
   | "APPROVE"
   | "PAUSE"
@@ -18,7 +27,8 @@ export type ReleaseActionKind =
   | "SKIP"
   | "ABORT"
   | "FULL_ROLLOUT"
-  | "ROLLBACK_TO_PHASE";
+  | "ROLLBACK_TO_PHASE"
+  | "BREAK_GLASS";
 export type SegmentOperator = "IN" | "NOT_IN";
 
 export interface Segment {

@@ -6,6 +6,9 @@ export const streams = {
   pipeline: (id: string) => `pipeline-${id}`,
   feature: (id: string) => `feature-${id}`,
   release: (id: string) => `release-${id}`,
+  webhook: (id: string) => `webhook-${id}`,
+  /** One stream per (webhook, event) delivery: its attempts. */
+  delivery: (id: string) => `webhookdelivery-${id}`,
   sdkKey: (id: string) => `sdkkey-${id}`,
 } as const;
 

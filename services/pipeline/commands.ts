@@ -8,6 +8,7 @@ import { type CommandDeps, caughtUp, fromView, loadVisible, runCommand } from ".
 import type { EventStore } from "../event-store/port.ts";
 import { loadProject } from "../project/commands.ts";
 import { type PhaseInput, type Pipeline, type PipelineCommand, pipelineDecider } from "./pipeline.ts";
+import type { PromotionWindow } from "./windows.ts";
 
 export interface CreatePipelineInput {
   projectId: string;
@@ -15,6 +16,7 @@ export interface CreatePipelineInput {
   description?: string | null;
   selfApproval?: SelfApproval | null;
   phases: PhaseInput[];
+  windows?: PromotionWindow[] | null;
 }
 
 export interface UpdatePipelineInput {
@@ -22,6 +24,7 @@ export interface UpdatePipelineInput {
   description?: string | null;
   selfApproval?: SelfApproval | null;
   phases?: PhaseInput[] | null;
+  windows?: PromotionWindow[] | null;
 }
 
 export interface PipelineCommands {
@@ -74,6 +77,7 @@ export function createPipelineCommands(deps: PipelineCommandDeps): PipelineComma
           description: input.description,
           selfApproval: input.selfApproval,
           phases: input.phases,
+          windows: input.windows,
         },
         actor: actorOf(caller),
         now: at(),

@@ -1,5 +1,6 @@
 import type { DomainEvent } from "../core/event.ts";
 import type { Phase, SelfApproval } from "../core/model.ts";
+import type { PromotionWindow } from "./windows.ts";
 
 export type PipelineCreated = DomainEvent<
   "PipelineCreated",
@@ -12,6 +13,8 @@ export type PipelineCreated = DomainEvent<
     phases: Phase[];
     /** Set when made by clonePipeline. */
     clonedFrom: string | null;
+    /** Added later: pipelines stored before have none (always open). */
+    windows?: PromotionWindow[];
     at: string;
   }
 >;
@@ -25,6 +28,7 @@ export type PipelineUpdated = DomainEvent<
     description?: string | null;
     selfApproval?: SelfApproval;
     phases?: Phase[];
+    windows?: PromotionWindow[];
     at: string;
   }
 >;

@@ -19,6 +19,7 @@ import {
 } from "../core/model.ts";
 import { NAME_MAX, optionalText, type Project, requireName } from "../project/project.ts";
 import type { PipelineCreated, PipelineEvent, PipelineUpdated } from "./events.ts";
+import { type PromotionWindow, requireWindows } from "./windows.ts";
 
 export interface Pipeline {
   id: string;
@@ -30,6 +31,8 @@ export interface Pipeline {
   version: number;
   selfApproval: SelfApproval;
   phases: Phase[];
+  /** Promotion windows: when its phases may roll out (none: any time). Snapshotted by each release. */
+  windows?: PromotionWindow[];
   createdAt: string;
   publishedAt: string | null;
   deletedAt: string | null;
@@ -92,6 +95,7 @@ export type CreatePipeline = Command<
     description?: string | null;
     selfApproval?: SelfApproval | null;
     phases: PhaseInput[];
+    windows?: unknown;
   }
 >;
 /** Absent (or null, for name/selfApproval/phases) = unchanged; `description: null` clears it. */
@@ -103,6 +107,8 @@ export type UpdatePipeline = Command<
     description?: string | null;
     selfApproval?: SelfApproval | null;
     phases?: PhaseInput[] | null;
+    /** Absent or null: unchanged; [] removes every window. */
+    windows?: unknown;
   }
 >;
 export type PublishPipeline = Command<"PublishPipeline", Record<string, never>>;
@@ -382,6 +388,7 @@ function requireDraft(state: PipelineState, doing: string): Pipeline {
 function createPipeline(command: CreatePipeline, state: PipelineState): PipelineCreated[] {
   const { pipelineId, project, name, description, selfApproval, phases } = command.data;
   if (state !== null) throw new DomainError("CONFLICT", `pipeline ${state.id} already exists`);
+  const windows = requireWindows("windows", command.data.windows);
   return [
     {
       type: "PipelineCreated",
@@ -393,6 +400,7 @@ function createPipeline(command: CreatePipeline, state: PipelineState): Pipeline
         selfApproval: normalizeSelfApproval(selfApproval ?? "ALLOWED"),
         phases: normalizePhases(project, phases),
         clonedFrom: null,
+        ...(windows.length > 0 && { windows }),
         at: command.now,
       },
     },
@@ -421,6 +429,10 @@ function updatePipeline(command: UpdatePipeline, state: PipelineState): Pipeline
     const next = normalizePhases(project, phases);
     if (!jsonEqual(next, pipeline.phases)) changes.phases = next;
   }
+  if (command.data.windows !== undefined && command.data.windows !== null) {
+    const next = requireWindows("windows", command.data.windows);
+    if (!jsonEqual(next, pipeline.windows ?? [])) changes.windows = next;
+  }
   if (Object.keys(changes).length === 0) return [];
   return [{ type: "PipelineUpdated", data: { pipelineId: pipeline.id, ...changes, at: command.now } }];
 }
@@ -448,6 +460,7 @@ function clonePipeline(command: ClonePipeline, state: PipelineState): PipelineCr
         selfApproval: source.selfApproval,
         phases: source.phases,
         clonedFrom: source.id,
+        ...((source.windows ?? []).length > 0 && { windows: source.windows }),
         at: command.now,
       },
     },
@@ -533,6 +546,7 @@ export function evolvePipeline(state: PipelineState, event: PipelineEvent): Pipe
   switch (event.type) {
     case "PipelineCreated": {
       const { pipelineId, projectId, name, description, selfApproval, phases, clonedFrom, at } = event.data;
+      const { windows } = event.data;
       return {
         id: pipelineId,
         projectId,
@@ -542,6 +556,7 @@ export function evolvePipeline(state: PipelineState, event: PipelineEvent): Pipe
         version: (state?.version ?? 0) + 1,
         selfApproval,
         phases,
+        ...(windows !== undefined && { windows }),
         createdAt: at,
         publishedAt: null,
         deletedAt: null,
@@ -551,9 +566,10 @@ export function evolvePipeline(state: PipelineState, event: PipelineEvent): Pipe
     }
     case "PipelineUpdated": {
       if (state === null) return state;
-      const { name, description, selfApproval, phases } = event.data;
+      const { name, description, selfApproval, phases, windows } = event.data;
       return {
         ...state,
+        ...(windows !== undefined && { windows }),
         ...(name !== undefined && { name }),
         ...(description !== undefined && { description }),
         ...(selfApproval !== undefined && { selfApproval }),

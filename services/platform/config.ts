@@ -42,6 +42,10 @@ export interface Config {
   readonly logLevel: LogLevel;
   /** CORS_ORIGINS: browser origins allowed to call the API (comma-separated); none by default. */
   readonly corsOrigins: readonly string[];
+  /** WEBHOOK_SECRET_KEY: seals webhook signing secrets; unset: a key file under DATA_DIR (services/webhook/secrets.ts). */
+  readonly webhookSecretKey: string | undefined;
+  /** PUBLIC_URL: the console's base URL, for the links webhook deliveries carry; unset: links are paths. */
+  readonly publicUrl: string | undefined;
   /** TEMPORAL_TLS and TEMPORAL_TLS_*: null means plaintext (the dev server). */
   readonly temporalTls: TemporalTlsConfig | null;
   /** TEMPORAL_API_KEY: sent as `Authorization: Bearer …` (Temporal Cloud API keys); implies TLS. */
@@ -140,6 +144,19 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     }
   }
 
+  const webhookSecretKey = read("WEBHOOK_SECRET_KEY");
+  if (webhookSecretKey !== undefined && webhookSecretKey.length < 32) {
+    issues.push(`WEBHOOK_SECRET_KEY must be at least 32 characters (a random key); got ${webhookSecretKey.length}`);
+  }
+
+  const publicUrlRaw = read("PUBLIC_URL");
+  let publicUrl: string | undefined;
+  if (publicUrlRaw !== undefined) {
+    if (!/^https?:\/\/[^\s/@]+(\/\S*)?$/.test(publicUrlRaw)) {
+      issues.push(`PUBLIC_URL must be an http(s) URL like https://releases.example.com; got "${publicUrlRaw}"`);
+    } else publicUrl = publicUrlRaw.replace(/\/+$/, "");
+  }
+
   const { temporalTls, temporalApiKey } = readTemporalSecurity(read, issues);
 
   const logFormatRaw = (read("LOG_FORMAT") ?? CONFIG_DEFAULTS.logFormat).toLowerCase();
@@ -162,6 +179,8 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     temporalTaskQueue,
     logLevel,
     corsOrigins,
+    webhookSecretKey,
+    publicUrl,
     temporalTls,
     temporalApiKey,
     logFormat,

@@ -32,6 +32,10 @@ export interface ProjectCommands {
   removeEnvironment(caller: Caller, projectId: string, name: string, reason: string | null): Promise<Project>;
   upsertSegment(caller: Caller, projectId: string, input: SegmentInput, reason: string | null): Promise<Project>;
   deleteSegment(caller: Caller, projectId: string, key: string, reason: string | null): Promise<Project>;
+  /** Stop the line until unfrozen or `until` (an ISO instant in the future). */
+  freezeProject(caller: Caller, input: { projectId: string; reason: string; until?: string | null }): Promise<Project>;
+  /** Lift the freeze; a project that is not frozen is answered unchanged. */
+  unfreezeProject(caller: Caller, input: { projectId: string; reason?: string | null }): Promise<Project>;
 }
 
 export interface ProjectCommandDeps extends CommandDeps {
@@ -134,6 +138,26 @@ export function createProjectCommands(deps: ProjectCommandDeps): ProjectCommands
       return run(caller, project, {
         type: "DeleteSegment",
         data: { key, usedBy: segmentUsers(views, project.id, key), reason },
+        actor: actorOf(caller),
+        now: at(),
+      });
+    },
+
+    async freezeProject(caller, input) {
+      const project = await loadProject(store, caller, input.projectId);
+      return run(caller, project, {
+        type: "FreezeProject",
+        data: { projectId: project.id, reason: input.reason, until: input.until ?? null },
+        actor: actorOf(caller),
+        now: at(),
+      });
+    },
+
+    async unfreezeProject(caller, input) {
+      const project = await loadProject(store, caller, input.projectId);
+      return run(caller, project, {
+        type: "UnfreezeProject",
+        data: { projectId: project.id, reason: input.reason ?? null },
         actor: actorOf(caller),
         now: at(),
       });

@@ -6,6 +6,17 @@ export type ProjectCreated = DomainEvent<
   { projectId: string; name: string; environments: string[]; segments: Segment[]; at: string }
 >;
 
+/** Stop the line: no phase of the project's releases rolls out until ProjectUnfrozen (or `until`). */
+export type ProjectFrozen = DomainEvent<
+  "ProjectFrozen",
+  { projectId: string; reason: string; by: string; until: string | null; at: string }
+>;
+/** The freeze ended: lifted by someone, or `until` passed (`expired`, by "system"). */
+export type ProjectUnfrozen = DomainEvent<
+  "ProjectUnfrozen",
+  { projectId: string; by: string; reason: string | null; expired: boolean; at: string }
+>;
+
 // Every change after creation carries the person's `reason` (null when none was given); the actor is in
 // the event's metadata, like every other event's.
 
@@ -48,4 +59,6 @@ export type ProjectEvent =
   | ProjectEnvironmentRemoved
   | ProjectSegmentCreated
   | ProjectSegmentUpdated
-  | ProjectSegmentDeleted;
+  | ProjectSegmentDeleted
+  | ProjectFrozen
+  | ProjectUnfrozen;

@@ -72,7 +72,7 @@ describe("Project", () => {
             },
           },
         ]);
-      expect((event as ProjectCreated | undefined)?.data.name).toBe("Checkout");
+      expect(event?.type === "ProjectCreated" && event.data.name).toBe("Checkout");
     });
 
     it("has no segments when none are given", () => {

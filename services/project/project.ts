@@ -7,7 +7,16 @@ import { BOUNDS } from "../core/bounds.ts";
 import type { Command, Decider } from "../core/decider.ts";
 import { DomainError, validation } from "../core/errors.ts";
 import { jsonEqual, type Segment, type SegmentOperator } from "../core/model.ts";
-import type { ProjectCreated, ProjectEvent } from "./events.ts";
+import type { ProjectCreated, ProjectEvent, ProjectFrozen, ProjectUnfrozen } from "./events.ts";
+
+/** A freeze ("stop the line"): while active, no phase of the project's releases rolls out. */
+export interface Freeze {
+  reason: string;
+  by: string;
+  since: string;
+  /** When it ends by itself; null: until unfrozen. */
+  until: string | null;
+}
 
 export interface Project {
   id: string;
@@ -17,6 +26,15 @@ export interface Project {
   createdAt: string;
   /** Number of stored events. */
   version: number;
+  /** The last freeze, while it is not lifted (it may have passed its `until`: see activeFreeze). */
+  freeze?: Freeze | null;
+}
+
+/** The freeze in force at `now` (an ISO instant), or null. */
+export function activeFreeze(project: Pick<Project, "freeze"> | null, now: string): Freeze | null {
+  const freeze = project?.freeze ?? null;
+  if (freeze === null) return null;
+  return freeze.until === null || Date.parse(freeze.until) > Date.parse(now) ? freeze : null;
 }
 
 export type ProjectState = Project | null;
@@ -48,13 +66,21 @@ export type RemoveEnvironment = Command<"RemoveEnvironment", { name: string; use
 export type UpsertSegment = Command<"UpsertSegment", { segment: SegmentInput; reason?: string | null }>;
 export type DeleteSegment = Command<"DeleteSegment", { key: string; usedBy: UsedBy; reason?: string | null }>;
 
+export type FreezeProject = Command<"FreezeProject", { projectId: string; reason: string; until?: string | null }>;
+export type UnfreezeProject = Command<"UnfreezeProject", { projectId: string; reason?: string | null }>;
+/** System: `until` passed; ends the freeze that started at `since` (nothing if another one replaced it). */
+export type EndFreeze = Command<"EndFreeze", { projectId: string; since: string }>;
+
 export type ProjectCommand =
   | CreateProject
   | RenameProject
   | AddEnvironment
   | RemoveEnvironment
   | UpsertSegment
-  | DeleteSegment;
+  | DeleteSegment
+  | FreezeProject
+  | UnfreezeProject
+  | EndFreeze;
 
 export const NAME_MAX = BOUNDS.nameChars;
 
@@ -63,7 +89,7 @@ const SLUG = /^[a-z0-9][a-z0-9_.-]{0,99}$/i;
 const SLUG_RULE = "must be 1-100 letters, digits, '_', '.' or '-', starting with a letter or digit";
 
 /** A required display name: trimmed, non-empty, at most `max` characters. Returns the trimmed text. */
-export function requireName(field: string, value: unknown, max = NAME_MAX): string {
+export function requireName(field: string, value: unknown, max: number = NAME_MAX): string {
   if (typeof value !== "string") throw validation(field, "must be a string");
   const trimmed = value.trim();
   if (trimmed === "") throw validation(field, "must not be empty");
@@ -301,6 +327,56 @@ function deleteSegment(command: DeleteSegment, state: ProjectState): ProjectEven
   return [{ type: "ProjectSegmentDeleted", data: { projectId: project.id, key, before, reason, at: command.now } }];
 }
 
+function existing(state: ProjectState, projectId: string): Project {
+  if (state === null) throw new DomainError("NOT_FOUND", `project ${projectId} not found`);
+  return state;
+}
+
+/** Freezing a frozen project replaces its reason and `until` (the freeze goes on from its first `since`). */
+function freezeProject(command: FreezeProject, state: ProjectState): ProjectFrozen[] {
+  const project = existing(state, command.data.projectId);
+  const reason = requireName("reason", command.data.reason, BOUNDS.textChars);
+  const until = command.data.until ?? null;
+  if (until !== null && !(Date.parse(until) > Date.parse(command.now))) {
+    throw validation("until", `must be in the future (got ${until}, now ${command.now})`);
+  }
+  return [
+    { type: "ProjectFrozen", data: { projectId: project.id, reason, by: command.actor.name, until, at: command.now } },
+  ];
+}
+
+/** Unfreezing a project that is not frozen changes nothing (a retried unfreeze answers the same). */
+function unfreezeProject(command: UnfreezeProject, state: ProjectState): ProjectUnfrozen[] {
+  const project = existing(state, command.data.projectId);
+  const reason = optionalText("reason", command.data.reason) ?? null;
+  if (project.freeze === null || project.freeze === undefined) return [];
+  return [
+    {
+      type: "ProjectUnfrozen",
+      data: { projectId: project.id, by: command.actor.name, reason, expired: false, at: command.now },
+    },
+  ];
+}
+
+function endFreeze(command: EndFreeze, state: ProjectState): ProjectUnfrozen[] {
+  const project = existing(state, command.data.projectId);
+  const freeze = project.freeze ?? null;
+  if (freeze === null || freeze.since !== command.data.since || freeze.until === null) return [];
+  if (Date.parse(freeze.until) > Date.parse(command.now)) return [];
+  return [
+    {
+      type: "ProjectUnfrozen",
+      data: {
+        projectId: project.id,
+        by: "system",
+        reason: "the freeze's end time passed",
+        expired: true,
+        at: freeze.until,
+      },
+    },
+  ];
+}
+
 export function decideProject(command: ProjectCommand, state: ProjectState): ProjectEvent[] {
   switch (command.type) {
     case "CreateProject":
@@ -315,6 +391,12 @@ export function decideProject(command: ProjectCommand, state: ProjectState): Pro
       return upsertSegment(command, state);
     case "DeleteSegment":
       return deleteSegment(command, state);
+    case "FreezeProject":
+      return freezeProject(command, state);
+    case "UnfreezeProject":
+      return unfreezeProject(command, state);
+    case "EndFreeze":
+      return endFreeze(command, state);
     default: {
       const unknown: never = command;
       throw new DomainError("INTERNAL", `unknown project command ${JSON.stringify(unknown)}`);
@@ -349,6 +431,13 @@ export function evolveProject(state: ProjectState, event: ProjectEvent): Project
     }
     case "ProjectSegmentDeleted":
       return { ...next, segments: state.segments.filter((s) => s.key !== event.data.key) };
+    case "ProjectFrozen": {
+      const { reason, by, until, at } = event.data;
+      const since = activeFreeze(state, at)?.since ?? at;
+      return { ...next, freeze: { reason, by, since, until } };
+    }
+    case "ProjectUnfrozen":
+      return { ...next, freeze: null };
     default: {
       // Exhaustive over today's events; an unknown (newer) event leaves the state as it was.
       const _exhaustive: never = event;

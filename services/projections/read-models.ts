@@ -29,6 +29,8 @@ import type { SdkKeyEvent } from "../sdk-key/events.ts";
 import { evolveSdkKey, type SdkKey } from "../sdk-key/sdk-key.ts";
 import type { TokenEvent } from "../token/events.ts";
 import { type ApiToken, evolveToken, normalizeTokenName } from "../token/token.ts";
+import type { DeliveryEvent, WebhookEvent } from "../webhook/events.ts";
+import { type Delivery, evolveDelivery, evolveWebhook, type Webhook } from "../webhook/webhook.ts";
 
 /** An event that could not be applied (its evolve threw): kept, not fatal, so one bad event cannot stop every read. */
 export interface ProjectionProblem {
@@ -164,6 +166,11 @@ export class ReadModels {
   /** In the order they started waiting for approval. */
   readonly #awaitingApproval = new Set<string>();
   readonly #inProgress = new Set<string>();
+  readonly #webhooks = new States<Webhook>();
+  readonly #webhooksByProject = new Map<string, string[]>();
+  readonly #deliveries = new States<Delivery>();
+  /** Webhook id → its deliveries' ids, oldest first. */
+  readonly #deliveriesByWebhook = new Map<string, string[]>();
   readonly #sdkKeys = new States<SdkKey>();
   readonly #sdkKeyByHash = new Map<string, string>();
   readonly #sdkKeysByProject = new Map<string, string[]>();
@@ -216,6 +223,10 @@ export class ReadModels {
           return this.#applyFeature(entry, event as FeatureEvent);
         case "release":
           return this.#applyRelease(entry, event as ReleaseEvent);
+        case "webhook":
+          return this.#applyWebhook(entry, event as WebhookEvent);
+        case "delivery":
+          return this.#applyDelivery(entry, event as DeliveryEvent);
         case "sdkKey":
           return this.#applySdkKey(entry, event as SdkKeyEvent);
         default: {
@@ -331,6 +342,34 @@ export class ReadModels {
       }
     }
     return { kind: "release", id, before, after };
+  }
+
+  #applyWebhook(entry: StreamEntry, event: WebhookEvent): AppliedChange {
+    const { id } = entry;
+    const before = entry.state as Webhook | null;
+    const after = evolveWebhook(before, event);
+    if (after !== before && after !== null) {
+      entry.state = after;
+      if (before === null) {
+        this.#webhooks.add(entry);
+        pushTo(this.#webhooksByProject, after.projectId, id);
+      }
+    }
+    return { kind: "webhook", id, before, after };
+  }
+
+  #applyDelivery(entry: StreamEntry, event: DeliveryEvent): AppliedChange {
+    const { id } = entry;
+    const before = entry.state as Delivery | null;
+    const after = evolveDelivery(before, event);
+    if (after !== before && after !== null) {
+      entry.state = after;
+      if (before === null) {
+        this.#deliveries.add(entry);
+        pushTo(this.#deliveriesByWebhook, after.webhookId, id);
+      }
+    }
+    return { kind: "delivery", id, before, after };
   }
 
   #applySdkKey(entry: StreamEntry, event: SdkKeyEvent): AppliedChange {
@@ -483,6 +522,26 @@ export class ReadModels {
     return this.#list([...this.#inProgress], this.#releases);
   }
 
+  /** A webhook, deleted or not. */
+  webhook(id: string): Webhook | null {
+    return freeze(this.#webhooks.get(id) ?? null);
+  }
+
+  /** A project's webhooks that are not deleted, oldest first. */
+  webhooks(projectId: string): readonly Webhook[] {
+    const all = this.#list(this.#webhooksByProject.get(projectId), this.#webhooks);
+    return all.some((webhook) => webhook.deletedAt !== null)
+      ? freeze(all.filter((webhook) => webhook.deletedAt === null))
+      : all;
+  }
+
+  /** A webhook's deliveries, newest first (at most `first`). */
+  deliveries(webhookId: string, first: number): readonly Delivery[] {
+    const ids = this.#deliveriesByWebhook.get(webhookId);
+    if (ids === undefined || first <= 0) return EMPTY;
+    return this.#list(ids.slice(-first).reverse(), this.#deliveries);
+  }
+
   sdkKey(id: string): SdkKey | null {
     return freeze(this.#sdkKeys.get(id) ?? null);
   }
@@ -551,6 +610,9 @@ export class ReadModels {
       releasesByProject: lists(this.#releasesByProject),
       awaitingApproval: [...this.#awaitingApproval],
       inProgress: [...this.#inProgress].sort(),
+      webhooks: byId(this.#webhooks),
+      deliveries: byId(this.#deliveries),
+      deliveriesByWebhook: lists(this.#deliveriesByWebhook),
       sdkKeys: byId(this.#sdkKeys),
       sdkKeyByHash: byId(this.#sdkKeyByHash),
       sdkKeysByProject: lists(this.#sdkKeysByProject),
@@ -576,6 +638,9 @@ export interface ReadModelsSnapshot {
   releasesByProject: [string, string[]][];
   awaitingApproval: string[];
   inProgress: string[];
+  webhooks: [string, Webhook][];
+  deliveries: [string, Delivery][];
+  deliveriesByWebhook: [string, string[]][];
   sdkKeys: [string, SdkKey][];
   sdkKeyByHash: [string, string][];
   sdkKeysByProject: [string, string[]][];

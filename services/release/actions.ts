@@ -15,6 +15,7 @@ export const RELEASE_ACTIONS = [
   "abort",
   "fullRollout",
   "rollbackToPhase",
+  "breakGlass",
 ] as const;
 export type ReleaseActionName = (typeof RELEASE_ACTIONS)[number];
 
@@ -40,6 +41,7 @@ export const ACTION_KINDS: Record<ReleaseActionName, ReleaseActionKind> = {
   abort: "ABORT",
   fullRollout: "FULL_ROLLOUT",
   rollbackToPhase: "ROLLBACK_TO_PHASE",
+  breakGlass: "BREAK_GLASS",
 };
 
 const MAX_TEXT = 2000;
@@ -103,6 +105,8 @@ export function toCommand(action: ReleaseActionName, input: ReleaseActionInput, 
     case "rollbackToPhase":
       // Here `phaseIndex` is the rolled-out phase to go back to, not a guard on the current one.
       return { type: "RollbackToPhase", data: { phaseIndex, reason }, actor, now };
+    case "breakGlass":
+      return { type: "BreakGlass", data: { phaseIndex, reason }, actor, now };
     default: {
       const unknown: never = action;
       throw new DomainError("VALIDATION", `unknown release action ${String(unknown)}`);

@@ -1,5 +1,6 @@
 import type { DomainEvent } from "../core/event.ts";
 import type { EnvironmentDefinition, Phase, SelfApproval, Target } from "../core/model.ts";
+import type { PromotionWindow } from "../pipeline/windows.ts";
 
 export type ReleaseStarted = DomainEvent<
   "ReleaseStarted",
@@ -24,6 +25,8 @@ export type ReleaseStarted = DomainEvent<
     trigger: "UPDATE" | "START";
     by: string;
     reason: string | null;
+    /** The pipeline's promotion windows at start (added later: absent = none, always open). */
+    windows?: PromotionWindow[];
     at: string;
   }
 >;
@@ -72,6 +75,27 @@ export type ReleaseAborted = DomainEvent<
     reverted: EnvironmentDefinition[];
     at: string;
   }
+>;
+/**
+ * The phase is ready to roll out but held: FROZEN by the project's freeze (`until` its end, if it has one),
+ * or AWAITING_WINDOW until the pipeline's next promotion window opens (`until`).
+ */
+export type ReleasePhaseHeld = DomainEvent<
+  "ReleasePhaseHeld",
+  {
+    releaseId: string;
+    phaseIndex: number;
+    status: "FROZEN" | "AWAITING_WINDOW";
+    until: string | null;
+    /** The freeze's reason. */
+    reason: string | null;
+    at: string;
+  }
+>;
+/** An ADMIN lets the current phase roll out despite a freeze or a closed window; its approvals still apply. */
+export type ReleaseGlassBroken = DomainEvent<
+  "ReleaseGlassBroken",
+  { releaseId: string; phaseIndex: number; by: string; reason: string; at: string }
 >;
 /**
  * A ramping phase now serves its definition to `percentage` of its targets' units (the first step starts
@@ -152,4 +176,6 @@ export type ReleaseEvent =
   | ReleaseRampAdvanced
   | ReleaseRolledBack
   | ReleaseGuardrailChecked
-  | ReleaseGuardrailTripped;
+  | ReleaseGuardrailTripped
+  | ReleasePhaseHeld
+  | ReleaseGlassBroken;

@@ -21,6 +21,7 @@ import type {
 } from "../core/model.ts";
 import { roleAtLeast, SYSTEM_ACTOR } from "../core/model.ts";
 import { sameActor } from "../core/names.ts";
+import { isWithinWindows, nextWindowOpening, type PromotionWindow } from "../pipeline/windows.ts";
 import type { ReleaseEvent, ReleasePhaseRolledOut, ReleaseStarted } from "./events.ts";
 
 export interface Approval {
@@ -49,6 +50,10 @@ export interface ReleasePhaseState {
   waitSkipped: boolean;
   approvals: Approval[];
   rolledOutAt: string | null;
+  /** FROZEN / AWAITING_WINDOW: when the hold may end (the freeze's `until`, the next window's opening). */
+  heldUntil?: string | null;
+  /** Break glass: this phase rolls out despite a freeze or a closed window (approvals still apply). */
+  glassBroken?: boolean;
   /**
    * The share of the targets' units served the phase's definition: 0 before it rolls out, the ramp's
    * step while it ramps, 100 once rolled out. Absent in states carried by runs from before ramps.
@@ -124,6 +129,8 @@ interface ReleaseBase {
   change: EnvironmentDefinition[];
   after: EnvironmentDefinition[];
   trigger: "UPDATE" | "START";
+  /** The pipeline's promotion windows at start; absent: none (always open). */
+  windows?: PromotionWindow[];
   status: ReleaseStatus;
   phases: ReleasePhaseState[];
   rolledOut: RolledOutPhase[];
@@ -173,6 +180,8 @@ export type UnpauseRelease = Command<"UnpauseRelease", { phaseIndex?: number | n
 export type SkipPhase = Command<"SkipPhase", { phaseIndex?: number | null; reason?: string | null }>;
 export type AbortRelease = Command<"AbortRelease", { reason?: string | null }>;
 export type FullRollout = Command<"FullRollout", { reason?: string | null }>;
+/** ADMIN: roll out the current phase despite a freeze or a closed window; reason required. */
+export type BreakGlass = Command<"BreakGlass", { phaseIndex?: number | null; reason?: string | null }>;
 /** Undo the phases after `phaseIndex` (a rolled-out phase) and go on from the next one. */
 export type RollbackToPhase = Command<"RollbackToPhase", { phaseIndex?: number | null; reason?: string | null }>;
 /** System: take every automatic step that is due at `now` (a bake timer ended). */
@@ -190,7 +199,8 @@ export type ReleaseActionCommand =
   | SkipPhase
   | AbortRelease
   | FullRollout
-  | RollbackToPhase;
+  | RollbackToPhase
+  | BreakGlass;
 export type ReleaseCommand = StartRelease | ReleaseActionCommand | Tick | RecordGuardrailCheck;
 
 /** The role each action needs (PRODUCT.md's actions table). */
@@ -202,7 +212,40 @@ export const ACTION_ROLES: Record<ReleaseActionCommand["type"], Role> = {
   AbortRelease: "EDITOR",
   FullRollout: "APPROVER",
   RollbackToPhase: "EDITOR",
+  BreakGlass: "ADMIN",
 };
+
+/**
+ * What holds a ready phase besides people and timers, from outside the release: the project's freeze, as
+ * the workflow last read it (services/project/project.ts). Windows are the release's own (snapshotted).
+ */
+export interface ReleaseGates {
+  freeze: { reason: string; until: string | null } | null;
+}
+
+export const NO_GATES: ReleaseGates = { freeze: null };
+
+interface Hold {
+  status: "FROZEN" | "AWAITING_WINDOW";
+  until: string | null;
+  reason: string | null;
+}
+
+/** Why phase `index` may not roll out at `now`, or null when it may. A freeze comes before a window. */
+export function holdOf(release: Release, index: number, now: string, gates: ReleaseGates): Hold | null {
+  if (release.phases[index]?.glassBroken === true) return null;
+  const { freeze } = gates;
+  if (freeze !== null && (freeze.until === null || msBetween(now, freeze.until) > 0)) {
+    return { status: "FROZEN", until: freeze.until, reason: freeze.reason };
+  }
+  const windows = release.windows ?? [];
+  if (!isWithinWindows(windows, now)) {
+    return { status: "AWAITING_WINDOW", until: nextWindowOpening(windows, now), reason: null };
+  }
+  return null;
+}
+
+const isHeld = (status: PhaseStatus): boolean => status === "FROZEN" || status === "AWAITING_WINDOW";
 
 // ---- pure helpers ------------------------------------------------------------------------------
 
@@ -309,6 +352,7 @@ export function remainingWaitMs(phase: ReleasePhaseState, now: string): number |
 export function nextWakeAt(release: ReleaseState): string | null {
   if (release?.status !== "IN_PROGRESS") return null;
   const phase = release.phases[release.currentPhaseIndex];
+  if (phase !== undefined && isHeld(phase.status)) return phase.heldUntil ?? null;
   return phase?.status === "WAITING" ? phase.waitEndsAt : null;
 }
 
@@ -565,8 +609,15 @@ function rollbackToPhase(command: RollbackToPhase, state: ReleaseState): Release
   ];
 }
 
-function fullRollout(command: FullRollout, state: ReleaseState): ReleaseEvent[] {
+function fullRollout(command: FullRollout, state: ReleaseState, gates: ReleaseGates): ReleaseEvent[] {
   const release = acting(command, state, "roll out fully");
+  const hold = holdOf(release, release.currentPhaseIndex, command.now, gates);
+  if (hold !== null) {
+    throw new DomainError(
+      "INVALID_STATE",
+      `cannot roll out fully: ${hold.status === "FROZEN" ? "the project is frozen" : "the pipeline's promotion windows are closed"}; an ADMIN may break glass for the current phase`,
+    );
+  }
   const reason = command.data.reason ?? null;
   return [
     {
@@ -578,6 +629,34 @@ function fullRollout(command: FullRollout, state: ReleaseState): ReleaseEvent[] 
         reason,
         at: command.now,
       },
+    },
+  ];
+}
+
+function breakGlass(command: BreakGlass, state: ReleaseState, gates: ReleaseGates): ReleaseEvent[] {
+  const release = acting(command, state, "break glass");
+  const reason = typeof command.data.reason === "string" ? command.data.reason.trim() : "";
+  if (reason === "") throw validation("reason", "is required to break glass: say why the freeze or window is bypassed");
+  const phase = currentPhase(release, "break glass", command.data.phaseIndex);
+  if (phase.status === "ROLLED_OUT") {
+    throw new DomainError("INVALID_STATE", `cannot break glass: ${describePhase(release, phase.index)}`);
+  }
+  if (phase.glassBroken === true) {
+    throw new DomainError(
+      "INVALID_STATE",
+      `cannot break glass: it is already broken for phase ${phase.index} (${phase.name})`,
+    );
+  }
+  if (!isHeld(phase.status) && holdOf(release, phase.index, command.now, gates) === null) {
+    throw new DomainError(
+      "INVALID_STATE",
+      `cannot break glass: ${describePhase(release, phase.index)} and nothing holds it: the project is not frozen and the pipeline's promotion windows are open`,
+    );
+  }
+  return [
+    {
+      type: "ReleaseGlassBroken",
+      data: { releaseId: release.id, phaseIndex: phase.index, by: command.actor.name, reason, at: command.now },
     },
   ];
 }
@@ -678,8 +757,36 @@ function rollOut(release: Release, index: number, at: string): ReleasePhaseRolle
   };
 }
 
+/**
+ * The phase's rollout (`go`: its rollout, or the start of its ramp), or — when a freeze or a closed window
+ * holds it — its hold (once per change of hold).
+ */
+function rollOutOrHold(
+  release: Release,
+  index: number,
+  now: string,
+  gates: ReleaseGates,
+  go: () => ReleaseEvent = () => rollOut(release, index, now),
+): ReleaseEvent | null {
+  const hold = holdOf(release, index, now, gates);
+  if (hold === null) return go();
+  const phase = release.phases[index];
+  if (phase !== undefined && phase.status === hold.status && (phase.heldUntil ?? null) === hold.until) return null;
+  return {
+    type: "ReleasePhaseHeld",
+    data: {
+      releaseId: release.id,
+      phaseIndex: index,
+      status: hold.status,
+      until: hold.until,
+      reason: hold.reason,
+      at: now,
+    },
+  };
+}
+
 /** The automatic step due now for the release, or null when it must wait for a person or a timer. */
-function automaticStep(release: Release, now: string, fullRollout: boolean): ReleaseEvent | null {
+function automaticStep(release: Release, now: string, fullRollout: boolean, gates: ReleaseGates): ReleaseEvent | null {
   if (release.status !== "IN_PROGRESS") return null;
   const index = release.currentPhaseIndex;
   const releaseId = release.id;
@@ -689,7 +796,7 @@ function automaticStep(release: Release, now: string, fullRollout: boolean): Rel
   if (fullRollout) {
     return phase.status === "ROLLED_OUT"
       ? { type: "ReleaseCompleted", data: { releaseId, at: now } }
-      : rollOut(release, index, now);
+      : rollOutOrHold(release, index, now, gates);
   }
   // A phase with a ramp starts it where it would roll out; it rolls out when the ramp reaches 100.
   const rollOutOrRamp = (): ReleaseEvent => {
@@ -701,13 +808,13 @@ function automaticStep(release: Release, now: string, fullRollout: boolean): Rel
       data: { releaseId, phaseIndex: index, percentage: ramp.initialPercentage, nextStepAt, at: now },
     };
   };
-  const afterWait = (): ReleaseEvent =>
+  const afterWait = (): ReleaseEvent | null =>
     spec.requiresApproval
       ? {
           type: "ReleaseApprovalRequested",
           data: { releaseId, phaseIndex: index, approvalsRequired: spec.approvalsRequired, at: now },
         }
-      : rollOutOrRamp();
+      : rollOutOrHold(release, index, now, gates, rollOutOrRamp);
   if (isRamping(phase)) {
     // The ramp's clock is the phase's wait: pause stops it, unpause resumes it, skip jumps to 100.
     const percentage = rolloutPercentageOf(phase);
@@ -735,7 +842,13 @@ function automaticStep(release: Release, now: string, fullRollout: boolean): Rel
     case "SKIPPED_WAIT":
       return afterWait();
     case "AWAITING_APPROVAL":
-      return phase.approvals.length >= spec.approvalsRequired ? rollOutOrRamp() : null;
+      return phase.approvals.length >= spec.approvalsRequired
+        ? rollOutOrHold(release, index, now, gates, rollOutOrRamp)
+        : null;
+    case "FROZEN":
+    case "AWAITING_WINDOW":
+      // Timers ran out and approvals are in: only the hold is left.
+      return rollOutOrHold(release, index, now, gates, rollOutOrRamp);
     case "PAUSED":
       return null;
     case "ROLLED_OUT":
@@ -752,7 +865,7 @@ function automaticStep(release: Release, now: string, fullRollout: boolean): Rel
 const roundPercentage = (value: number): number => Math.round(value * 1e9) / 1e9;
 
 /** Every automatic event due at `now`, after `events` (already decided) took effect. */
-function advance(state: ReleaseState, events: ReleaseEvent[], now: string): ReleaseEvent[] {
+function advance(state: ReleaseState, events: ReleaseEvent[], now: string, gates: ReleaseGates): ReleaseEvent[] {
   let current = events.reduce(evolve, state);
   const fullRollout = events.some((e) => e.type === "ReleaseFullRolloutRequested");
   const produced: ReleaseEvent[] = [];
@@ -760,7 +873,7 @@ function advance(state: ReleaseState, events: ReleaseEvent[], now: string): Rele
   // (a ramp takes one step per `every`, so only its start and its end can fall in one decision).
   const limit = 5 * (current?.phaseSpecs.length ?? 0) + 2;
   for (let i = 0; current && i < limit; i++) {
-    const step = automaticStep(current, now, fullRollout);
+    const step = automaticStep(current, now, fullRollout, gates);
     if (!step) break;
     produced.push(step);
     current = evolve(current, step);
@@ -769,7 +882,7 @@ function advance(state: ReleaseState, events: ReleaseEvent[], now: string): Rele
 }
 
 /** The events `command` causes directly: one function per command. */
-function decideCommand(command: ReleaseCommand, state: ReleaseState): ReleaseEvent[] {
+function decideCommand(command: ReleaseCommand, state: ReleaseState, gates: ReleaseGates): ReleaseEvent[] {
   switch (command.type) {
     case "StartRelease":
       return decideStart(command, state);
@@ -784,9 +897,11 @@ function decideCommand(command: ReleaseCommand, state: ReleaseState): ReleaseEve
     case "AbortRelease":
       return abort(command, state);
     case "FullRollout":
-      return fullRollout(command, state);
+      return fullRollout(command, state, gates);
     case "RollbackToPhase":
       return rollbackToPhase(command, state);
+    case "BreakGlass":
+      return breakGlass(command, state, gates);
     case "Tick":
       return tick(command, state);
     case "RecordGuardrailCheck":
@@ -798,10 +913,13 @@ function decideCommand(command: ReleaseCommand, state: ReleaseState): ReleaseEve
   }
 }
 
-/** The command's events, then every automatic step due at its `now`. */
-export function decide(command: ReleaseCommand, state: ReleaseState): ReleaseEvent[] {
-  const direct = decideCommand(command, state);
-  return [...direct, ...advance(state, direct, command.now)];
+/**
+ * The command's events, then every automatic step due at its `now`. `gates`: the project's freeze as the
+ * caller knows it (the workflow reads it from the project's stream); none by default.
+ */
+export function decide(command: ReleaseCommand, state: ReleaseState, gates: ReleaseGates = NO_GATES): ReleaseEvent[] {
+  const direct = decideCommand(command, state, gates);
+  return [...direct, ...advance(state, direct, command.now, gates)];
 }
 
 // ---- evolve ------------------------------------------------------------------------------------
@@ -843,6 +961,7 @@ export function evolve(state: ReleaseState, event: ReleaseEvent): ReleaseState {
       change: d.change,
       after: d.after,
       trigger: d.trigger,
+      ...(d.windows !== undefined && d.windows.length > 0 && { windows: d.windows }),
       status: "IN_PROGRESS",
       phases: d.phases.map((phase, index) => ({
         index,
@@ -941,6 +1060,7 @@ export function evolve(state: ReleaseState, event: ReleaseEvent): ReleaseState {
         remainingMs: null,
         rolledOutAt: d.at,
         rolloutPercentage: 100,
+        ...(p.heldUntil !== undefined && { heldUntil: null }),
       }));
       const last = d.phaseIndex >= release.phaseSpecs.length - 1;
       const recorded = {
@@ -1018,6 +1138,15 @@ export function evolve(state: ReleaseState, event: ReleaseEvent): ReleaseState {
     }
     case "ReleaseCompleted":
       return { ...release, status: "COMPLETED", currentPhaseIndex: null, endedAt: event.data.at, abortReason: null };
+    case "ReleasePhaseHeld": {
+      const { phaseIndex, status, until } = event.data;
+      return withPhase(release, phaseIndex, (p) => ({ ...p, status, heldUntil: until }));
+    }
+    case "ReleaseGlassBroken": {
+      const d = event.data;
+      const broken = withPhase(release, d.phaseIndex, (p) => ({ ...p, glassBroken: true }));
+      return recordAction(broken, "BREAK_GLASS", d, d.reason);
+    }
     case "ReleaseSignalRejected": {
       const { action, by, code, message, at } = event.data;
       return { ...release, rejectedSignals: [...release.rejectedSignals, { action, by, code, message, at }] };

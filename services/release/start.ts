@@ -91,6 +91,8 @@ export async function startRelease(
         request.inputs === null ? [...before] : normalizeDefinitions(project, feature.kind, request.inputs, before),
       trigger: request.trigger,
       reason: request.reason,
+      // The pipeline's promotion windows, as of the start (like its phases).
+      ...(pipeline.windows !== undefined && pipeline.windows.length > 0 && { windows: pipeline.windows }),
     },
     actor,
     now,

@@ -435,6 +435,22 @@ describe("the console", () => {
     await see(admin.getByRole("navigation", { name: /breadcrumb/i }).getByRole("link", { name: "Checkout" }));
     expect(await admin.getByRole("alert").count()).toBe(0);
     await checkPage(admin, "16-sdk-keys");
+
+    // Governance: a webhook (its secret shown once), then a freeze shown on the project page and lifted.
+    await admin.goto(`${origin}/projects/${projectId}/webhooks`);
+    await see(admin.getByRole("heading", { name: "Webhooks", level: 1 }));
+    await admin.getByLabel("URL (http or https, no credentials)").fill("https://hooks.example.com/releases");
+    await admin.getByRole("button", { name: "Create webhook" }).click();
+    await see(admin.getByText(/Copy the signing secret now/));
+    await see(admin.getByRole("region", { name: "Webhook https://hooks.example.com/releases" }));
+    await checkPage(admin, "17-webhooks");
+    await admin.goto(`${origin}/projects/${projectId}`);
+    await admin.getByLabel("Freeze reason").fill("incident 1");
+    await admin.getByRole("button", { name: "Freeze project" }).click();
+    await see(admin.getByRole("region", { name: "Freeze" }).getByRole("status"), "incident 1");
+    await checkPage(admin, "18-frozen");
+    await admin.getByRole("button", { name: "Unfreeze project" }).click();
+    await see(admin.getByRole("button", { name: "Freeze project" }));
   }, 180_000);
 
   it("edits a draft pipeline, publishes it, clones it and deletes the clone", async () => {

@@ -43,6 +43,7 @@ const all: [string, string][] = [
       "abortRelease",
       "fullRollout",
       "rollbackToPhase",
+      "breakGlass",
     ] as const
   ).map((field): [string, string] => [`actionDocument(${field})`, documents.actionDocument(field)]),
 ];

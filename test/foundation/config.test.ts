@@ -71,6 +71,19 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ CORS_ORIGINS: "https://a.example/path" })).toThrow(/CORS_ORIGINS must be/);
   });
 
+  it("reads WEBHOOK_SECRET_KEY and PUBLIC_URL, refusing a short key and a URL that is not http(s)", () => {
+    const config = loadConfig(
+      { WEBHOOK_SECRET_KEY: "k".repeat(32), PUBLIC_URL: "https://releases.example.com/" },
+      "/srv/app",
+    );
+    expect(config.webhookSecretKey).toBe("k".repeat(32));
+    expect(config.publicUrl).toBe("https://releases.example.com");
+    expect(issuesOf({ WEBHOOK_SECRET_KEY: "short", PUBLIC_URL: "ftp://x" })).toEqual([
+      "WEBHOOK_SECRET_KEY must be at least 32 characters (a random key); got 5",
+      'PUBLIC_URL must be an http(s) URL like https://releases.example.com; got "ftp://x"',
+    ]);
+  });
+
   it("resolves a relative DATA_DIR against the working directory", () => {
     expect(loadConfig({ DATA_DIR: "state/here" }, "/srv/app").dataDir).toBe("/srv/app/state/here");
   });

@@ -65,7 +65,10 @@ describe("each tool rejects what is wrong", () => {
     const dir = join(scratch, "compose");
     cpSync(join(REPO_ROOT, "infra/compose"), dir, { recursive: true });
     const compose = readFileSync(join(dir, "compose.yaml"), "utf8");
-    const good = run(join(BIN, "compose-check"), ["-q", join(dir, "compose.yaml")], { ADMIN_TOKEN: "x".repeat(20) });
+    const good = run(join(BIN, "compose-check"), ["-q", join(dir, "compose.yaml")], {
+      ADMIN_TOKEN: "x".repeat(20),
+      WEBHOOK_SECRET_KEY: "k".repeat(32),
+    });
     expect(good.status, good.output).toBe(0);
     writeFileSync(
       join(dir, "compose.yaml"),
@@ -73,11 +76,15 @@ describe("each tool rejects what is wrong", () => {
     );
     const dangling = run(join(BIN, "compose-check"), ["-q", join(dir, "compose.yaml")], {
       ADMIN_TOKEN: "x".repeat(20),
+      WEBHOOK_SECRET_KEY: "k".repeat(32),
     });
     expect(dangling.status).not.toBe(0);
     expect(dangling.output).toContain("temporal-database");
     writeFileSync(join(dir, "compose.yaml"), compose);
-    const unset = run(join(BIN, "compose-check"), ["-q", join(dir, "compose.yaml")], { ADMIN_TOKEN: "" });
+    const unset = run(join(BIN, "compose-check"), ["-q", join(dir, "compose.yaml")], {
+      ADMIN_TOKEN: "",
+      WEBHOOK_SECRET_KEY: "k".repeat(32),
+    });
     expect(unset.status).not.toBe(0);
     expect(unset.output).toContain("set ADMIN_TOKEN");
   });

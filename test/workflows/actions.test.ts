@@ -109,6 +109,7 @@ const ACTORS: Record<ReleaseActionName, Actor> = {
   abort: editor,
   fullRollout: approver,
   rollbackToPhase: editor,
+  breakGlass: { name: "root", role: "ADMIN" },
 };
 
 const FULL_ROLLOUT_FROM_PHASE_0 = [
@@ -171,6 +172,14 @@ const TABLE: Record<ReleaseActionName, Record<PhaseState, Expectation>> = {
     WAITING: { appends: FULL_ROLLOUT_FROM_PHASE_0, status: "COMPLETED" },
     PAUSED: { appends: FULL_ROLLOUT_FROM_PHASE_0, status: "COMPLETED" },
     AWAITING_APPROVAL: { appends: FULL_ROLLOUT_FROM_PHASE_0, status: "COMPLETED" },
+    COMPLETED: { appends: "INVALID_STATE" },
+    ABORTED: { appends: "INVALID_STATE" },
+  },
+  // Nothing holds these releases (no freeze, no windows): there is no glass to break.
+  breakGlass: {
+    WAITING: { appends: "INVALID_STATE" },
+    PAUSED: { appends: "INVALID_STATE" },
+    AWAITING_APPROVAL: { appends: "INVALID_STATE" },
     COMPLETED: { appends: "INVALID_STATE" },
     ABORTED: { appends: "INVALID_STATE" },
   },

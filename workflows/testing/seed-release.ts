@@ -21,6 +21,7 @@ import { storeExecutor } from "../../services/event-store/command-handler.ts";
 import type { EventMetadata, EventStore } from "../../services/event-store/port.ts";
 import { type Feature, featureDecider } from "../../services/feature/feature.ts";
 import type { Pipeline } from "../../services/pipeline/pipeline.ts";
+import type { PromotionWindow } from "../../services/pipeline/windows.ts";
 import type { Project } from "../../services/project/project.ts";
 import { startRelease } from "../../services/release/start.ts";
 
@@ -45,6 +46,8 @@ export interface SeedReleaseOptions {
   selfApproval?: SelfApproval;
   /** When ReleaseStarted takes effect (default: now). */
   now?: string;
+  /** The pipeline's promotion windows (default none). */
+  windows?: PromotionWindow[];
 }
 
 export interface SeededRelease {
@@ -101,6 +104,7 @@ export async function seedRelease(store: EventStore, options: SeedReleaseOptions
     deletedAt: null,
     clonedFrom: null,
     attachedFeatureIds: [],
+    ...(options.windows !== undefined && { windows: options.windows }),
   };
   const executor = storeExecutor(store);
   const metadata = { actor: startedBy.name, correlationId: randomUUID(), causationId: null, projectId };

@@ -306,6 +306,13 @@ export function PipelinePage({ id }: { id: string }) {
       </h1>
       <ProjectNav projectId={pipeline.project.id} current="Pipelines" />
       <p>
+        {pipeline.windows.length === 0
+          ? "Promotion windows: none (phases roll out at any time)."
+          : `Promotion windows: ${pipeline.windows
+              .map((w) => `${w.days.join(", ")} ${w.start}–${w.end} (${w.timeZone})`)
+              .join("; ")}. Phases ready outside them wait for the next one.`}
+      </p>
+      <p>
         Version {pipeline.version}, created {formatTime(pipeline.createdAt)}
         {pipeline.publishedAt && `, published ${formatTime(pipeline.publishedAt)}`}. Self-approval:{" "}
         {pipeline.selfApproval === "FORBIDDEN" ? "forbidden" : "allowed"}.

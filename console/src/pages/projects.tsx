@@ -1,7 +1,26 @@
 import { useState } from "preact/hooks";
 import { request } from "../api.ts";
-import { Badge, Breadcrumbs, ErrorNote, Loading, phaseWords, roleAtLeast, useViewer } from "../components.tsx";
-import { CREATE_FEATURE, CREATE_PROJECT, type FeatureSummary, PROJECT, PROJECTS, type Segment } from "../documents.ts";
+import {
+  Badge,
+  Breadcrumbs,
+  ErrorNote,
+  formatTime,
+  Loading,
+  phaseWords,
+  roleAtLeast,
+  useViewer,
+} from "../components.tsx";
+import {
+  CREATE_FEATURE,
+  CREATE_PROJECT,
+  type FeatureSummary,
+  FREEZE_PROJECT,
+  type Freeze,
+  PROJECT,
+  PROJECTS,
+  type Segment,
+  UNFREEZE_PROJECT,
+} from "../documents.ts";
 import { useLiveRefetch, useQuery, useTitle } from "../hooks.ts";
 import { Link, navigate } from "../router.tsx";
 
@@ -121,6 +140,7 @@ export function ProjectNav({ projectId, current }: { projectId: string; current:
     [`/projects/${projectId}/releases`, "Releases in flight"],
     [`/projects/${projectId}/audit`, "Audit log"],
     ...(viewer.role === "ADMIN" ? [[`/projects/${projectId}/sdk-keys`, "SDK keys"]] : []),
+    ...(viewer.role === "ADMIN" ? [[`/projects/${projectId}/webhooks`, "Webhooks"]] : []),
   ];
   return (
     <nav aria-label="Project" class="tabs">
@@ -157,6 +177,7 @@ export function ProjectPage({ projectId }: { projectId: string }) {
       <h1>{project.name}</h1>
       <ProjectNav projectId={projectId} current="Features" />
       <ErrorNote error={query.error} />
+      <FreezePanel projectId={projectId} freeze={project.freeze} onChange={() => void query.refetch()} />
       <p>
         Environments: {project.environments.join(" → ")}
         {project.segments.length > 0 &&
@@ -268,6 +289,77 @@ function CreateFeature({ projectId, pipelines }: { projectId: string; pipelines:
           Create feature
         </button>
       </form>
+      <ErrorNote error={error} />
+    </section>
+  );
+}
+
+/** The project's freeze ("stop the line"): a banner while it lasts; APPROVERs freeze and unfreeze. */
+function FreezePanel({
+  projectId,
+  freeze,
+  onChange,
+}: {
+  projectId: string;
+  freeze: Freeze | null;
+  onChange: () => void;
+}) {
+  const viewer = useViewer();
+  const [reason, setReason] = useState("");
+  const [until, setUntil] = useState("");
+  const [error, setError] = useState<unknown>(null);
+  const canFreeze = roleAtLeast(viewer.role, "APPROVER");
+  const run = async (action: () => Promise<unknown>): Promise<void> => {
+    setError(null);
+    try {
+      await action();
+      setReason("");
+      setUntil("");
+      onChange();
+    } catch (failure) {
+      setError(failure);
+    }
+  };
+  return (
+    <section aria-label="Freeze">
+      {freeze ? (
+        <div role="status" class="banner banner-bad">
+          <strong>Frozen</strong> since {formatTime(freeze.since)} by {freeze.by}: {freeze.reason}
+          {freeze.until ? ` · ends ${formatTime(freeze.until)}` : " · until unfrozen"}. No phase of this project's
+          releases rolls out; timers still run and approvals are still recorded.
+        </div>
+      ) : null}
+      {canFreeze && (
+        <form
+          class="row"
+          onSubmit={(event) => {
+            event.preventDefault();
+            void run(() =>
+              freeze
+                ? request(UNFREEZE_PROJECT, { projectId, reason: reason.trim() || null })
+                : request(FREEZE_PROJECT, {
+                    projectId,
+                    reason: reason.trim(),
+                    until: until === "" ? null : new Date(until).toISOString(),
+                  }),
+            );
+          }}
+        >
+          <label>
+            {freeze ? "Reason (optional)" : "Freeze reason"}
+            <input required={!freeze} value={reason} onInput={(e) => setReason(e.currentTarget.value)} />
+          </label>
+          {!freeze && (
+            <label>
+              Ends (optional)
+              <input type="datetime-local" value={until} onInput={(e) => setUntil(e.currentTarget.value)} />
+            </label>
+          )}
+          <button type="submit" class={freeze ? "primary" : "danger"}>
+            {freeze ? "Unfreeze project" : "Freeze project"}
+          </button>
+        </form>
+      )}
       <ErrorNote error={error} />
     </section>
   );

@@ -181,7 +181,7 @@ export interface SimulationOptions {
 
 /** What one executed command left behind: for as-of tests. */
 export interface CommitRecord {
-  kind: Exclude<EntityKind, "sdkKey">;
+  kind: Exclude<EntityKind, "sdkKey" | "webhook" | "delivery">;
   id: string;
   at: string;
   position: string | null;
@@ -253,7 +253,7 @@ export class Simulation {
         }
         if (executed.events.length > 0 && entity !== null) {
           const record: CommitRecord = {
-            kind: entity.kind as CommitRecord["kind"],
+            kind: entity.kind as CommitRecord["kind"], // the simulation writes no SDK keys or webhooks
             id: entity.id,
             at: this.now,
             position: executed.position,

@@ -52,6 +52,11 @@ app.kubernetes.io/component: {{ .component }}
     secretKeyRef:
       name: {{ include "rp.secretName" . }}
       key: ADMIN_TOKEN
+- name: WEBHOOK_SECRET_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "rp.secretName" . }}
+      key: WEBHOOK_SECRET_KEY
 - name: TEMPORAL_API_KEY
   valueFrom:
     secretKeyRef:
