@@ -126,7 +126,7 @@ function forgetSavedSecret(dataDir: string | undefined, logger: Logger | undefin
 }
 
 /**
- * The bootstrap ADMIN token, named "admin" (docs/decisions/0028-admin-token.md):
+ * The bootstrap ADMIN token, named "admin" (docs/decisions/0028-admin-token-rotation.md):
  * - first start without ADMIN_TOKEN: a random secret, shown once in a banner on stderr and saved to
  *   `<DATA_DIR>/admin-token` (mode 0600);
  * - first start with ADMIN_TOKEN: that secret;
