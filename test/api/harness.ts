@@ -134,27 +134,7 @@ export async function startTestApi(options: StartTestApiOptions = {}): Promise<T
   const wsUrl = url.replace(/^http/, "ws");
   const sockets: WsClient[] = [];
 
-  const gql: TestApi["gql"] = async (query, variables, token, headers) => {
-    const bearer = token === undefined ? adminToken : token;
-    const response = await fetch(url, {
-      method: "POST",
-      headers: {
-        "content-type": "application/json",
-        accept: "application/graphql-response+json, application/json",
-        ...(bearer !== null && { authorization: `Bearer ${bearer}` }),
-        ...headers,
-      },
-      body: JSON.stringify({ query, variables }),
-    });
-    const text = await response.text();
-    let body: { data?: unknown; errors?: GraphQLResponse["errors"] };
-    try {
-      body = JSON.parse(text);
-    } catch {
-      throw new Error(`not JSON (${response.status}): ${text.slice(0, 500)}`);
-    }
-    return { status: response.status, data: (body.data ?? null) as never, errors: body.errors };
-  };
+  const { gql, ok } = graphqlOverHttp(url, adminToken);
 
   return {
     url,
@@ -168,13 +148,7 @@ export async function startTestApi(options: StartTestApiOptions = {}): Promise<T
     dataDir,
     adminToken,
     gql,
-    async ok(query, variables, token) {
-      const result = await gql(query, variables, token);
-      if (result.errors?.length || result.data === null) {
-        throw new Error(`GraphQL errors: ${JSON.stringify(result.errors)}`);
-      }
-      return result.data as never;
-    },
+    ok,
     ws(token) {
       const bearer = token === undefined ? adminToken : token;
       const socket = createClient({
@@ -200,6 +174,44 @@ export async function startTestApi(options: StartTestApiOptions = {}): Promise<T
       if (ownsDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * TestApi's HTTP clients on an API at `url`: `gql` (POST /graphql with a bearer token, default
+ * `adminToken`; null: none) and `ok` (throws unless the answer has data and no errors). Shared with the
+ * ops stack (test/ops/observed-stack.ts), which wires its own API.
+ */
+export function graphqlOverHttp(url: string, adminToken: string): Pick<TestApi, "gql" | "ok"> {
+  const gql: TestApi["gql"] = async (query, variables, token, headers) => {
+    const bearer = token === undefined ? adminToken : token;
+    const response = await fetch(url, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        accept: "application/graphql-response+json, application/json",
+        ...(bearer !== null && { authorization: `Bearer ${bearer}` }),
+        ...headers,
+      },
+      body: JSON.stringify({ query, variables }),
+    });
+    const text = await response.text();
+    let body: { data?: unknown; errors?: GraphQLResponse["errors"] };
+    try {
+      body = JSON.parse(text);
+    } catch {
+      throw new Error(`not JSON (${response.status}): ${text.slice(0, 500)}`);
+    }
+    return { status: response.status, data: (body.data ?? null) as never, errors: body.errors };
+  };
+
+  const ok: TestApi["ok"] = async (query, variables, token) => {
+    const result = await gql(query, variables, token);
+    if (result.errors?.length || result.data === null) {
+      throw new Error(`GraphQL errors: ${JSON.stringify(result.errors)}`);
+    }
+    return result.data as never;
+  };
+  return { gql, ok };
 }
 
 /** Collects a subscription's payloads; `waitFor(n)` waits for the n-th. */

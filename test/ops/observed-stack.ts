@@ -28,7 +28,7 @@ import type { Tracing } from "../../services/platform/tracing.ts";
 import { createReadModels, type ReadModels } from "../../services/projections/read-models.ts";
 import { startProjections } from "../../services/projections/runner.ts";
 import { buildWorkflowBundle, createReleaseWorker } from "../../workflows/worker.ts";
-import type { GraphQLResponse, TestApi } from "../api/harness.ts";
+import { graphqlOverHttp, type TestApi, workflowBundle } from "../api/harness.ts";
 import { temporalTestAddress } from "../setup/temporal.ts";
 import { quietTemporalLogs } from "../workflows/helpers.ts";
 
@@ -79,7 +79,11 @@ export async function startObservedStack(
   const taskQueue = `ops-test-${randomUUID()}`;
 
   const nativeConnection = await NativeConnection.connect({ address });
-  const bundle = await buildWorkflowBundle(undefined, undefined, tracing === null ? [] : [WORKFLOW_TRACING_MODULE]);
+  // Untraced, the bundle is the harness's one (built once per test process).
+  const bundle =
+    tracing === null
+      ? await workflowBundle()
+      : await buildWorkflowBundle(undefined, undefined, [WORKFLOW_TRACING_MODULE]);
   const worker: Worker = await createReleaseWorker({
     connection: nativeConnection,
     store,
@@ -104,32 +108,8 @@ export async function startObservedStack(
   });
   const { url } = await app.start(0);
 
-  const gql: TestApi["gql"] = async (query, variables, token, headers) => {
-    const bearer = token === undefined ? adminToken : token;
-    const response = await fetch(url, {
-      method: "POST",
-      headers: {
-        "content-type": "application/json",
-        accept: "application/graphql-response+json, application/json",
-        ...(bearer !== null && { authorization: `Bearer ${bearer}` }),
-        ...headers,
-      },
-      body: JSON.stringify({ query, variables }),
-    });
-    const body = (await response.json()) as { data?: unknown; errors?: GraphQLResponse["errors"] };
-    return { status: response.status, data: (body.data ?? null) as never, errors: body.errors };
-  };
-  const api = {
-    url,
-    gql,
-    async ok(query: string, variables?: Record<string, unknown>, token?: string | null) {
-      const result = await gql(query, variables, token);
-      if (result.errors?.length || result.data === null) {
-        throw new Error(`GraphQL errors: ${JSON.stringify(result.errors)}`);
-      }
-      return result.data as never;
-    },
-  } as unknown as TestApi;
+  // Only what the test/api document helpers use: url and the HTTP clients.
+  const api = { url, ...graphqlOverHttp(url, adminToken) } as unknown as TestApi;
 
   return {
     url,
