@@ -7,23 +7,10 @@
 // recorded (p50/p99 over all subscribers and actions). Then MUTATIONS createFeature mutations run with
 // CONCURRENCY in flight, for the mutation throughput. The last line is one JSON object with the numbers.
 
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { Client, Connection } from "@temporalio/client";
-import { DefaultLogger, NativeConnection, Runtime } from "@temporalio/worker";
 import { createClient } from "graphql-ws";
 import WebSocket from "ws";
-import { buildApp } from "../services/api/app.ts";
-import { ensureAdminToken } from "../services/api/auth.ts";
-import { createAuditIndex } from "../services/audit/audit-index.ts";
-import { createEventStore } from "../services/event-store/create-event-store.ts";
-import { createLogger } from "../services/platform/logger.ts";
-import { startTemporalDevServer } from "../services/platform/temporal-dev-server.ts";
-import { createReadModels } from "../services/projections/read-models.ts";
-import { startProjections } from "../services/projections/runner.ts";
-import { buildWorkflowBundle, createReleaseWorker } from "../workflows/worker.ts";
+import { startBenchStack } from "./stack.ts";
 
 const SUBSCRIBERS = Number(process.env.SUBSCRIBERS ?? 100);
 const ACTIONS = Number(process.env.ACTIONS ?? 40);
@@ -44,49 +31,8 @@ function percentile(sorted: number[], p: number): number {
 const round = (value: number): number => Math.round(value * 100) / 100;
 
 async function main(): Promise<void> {
-  Runtime.install({ logger: new DefaultLogger("ERROR") });
-  const logger = createLogger("test", { level: "error" });
-  const dataDir = await mkdtemp(join(tmpdir(), "bench-api-"));
-  const temporal =
-    process.env.TEMPORAL_ADDRESS === undefined || process.env.TEMPORAL_ADDRESS === ""
-      ? await startTemporalDevServer({ dbFilename: join(dataDir, "temporal", "temporal.db"), logger })
-      : null;
-  const address = temporal?.address ?? (process.env.TEMPORAL_ADDRESS as string);
-
-  const store = await createEventStore({ dataDir, connectionString: "" });
-  const readModels = createReadModels();
-  const audit = createAuditIndex({ store });
-  const runner = startProjections({ store, readModels, audit });
-  await runner.ready;
-  const nativeConnection = await NativeConnection.connect({ address });
-  const worker = await createReleaseWorker({
-    connection: nativeConnection,
-    store,
-    bundle: await buildWorkflowBundle(logger),
-    taskQueue: TASK_QUEUE,
-  });
-  const workerRunning = worker.run();
-  const connection = await Connection.connect({ address });
-  const client = new Client({ connection });
-  let token = "";
-  await ensureAdminToken({
-    store,
-    readModels,
-    runner,
-    print: (line) => {
-      token = line.replace(/^ADMIN token \(shown once\): /, "");
-    },
-  });
-  const app = buildApp({
-    store,
-    temporal: { client },
-    readModels,
-    runner,
-    audit,
-    logger,
-    options: { rateLimit: false, taskQueue: TASK_QUEUE },
-  });
-  const { url } = await app.start(0);
+  const stack = await startBenchStack("api", TASK_QUEUE);
+  const { url, token, address, dataDir } = stack;
   say(`API at ${url}, Temporal at ${address}, data in ${dataDir}`);
 
   const gql = async <T>(query: string, variables: Record<string, unknown> = {}): Promise<T> => {
@@ -209,16 +155,7 @@ async function main(): Promise<void> {
   say(`${MUTATIONS} createFeature mutations (${CONCURRENCY} in flight) in ${round(seconds)} s: ${mutationsPerSec}/s`);
 
   for (const socket of sockets) await socket.dispose();
-  await app.stop();
-  worker.shutdown();
-  await workerRunning;
-  await nativeConnection.close();
-  await connection.close();
-  await runner.close();
-  audit.close();
-  await store.close();
-  await temporal?.stop();
-  await rm(dataDir, { recursive: true, force: true });
+  await stack.close();
 
   say(
     JSON.stringify({

@@ -42,8 +42,7 @@ async function main(): Promise<void> {
   const audit = createAuditIndex({ store });
   const runner = startProjections({ store, readModels, audit });
   await runner.ready;
-  let secret = "";
-  await ensureAdminToken({ store, readModels, runner, print: (line) => (secret = line.split(": ")[1] ?? "") });
+  const secret = (await ensureAdminToken({ store, readModels, runner, print: () => {} })).secret ?? "";
   const app = buildApp({
     store,
     readModels,

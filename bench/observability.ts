@@ -46,16 +46,8 @@ async function main(): Promise<void> {
   const audit = createAuditIndex({ store: rawStore });
   const runner = startProjections({ store: rawStore, readModels, audit });
   await runner.ready;
-  let adminToken = "";
-  await ensureAdminToken({
-    store: rawStore,
-    readModels,
-    runner,
-    adminToken: undefined,
-    print: (line) => {
-      adminToken = line.replace(/^ADMIN token \(shown once\): /, "");
-    },
-  });
+  const bootstrap = await ensureAdminToken({ store: rawStore, readModels, runner, print: () => {} });
+  const adminToken = bootstrap.secret ?? "";
   const logger = createLogger("test", { level: "error", format: "json" });
   const appFor = (store: EventStore) =>
     buildApp({

@@ -17,25 +17,12 @@
 //                         new value for a us-west unit; 0 when a client had it before the answer.
 // The last line is one JSON object with the numbers.
 
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import { FlagdCore } from "@openfeature/flagd-core";
-import { Client, Connection } from "@temporalio/client";
-import { DefaultLogger, NativeConnection, Runtime } from "@temporalio/worker";
 import { createClient } from "../sdk/index.ts";
-import { buildApp } from "../services/api/app.ts";
-import { ensureAdminToken } from "../services/api/auth.ts";
-import { createAuditIndex } from "../services/audit/audit-index.ts";
 import type { Definition } from "../services/core/model.ts";
-import { createEventStore } from "../services/event-store/create-event-store.ts";
-import { createLogger } from "../services/platform/logger.ts";
-import { startTemporalDevServer } from "../services/platform/temporal-dev-server.ts";
-import { createReadModels } from "../services/projections/read-models.ts";
-import { startProjections } from "../services/projections/runner.ts";
 import type { ConfigDocument, ConfigFeature } from "../services/serving/config-document.ts";
-import { buildWorkflowBundle, createReleaseWorker } from "../workflows/worker.ts";
+import { startBenchStack } from "./stack.ts";
 
 const STREAMS = Number(process.env.STREAMS ?? 1000);
 const ROUNDS = Number(process.env.ROUNDS ?? 10);
@@ -185,49 +172,8 @@ function runWorker<T>(
 }
 
 async function main(): Promise<void> {
-  Runtime.install({ logger: new DefaultLogger("ERROR") });
-  const logger = createLogger("test", { level: "error" });
-  const dataDir = await mkdtemp(join(tmpdir(), "bench-serving-"));
-  const temporal =
-    process.env.TEMPORAL_ADDRESS === undefined || process.env.TEMPORAL_ADDRESS === ""
-      ? await startTemporalDevServer({ dbFilename: join(dataDir, "temporal", "temporal.db"), logger })
-      : null;
-  const address = temporal?.address ?? (process.env.TEMPORAL_ADDRESS as string);
-  const store = await createEventStore({ dataDir, connectionString: "" });
-  const readModels = createReadModels();
-  const audit = createAuditIndex({ store });
-  const runner = startProjections({ store, readModels, audit });
-  await runner.ready;
-  const nativeConnection = await NativeConnection.connect({ address });
-  const worker = await createReleaseWorker({
-    connection: nativeConnection,
-    store,
-    bundle: await buildWorkflowBundle(logger),
-    taskQueue: TASK_QUEUE,
-  });
-  const workerRunning = worker.run();
-  const connection = await Connection.connect({ address });
-  const client = new Client({ connection });
-  let token = "";
-  await ensureAdminToken({
-    store,
-    readModels,
-    runner,
-    print: (line) => {
-      token = line.replace(/^ADMIN token \(shown once\): /, "");
-    },
-  });
-  const app = buildApp({
-    store,
-    temporal: { client },
-    readModels,
-    runner,
-    audit,
-    logger,
-    options: { rateLimit: false, taskQueue: TASK_QUEUE },
-  });
-  const { url } = await app.start(0);
-  const baseUrl = url.replace(/\/graphql$/, "");
+  const stack = await startBenchStack("serving", TASK_QUEUE);
+  const { url, baseUrl, token, address, dataDir } = stack;
   say(`API at ${url}, Temporal at ${address}, data in ${dataDir}`);
 
   const gql = async <T>(query: string, variables: Record<string, unknown> = {}): Promise<T> => {
@@ -433,7 +379,7 @@ async function main(): Promise<void> {
     },
   );
   const streaming = await connected;
-  say(`${streaming} SDK clients streaming (the API holds ${app.sdk.openStreams} streams)`);
+  say(`${streaming} SDK clients streaming (the API holds ${stack.app.sdk.openStreams} streams)`);
   const latencies: number[] = [];
   const fromRequest: number[] = [];
   let early = 0;
@@ -470,16 +416,7 @@ async function main(): Promise<void> {
   await streams.done;
   await streams.worker.terminate();
 
-  await app.stop();
-  worker.shutdown();
-  await workerRunning;
-  await nativeConnection.close();
-  await connection.close();
-  await runner.close();
-  audit.close();
-  await store.close();
-  await temporal?.stop();
-  await rm(dataDir, { recursive: true, force: true });
+  await stack.close();
 
   say(
     JSON.stringify({
