@@ -1,10 +1,11 @@
 // The API process (`npm run api`, and a child of `npm start`): the composition root. Reads the
-// configuration, opens the event store, rebuilds the read models and the audit index from the log (the
-// projection runner's catch-up subscription, which then stays live), connects to Temporal, makes sure an
-// ADMIN token exists, and serves GraphQL on PORT until SIGTERM/SIGINT.
+// configuration, opens the event store, takes a projection slot (its persisted read models and audit index)
+// and catches them up from their checkpoints (the projection runner's catch-up subscription, which then
+// stays live), connects to Temporal, makes sure an ADMIN token exists, and serves GraphQL on PORT until
+// SIGTERM/SIGINT.
 
 import { Client } from "@temporalio/client";
-import { createAuditIndex } from "../audit/audit-index.ts";
+import { auditIndexFile, createAuditIndex } from "../audit/audit-index.ts";
 import { createEventStore } from "../event-store/create-event-store.ts";
 import { instrumentEventStore } from "../event-store/instrumented.ts";
 import { loadConfigOrExit } from "../platform/config.ts";
@@ -15,8 +16,8 @@ import { connectTemporalClient, describeTemporalConnection } from "../platform/t
 import { updateMetricsInterceptor } from "../platform/temporal-metrics.ts";
 import { tracingClientInterceptors } from "../platform/temporal-tracing.ts";
 import { startTracing } from "../platform/tracing.ts";
-import { createReadModels } from "../projections/read-models.ts";
 import { startProjections } from "../projections/runner.ts";
+import { openProjectionSlot } from "../projections/slots.ts";
 import { loadWebhookKey } from "../webhook/secrets.ts";
 import { buildApp } from "./app.ts";
 import { ensureAdminToken } from "./auth.ts";
@@ -35,9 +36,13 @@ async function main(): Promise<void> {
     }),
     metrics,
   );
-  // In memory, rebuilt from the log at each start: API processes share nothing but the store and Temporal.
-  const readModels = createReadModels();
-  const audit = createAuditIndex({ store });
+  // Persisted in a slot of PROJECTIONS_DIR that this process holds alone: API processes share nothing but
+  // the store and Temporal, and a restart resumes from the slot's checkpoints.
+  const slot = openProjectionSlot({ root: config.projectionsDir });
+  const { readModels } = slot;
+  const fromEvents = readModels.eventCount;
+  const auditPath = auditIndexFile(slot.dir);
+  const audit = createAuditIndex({ store, path: auditPath });
   const runner = startProjections({
     store,
     readModels,
@@ -47,7 +52,18 @@ async function main(): Promise<void> {
   });
   const startedAt = Date.now();
   await runner.ready;
-  logger.info({ events: readModels.eventCount, ms: Date.now() - startedAt }, "read models caught up");
+  const stale = slot.removeStale([auditPath]);
+  logger.info(
+    {
+      events: readModels.eventCount,
+      applied: readModels.eventCount - fromEvents,
+      ms: Date.now() - startedAt,
+      slot: slot.dir,
+      fresh: slot.fresh,
+      ...(stale.length > 0 && { removed: stale }),
+    },
+    "read models caught up",
+  );
 
   // TEMPORAL_ADDRESS with TLS, mutual TLS and/or an API key (services/platform/temporal-connection.ts).
   const connection = await connectTemporalClient(config, { logger });
@@ -106,6 +122,7 @@ async function main(): Promise<void> {
         await runner.close();
         await connection.close();
         audit.close();
+        readModels.close();
         await store.close();
         await metricsServer?.close();
         await tracing?.shutdown();

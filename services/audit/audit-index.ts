@@ -562,3 +562,6 @@ export const createAuditIndex = (options: AuditIndexOptions): AuditIndex => {
   }
   return new AuditIndex(options);
 };
+
+/** The audit index's file in a projections directory (a slot, see services/projections/slots.ts). */
+export const auditIndexFile = (dir: string): string => `${dir}/audit-v7.sqlite`;

@@ -28,6 +28,11 @@ export interface Config {
   readonly port: number;
   /** DATA_DIR, made absolute: embedded event store, Temporal dev server database, local state. */
   readonly dataDir: string;
+  /**
+   * PROJECTIONS_DIR, made absolute (default DATA_DIR/projections): the API's persisted read models and audit
+   * index, one slot directory per running process (services/projections/slots.ts).
+   */
+  readonly projectionsDir: string;
   /** ADMIN_TOKEN: the first ADMIN token's secret; when unset a fresh installation generates and prints one. */
   readonly adminToken: string | undefined;
   /** EVENTSTORE_CONNECTION_STRING: selects EventStoreDB; when unset the embedded store under DATA_DIR is used. */
@@ -89,6 +94,14 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
 
   const dataDirRaw = read("DATA_DIR") ?? CONFIG_DEFAULTS.dataDir;
   const dataDir = isAbsolute(dataDirRaw) ? dataDirRaw : resolve(cwd, dataDirRaw);
+
+  const projectionsDirRaw = read("PROJECTIONS_DIR");
+  const projectionsDir =
+    projectionsDirRaw === undefined
+      ? resolve(dataDir, "projections")
+      : isAbsolute(projectionsDirRaw)
+        ? projectionsDirRaw
+        : resolve(cwd, projectionsDirRaw);
 
   const adminToken = read("ADMIN_TOKEN");
   if (adminToken !== undefined && !/^[A-Za-z0-9._~+/-]{16,}=*$/.test(adminToken)) {
@@ -172,6 +185,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   return {
     port,
     dataDir,
+    projectionsDir,
     adminToken,
     eventStoreConnectionString,
     temporalAddress,

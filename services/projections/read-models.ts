@@ -1,19 +1,28 @@
 // The read models: live state of every project, API token, pipeline, feature and release, and the indexes
-// the GraphQL queries need, kept in memory and fed event by event in global order by the projection runner.
+// the GraphQL queries need — a projection persisted in SQLite with its checkpoint, fed event by event in
+// global order by the projection runner. See docs/decisions/0005-read-models.md and 0042.
 //
 // Each entity's state is built by the SAME evolve its decider uses (evolveProject, evolveToken,
 // evolvePipeline, evolveFeature, the release evolve), after the same upcasters the command handler applies:
-// a read model never holds a second copy of the domain rules. The indexes are derived from the states
-// before and after each event. See docs/decisions/0005-read-models.md.
+// a read model never holds a second copy of the domain rules. The indexes are columns derived from each
+// entity's state (and, for orders that depend on history, from the event that changed it).
 //
-// Getters are synchronous and return frozen snapshots: states are immutable values (evolve returns new
-// objects, sharing what did not change). A state is frozen when it is first handed out — not when it is
-// stored, so a rebuild that nobody reads meanwhile pays nothing for it — and freezing skips the parts that
-// are already frozen, so it costs only what the last events created.
+// - One table per entity kind: the state as JSON plus the columns the lists are queried by, each list an
+//   index. A process holds in memory only a bounded cache of parsed states and the entities changed since
+//   the last commit.
+// - `apply` changes entities in memory; `commit` writes them and the checkpoint (the position of the last
+//   applied event, the counts) in ONE transaction. A crash between two commits loses nothing: the next start
+//   resumes from the committed checkpoint and applies the rest again, onto the rows of that same commit.
+// - Getters are synchronous (node:sqlite is): by id from the uncommitted changes, the cache, or a row;
+//   lists first write the uncommitted changes into the open transaction, then query their index.
+// - Getters return frozen snapshots: states are immutable values (evolve returns new objects, sharing what
+//   did not change), frozen when first handed out.
+// - The file's name carries READ_MODELS_VERSION: a build whose rows have another shape never opens it.
 
+import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
 import type { DomainEvent } from "../core/decider.ts";
 import type { ReleaseStatus } from "../core/model.ts";
-import { type EntityKind, parseStream } from "../core/streams.ts";
+import { type EntityKind, parseStream, streams } from "../core/streams.ts";
 import { UPCASTERS } from "../core/upcasters.ts";
 import { upcastEvent } from "../event-store/command-handler.ts";
 import type { EventMetadata, RecordedEvent, StoredEvent } from "../event-store/port.ts";
@@ -31,6 +40,18 @@ import type { TokenEvent } from "../token/events.ts";
 import { type ApiToken, evolveToken, normalizeTokenName } from "../token/token.ts";
 import type { DeliveryEvent, WebhookEvent } from "../webhook/events.ts";
 import { type Delivery, evolveDelivery, evolveWebhook, type Webhook } from "../webhook/webhook.ts";
+
+/**
+ * The shape of the rows and of the states in them. Bump it whenever a table, a column, an evolve or an
+ * upcaster changes what a replay of the same log would store: the file name carries it, so a new build
+ * rebuilds into a new file and never reads rows of another shape (test/audit/projection-version.test.ts
+ * pins the sources this covers).
+ */
+export const READ_MODELS_VERSION = 1;
+
+/** The file of the read models in a projections directory (a slot, see slots.ts). */
+export const readModelsFile = (dir: string, version = READ_MODELS_VERSION): string =>
+  `${dir}/read-models-v${version}.sqlite`;
 
 /** An event that could not be applied (its evolve threw): kept, not fatal, so one bad event cannot stop every read. */
 export interface ProjectionProblem {
@@ -59,7 +80,30 @@ export interface ReadModelCounts {
   releasesAwaitingApproval: number;
 }
 
+export interface ReadModelsOptions {
+  /** SQLite file (created if missing), or `:memory:` (default: a private database, for tests and tools). */
+  path?: string;
+  /** Parsed states kept in memory beside the uncommitted ones (default 10,000; env READ_MODEL_CACHE). */
+  cacheEntries?: number;
+  /**
+   * Hold the file for this process alone (SQLite's exclusive locking mode, taken at open): a second
+   * process opening it gets a ProjectionFileBusyError. Default true for a file.
+   */
+  exclusive?: boolean;
+}
+
+/** Another process holds the projection file (see slots.ts: each process takes a slot of its own). */
+export class ProjectionFileBusyError extends Error {
+  readonly path: string;
+  constructor(path: string) {
+    super(`projection file ${path} is held by another process`);
+    this.path = path;
+    this.name = "ProjectionFileBusyError";
+  }
+}
+
 const PROBLEMS_KEPT = 100;
+const DEFAULT_CACHE_ENTRIES = 10_000;
 
 /** Event types an upcaster rewrites (a Set: looking a fresh string up in a frozen object costs more). */
 const UPCAST_TYPES = new Set(Object.keys(UPCASTERS));
@@ -74,44 +118,6 @@ const upcast = (recorded: RecordedEvent | StoredEvent): DomainEvent =>
     },
     UPCASTERS,
   );
-
-/** Where a stream's events go — its entity's kind and id — and the state they built so far. */
-interface StreamEntry {
-  readonly kind: EntityKind | null;
-  readonly id: string;
-  state: unknown;
-}
-
-/** A stream's entity, from its name (`<kind>-<id>`); kind null for a stream of no entity. Once per stream. */
-const placeStream = (stream: string): StreamEntry => {
-  const parsed = parseStream(stream);
-  return parsed === null ? { kind: null, id: stream, state: null } : { kind: parsed.kind, id: parsed.id, state: null };
-};
-
-/**
- * Entity id → its current state, read through the stream entries `apply` updates in place: an event
- * changes its entry's state and nothing here (an entity is added once, with its first state).
- */
-class States<T> {
-  readonly #entries = new Map<string, StreamEntry>();
-
-  get size(): number {
-    return this.#entries.size;
-  }
-
-  get(id: string): T | undefined {
-    return this.#entries.get(id)?.state as T | undefined;
-  }
-
-  /** The entity of `entry`, whose state was just set for the first time. */
-  add(entry: StreamEntry): void {
-    this.#entries.set(entry.id, entry);
-  }
-
-  *entries(): IterableIterator<[string, T]> {
-    for (const [id, entry] of this.#entries) yield [id, entry.state as T];
-  }
-}
 
 const EMPTY: readonly never[] = Object.freeze([]);
 
@@ -133,64 +139,229 @@ const isAwaitingApproval = (release: Release): boolean => {
   return release.phases[release.currentPhaseIndex]?.status === "AWAITING_APPROVAL";
 };
 
-const pushTo = <K, V>(map: Map<K, V[]>, key: K, value: V): void => {
-  const list = map.get(key);
-  if (list === undefined) map.set(key, [value]);
-  else list.push(value);
-};
-
 const keyOf = (projectId: string, key: string): string => `${projectId}\u0000${key}`;
 
+/**
+ * One entity as the read models hold it: its state and the orders that depend on history. `ord` is the
+ * sequence number (1-based count of applied events) of the event that created it; `orderA` / `orderB` are
+ * per kind (a feature: when its current pipeline was attached; a release: when it began to await approval,
+ * when it went in progress), null when not in that list.
+ */
+interface Entry {
+  readonly kind: EntityKind;
+  readonly id: string;
+  readonly stream: string;
+  ord: number;
+  state: unknown;
+  orderA: number | null;
+  orderB: number | null;
+}
+
+/** How a kind is stored: its table and the columns its lists are queried by. */
+interface KindTable {
+  readonly table: string;
+  /** Columns besides id, ord, state, order_a, order_b. */
+  readonly columns: readonly string[];
+  /** Their values for an entry. */
+  readonly values: (entry: Entry) => SQLInputValue[];
+  readonly indexes: readonly string[];
+}
+
+const stateOf = <T>(entry: Entry): T => entry.state as T;
+
+const TABLES: Record<EntityKind, KindTable> = {
+  project: { table: "projects", columns: [], values: () => [], indexes: [] },
+  token: {
+    table: "tokens",
+    columns: ["secret_hash", "name_key"],
+    values: (e) => [stateOf<ApiToken>(e).secretHash, normalizeTokenName(stateOf<ApiToken>(e).name)],
+    indexes: ["(secret_hash)", "(name_key)"],
+  },
+  pipeline: {
+    table: "pipelines",
+    columns: ["project_id"],
+    values: (e) => [stateOf<Pipeline>(e).projectId],
+    indexes: ["(project_id, ord)"],
+  },
+  feature: {
+    table: "features",
+    // live_key: the key while the feature is not deleted; pipeline_ref: its pipeline while not deleted.
+    columns: ["project_id", "live_key", "pipeline_ref"],
+    values: (e) => {
+      const f = stateOf<Feature>(e);
+      const deleted = f.deletedAt !== null;
+      return [f.projectId, deleted ? null : f.key, deleted ? null : f.pipelineId];
+    },
+    indexes: ["(project_id, ord)", "(project_id, live_key)", "(pipeline_ref, order_a)"],
+  },
+  release: {
+    table: "releases",
+    columns: ["project_id", "feature_id", "status"],
+    values: (e) => {
+      const r = stateOf<Release>(e);
+      return [r.projectId, r.featureId, r.status];
+    },
+    indexes: [
+      "(feature_id, ord)",
+      "(project_id, status, ord)",
+      "(order_a) WHERE order_a IS NOT NULL",
+      "(order_b) WHERE order_b IS NOT NULL",
+    ],
+  },
+  webhook: {
+    table: "webhooks",
+    columns: ["project_id"],
+    values: (e) => [stateOf<Webhook>(e).projectId],
+    indexes: ["(project_id, ord)"],
+  },
+  delivery: {
+    table: "deliveries",
+    columns: ["webhook_id"],
+    values: (e) => [stateOf<Delivery>(e).webhookId],
+    indexes: ["(webhook_id, ord)"],
+  },
+  sdkKey: {
+    table: "sdk_keys",
+    columns: ["project_id", "secret_hash"],
+    values: (e) => [stateOf<SdkKey>(e).projectId, stateOf<SdkKey>(e).secretHash],
+    indexes: ["(project_id, ord)", "(secret_hash)"],
+  },
+};
+
+const KINDS = Object.keys(TABLES) as EntityKind[];
+
+const schemaSql = (): string =>
+  [
+    "CREATE TABLE IF NOT EXISTS checkpoint (id INTEGER PRIMARY KEY CHECK (id = 1), state TEXT NOT NULL) STRICT;",
+    ...KINDS.flatMap((kind) => {
+      const { table, columns, indexes } = TABLES[kind];
+      const extra = columns.map((column) => `, ${column} TEXT`).join("");
+      return [
+        `CREATE TABLE IF NOT EXISTS ${table} (id TEXT PRIMARY KEY, ord INTEGER NOT NULL, order_a INTEGER, order_b INTEGER${extra}, state TEXT NOT NULL) STRICT;`,
+        ...indexes.map((columns, i) => `CREATE INDEX IF NOT EXISTS ${table}_${i} ON ${table} ${columns};`),
+      ];
+    }),
+  ].join("\n");
+
+/** What the checkpoint row holds: where the rows are, and what counts and problems go with them. */
+interface Checkpoint {
+  position: string | null;
+  events: number;
+  counts: Omit<ReadModelCounts, "events">;
+  releasesByStatus: Record<string, number>;
+  problems: ProjectionProblem[];
+}
+
+const emptyCheckpoint = (): Checkpoint => ({
+  position: null,
+  events: 0,
+  counts: {
+    projects: 0,
+    tokens: 0,
+    pipelines: 0,
+    features: 0,
+    releases: 0,
+    releasesInProgress: 0,
+    releasesAwaitingApproval: 0,
+  },
+  releasesByStatus: {},
+  problems: [],
+});
+
+interface KindStatements {
+  byId: StatementSync;
+  upsert: StatementSync;
+  all: StatementSync;
+}
+
 export class ReadModels {
-  /**
-   * Stream name → its entity and state: one lookup per event finds both (the kind maps below serve the
-   * getters by id, and are updated from here).
-   */
-  readonly #streams = new Map<string, StreamEntry>();
-  readonly #projects = new States<Project>();
-  readonly #projectOrder: string[] = [];
+  readonly path: string;
+  readonly #db: DatabaseSync;
+  readonly #statements = new Map<EntityKind, KindStatements>();
+  readonly #queries = new Map<string, StatementSync>();
+  readonly #saveCheckpoint: StatementSync;
+  readonly #cacheEntries: number;
+  /** Stream name → entry, least recently used first: parsed states kept for the next events and reads. */
+  readonly #cache = new Map<string, Entry>();
+  /** Entries changed since they were last written: read before the cache, written by `commit`. */
+  readonly #dirty = new Map<string, Entry>();
+  #inTransaction = false;
+  #checkpoint: Checkpoint;
+  #committedPosition: string | null;
+  #pending = 0;
   #projectsSnapshot: readonly Project[] | null = null;
-  readonly #tokens = new States<ApiToken>();
-  readonly #tokenByHash = new Map<string, string>();
-  /** Normalised token name (normalizeTokenName) → token id: names are compared as people read them. */
-  readonly #tokenByName = new Map<string, string>();
-  readonly #pipelines = new States<Pipeline>();
-  readonly #pipelinesByProject = new Map<string, string[]>();
-  readonly #features = new States<Feature>();
-  readonly #featuresByProject = new Map<string, string[]>();
-  readonly #featureByKey = new Map<string, string>();
-  readonly #featuresByPipeline = new Map<string, Set<string>>();
-  readonly #releases = new States<Release>();
-  readonly #releasesByFeature = new Map<string, string[]>();
-  readonly #releasesByProject = new Map<string, string[]>();
-  /** In the order they started waiting for approval. */
-  readonly #awaitingApproval = new Set<string>();
-  readonly #inProgress = new Set<string>();
-  readonly #webhooks = new States<Webhook>();
-  readonly #webhooksByProject = new Map<string, string[]>();
-  readonly #deliveries = new States<Delivery>();
-  /** Webhook id → its deliveries' ids, oldest first. */
-  readonly #deliveriesByWebhook = new Map<string, string[]>();
-  readonly #sdkKeys = new States<SdkKey>();
-  readonly #sdkKeyByHash = new Map<string, string>();
-  readonly #sdkKeysByProject = new Map<string, string[]>();
-  readonly #problems: ProjectionProblem[] = [];
-  #position: string | null = null;
-  #events = 0;
+  #closed = false;
+
+  constructor(options: ReadModelsOptions = {}) {
+    this.path = options.path ?? ":memory:";
+    const memory = this.path === ":memory:";
+    this.#cacheEntries = Math.max(
+      100,
+      options.cacheEntries ?? (Number(process.env.READ_MODEL_CACHE) || DEFAULT_CACHE_ENTRIES),
+    );
+    this.#db = new DatabaseSync(this.path);
+    try {
+      if (!memory) {
+        if (options.exclusive !== false) this.#db.exec("PRAGMA locking_mode = EXCLUSIVE");
+        this.#db.exec("PRAGMA busy_timeout = 0");
+        // Takes the write lock now (and, exclusive, keeps it): a held file is refused at open, not later.
+        this.#db.exec("BEGIN IMMEDIATE; COMMIT;");
+        this.#db.exec("PRAGMA journal_mode = WAL");
+        // A crash loses at most the last commits, never their atomicity: the checkpoint goes with its rows.
+        this.#db.exec("PRAGMA synchronous = NORMAL");
+        // Fewer, larger copies of the log into the file while catching up (the WAL holds up to 32 MB).
+        this.#db.exec("PRAGMA wal_autocheckpoint = 8192");
+      }
+      this.#db.exec("PRAGMA cache_size = -16384");
+      this.#db.exec(schemaSql());
+    } catch (error) {
+      this.#db.close();
+      if (error instanceof Error && /locked|busy/i.test(error.message)) throw new ProjectionFileBusyError(this.path);
+      throw error;
+    }
+    for (const kind of KINDS) {
+      const { table, columns } = TABLES[kind];
+      const all = ["id", "ord", "order_a", "order_b", ...columns, "state"];
+      const updates = all.filter((column) => column !== "id" && column !== "ord");
+      this.#statements.set(kind, {
+        byId: this.#db.prepare(`SELECT id, ord, order_a, order_b, state FROM ${table} WHERE id = ?`),
+        upsert: this.#db.prepare(
+          `INSERT INTO ${table} (${all.join(", ")}) VALUES (${all.map(() => "?").join(", ")}) ON CONFLICT (id) DO UPDATE SET ${updates
+            .map((column) => `${column} = excluded.${column}`)
+            .join(", ")}`,
+        ),
+        all: this.#db.prepare(`SELECT id, ord, order_a, order_b, state FROM ${table} ORDER BY id`),
+      });
+    }
+    this.#saveCheckpoint = this.#db.prepare("INSERT OR REPLACE INTO checkpoint (id, state) VALUES (1, ?)");
+    const row = this.#db.prepare("SELECT state FROM checkpoint WHERE id = 1").get() as { state: string } | undefined;
+    this.#checkpoint = row === undefined ? emptyCheckpoint() : (JSON.parse(row.state) as Checkpoint);
+    this.#committedPosition = this.#checkpoint.position;
+  }
 
   /** Global position of the last applied event (null before the first). */
   get position(): string | null {
-    return this.#position;
+    return this.#checkpoint.position;
+  }
+
+  /** Position of the last event whose effects are committed with the rows (where a restart resumes). */
+  get checkpoint(): string | null {
+    return this.#committedPosition;
+  }
+
+  /** Events applied since the last commit. */
+  get pending(): number {
+    return this.#pending;
   }
 
   /** Events applied so far. */
   get eventCount(): number {
-    return this.#events;
+    return this.#checkpoint.events;
   }
 
   /** Events whose evolve threw (at most the last 100). */
   get problems(): readonly ProjectionProblem[] {
-    return this.#problems.slice();
+    return this.#checkpoint.problems.slice();
   }
 
   /**
@@ -199,278 +370,363 @@ export class ReadModels {
    * of an unknown stream or type changes nothing.
    */
   apply(recorded: RecordedEvent | StoredEvent): AppliedChange {
-    this.#position = recorded.position;
-    this.#events++;
+    const checkpoint = this.#checkpoint;
+    checkpoint.position = recorded.position;
+    const seq = ++checkpoint.events;
+    this.#pending++;
     const { stream } = recorded;
-    let entry = this.#streams.get(stream);
+    let entry = this.#dirty.get(stream) ?? this.#touch(stream);
     if (entry === undefined) {
-      entry = placeStream(stream);
-      this.#streams.set(stream, entry);
+      const parsed = parseStream(stream);
+      if (parsed === null) return { kind: null, id: stream, before: null, after: null };
+      entry = this.#load(parsed.kind, parsed.id, stream) ?? {
+        kind: parsed.kind,
+        id: parsed.id,
+        stream,
+        ord: 0,
+        state: null,
+        orderA: null,
+        orderB: null,
+      };
+      this.#remember(entry);
     }
     const { kind, id } = entry;
-    if (kind === null) return { kind: null, id: stream, before: null, after: null };
     // A recorded event is already a { type, data } domain event; only an upcast makes a new one.
     const event: DomainEvent = UPCAST_TYPES.has(recorded.type) ? upcast(recorded) : recorded;
+    const before = entry.state;
+    let after: unknown;
     try {
-      switch (kind) {
-        case "project":
-          return this.#applyProject(entry, event as ProjectEvent);
-        case "token":
-          return this.#applyToken(entry, event as TokenEvent);
-        case "pipeline":
-          return this.#applyPipeline(entry, event as PipelineEvent);
-        case "feature":
-          return this.#applyFeature(entry, event as FeatureEvent);
-        case "release":
-          return this.#applyRelease(entry, event as ReleaseEvent);
-        case "webhook":
-          return this.#applyWebhook(entry, event as WebhookEvent);
-        case "delivery":
-          return this.#applyDelivery(entry, event as DeliveryEvent);
-        case "sdkKey":
-          return this.#applySdkKey(entry, event as SdkKeyEvent);
-        default: {
-          const unknown: never = kind;
-          return { kind: null, id: String(unknown), before: null, after: null };
-        }
-      }
+      after = this.#evolve(kind, before, event);
     } catch (error) {
-      this.#problems.push({
+      checkpoint.problems.push({
         position: recorded.position,
         stream: recorded.stream,
         type: recorded.type,
         message: error instanceof Error ? error.message : String(error),
       });
-      if (this.#problems.length > PROBLEMS_KEPT) this.#problems.shift();
+      if (checkpoint.problems.length > PROBLEMS_KEPT) checkpoint.problems.shift();
       return { kind, id, before: null, after: null };
     }
-  }
-
-  #applyProject(entry: StreamEntry, event: DomainEvent): AppliedChange {
-    const { id } = entry;
-    const before = entry.state as Project | null;
-    const after = evolveProject(before, event as ProjectEvent);
-    if (after !== before && after !== null) {
-      entry.state = after;
+    if (after !== before && after !== null && after !== undefined) {
       if (before === null) {
-        this.#projects.add(entry);
-        this.#projectOrder.push(id);
+        entry.ord = seq;
+        this.#created(kind);
       }
-      this.#projectsSnapshot = null;
+      entry.state = after;
+      this.#orders(entry, before, after, seq);
+      this.#dirty.set(stream, entry);
     }
-    return { kind: "project", id, before, after };
+    return { kind, id, before, after };
   }
 
-  #applyToken(entry: StreamEntry, event: TokenEvent): AppliedChange {
-    const { id } = entry;
-    const before = entry.state as ApiToken | null;
-    const after = evolveToken(before, event);
-    if (after !== before && after !== null) {
-      entry.state = after;
-      if (before === null) this.#tokens.add(entry);
-      if (before !== null && before.secretHash !== after.secretHash) this.#tokenByHash.delete(before.secretHash);
-      this.#tokenByHash.set(after.secretHash, id);
-      this.#tokenByName.set(normalizeTokenName(after.name), id);
+  #evolve(kind: EntityKind, before: unknown, event: DomainEvent): unknown {
+    switch (kind) {
+      case "project":
+        this.#projectsSnapshot = null;
+        return evolveProject(before as Project | null, event as ProjectEvent);
+      case "token":
+        return evolveToken(before as ApiToken | null, event as TokenEvent);
+      case "pipeline":
+        return evolvePipeline(before as Pipeline | null, event as PipelineEvent);
+      case "feature":
+        return evolveFeature(before as Feature | null, event as FeatureEvent);
+      case "release":
+        return evolveRelease(before as Release | null, event as ReleaseEvent);
+      case "webhook":
+        return evolveWebhook(before as Webhook | null, event as WebhookEvent);
+      case "delivery":
+        return evolveDelivery(before as Delivery | null, event as DeliveryEvent);
+      case "sdkKey":
+        return evolveSdkKey(before as SdkKey | null, event as SdkKeyEvent);
+      default: {
+        const unknown: never = kind;
+        throw new Error(`no read model for ${String(unknown)}`);
+      }
     }
-    return { kind: "token", id, before, after };
   }
 
-  #applyPipeline(entry: StreamEntry, event: PipelineEvent): AppliedChange {
-    const { id } = entry;
-    const before = entry.state as Pipeline | null;
-    const after = evolvePipeline(before, event);
-    if (after !== before && after !== null) {
-      entry.state = after;
-      if (before === null) {
-        this.#pipelines.add(entry);
-        pushTo(this.#pipelinesByProject, after.projectId, id);
-      }
+  #created(kind: EntityKind): void {
+    const { counts } = this.#checkpoint;
+    switch (kind) {
+      case "project":
+        counts.projects++;
+        return;
+      case "token":
+        counts.tokens++;
+        return;
+      case "pipeline":
+        counts.pipelines++;
+        return;
+      case "feature":
+        counts.features++;
+        return;
+      case "release":
+        counts.releases++;
+        return;
+      default:
+        return;
     }
-    return { kind: "pipeline", id, before, after };
   }
 
-  #applyFeature(entry: StreamEntry, event: FeatureEvent): AppliedChange {
-    const { id } = entry;
-    const before = entry.state as Feature | null;
-    const after = evolveFeature(before, event);
-    if (after !== before && after !== null) {
-      entry.state = after;
-      if (before === null) {
-        this.#features.add(entry);
-        pushTo(this.#featuresByProject, after.projectId, id);
-        this.#featureByKey.set(keyOf(after.projectId, after.key), id);
+  /** The orders that depend on history: set from the event that put the entity in the list. */
+  #orders(entry: Entry, before: unknown, after: unknown, seq: number): void {
+    if (entry.kind === "feature") {
+      // The pipeline list is in attachment order: attaching (again, or elsewhere) moves a feature to its end.
+      const was = before === null ? null : pipelineRef(before as Feature);
+      const now = pipelineRef(after as Feature);
+      if (was !== now) entry.orderA = now === null ? null : seq;
+    } else if (entry.kind === "release") {
+      const b = before as Release | null;
+      const a = after as Release;
+      const checkpoint = this.#checkpoint;
+      if (b === null || b.status !== a.status) {
+        const byStatus = checkpoint.releasesByStatus;
+        if (b !== null) byStatus[b.status] = (byStatus[b.status] ?? 1) - 1;
+        byStatus[a.status] = (byStatus[a.status] ?? 0) + 1;
       }
-      // A deleted feature leaves the key and pipeline indexes; the project's list keeps it for audit
-      // replay (`featureIdsEver`) and its getters leave it out.
-      const deleted = after.deletedAt !== null;
-      const key = keyOf(after.projectId, after.key);
-      if (deleted && this.#featureByKey.get(key) === id) this.#featureByKey.delete(key);
-      const was = before?.pipelineId ?? null;
-      const now = deleted ? null : after.pipelineId;
-      if (was !== now) {
-        if (was !== null) this.#featuresByPipeline.get(was)?.delete(id);
-        if (now !== null) {
-          let set = this.#featuresByPipeline.get(now);
-          if (set === undefined) {
-            set = new Set();
-            this.#featuresByPipeline.set(now, set);
-          }
-          set.add(id);
-        }
+      // Awaiting approval: in the order they began to wait.
+      const awaiting = isAwaitingApproval(a);
+      if (awaiting !== (b !== null && isAwaitingApproval(b))) {
+        entry.orderA = awaiting ? seq : null;
+        checkpoint.counts.releasesAwaitingApproval += awaiting ? 1 : -1;
+      }
+      // In progress: in the order they went in progress (and stay there while they are).
+      const inProgress = a.status === "IN_PROGRESS";
+      if (inProgress !== (entry.orderB !== null)) {
+        entry.orderB = inProgress ? seq : null;
+        checkpoint.counts.releasesInProgress += inProgress ? 1 : -1;
       }
     }
-    return { kind: "feature", id, before, after };
   }
 
-  #applyRelease(entry: StreamEntry, event: ReleaseEvent): AppliedChange {
-    const { id } = entry;
-    const before = entry.state as Release | null;
-    const after = evolveRelease(before, event);
-    if (after !== before && after !== null) {
-      entry.state = after;
-      if (before === null) {
-        this.#releases.add(entry);
-        pushTo(this.#releasesByFeature, after.featureId, id);
-        pushTo(this.#releasesByProject, after.projectId, id);
-      }
-      if (after.status === "IN_PROGRESS") this.#inProgress.add(id);
-      else this.#inProgress.delete(id);
-      const awaiting = isAwaitingApproval(after);
-      if (awaiting !== (before !== null && isAwaitingApproval(before))) {
-        if (awaiting) this.#awaitingApproval.add(id);
-        else this.#awaitingApproval.delete(id);
-      }
-    }
-    return { kind: "release", id, before, after };
+  /**
+   * Writes the changed entities and the checkpoint in one transaction: after it, a restart resumes from
+   * the position of the last applied event, onto exactly these rows.
+   */
+  commit(): void {
+    if (this.#closed || (this.#pending === 0 && this.#dirty.size === 0)) return;
+    this.#writeDirty();
+    this.#saveCheckpoint.run(JSON.stringify(this.#checkpoint));
+    this.#db.exec("COMMIT");
+    this.#inTransaction = false;
+    this.#committedPosition = this.#checkpoint.position;
+    this.#pending = 0;
   }
 
-  #applyWebhook(entry: StreamEntry, event: WebhookEvent): AppliedChange {
-    const { id } = entry;
-    const before = entry.state as Webhook | null;
-    const after = evolveWebhook(before, event);
-    if (after !== before && after !== null) {
-      entry.state = after;
-      if (before === null) {
-        this.#webhooks.add(entry);
-        pushTo(this.#webhooksByProject, after.projectId, id);
-      }
-    }
-    return { kind: "webhook", id, before, after };
+  /** Commits, then closes the database. The read models cannot be used afterwards. */
+  close(): void {
+    if (this.#closed) return;
+    this.commit();
+    this.#closed = true;
+    this.#db.close();
   }
 
-  #applyDelivery(entry: StreamEntry, event: DeliveryEvent): AppliedChange {
-    const { id } = entry;
-    const before = entry.state as Delivery | null;
-    const after = evolveDelivery(before, event);
-    if (after !== before && after !== null) {
-      entry.state = after;
-      if (before === null) {
-        this.#deliveries.add(entry);
-        pushTo(this.#deliveriesByWebhook, after.webhookId, id);
-      }
-    }
-    return { kind: "delivery", id, before, after };
+  /** Drops every row and the checkpoint: the next events rebuild everything (a replay into this file). */
+  clear(): void {
+    this.#begin();
+    for (const kind of KINDS) this.#db.exec(`DELETE FROM ${TABLES[kind].table}`);
+    this.#db.exec("DELETE FROM checkpoint");
+    this.#db.exec("COMMIT");
+    this.#inTransaction = false;
+    this.#cache.clear();
+    this.#dirty.clear();
+    this.#checkpoint = emptyCheckpoint();
+    this.#committedPosition = null;
+    this.#pending = 0;
+    this.#projectsSnapshot = null;
   }
 
-  #applySdkKey(entry: StreamEntry, event: SdkKeyEvent): AppliedChange {
-    const { id } = entry;
-    const before = entry.state as SdkKey | null;
-    const after = evolveSdkKey(before, event);
-    if (after !== before && after !== null) {
-      entry.state = after;
-      if (before === null) {
-        this.#sdkKeys.add(entry);
-        this.#sdkKeyByHash.set(after.secretHash, id);
-        pushTo(this.#sdkKeysByProject, after.projectId, id);
-      }
+  #begin(): void {
+    if (this.#inTransaction) return;
+    this.#db.exec("BEGIN");
+    this.#inTransaction = true;
+  }
+
+  /** Writes the changed entities into the open transaction (lists query the rows). */
+  #writeDirty(): void {
+    this.#begin();
+    for (const entry of this.#dirty.values()) {
+      const { kind } = entry;
+      (this.#statements.get(kind) as KindStatements).upsert.run(
+        entry.id,
+        entry.ord,
+        entry.orderA,
+        entry.orderB,
+        ...TABLES[kind].values(entry),
+        JSON.stringify(entry.state),
+      );
     }
-    return { kind: "sdkKey", id, before, after };
+    this.#dirty.clear();
+  }
+
+  /** The cached entry of `stream`, marked recently used. */
+  #touch(stream: string): Entry | undefined {
+    const entry = this.#cache.get(stream);
+    if (entry !== undefined) {
+      this.#cache.delete(stream);
+      this.#cache.set(stream, entry);
+    }
+    return entry;
+  }
+
+  #remember(entry: Entry): void {
+    this.#cache.set(entry.stream, entry);
+    if (this.#cache.size > this.#cacheEntries) {
+      // Least recently used first; an evicted entry that changed stays in #dirty until it is written.
+      const oldest = this.#cache.keys().next().value as string;
+      this.#cache.delete(oldest);
+    }
+  }
+
+  #fromRow(kind: EntityKind, stream: string, row: Record<string, unknown>): Entry {
+    return {
+      kind,
+      id: row.id as string,
+      stream,
+      ord: Number(row.ord),
+      state: JSON.parse(row.state as string),
+      orderA: row.order_a === null ? null : Number(row.order_a),
+      orderB: row.order_b === null ? null : Number(row.order_b),
+    };
+  }
+
+  #load(kind: EntityKind, id: string, stream: string): Entry | undefined {
+    const row = (this.#statements.get(kind) as KindStatements).byId.get(id) as Record<string, unknown> | undefined;
+    return row === undefined ? undefined : this.#fromRow(kind, stream, row);
+  }
+
+  /** The entry of an entity (its state null when it does not exist). */
+  #entry(kind: EntityKind, id: string): Entry | undefined {
+    const stream = streams[kind](id);
+    const entry = this.#dirty.get(stream) ?? this.#touch(stream);
+    if (entry !== undefined) return entry;
+    const loaded = this.#load(kind, id, stream);
+    if (loaded !== undefined) this.#remember(loaded);
+    return loaded;
+  }
+
+  #state<T>(kind: EntityKind, id: string): T | undefined {
+    const state = this.#entry(kind, id)?.state;
+    return state === null || state === undefined ? undefined : (state as T);
+  }
+
+  /** Runs a list query (after writing what changed) and returns the entities of its rows, cached. */
+  #select<T>(kind: EntityKind, where: string, ...params: SQLInputValue[]): T[] {
+    if (this.#dirty.size > 0) this.#writeDirty();
+    const sql = `SELECT id, ord, order_a, order_b, state FROM ${TABLES[kind].table} ${where}`;
+    let statement = this.#queries.get(sql);
+    if (statement === undefined) {
+      statement = this.#db.prepare(sql);
+      this.#queries.set(sql, statement);
+    }
+    const rows = statement.all(...params) as Record<string, unknown>[];
+    const list = new Array<T>(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i] as Record<string, unknown>;
+      const stream = streams[kind](row.id as string);
+      let entry = this.#touch(stream);
+      if (entry === undefined) {
+        entry = this.#fromRow(kind, stream, row);
+        this.#remember(entry);
+      }
+      list[i] = entry.state as T;
+    }
+    return list;
+  }
+
+  /** The id of the one row a lookup query finds. */
+  #lookup(kind: EntityKind, where: string, ...params: SQLInputValue[]): string | undefined {
+    if (this.#dirty.size > 0) this.#writeDirty();
+    const sql = `SELECT id FROM ${TABLES[kind].table} ${where} LIMIT 1`;
+    let statement = this.#queries.get(sql);
+    if (statement === undefined) {
+      statement = this.#db.prepare(sql);
+      this.#queries.set(sql, statement);
+    }
+    const row = statement.get(...params) as { id: string } | undefined;
+    return row?.id;
   }
 
   // ---- getters ------------------------------------------------------------------------------
 
   project(id: string): Project | null {
-    return freeze(this.#projects.get(id) ?? null);
+    return freeze(this.#state<Project>("project", id) ?? null);
   }
 
   /** Every project, oldest first. */
   projects(): readonly Project[] {
     if (this.#projectsSnapshot === null) {
-      this.#projectsSnapshot = freeze(this.#projectOrder.map((id) => this.#projects.get(id) as Project));
+      this.#projectsSnapshot = freeze(this.#select<Project>("project", "ORDER BY ord"));
     }
     return this.#projectsSnapshot;
   }
 
   token(id: string): ApiToken | null {
-    return freeze(this.#tokens.get(id) ?? null);
+    return freeze(this.#state<ApiToken>("token", id) ?? null);
   }
 
   /** The token whose secret hashes (SHA-256, hex) to `hash`. */
   tokenByHash(hash: string): ApiToken | null {
-    const id = this.#tokenByHash.get(hash);
-    return id === undefined ? null : freeze(this.#tokens.get(id) ?? null);
+    const id = this.#lookup("token", "WHERE secret_hash = ?", hash);
+    return id === undefined ? null : this.token(id);
   }
 
   /** The token whose name is `normalizedName` once normalised (see normalizeTokenName), revoked or not. */
   tokenByName(normalizedName: string): ApiToken | null {
-    const id = this.#tokenByName.get(normalizedName);
-    return id === undefined ? null : freeze(this.#tokens.get(id) ?? null);
+    const id = this.#lookup("token", "WHERE name_key = ? ORDER BY ord DESC", normalizedName);
+    return id === undefined ? null : this.token(id);
   }
 
   /** Every token, oldest first. */
   tokens(): ApiToken[] {
-    const list = [...this.#tokens.entries()].map(([, token]) => freeze(token));
+    const list = this.#select<ApiToken>("token", "ORDER BY ord").map((token) => freeze(token));
     return list.sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id < b.id ? -1 : 1));
   }
 
   tokenCount(): number {
-    return this.#tokens.size;
+    return this.#checkpoint.counts.tokens;
   }
 
   pipeline(id: string): Pipeline | null {
-    return freeze(this.#pipelines.get(id) ?? null);
+    return freeze(this.#state<Pipeline>("pipeline", id) ?? null);
   }
 
   /** A project's pipelines, oldest first; DELETED ones only with `includeDeleted`. */
   pipelines(projectId: string, includeDeleted = false): readonly Pipeline[] {
-    const ids = this.#pipelinesByProject.get(projectId);
-    if (ids === undefined) return EMPTY;
-    const list: Pipeline[] = [];
-    for (const id of ids) {
-      const pipeline = this.#pipelines.get(id);
-      if (pipeline !== undefined && (includeDeleted || pipeline.status !== "DELETED")) list.push(pipeline);
-    }
-    return freeze(list);
+    const all = this.#select<Pipeline>("pipeline", "WHERE project_id = ? ORDER BY ord", projectId);
+    if (all.length === 0) return EMPTY;
+    return freeze(includeDeleted ? all : all.filter((pipeline) => pipeline.status !== "DELETED"));
   }
 
   /** The feature, archived or not; null once deleted. */
   feature(id: string): Feature | null {
-    const feature = this.#features.get(id);
+    const feature = this.#state<Feature>("feature", id);
     return feature === undefined || feature.deletedAt !== null ? null : freeze(feature);
   }
 
   /** A deleted feature as its deletion left it (for the releases it had); null for any other. */
   deletedFeature(id: string): Feature | null {
-    const feature = this.#features.get(id);
+    const feature = this.#state<Feature>("feature", id);
     return feature === undefined || feature.deletedAt === null ? null : freeze(feature);
   }
 
   /** The feature with this key, archived or not; null once deleted. */
   featureByKey(projectId: string, key: string): Feature | null {
-    const id = this.#featureByKey.get(keyOf(projectId, key));
+    const id = this.#lookup("feature", "WHERE project_id = ? AND live_key = ?", projectId, key);
     return id === undefined ? null : this.feature(id);
   }
 
   /** A project's features, oldest first; archived ones only with `includeArchived`, deleted ones never. */
   features(projectId: string, includeArchived = false): readonly Feature[] {
-    const all = this.#list(this.#featuresByProject.get(projectId), this.#features);
+    const all = this.#select<Feature>("feature", "WHERE project_id = ? ORDER BY ord", projectId);
+    if (all.length === 0) return EMPTY;
     const hidden = (f: Feature): boolean => f.deletedAt !== null || (!includeArchived && f.archivedAt !== null);
-    return all.some(hidden) ? freeze(all.filter((f) => !hidden(f))) : all;
+    return freeze(all.some(hidden) ? all.filter((f) => !hidden(f)) : all);
   }
 
   /** Every feature a project ever had, deleted ones included, oldest first: for audit replay. */
   featureIdsEver(projectId: string): readonly string[] {
-    return this.#featuresByProject.get(projectId)?.slice() ?? EMPTY;
+    return this.#select<Feature>("feature", "WHERE project_id = ? ORDER BY ord", projectId).map((f) => f.id);
   }
 
   /**
@@ -478,109 +734,92 @@ export class ReadModels {
    * `includeArchived` (they keep their pipeline: deletePipeline counts them).
    */
   featuresWithPipeline(pipelineId: string, includeArchived = false): readonly Feature[] {
-    const ids = this.#featuresByPipeline.get(pipelineId);
-    if (ids === undefined) return EMPTY;
-    const all = this.#list([...ids], this.#features);
-    return includeArchived || !all.some((f) => f.archivedAt !== null)
-      ? all
-      : freeze(all.filter((f) => f.archivedAt === null));
+    const all = this.#select<Feature>("feature", "WHERE pipeline_ref = ? ORDER BY order_a", pipelineId);
+    if (all.length === 0) return EMPTY;
+    return freeze(includeArchived ? all : all.filter((f) => f.archivedAt === null));
   }
 
   release(id: string): Release | null {
-    return freeze(this.#releases.get(id) ?? null);
+    return freeze(this.#state<Release>("release", id) ?? null);
   }
 
   /** A feature's releases, oldest first. */
   releasesOfFeature(featureId: string): readonly Release[] {
-    return this.#list(this.#releasesByFeature.get(featureId), this.#releases);
+    const list = this.#select<Release>("release", "WHERE feature_id = ? ORDER BY ord", featureId);
+    return list.length === 0 ? EMPTY : freeze(list);
   }
 
   /** The feature's release in progress, if any. */
   activeRelease(featureId: string): Release | null {
-    const id = this.#features.get(featureId)?.activeReleaseId;
-    return id ? freeze(this.#releases.get(id) ?? null) : null;
+    const id = this.#state<Feature>("feature", featureId)?.activeReleaseId;
+    return id ? this.release(id) : null;
   }
 
   /** A project's releases, oldest first, optionally only those with `status`. */
   releases(projectId: string, status?: ReleaseStatus | null): readonly Release[] {
-    const all = this.#list(this.#releasesByProject.get(projectId), this.#releases);
-    return status ? freeze(all.filter((release) => release.status === status)) : all;
+    const list = status
+      ? this.#select<Release>("release", "WHERE project_id = ? AND status = ? ORDER BY ord", projectId, status)
+      : this.#select<Release>("release", "WHERE project_id = ? ORDER BY ord", projectId);
+    return list.length === 0 ? EMPTY : freeze(list);
   }
 
   /** Releases whose current phase awaits approval (of one project, or all), in the order they began to wait. */
   releasesAwaitingApproval(projectId?: string | null): readonly Release[] {
-    const list: Release[] = [];
-    for (const id of this.#awaitingApproval) {
-      const release = this.#releases.get(id);
-      if (release !== undefined && (!projectId || release.projectId === projectId)) list.push(release);
-    }
-    return freeze(list);
+    const list = projectId
+      ? this.#select<Release>("release", "WHERE order_a IS NOT NULL AND project_id = ? ORDER BY order_a", projectId)
+      : this.#select<Release>("release", "WHERE order_a IS NOT NULL ORDER BY order_a");
+    return list.length === 0 ? EMPTY : freeze(list);
   }
 
-  /** Releases IN_PROGRESS (all projects), oldest first by start. */
+  /** Releases IN_PROGRESS (all projects), in the order they went in progress. */
   releasesInProgress(): readonly Release[] {
-    return this.#list([...this.#inProgress], this.#releases);
+    const list = this.#select<Release>("release", "WHERE order_b IS NOT NULL ORDER BY order_b");
+    return list.length === 0 ? EMPTY : freeze(list);
+  }
+
+  /** How many releases have each status (all projects). */
+  releaseCountsByStatus(): Readonly<Record<string, number>> {
+    return { ...this.#checkpoint.releasesByStatus };
   }
 
   /** A webhook, deleted or not. */
   webhook(id: string): Webhook | null {
-    return freeze(this.#webhooks.get(id) ?? null);
+    return freeze(this.#state<Webhook>("webhook", id) ?? null);
   }
 
   /** A project's webhooks that are not deleted, oldest first. */
   webhooks(projectId: string): readonly Webhook[] {
-    const all = this.#list(this.#webhooksByProject.get(projectId), this.#webhooks);
-    return all.some((webhook) => webhook.deletedAt !== null)
-      ? freeze(all.filter((webhook) => webhook.deletedAt === null))
-      : all;
+    const all = this.#select<Webhook>("webhook", "WHERE project_id = ? ORDER BY ord", projectId);
+    if (all.length === 0) return EMPTY;
+    return freeze(all.filter((webhook) => webhook.deletedAt === null));
   }
 
   /** A webhook's deliveries, newest first (at most `first`). */
   deliveries(webhookId: string, first: number): readonly Delivery[] {
-    const ids = this.#deliveriesByWebhook.get(webhookId);
-    if (ids === undefined || first <= 0) return EMPTY;
-    return this.#list(ids.slice(-first).reverse(), this.#deliveries);
+    if (first <= 0) return EMPTY;
+    const list = this.#select<Delivery>("delivery", "WHERE webhook_id = ? ORDER BY ord DESC LIMIT ?", webhookId, first);
+    return list.length === 0 ? EMPTY : freeze(list);
   }
 
   sdkKey(id: string): SdkKey | null {
-    return freeze(this.#sdkKeys.get(id) ?? null);
+    return freeze(this.#state<SdkKey>("sdkKey", id) ?? null);
   }
 
   /** The SDK key whose secret hashes (SHA-256, hex) to `hash`, revoked or not. */
   sdkKeyByHash(hash: string): SdkKey | null {
-    const id = this.#sdkKeyByHash.get(hash);
-    return id === undefined ? null : freeze(this.#sdkKeys.get(id) ?? null);
+    const id = this.#lookup("sdkKey", "WHERE secret_hash = ?", hash);
+    return id === undefined ? null : this.sdkKey(id);
   }
 
   /** A project's SDK keys, oldest first; revoked ones only with `includeRevoked`. */
   sdkKeys(projectId: string, includeRevoked = false): readonly SdkKey[] {
-    const all = this.#list(this.#sdkKeysByProject.get(projectId), this.#sdkKeys);
-    return includeRevoked ? all : freeze(all.filter((key) => key.revokedAt === null));
-  }
-
-  #list<T>(ids: readonly string[] | undefined, from: States<T>): readonly T[] {
-    if (ids === undefined || ids.length === 0) return EMPTY;
-    const list = new Array<T>(ids.length);
-    let n = 0;
-    for (const id of ids) {
-      const value = from.get(id);
-      if (value !== undefined) list[n++] = value;
-    }
-    list.length = n;
-    return freeze(list);
+    const all = this.#select<SdkKey>("sdkKey", "WHERE project_id = ? ORDER BY ord", projectId);
+    if (all.length === 0) return EMPTY;
+    return freeze(includeRevoked ? all : all.filter((key) => key.revokedAt === null));
   }
 
   counts(): ReadModelCounts {
-    return {
-      events: this.#events,
-      projects: this.#projects.size,
-      tokens: this.#tokens.size,
-      pipelines: this.#pipelines.size,
-      features: this.#features.size,
-      releases: this.#releases.size,
-      releasesInProgress: this.#inProgress.size,
-      releasesAwaitingApproval: this.#awaitingApproval.size,
-    };
+    return { events: this.#checkpoint.events, ...this.#checkpoint.counts };
   }
 
   /**
@@ -588,37 +827,85 @@ export class ReadModels {
    * what `digest` hashes and what the rebuild test compares deeply.
    */
   snapshot(): ReadModelsSnapshot {
-    const byId = <T>(map: { entries(): Iterable<[string, T]> }): [string, T][] =>
-      [...map.entries()].map(([k, v]): [string, T] => [k, freeze(v)]).sort(([a], [b]) => (a < b ? -1 : 1));
-    const lists = (map: Map<string, Iterable<string>>): [string, string[]][] =>
-      [...map.entries()].map(([k, v]): [string, string[]] => [k, [...v]]).sort(([a], [b]) => (a < b ? -1 : 1));
+    if (this.#dirty.size > 0) this.#writeDirty();
+    const rows = (kind: EntityKind): Entry[] =>
+      ((this.#statements.get(kind) as KindStatements).all.all() as Record<string, unknown>[]).map((row) =>
+        this.#fromRow(kind, streams[kind](row.id as string), row),
+      );
+    const byId = <T>(entries: Entry[]): [string, T][] => entries.map((e): [string, T] => [e.id, freeze(e.state as T)]);
+    const sorted = <T>(pairs: [string, T][]): [string, T][] => pairs.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    /** owner → ids, the ids in `order`, owners sorted; entries without an owner or an order left out. */
+    const lists = (
+      entries: Entry[],
+      owner: (e: Entry) => string | null,
+      order: (e: Entry) => number | null = (e) => e.ord,
+    ): [string, string[]][] => {
+      const map = new Map<string, [number, string][]>();
+      for (const e of entries) {
+        const key = owner(e);
+        const at = order(e);
+        if (key === null || at === null) continue;
+        const list = map.get(key);
+        if (list === undefined) map.set(key, [[at, e.id]]);
+        else list.push([at, e.id]);
+      }
+      return sorted(
+        [...map].map(([key, list]): [string, string[]] => [key, list.sort(([a], [b]) => a - b).map(([, id]) => id)]),
+      );
+    };
+    const byOrd = (entries: Entry[], order: (e: Entry) => number | null): string[] =>
+      entries
+        .filter((e) => order(e) !== null)
+        .sort((a, b) => (order(a) as number) - (order(b) as number))
+        .map((e) => e.id);
+    const projects = rows("project");
+    const tokens = rows("token");
+    const pipelines = rows("pipeline");
+    const features = rows("feature");
+    const releases = rows("release");
+    const webhooks = rows("webhook");
+    const deliveries = rows("delivery");
+    const sdkKeys = rows("sdkKey");
+    const feature = (e: Entry) => e.state as Feature;
+    const release = (e: Entry) => e.state as Release;
     return {
-      position: this.#position,
-      events: this.#events,
-      projects: byId(this.#projects),
-      projectOrder: [...this.#projectOrder],
-      tokens: byId(this.#tokens),
-      tokenByHash: byId(this.#tokenByHash),
-      pipelines: byId(this.#pipelines),
-      pipelinesByProject: lists(this.#pipelinesByProject),
-      features: byId(this.#features),
-      featuresByProject: lists(this.#featuresByProject),
-      featureByKey: byId(this.#featureByKey),
-      featuresByPipeline: lists(this.#featuresByPipeline).filter(([, ids]) => ids.length > 0),
-      releases: byId(this.#releases),
-      releasesByFeature: lists(this.#releasesByFeature),
-      releasesByProject: lists(this.#releasesByProject),
-      awaitingApproval: [...this.#awaitingApproval],
-      inProgress: [...this.#inProgress].sort(),
-      webhooks: byId(this.#webhooks),
-      deliveries: byId(this.#deliveries),
-      deliveriesByWebhook: lists(this.#deliveriesByWebhook),
-      sdkKeys: byId(this.#sdkKeys),
-      sdkKeyByHash: byId(this.#sdkKeyByHash),
-      sdkKeysByProject: lists(this.#sdkKeysByProject),
+      position: this.#checkpoint.position,
+      events: this.#checkpoint.events,
+      projects: byId(projects),
+      projectOrder: byOrd(projects, (e) => e.ord),
+      tokens: byId(tokens),
+      tokenByHash: sorted(tokens.map((e): [string, string] => [(e.state as ApiToken).secretHash, e.id])),
+      pipelines: byId(pipelines),
+      pipelinesByProject: lists(pipelines, (e) => (e.state as Pipeline).projectId),
+      features: byId(features),
+      featuresByProject: lists(features, (e) => feature(e).projectId),
+      featureByKey: sorted(
+        features
+          .filter((e) => feature(e).deletedAt === null)
+          .map((e): [string, string] => [keyOf(feature(e).projectId, feature(e).key), e.id]),
+      ),
+      featuresByPipeline: lists(
+        features,
+        (e) => pipelineRef(feature(e)),
+        (e) => e.orderA,
+      ),
+      releases: byId(releases),
+      releasesByFeature: lists(releases, (e) => release(e).featureId),
+      releasesByProject: lists(releases, (e) => release(e).projectId),
+      awaitingApproval: byOrd(releases, (e) => e.orderA),
+      inProgress: byOrd(releases, (e) => e.orderB).sort(),
+      webhooks: byId(webhooks),
+      deliveries: byId(deliveries),
+      deliveriesByWebhook: lists(deliveries, (e) => (e.state as Delivery).webhookId),
+      sdkKeys: byId(sdkKeys),
+      sdkKeyByHash: sorted(sdkKeys.map((e): [string, string] => [(e.state as SdkKey).secretHash, e.id])),
+      sdkKeysByProject: lists(sdkKeys, (e) => (e.state as SdkKey).projectId),
     };
   }
 }
+
+/** The pipeline a feature is attached to, as the pipeline's list sees it (none once deleted). */
+const pipelineRef = (feature: Feature): string | null => (feature.deletedAt !== null ? null : feature.pipelineId);
 
 export interface ReadModelsSnapshot {
   position: string | null;
@@ -646,4 +933,4 @@ export interface ReadModelsSnapshot {
   sdkKeysByProject: [string, string[]][];
 }
 
-export const createReadModels = (): ReadModels => new ReadModels();
+export const createReadModels = (options?: ReadModelsOptions): ReadModels => new ReadModels(options);

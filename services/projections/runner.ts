@@ -18,6 +18,12 @@ export interface StartProjectionsOptions {
   readModels: ReadModels;
   /** Optional: the audit index to feed (skipped for events it already holds, when file-backed). */
   audit?: AuditIndex | null;
+  /**
+   * While catching up, commit the read models (rows and checkpoint, one transaction) once this many events
+   * are applied (default 65,536: an entity changed by several events of one commit is written once). Once
+   * live, each burst of events is committed as soon as it is applied.
+   */
+  commitEvery?: number;
   /** Default timeout of `waitFor`, ms (default 10,000). */
   waitTimeoutMs?: number;
   /** Called when a listener throws (default: a process warning). The runner goes on. */
@@ -27,6 +33,8 @@ export interface StartProjectionsOptions {
 export interface ProjectionStatus {
   caughtUp: boolean;
   position: string | null;
+  /** Where the read models' committed rows are: a restart resumes after it. */
+  checkpoint: string | null;
   events: number;
   error: Error | null;
   closed: boolean;
@@ -71,6 +79,7 @@ export function startProjections(options: StartProjectionsOptions): ProjectionRu
   const { store, readModels } = options;
   const audit = options.audit ?? null;
   const defaultTimeout = options.waitTimeoutMs ?? 10_000;
+  const commitEvery = Math.max(1, options.commitEvery ?? 65_536);
   const compare = (a: string, b: string) => store.comparePositions(a, b);
   const listeners = new Set<ProjectionListener>();
   let waiters: Waiter[] = [];
@@ -78,6 +87,7 @@ export function startProjections(options: StartProjectionsOptions): ProjectionRu
   let closed = false;
   let failure: Error | null = null;
   let flushScheduled = false;
+  let commitScheduled = false;
 
   // Where each projection already is: a fresh in-memory model starts at null; a file-backed audit index
   // resumes at its last stored event. The subscription starts at the earlier of the two.
@@ -115,6 +125,24 @@ export function startProjections(options: StartProjectionsOptions): ProjectionRu
     });
   };
 
+  // Live events are committed in bursts: whatever arrived before the next turn of the event loop.
+  const commitLater = (): void => {
+    if (commitScheduled) return;
+    commitScheduled = true;
+    setImmediate(() => {
+      commitScheduled = false;
+      if (!closed) commitReadModels();
+    });
+  };
+
+  const commitReadModels = (): void => {
+    try {
+      readModels.commit();
+    } catch (error) {
+      fail(error instanceof Error ? error : new Error(String(error)));
+    }
+  };
+
   const settleWaiters = (position: string): void => {
     const still: Waiter[] = [];
     for (const waiter of waiters) {
@@ -147,6 +175,7 @@ export function startProjections(options: StartProjectionsOptions): ProjectionRu
     if (readModelsFrom === null || compare(event.position, readModelsFrom) > 0) {
       readModelsFrom = null;
       change = readModels.apply(event);
+      if (caughtUp) commitLater();
     }
     if (audit !== null && (auditFrom === null || compare(event.position, auditFrom) > 0)) {
       auditFrom = null;
@@ -198,6 +227,7 @@ export function startProjections(options: StartProjectionsOptions): ProjectionRu
         maxCount: CATCH_UP_PAGE,
       });
       for (const event of page) onEvent(event);
+      if (readModels.pending >= commitEvery) readModels.commit();
       const last = page[page.length - 1];
       if (last !== undefined) position = last.position;
       if (page.length < CATCH_UP_PAGE) break;
@@ -205,8 +235,12 @@ export function startProjections(options: StartProjectionsOptions): ProjectionRu
     if (closed) return;
     subscription = store.subscribeToAll({
       ...(position === undefined ? {} : { after: position }),
-      onEvent,
+      onEvent: (event) => {
+        onEvent(event);
+        if (!caughtUp && readModels.pending >= commitEvery) commitReadModels();
+      },
       onCaughtUp: () => {
+        commitReadModels();
         // Ready once the audit index has indexed the history too (and built what a bulk load deferred).
         (audit === null ? Promise.resolve() : audit.finishBulkLoad()).then(() => {
           caughtUp = true;
@@ -258,7 +292,14 @@ export function startProjections(options: StartProjectionsOptions): ProjectionRu
       });
     },
     status() {
-      return { caughtUp, position: readModels.position, events: readModels.eventCount, error: failure, closed };
+      return {
+        caughtUp,
+        position: readModels.position,
+        checkpoint: readModels.checkpoint,
+        events: readModels.eventCount,
+        error: failure,
+        closed,
+      };
     },
     async close() {
       if (closed) return;
@@ -268,6 +309,7 @@ export function startProjections(options: StartProjectionsOptions): ProjectionRu
       failAll(new DomainError("INTERNAL", "projections are closed"));
       rejectReady(new Error("projections closed before catching up"));
       listeners.clear();
+      if (failure === null) readModels.commit();
       audit?.flush();
     },
   };

@@ -16,6 +16,7 @@ describe("loadConfig", () => {
     expect(loadConfig({}, "/srv/app")).toEqual({
       port: 4000,
       dataDir: "/srv/app/.data",
+      projectionsDir: "/srv/app/.data/projections",
       adminToken: undefined,
       eventStoreConnectionString: undefined,
       temporalAddress: undefined,
@@ -52,6 +53,7 @@ describe("loadConfig", () => {
     expect(config).toEqual({
       port: 8080,
       dataDir: "/var/lib/releases",
+      projectionsDir: "/var/lib/releases/projections",
       adminToken: "a-very-long-admin-secret-0123456789",
       eventStoreConnectionString: "esdb://admin:changeit@localhost:2113?tls=false",
       temporalAddress: "temporal.internal:7233",
@@ -86,6 +88,14 @@ describe("loadConfig", () => {
 
   it("resolves a relative DATA_DIR against the working directory", () => {
     expect(loadConfig({ DATA_DIR: "state/here" }, "/srv/app").dataDir).toBe("/srv/app/state/here");
+  });
+
+  it("keeps the projections under DATA_DIR unless PROJECTIONS_DIR says where", () => {
+    expect(loadConfig({ DATA_DIR: "/data" }, "/srv/app").projectionsDir).toBe("/data/projections");
+    expect(loadConfig({ DATA_DIR: "/data", PROJECTIONS_DIR: "local/views" }, "/srv/app").projectionsDir).toBe(
+      "/srv/app/local/views",
+    );
+    expect(loadConfig({ PROJECTIONS_DIR: "/fast-disk/views" }, "/srv/app").projectionsDir).toBe("/fast-disk/views");
   });
 
   it("treats empty variables as unset", () => {
