@@ -6,7 +6,7 @@
 // those entities' streams up to the same point instead of reading the live read models, and tag them too.
 // A feature's environments are read in its project's environments as of the same point (decision 0024).
 
-import type { AsOfPoint } from "../services/audit/as-of.ts";
+import type { AsOfOptions, AsOfPoint } from "../services/audit/as-of.ts";
 import { featureAsOf, pipelineAsOf, projectAsOf, releaseAsOf } from "../services/audit/as-of.ts";
 import type { EventStore } from "../services/event-store/port.ts";
 import type { Feature } from "../services/feature/feature.ts";
@@ -46,7 +46,7 @@ export interface AsOfLoaderOptions {
    * answers exactly as fast as a missing one: no timing oracle on other tenants' ids.
    */
   auth?: AuthInfo | null;
-  readModels?: Pick<ReadModels, "feature" | "deletedFeature" | "pipeline" | "release" | "project">;
+  readModels?: Pick<ReadModels, "feature" | "deletedFeature" | "pipeline" | "release" | "project" | "latestSnapshot">;
   /** Epoch ms after which no new fold starts (the request's time budget); `onOverBudget` is thrown. */
   deadline?: number;
   onOverBudget?: () => Error;
@@ -71,7 +71,7 @@ export function createAsOfLoader(store: EventStore, options: AsOfLoaderOptions =
     kind: "feature" | "pipeline" | "release" | "project",
     id: string,
     point: AsOfPoint,
-    fold: (store: EventStore, id: string, point: AsOfPoint) => Promise<T | null>,
+    fold: (store: EventStore, id: string, point: AsOfPoint, options?: AsOfOptions) => Promise<T | null>,
   ): Promise<(T & AsOfTag) | null> {
     const key = `${kind}\u0000${id}\u0000${point.position ?? ""}\u0000${point.at ?? ""}`;
     let entry = folded.get(key) as Promise<(T & AsOfTag) | null> | undefined;
@@ -82,7 +82,10 @@ export function createAsOfLoader(store: EventStore, options: AsOfLoaderOptions =
     if (entry === undefined) {
       // The point is kept as given (at or position), so every entity below answers for the same one.
       const asOf: AsOfPoint = { at: point.at ?? null, position: point.position ?? null };
-      entry = fold(store, id, asOf).then((entity) => (entity === null ? null : { ...entity, asOf }));
+      // The read models' snapshots: a fold reads at most SNAPSHOT_EVERY events of the stream.
+      entry = fold(store, id, asOf, { snapshots: readModels ?? null }).then((entity) =>
+        entity === null ? null : { ...entity, asOf },
+      );
       folded.set(key, entry);
     }
     return entry;

@@ -122,7 +122,7 @@ async function main(): Promise<void> {
         await runner.close();
         await connection.close();
         audit.close();
-        readModels.close();
+        slot.close();
         await store.close();
         await metricsServer?.close();
         await tracing?.shutdown();

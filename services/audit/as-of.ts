@@ -25,15 +25,35 @@ export interface AsOfPoint {
   position?: string | null;
 }
 
+/** A state an entity's stream had after the event at `revision` (the read models keep one every few hundred). */
+export interface AsOfSnapshot {
+  revision: bigint;
+  state: unknown;
+}
+
+/** Where folds may start from: the latest snapshot of a stream that `accept`s (its position, latest event time). */
+export interface AsOfSnapshots {
+  latestSnapshot(stream: string, accept: (position: string, maxAt: number) => boolean): AsOfSnapshot | null;
+}
+
 export interface AsOfOptions {
   /** Events read per page of the stream (default 1000). */
   pageSize?: number;
+  /** Snapshots to start from (the read models'); without them a fold reads the stream from its start. */
+  snapshots?: AsOfSnapshots | null;
 }
 
 type Evolve<State> = Decider<State, unknown, DomainEvent>["evolve"];
 
+interface PointTest {
+  /** Is this event at or before the point. */
+  (event: RecordedEvent): boolean;
+  /** Is a snapshot taken at `position`, after events up to `maxAt`, at or before the point. */
+  snapshot: (position: string, maxAt: number) => boolean;
+}
+
 /** Returns a predicate "is this event at or before the point", validating the point. */
-function pointTest(store: EventStore, point: AsOfPoint): (event: RecordedEvent) => boolean {
+function pointTest(store: EventStore, point: AsOfPoint): PointTest {
   const hasAt = point.at !== undefined && point.at !== null;
   const hasPosition = point.position !== undefined && point.position !== null;
   if (hasAt === hasPosition) {
@@ -50,14 +70,18 @@ function pointTest(store: EventStore, point: AsOfPoint): (event: RecordedEvent) 
       if (isDomainError(error)) throw validation("position", `"${position}" is not a position of this event store`);
       throw error;
     }
-    return (event) => store.comparePositions(event.position, position) <= 0;
+    const test = (event: RecordedEvent) => store.comparePositions(event.position, position) <= 0;
+    // Positions grow along a stream: every event before the snapshot's is at or before it too.
+    return Object.assign(test, { snapshot: (at: string) => store.comparePositions(at, position) <= 0 });
   }
   const at = Date.parse(point.at as string);
   if (typeof point.at !== "string" || Number.isNaN(at)) {
     throw validation("at", `"${String(point.at)}" is not an ISO-8601 date-time`);
   }
   // The audit log's time of an event: its occurredAt, else when the store recorded it.
-  return (event) => eventTimeOf(event.metadata, event.recordedAt) <= at;
+  const test = (event: RecordedEvent) => eventTimeOf(event.metadata, event.recordedAt) <= at;
+  // Times need not grow along a stream: a snapshot serves only if no event up to it is later than `at`.
+  return Object.assign(test, { snapshot: (_position: string, maxAt: number) => maxAt <= at });
 }
 
 /** Folds `evolve` over the prefix of `stream` up to the point; null when the entity did not exist by then. */
@@ -73,6 +97,12 @@ export async function foldAsOf<State>(
   let state: State | null = null;
   let any = false;
   let fromRevision = 0n;
+  const snapshot = options.snapshots?.latestSnapshot(stream, included.snapshot) ?? null;
+  if (snapshot !== null) {
+    state = snapshot.state as State;
+    any = true;
+    fromRevision = snapshot.revision + 1n;
+  }
   for (;;) {
     const page = await store.readStream(stream, { fromRevision, maxCount: pageSize });
     for (const event of page) {

@@ -20,6 +20,8 @@
 // - The file's name carries READ_MODELS_VERSION: a build whose rows have another shape never opens it.
 
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
+import type { AsOfSnapshot, AsOfSnapshots } from "../audit/as-of.ts";
+import { type AuditMetadata, eventTimeOf } from "../audit/audit-event.ts";
 import type { DomainEvent } from "../core/decider.ts";
 import type { ReleaseStatus } from "../core/model.ts";
 import { type EntityKind, parseStream, streams } from "../core/streams.ts";
@@ -40,18 +42,24 @@ import type { TokenEvent } from "../token/events.ts";
 import { type ApiToken, evolveToken, normalizeTokenName } from "../token/token.ts";
 import type { DeliveryEvent, WebhookEvent } from "../webhook/events.ts";
 import { type Delivery, evolveDelivery, evolveWebhook, type Webhook } from "../webhook/webhook.ts";
+import { codeFingerprint } from "./version.ts";
 
 /**
  * The shape of the rows and of the states in them. Bump it whenever a table, a column, an evolve or an
  * upcaster changes what a replay of the same log would store: the file name carries it, so a new build
- * rebuilds into a new file and never reads rows of another shape (test/audit/projection-version.test.ts
- * pins the sources this covers).
+ * rebuilds into a new file and never reads rows of another shape. The file name also carries a fingerprint
+ * of the code (READ_MODELS_SHAPE), so a forgotten bump still rebuilds.
  */
 export const READ_MODELS_VERSION = 1;
 
+/**
+ * What the file name of the read models carries: READ_MODELS_VERSION and a fingerprint of this module and
+ * everything it imports (version.ts), so that no build reads rows another build's code wrote.
+ */
+export const READ_MODELS_SHAPE = `${READ_MODELS_VERSION}-${codeFingerprint(new URL(import.meta.url))}`;
+
 /** The file of the read models in a projections directory (a slot, see slots.ts). */
-export const readModelsFile = (dir: string, version = READ_MODELS_VERSION): string =>
-  `${dir}/read-models-v${version}.sqlite`;
+export const readModelsFile = (dir: string, shape = READ_MODELS_SHAPE): string => `${dir}/read-models-v${shape}.sqlite`;
 
 /** An event that could not be applied (its evolve threw): kept, not fatal, so one bad event cannot stop every read. */
 export interface ProjectionProblem {
@@ -85,6 +93,8 @@ export interface ReadModelsOptions {
   path?: string;
   /** Parsed states kept in memory beside the uncommitted ones (default 10,000; env READ_MODEL_CACHE). */
   cacheEntries?: number;
+  /** Events of a stream between two snapshots for the as-of queries (default SNAPSHOT_EVERY). */
+  snapshotEvery?: number;
   /**
    * Hold the file for this process alone (SQLite's exclusive locking mode, taken at open): a second
    * process opening it gets a ProjectionFileBusyError. Default true for a file.
@@ -103,6 +113,24 @@ export class ProjectionFileBusyError extends Error {
 }
 
 const PROBLEMS_KEPT = 100;
+/**
+ * Every this many events of a stream of a kind the as-of queries fold, the state after that event is kept
+ * (with its position and the latest event time so far): `featureAsOf` & co. start from the last snapshot at
+ * or before their point and read at most this many events, however long the stream.
+ */
+export const SNAPSHOT_EVERY = 256;
+const SNAPSHOT_KINDS: ReadonlySet<EntityKind> = new Set<EntityKind>(["project", "pipeline", "feature", "release"]);
+const OCCURRED_AT = '"occurredAt":"';
+
+/** The audit log's time of an event (eventTimeOf), without parsing stored metadata when it can be helped. */
+const timeOf = (recorded: RecordedEvent | StoredEvent): number => {
+  if (!("metadataJson" in recorded)) return eventTimeOf(recorded.metadata as AuditMetadata, recorded.recordedAt);
+  const json = recorded.metadataJson;
+  const at = json.indexOf(OCCURRED_AT);
+  if (at < 0) return eventTimeOf(JSON.parse(json) as AuditMetadata, recorded.recordedAt);
+  const start = at + OCCURRED_AT.length;
+  return eventTimeOf({ occurredAt: json.slice(start, json.indexOf('"', start)) } as AuditMetadata, recorded.recordedAt);
+};
 const DEFAULT_CACHE_ENTRIES = 10_000;
 
 /** Event types an upcaster rewrites (a Set: looking a fresh string up in a frozen object costs more). */
@@ -155,6 +183,16 @@ interface Entry {
   state: unknown;
   orderA: number | null;
   orderB: number | null;
+  /** The latest event time (epoch ms) of the stream so far: which as-of instants a snapshot can serve. */
+  maxAt: number;
+}
+
+interface PendingSnapshot {
+  stream: string;
+  revision: number;
+  position: string;
+  maxAt: number;
+  state: unknown;
 }
 
 /** How a kind is stored: its table and the columns its lists are queried by. */
@@ -233,11 +271,13 @@ const KINDS = Object.keys(TABLES) as EntityKind[];
 const schemaSql = (): string =>
   [
     "CREATE TABLE IF NOT EXISTS checkpoint (id INTEGER PRIMARY KEY CHECK (id = 1), state TEXT NOT NULL) STRICT;",
+    "CREATE TABLE IF NOT EXISTS snapshots (stream TEXT NOT NULL, revision INTEGER NOT NULL, position TEXT NOT NULL, max_at INTEGER NOT NULL, state TEXT NOT NULL) STRICT;",
+    "CREATE UNIQUE INDEX IF NOT EXISTS snapshots_by_stream ON snapshots (stream, revision);",
     ...KINDS.flatMap((kind) => {
       const { table, columns, indexes } = TABLES[kind];
       const extra = columns.map((column) => `, ${column} TEXT`).join("");
       return [
-        `CREATE TABLE IF NOT EXISTS ${table} (id TEXT PRIMARY KEY, ord INTEGER NOT NULL, order_a INTEGER, order_b INTEGER${extra}, state TEXT NOT NULL) STRICT;`,
+        `CREATE TABLE IF NOT EXISTS ${table} (id TEXT PRIMARY KEY, ord INTEGER NOT NULL, order_a INTEGER, order_b INTEGER, max_at INTEGER NOT NULL${extra}, state TEXT NOT NULL) STRICT;`,
         ...indexes.map((columns, i) => `CREATE INDEX IF NOT EXISTS ${table}_${i} ON ${table} ${columns};`),
       ];
     }),
@@ -274,13 +314,18 @@ interface KindStatements {
   all: StatementSync;
 }
 
-export class ReadModels {
+export class ReadModels implements AsOfSnapshots {
   readonly path: string;
   readonly #db: DatabaseSync;
   readonly #statements = new Map<EntityKind, KindStatements>();
   readonly #queries = new Map<string, StatementSync>();
   readonly #saveCheckpoint: StatementSync;
+  readonly #saveSnapshot: StatementSync;
+  readonly #snapshotsOf: StatementSync;
+  readonly #snapshotState: StatementSync;
+  #snapshots: PendingSnapshot[] = [];
   readonly #cacheEntries: number;
+  readonly #snapshotEvery: number;
   /** Stream name → entry, least recently used first: parsed states kept for the next events and reads. */
   readonly #cache = new Map<string, Entry>();
   /** Entries changed since they were last written: read before the cache, written by `commit`. */
@@ -299,6 +344,7 @@ export class ReadModels {
       100,
       options.cacheEntries ?? (Number(process.env.READ_MODEL_CACHE) || DEFAULT_CACHE_ENTRIES),
     );
+    this.#snapshotEvery = Math.max(1, options.snapshotEvery ?? SNAPSHOT_EVERY);
     this.#db = new DatabaseSync(this.path);
     try {
       if (!memory) {
@@ -321,18 +367,25 @@ export class ReadModels {
     }
     for (const kind of KINDS) {
       const { table, columns } = TABLES[kind];
-      const all = ["id", "ord", "order_a", "order_b", ...columns, "state"];
+      const all = ["id", "ord", "order_a", "order_b", "max_at", ...columns, "state"];
       const updates = all.filter((column) => column !== "id" && column !== "ord");
       this.#statements.set(kind, {
-        byId: this.#db.prepare(`SELECT id, ord, order_a, order_b, state FROM ${table} WHERE id = ?`),
+        byId: this.#db.prepare(`SELECT id, ord, order_a, order_b, max_at, state FROM ${table} WHERE id = ?`),
         upsert: this.#db.prepare(
           `INSERT INTO ${table} (${all.join(", ")}) VALUES (${all.map(() => "?").join(", ")}) ON CONFLICT (id) DO UPDATE SET ${updates
             .map((column) => `${column} = excluded.${column}`)
             .join(", ")}`,
         ),
-        all: this.#db.prepare(`SELECT id, ord, order_a, order_b, state FROM ${table} ORDER BY id`),
+        all: this.#db.prepare(`SELECT id, ord, order_a, order_b, max_at, state FROM ${table} ORDER BY id`),
       });
     }
+    this.#saveSnapshot = this.#db.prepare(
+      "INSERT OR REPLACE INTO snapshots (stream, revision, position, max_at, state) VALUES (?, ?, ?, ?, ?)",
+    );
+    this.#snapshotsOf = this.#db.prepare(
+      "SELECT revision, position, max_at FROM snapshots WHERE stream = ? ORDER BY revision DESC",
+    );
+    this.#snapshotState = this.#db.prepare("SELECT state FROM snapshots WHERE stream = ? AND revision = ?");
     this.#saveCheckpoint = this.#db.prepare("INSERT OR REPLACE INTO checkpoint (id, state) VALUES (1, ?)");
     const row = this.#db.prepare("SELECT state FROM checkpoint WHERE id = 1").get() as { state: string } | undefined;
     this.#checkpoint = row === undefined ? emptyCheckpoint() : (JSON.parse(row.state) as Checkpoint);
@@ -387,6 +440,7 @@ export class ReadModels {
         state: null,
         orderA: null,
         orderB: null,
+        maxAt: 0,
       };
       this.#remember(entry);
     }
@@ -407,6 +461,18 @@ export class ReadModels {
       if (checkpoint.problems.length > PROBLEMS_KEPT) checkpoint.problems.shift();
       return { kind, id, before: null, after: null };
     }
+    let changed = false;
+    if (SNAPSHOT_KINDS.has(kind)) {
+      const at = timeOf(recorded);
+      if (at > entry.maxAt) {
+        entry.maxAt = at;
+        changed = true;
+      }
+      const revision = Number(recorded.revision);
+      if ((revision + 1) % this.#snapshotEvery === 0 && after !== null && after !== undefined) {
+        this.#snapshots.push({ stream, revision, position: recorded.position, maxAt: entry.maxAt, state: after });
+      }
+    }
     if (after !== before && after !== null && after !== undefined) {
       if (before === null) {
         entry.ord = seq;
@@ -414,8 +480,10 @@ export class ReadModels {
       }
       entry.state = after;
       this.#orders(entry, before, after, seq);
-      this.#dirty.set(stream, entry);
+      changed = true;
     }
+    // (An event that left an entity that does not exist as it was has nothing to write.)
+    if (changed && entry.state !== null) this.#dirty.set(stream, entry);
     return { kind, id, before, after };
   }
 
@@ -504,7 +572,7 @@ export class ReadModels {
    * the position of the last applied event, onto exactly these rows.
    */
   commit(): void {
-    if (this.#closed || (this.#pending === 0 && this.#dirty.size === 0)) return;
+    if (this.#closed || (this.#pending === 0 && this.#dirty.size === 0 && this.#snapshots.length === 0)) return;
     this.#writeDirty();
     this.#saveCheckpoint.run(JSON.stringify(this.#checkpoint));
     this.#db.exec("COMMIT");
@@ -525,6 +593,8 @@ export class ReadModels {
   clear(): void {
     this.#begin();
     for (const kind of KINDS) this.#db.exec(`DELETE FROM ${TABLES[kind].table}`);
+    this.#db.exec("DELETE FROM snapshots");
+    this.#snapshots = [];
     this.#db.exec("DELETE FROM checkpoint");
     this.#db.exec("COMMIT");
     this.#inTransaction = false;
@@ -552,11 +622,17 @@ export class ReadModels {
         entry.ord,
         entry.orderA,
         entry.orderB,
+        entry.maxAt,
         ...TABLES[kind].values(entry),
         JSON.stringify(entry.state),
       );
     }
     this.#dirty.clear();
+    for (const snapshot of this.#snapshots) {
+      const { stream, revision, position, maxAt, state } = snapshot;
+      this.#saveSnapshot.run(stream, revision, position, maxAt, JSON.stringify(state));
+    }
+    this.#snapshots = [];
   }
 
   /** The cached entry of `stream`, marked recently used. */
@@ -587,6 +663,7 @@ export class ReadModels {
       state: JSON.parse(row.state as string),
       orderA: row.order_a === null ? null : Number(row.order_a),
       orderB: row.order_b === null ? null : Number(row.order_b),
+      maxAt: Number(row.max_at),
     };
   }
 
@@ -613,7 +690,7 @@ export class ReadModels {
   /** Runs a list query (after writing what changed) and returns the entities of its rows, cached. */
   #select<T>(kind: EntityKind, where: string, ...params: SQLInputValue[]): T[] {
     if (this.#dirty.size > 0) this.#writeDirty();
-    const sql = `SELECT id, ord, order_a, order_b, state FROM ${TABLES[kind].table} ${where}`;
+    const sql = `SELECT id, ord, order_a, order_b, max_at, state FROM ${TABLES[kind].table} ${where}`;
     let statement = this.#queries.get(sql);
     if (statement === undefined) {
       statement = this.#db.prepare(sql);
@@ -648,6 +725,21 @@ export class ReadModels {
   }
 
   // ---- getters ------------------------------------------------------------------------------
+
+  /**
+   * The latest snapshot of `stream` that `accept`s (its position and latest event time): where an as-of
+   * fold can start instead of the stream's first event (services/audit/as-of.ts).
+   */
+  latestSnapshot(stream: string, accept: (position: string, maxAt: number) => boolean): AsOfSnapshot | null {
+    if (this.#dirty.size > 0 || this.#snapshots.length > 0) this.#writeDirty();
+    const rows = this.#snapshotsOf.all(stream) as { revision: number; position: string; max_at: number }[];
+    for (const row of rows) {
+      if (!accept(row.position, Number(row.max_at))) continue;
+      const found = this.#snapshotState.get(stream, row.revision) as { state: string } | undefined;
+      if (found !== undefined) return { revision: BigInt(row.revision), state: JSON.parse(found.state) };
+    }
+    return null;
+  }
 
   project(id: string): Project | null {
     return freeze(this.#state<Project>("project", id) ?? null);

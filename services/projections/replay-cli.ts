@@ -1,13 +1,17 @@
 // `npm run replay`: drops and rebuilds every projection from the log (the store chosen by DATA_DIR /
-// EVENTSTORE_CONNECTION_STRING, as the API does), verifies the result against a second, independent fold,
-// and prints counts per entity kind, events/s and the state's digest. Exit code 1 when verification fails.
+// EVENTSTORE_CONNECTION_STRING, as the API does) into a free projection slot under PROJECTIONS_DIR (as an
+// API process takes one: services/projections/slots.ts), verifies the result against a second,
+// independent fold, and prints counts per entity kind, events/s and the state's digest. Exit code 1 when
+// verification fails. Run beside a serving API of the previous build, it prepares a slot for the next one:
+// the new build's processes then start from it instead of rebuilding (docs/decisions/0042).
 //
 //   npm run replay
-//   AUDIT_INDEX_PATH=./.data/audit.sqlite npm run replay   # rebuild a file-backed audit index too
 
+import { auditIndexFile } from "../audit/audit-index.ts";
 import { createEventStore } from "../event-store/create-event-store.ts";
 import { loadConfigOrExit } from "../platform/config.ts";
 import { replay } from "./replay.ts";
+import { openProjectionSlot } from "./slots.ts";
 
 async function main(): Promise<number> {
   const config = loadConfigOrExit();
@@ -15,10 +19,13 @@ async function main(): Promise<number> {
     dataDir: config.dataDir,
     connectionString: config.eventStoreConnectionString ?? "",
   });
+  const slot = openProjectionSlot({ root: config.projectionsDir });
   try {
-    const auditPath = process.env.AUDIT_INDEX_PATH?.trim();
-    const { audit, report } = await replay({ store, ...(auditPath ? { auditPath } : {}) });
+    const auditPath = auditIndexFile(slot.dir);
+    const { audit, report } = await replay({ store, readModels: slot.readModels, auditPath });
     audit.close();
+    await audit.whenClosed;
+    slot.removeStale([auditPath]);
     const { counts } = report;
     const lines = [
       `source:    ${config.eventStoreConnectionString ? "EventStoreDB" : `embedded store in ${config.dataDir}`}`,
@@ -28,7 +35,8 @@ async function main(): Promise<number> {
       `pipelines: ${counts.pipelines}`,
       `features:  ${counts.features}`,
       `releases:  ${counts.releases} (${counts.releasesInProgress} in progress, ${counts.releasesAwaitingApproval} awaiting approval)`,
-      `audit:     ${report.auditEvents} events indexed${auditPath ? ` in ${auditPath}` : ""}`,
+      `slot:      ${slot.dir}`,
+      `audit:     ${report.auditEvents} events indexed`,
       `digest:    ${report.digest}`,
       `verified:  ${report.verifyDigest === report.digest ? "a second fold of the log gives the same digest" : `MISMATCH (${report.verifyDigest})`}`,
       `problems:  ${report.problems}`,
@@ -37,6 +45,7 @@ async function main(): Promise<number> {
     process.stdout.write(`${JSON.stringify({ ...report, ok: report.ok })}\n`);
     return report.ok ? 0 : 1;
   } finally {
+    slot.close();
     await store.close();
   }
 }

@@ -12,6 +12,8 @@ export interface ReplayOptions {
   store: EventStore;
   /** A file-backed audit index to drop and rebuild; default: an in-memory one. */
   auditPath?: string;
+  /** Read models to drop and rebuild (a slot's, persisted); default: fresh ones in memory. */
+  readModels?: ReadModels;
   /** Also fold the log a second time, straight from `readAll`, and compare the digests (default true). */
   verify?: boolean;
 }
@@ -50,7 +52,8 @@ export async function replay(
   const { store } = options;
   const audit = createAuditIndex({ store, ...(options.auditPath === undefined ? {} : { path: options.auditPath }) });
   await audit.clear();
-  const readModels = new ReadModels();
+  const readModels = options.readModels ?? new ReadModels();
+  readModels.clear();
   const started = performance.now();
   const runner = startProjections({ store, readModels, audit });
   try {

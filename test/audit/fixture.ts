@@ -49,7 +49,9 @@ export async function runScenario(options: { seed: number; steps: number }): Pro
   const dir = await mkdtemp(join(tmpdir(), "audit-scenario-"));
   const path = join(dir, "events.sqlite");
   const store = createSqliteEventStore({ path, synchronous: "NORMAL" });
-  const readModels = new ReadModels();
+  // Persisted, as an API process keeps them, with a cache far smaller than the scenario's entities: the
+  // getters and apply go through the rows, not only through the states in memory.
+  const readModels = new ReadModels({ path: join(dir, "read-models.sqlite"), cacheEntries: 100 });
   const audit = createAuditIndex({ store });
   const runner = startProjections({ store, readModels, audit });
   await runner.ready;
@@ -105,6 +107,7 @@ export async function runScenario(options: { seed: number; steps: number }): Pro
     async close() {
       await runner.close();
       audit.close();
+      readModels.close();
       await store.close();
       await rm(dir, { recursive: true, force: true });
     },

@@ -96,6 +96,13 @@ async function startApi(env: Record<string, string> = {}): Promise<ApiProcess> {
   return api;
 }
 
+/** The API's "read models caught up" log line. */
+function caughtUp(api: ApiProcess): { slot: string; fresh: boolean; events: number; applied: number } {
+  const line = api.lines.find((text) => text.startsWith("{") && text.includes('"read models caught up"'));
+  if (line === undefined) throw new Error(`no "read models caught up" line:\n${api.lines.join("\n")}`);
+  return JSON.parse(line);
+}
+
 async function gql<T>(api: ApiProcess, query: string, variables: Record<string, unknown> = {}, token = adminToken) {
   const response = await fetch(api.url, {
     method: "POST",
@@ -166,6 +173,9 @@ describe("two API processes on one store and one Temporal", () => {
     expect(second.lines.some((line) => line.includes("ADMIN token (shown once)"))).toBe(false);
     const viewer = await gql<{ viewer: { tokenName: string; role: string } }>(second, "{ viewer { tokenName role } }");
     expect(viewer.viewer).toEqual({ tokenName: "admin", role: "ADMIN" });
+    // Each process holds a projection slot of its own under DATA_DIR/projections.
+    expect(caughtUp(first).slot).toBe(join(dataDir, "projections", "slot-0"));
+    expect(caughtUp(second).slot).toBe(join(dataDir, "projections", "slot-1"));
   }, 120_000);
 
   it("a mutation through one API reaches subscriptions on the other, state by state", async () => {
@@ -282,6 +292,13 @@ describe("two API processes on one store and one Temporal", () => {
     await first.stop();
     const again = await startApi();
     expect(again.lines.some((line) => line.includes("ADMIN token (shown once)"))).toBe(false);
+    // It took the slot the first process left and resumed from its checkpoint: only the events appended
+    // since that process stopped were applied (none here), not the whole log.
+    const resumed = caughtUp(again);
+    expect(resumed.slot).toBe(caughtUp(first).slot);
+    expect(resumed.fresh).toBe(false);
+    expect(resumed.events).toBeGreaterThan(20);
+    expect(resumed.applied).toBe(0);
     const data = await gql<{ projects: { name: string }[] }>(again, "{ projects { name } }");
     expect(data.projects.map((p) => p.name)).toEqual(["Shared", "Race"]);
   }, 60_000);
