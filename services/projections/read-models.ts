@@ -185,6 +185,11 @@ interface Entry {
   orderB: number | null;
   /** The latest event time (epoch ms) of the stream so far: which as-of instants a snapshot can serve. */
   maxAt: number;
+  /**
+   * The indexed columns as last written (or read), null before the row exists: a write that changes none
+   * of them updates the state alone and leaves every index as it is.
+   */
+  stored: string | null;
 }
 
 interface PendingSnapshot {
@@ -206,6 +211,10 @@ interface KindTable {
 }
 
 const stateOf = <T>(entry: Entry): T => entry.state as T;
+
+/** The indexed columns of a row, as one comparable text. */
+const indexedKey = (orderA: number | null, orderB: number | null, values: readonly SQLInputValue[]): string =>
+  JSON.stringify([orderA, orderB, ...values]);
 
 const TABLES: Record<EntityKind, KindTable> = {
   project: { table: "projects", columns: [], values: () => [], indexes: [] },
@@ -268,7 +277,7 @@ const TABLES: Record<EntityKind, KindTable> = {
 
 const KINDS = Object.keys(TABLES) as EntityKind[];
 
-const schemaSql = (): string =>
+const TABLES_SQL = (): string =>
   [
     "CREATE TABLE IF NOT EXISTS checkpoint (id INTEGER PRIMARY KEY CHECK (id = 1), state TEXT NOT NULL) STRICT;",
     "CREATE TABLE IF NOT EXISTS snapshots (stream TEXT NOT NULL, revision INTEGER NOT NULL, position TEXT NOT NULL, max_at INTEGER NOT NULL, state TEXT NOT NULL) STRICT;",
@@ -278,10 +287,16 @@ const schemaSql = (): string =>
       const extra = columns.map((column) => `, ${column} TEXT`).join("");
       return [
         `CREATE TABLE IF NOT EXISTS ${table} (id TEXT PRIMARY KEY, ord INTEGER NOT NULL, order_a INTEGER, order_b INTEGER, max_at INTEGER NOT NULL${extra}, state TEXT NOT NULL) STRICT;`,
-        ...indexes.map((columns, i) => `CREATE INDEX IF NOT EXISTS ${table}_${i} ON ${table} ${columns};`),
       ];
     }),
   ].join("\n");
+
+/** The lists' indexes: built once the first catch-up is done, not row by row while it runs. */
+const INDEXES_SQL = (): string =>
+  KINDS.flatMap((kind) => {
+    const { table, indexes } = TABLES[kind];
+    return indexes.map((columns, i) => `CREATE INDEX IF NOT EXISTS ${table}_${i} ON ${table} ${columns};`);
+  }).join("\n");
 
 /** What the checkpoint row holds: where the rows are, and what counts and problems go with them. */
 interface Checkpoint {
@@ -311,6 +326,8 @@ const emptyCheckpoint = (): Checkpoint => ({
 interface KindStatements {
   byId: StatementSync;
   upsert: StatementSync;
+  /** The state and the latest event time only: no index to update. */
+  updateState: StatementSync;
   all: StatementSync;
 }
 
@@ -326,11 +343,17 @@ export class ReadModels implements AsOfSnapshots {
   #snapshots: PendingSnapshot[] = [];
   readonly #cacheEntries: number;
   readonly #snapshotEvery: number;
-  /** Stream name → entry, least recently used first: parsed states kept for the next events and reads. */
-  readonly #cache = new Map<string, Entry>();
+  /**
+   * Stream name → entry: parsed states kept for the next events and reads, in two generations (a hit in
+   * the old one moves the entry to the young one; when the young one is full it becomes the old one and
+   * the old one is dropped): at most `cacheEntries` entries, what was used recently kept, O(1) per use.
+   */
+  #cache = new Map<string, Entry>();
+  #oldCache = new Map<string, Entry>();
   /** Entries changed since they were last written: read before the cache, written by `commit`. */
   readonly #dirty = new Map<string, Entry>();
   #inTransaction = false;
+  #indexed = false;
   #checkpoint: Checkpoint;
   #committedPosition: string | null;
   #pending = 0;
@@ -359,7 +382,7 @@ export class ReadModels implements AsOfSnapshots {
         this.#db.exec("PRAGMA wal_autocheckpoint = 8192");
       }
       this.#db.exec("PRAGMA cache_size = -16384");
-      this.#db.exec(schemaSql());
+      this.#db.exec(TABLES_SQL());
     } catch (error) {
       this.#db.close();
       if (error instanceof Error && /locked|busy/i.test(error.message)) throw new ProjectionFileBusyError(this.path);
@@ -370,13 +393,14 @@ export class ReadModels implements AsOfSnapshots {
       const all = ["id", "ord", "order_a", "order_b", "max_at", ...columns, "state"];
       const updates = all.filter((column) => column !== "id" && column !== "ord");
       this.#statements.set(kind, {
-        byId: this.#db.prepare(`SELECT id, ord, order_a, order_b, max_at, state FROM ${table} WHERE id = ?`),
+        byId: this.#db.prepare(`SELECT * FROM ${table} WHERE id = ?`),
+        updateState: this.#db.prepare(`UPDATE ${table} SET max_at = ?, state = ? WHERE id = ?`),
         upsert: this.#db.prepare(
           `INSERT INTO ${table} (${all.join(", ")}) VALUES (${all.map(() => "?").join(", ")}) ON CONFLICT (id) DO UPDATE SET ${updates
             .map((column) => `${column} = excluded.${column}`)
             .join(", ")}`,
         ),
-        all: this.#db.prepare(`SELECT id, ord, order_a, order_b, max_at, state FROM ${table} ORDER BY id`),
+        all: this.#db.prepare(`SELECT * FROM ${table} ORDER BY id`),
       });
     }
     this.#saveSnapshot = this.#db.prepare(
@@ -390,6 +414,17 @@ export class ReadModels implements AsOfSnapshots {
     const row = this.#db.prepare("SELECT state FROM checkpoint WHERE id = 1").get() as { state: string } | undefined;
     this.#checkpoint = row === undefined ? emptyCheckpoint() : (JSON.parse(row.state) as Checkpoint);
     this.#committedPosition = this.#checkpoint.position;
+    // A file that has caught up once has its indexes (and keeps them up row by row from then on); a fresh
+    // one gets them when its first catch-up is done (`finishBulkLoad`): cheaper than maintaining them
+    // row by row during a full build. Until then a list is a scan, right but slower.
+    if (row !== undefined) this.finishBulkLoad();
+  }
+
+  /** Builds the lists' indexes if they are not there yet (the runner calls it once caught up). */
+  finishBulkLoad(): void {
+    if (this.#indexed) return;
+    this.#db.exec(INDEXES_SQL());
+    this.#indexed = true;
   }
 
   /** Global position of the last applied event (null before the first). */
@@ -441,6 +476,7 @@ export class ReadModels implements AsOfSnapshots {
         orderA: null,
         orderB: null,
         maxAt: 0,
+        stored: null,
       };
       this.#remember(entry);
     }
@@ -594,11 +630,16 @@ export class ReadModels implements AsOfSnapshots {
     this.#begin();
     for (const kind of KINDS) this.#db.exec(`DELETE FROM ${TABLES[kind].table}`);
     this.#db.exec("DELETE FROM snapshots");
+    for (const kind of KINDS) {
+      TABLES[kind].indexes.forEach((_, i) => this.#db.exec(`DROP INDEX IF EXISTS ${TABLES[kind].table}_${i}`));
+    }
+    this.#indexed = false;
     this.#snapshots = [];
     this.#db.exec("DELETE FROM checkpoint");
     this.#db.exec("COMMIT");
     this.#inTransaction = false;
     this.#cache.clear();
+    this.#oldCache.clear();
     this.#dirty.clear();
     this.#checkpoint = emptyCheckpoint();
     this.#committedPosition = null;
@@ -617,15 +658,13 @@ export class ReadModels implements AsOfSnapshots {
     this.#begin();
     for (const entry of this.#dirty.values()) {
       const { kind } = entry;
-      (this.#statements.get(kind) as KindStatements).upsert.run(
-        entry.id,
-        entry.ord,
-        entry.orderA,
-        entry.orderB,
-        entry.maxAt,
-        ...TABLES[kind].values(entry),
-        JSON.stringify(entry.state),
-      );
+      const statements = this.#statements.get(kind) as KindStatements;
+      const values = TABLES[kind].values(entry);
+      const stored = indexedKey(entry.orderA, entry.orderB, values);
+      const state = JSON.stringify(entry.state);
+      if (stored === entry.stored) statements.updateState.run(entry.maxAt, state, entry.id);
+      else statements.upsert.run(entry.id, entry.ord, entry.orderA, entry.orderB, entry.maxAt, ...values, state);
+      entry.stored = stored;
     }
     this.#dirty.clear();
     for (const snapshot of this.#snapshots) {
@@ -638,32 +677,38 @@ export class ReadModels implements AsOfSnapshots {
   /** The cached entry of `stream`, marked recently used. */
   #touch(stream: string): Entry | undefined {
     const entry = this.#cache.get(stream);
-    if (entry !== undefined) {
-      this.#cache.delete(stream);
-      this.#cache.set(stream, entry);
-    }
-    return entry;
+    if (entry !== undefined) return entry;
+    const old = this.#oldCache.get(stream);
+    if (old !== undefined) this.#remember(old);
+    return old;
   }
 
   #remember(entry: Entry): void {
     this.#cache.set(entry.stream, entry);
-    if (this.#cache.size > this.#cacheEntries) {
-      // Least recently used first; an evicted entry that changed stays in #dirty until it is written.
-      const oldest = this.#cache.keys().next().value as string;
-      this.#cache.delete(oldest);
+    if (this.#cache.size >= this.#cacheEntries / 2) {
+      // An evicted entry that changed stays in #dirty until it is written.
+      this.#oldCache = this.#cache;
+      this.#cache = new Map();
     }
   }
 
   #fromRow(kind: EntityKind, stream: string, row: Record<string, unknown>): Entry {
+    const orderA = row.order_a === null ? null : Number(row.order_a);
+    const orderB = row.order_b === null ? null : Number(row.order_b);
     return {
       kind,
       id: row.id as string,
       stream,
       ord: Number(row.ord),
       state: JSON.parse(row.state as string),
-      orderA: row.order_a === null ? null : Number(row.order_a),
-      orderB: row.order_b === null ? null : Number(row.order_b),
+      orderA,
+      orderB,
       maxAt: Number(row.max_at),
+      stored: indexedKey(
+        orderA,
+        orderB,
+        TABLES[kind].columns.map((column) => row[column] as SQLInputValue),
+      ),
     };
   }
 
@@ -690,7 +735,7 @@ export class ReadModels implements AsOfSnapshots {
   /** Runs a list query (after writing what changed) and returns the entities of its rows, cached. */
   #select<T>(kind: EntityKind, where: string, ...params: SQLInputValue[]): T[] {
     if (this.#dirty.size > 0) this.#writeDirty();
-    const sql = `SELECT id, ord, order_a, order_b, max_at, state FROM ${TABLES[kind].table} ${where}`;
+    const sql = `SELECT * FROM ${TABLES[kind].table} ${where}`;
     let statement = this.#queries.get(sql);
     if (statement === undefined) {
       statement = this.#db.prepare(sql);

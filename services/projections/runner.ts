@@ -240,6 +240,11 @@ export function startProjections(options: StartProjectionsOptions): ProjectionRu
         if (!caughtUp && readModels.pending >= commitEvery) commitReadModels();
       },
       onCaughtUp: () => {
+        try {
+          readModels.finishBulkLoad();
+        } catch (error) {
+          fail(error instanceof Error ? error : new Error(String(error)));
+        }
         commitReadModels();
         // Ready once the audit index has indexed the history too (and built what a bulk load deferred).
         (audit === null ? Promise.resolve() : audit.finishBulkLoad()).then(() => {
