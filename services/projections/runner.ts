@@ -20,7 +20,7 @@ export interface StartProjectionsOptions {
   audit?: AuditIndex | null;
   /**
    * While catching up, commit the read models (rows and checkpoint, one transaction) once this many events
-   * are applied (default 65,536: an entity changed by several events of one commit is written once). Once
+   * are applied (default 131,072: an entity changed by several events of one commit is written once). Once
    * live, each burst of events is committed as soon as it is applied.
    */
   commitEvery?: number;
@@ -79,7 +79,7 @@ export function startProjections(options: StartProjectionsOptions): ProjectionRu
   const { store, readModels } = options;
   const audit = options.audit ?? null;
   const defaultTimeout = options.waitTimeoutMs ?? 10_000;
-  const commitEvery = Math.max(1, options.commitEvery ?? 65_536);
+  const commitEvery = Math.max(1, options.commitEvery ?? 131_072);
   const compare = (a: string, b: string) => store.comparePositions(a, b);
   const listeners = new Set<ProjectionListener>();
   let waiters: Waiter[] = [];
