@@ -283,7 +283,7 @@ const TABLES_SQL = (): string =>
     "CREATE TABLE IF NOT EXISTS snapshots (stream TEXT NOT NULL, revision INTEGER NOT NULL, position TEXT NOT NULL, max_at INTEGER NOT NULL, state TEXT NOT NULL) STRICT;",
     "CREATE UNIQUE INDEX IF NOT EXISTS snapshots_by_stream ON snapshots (stream, revision);",
     ...KINDS.flatMap((kind) => {
-      const { table, columns, indexes } = TABLES[kind];
+      const { table, columns } = TABLES[kind];
       const extra = columns.map((column) => `, ${column} TEXT`).join("");
       return [
         `CREATE TABLE IF NOT EXISTS ${table} (id TEXT PRIMARY KEY, ord INTEGER NOT NULL, order_a INTEGER, order_b INTEGER, max_at INTEGER NOT NULL${extra}, state TEXT NOT NULL) STRICT;`,
@@ -631,7 +631,8 @@ export class ReadModels implements AsOfSnapshots {
     for (const kind of KINDS) this.#db.exec(`DELETE FROM ${TABLES[kind].table}`);
     this.#db.exec("DELETE FROM snapshots");
     for (const kind of KINDS) {
-      TABLES[kind].indexes.forEach((_, i) => this.#db.exec(`DROP INDEX IF EXISTS ${TABLES[kind].table}_${i}`));
+      const { table, indexes } = TABLES[kind];
+      for (let i = 0; i < indexes.length; i++) this.#db.exec(`DROP INDEX IF EXISTS ${table}_${i}`);
     }
     this.#indexed = false;
     this.#snapshots = [];
