@@ -21,7 +21,7 @@
 
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { access, mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
+import { access, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -362,6 +362,19 @@ async function exists(path: string): Promise<boolean> {
   );
 }
 
+/**
+ * The ADMIN_TOKEN the API gets: one per data directory, kept beside the log, so a reused log (BENCH_KEEP) is not
+ * appended to by a rotation of the bootstrap token at each run (only its first run creates the token).
+ */
+async function adminTokenFor(dataDir: string): Promise<string> {
+  const path = join(dataDir, "bench-admin-token");
+  const saved = await readFile(path, "utf8").catch(() => null);
+  if (saved !== null && saved.trim() !== "") return saved.trim();
+  const token = `bench-scale-${randomBytes(18).toString("base64url")}`;
+  await writeFile(path, token, { mode: 0o600 });
+  return token;
+}
+
 async function generateInChild(dir: string): Promise<void> {
   // A child process: the generator's heap is gone before anything is measured.
   const child = spawn(process.execPath, [...process.execArgv, GENERATOR, dir, String(EVENTS), String(SEED)], {
@@ -413,7 +426,7 @@ async function main(): Promise<void> {
 
     const settings: ApiSettings = {
       dataDir,
-      adminToken: `bench-scale-${randomBytes(18).toString("base64url")}`,
+      adminToken: await adminTokenFor(dataDir),
       temporalAddress,
       readyTimeoutMs: Math.max(120_000, total / 10),
     };
