@@ -12,22 +12,21 @@
 //   BENCH_KEEP=/tmp/replay-1m npm run bench:replay   # keep (and on the next run reuse) the generated log there
 
 import { spawn } from "node:child_process";
-import { access, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { access, mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { featureAsOf } from "../services/audit/as-of.ts";
 import { createAuditIndex } from "../services/audit/audit-index.ts";
 import { createSqliteEventStore, formatSqlitePosition } from "../services/event-store/sqlite/sqlite-event-store.ts";
-import type { Project } from "../services/project/project.ts";
 import { digest } from "../services/projections/digest.ts";
 import { ReadModels } from "../services/projections/read-models.ts";
 import { startProjections } from "../services/projections/runner.ts";
-import { BatchingExecutor, prng, Simulation, uuidFrom } from "../services/projections/testing/simulation.ts";
+import { prng } from "../services/projections/testing/simulation.ts";
+import { BENCH_INFO_FILE, DEFAULT_SEED, type GeneratedLog, generateInto } from "./generate-log.ts";
 
 const EVENTS = Number(process.env.EVENTS ?? 1_000_000);
-const HOT_FEATURE_EVENTS = Math.min(10_000, Math.floor(EVENTS / 10));
-const SEED = Number(process.env.SEED ?? 20_260_101);
+const SEED = Number(process.env.SEED ?? DEFAULT_SEED);
 
 const log = (message: string) => process.stderr.write(`${message}\n`);
 
@@ -47,65 +46,7 @@ async function measure(times: number, run: (i: number) => unknown | Promise<unkn
   return samples;
 }
 
-async function generate(path: string): Promise<{ total: number; hotFeatureId: string }> {
-  // Generation only: NORMAL sync so the temp store is written quickly (the log it leaves is the same).
-  const store = createSqliteEventStore({ path, synchronous: "NORMAL" });
-  const ids = prng(SEED ^ 0x5eed);
-  const executor = new BatchingExecutor(store, () => uuidFrom(ids), 20_000);
-  const projects = Math.max(2, Math.min(40, Math.round(EVENTS / 25_000)));
-  const simulation = new Simulation(executor, {
-    seed: SEED,
-    maxProjects: projects,
-    maxPipelinesPerProject: 12,
-    maxFeaturesPerProject: Math.max(20, Math.round(EVENTS / 40 / projects)),
-  });
-  let decided = 0;
-  let hotEvents = 0;
-  let hotFeatureId = "";
-  simulation.onCommit((record) => {
-    decided += record.events;
-    if (record.id === hotFeatureId) hotEvents += record.events;
-  });
-  const first = (await simulation.createProject()) as Project;
-  const hot = await simulation.createFeature(first, null);
-  if (!hot) throw new Error("could not create the hot feature");
-  hotFeatureId = hot.id;
-  simulation.reserve(hotFeatureId);
-  const started = performance.now();
-  let lastReport = started;
-  while (decided < EVENTS) {
-    await simulation.step();
-    // The hot feature's updates are spread evenly over the log.
-    while (hotEvents < HOT_FEATURE_EVENTS && hotEvents < (decided / EVENTS) * HOT_FEATURE_EVENTS) {
-      simulation.advance(1);
-      const feature = simulation.features.get(hotFeatureId);
-      if (feature) await simulation.updateFeatureDirectly(feature);
-    }
-    if (performance.now() - lastReport > 5000) {
-      lastReport = performance.now();
-      log(`  generated ${decided} events (${Math.round(decided / ((lastReport - started) / 1000))}/s)`);
-    }
-  }
-  await executor.flush();
-  const total = executor.appended;
-  log(
-    `generated ${total} events in ${round((performance.now() - started) / 1000, 1)} s: ${JSON.stringify({
-      projects: simulation.projects.size,
-      pipelines: simulation.pipelines.size,
-      features: simulation.features.size,
-      releases: simulation.releases.size,
-      hotFeatureEvents: hotEvents,
-      ...simulation.stats,
-    })}`,
-  );
-  await store.close();
-  return { total, hotFeatureId };
-}
-
-interface BenchInfo {
-  total: number;
-  hotFeatureId: string;
-}
+type BenchInfo = Pick<GeneratedLog, "total" | "hotFeatureId">;
 
 /** Generates the log (or reuses a kept one), then measures in a fresh process, as an API process starts. */
 async function main(): Promise<void> {
@@ -113,7 +54,7 @@ async function main(): Promise<void> {
   const dir = keep ?? (await mkdtemp(join(tmpdir(), "bench-replay-")));
   if (keep !== undefined) await mkdir(keep, { recursive: true });
   const path = join(dir, "events.sqlite");
-  const infoPath = join(dir, "bench-info.json");
+  const infoPath = join(dir, BENCH_INFO_FILE);
   try {
     const reuse =
       keep !== undefined &&
@@ -124,8 +65,7 @@ async function main(): Promise<void> {
     if (reuse) log(`reusing the log in ${path}`);
     else {
       log(`generating ${EVENTS} events into ${path}`);
-      const info: BenchInfo = await generate(path);
-      await writeFile(infoPath, JSON.stringify(info));
+      await generateInto(dir, EVENTS, SEED);
     }
     // The generator's heap (a million decided states) must not weigh on the measurement.
     const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), "--measure", dir], {
@@ -143,7 +83,7 @@ async function main(): Promise<void> {
 
 async function measureRun(dir: string): Promise<void> {
   const path = join(dir, "events.sqlite");
-  const { total, hotFeatureId }: BenchInfo = JSON.parse(await readFile(join(dir, "bench-info.json"), "utf8"));
+  const { total, hotFeatureId }: BenchInfo = JSON.parse(await readFile(join(dir, BENCH_INFO_FILE), "utf8"));
   const store = createSqliteEventStore({ path });
   // Rebuild: everything from the log, through the runner, as an API process does at start. Run REBUILDS
   // times (default 3) and report the median: on a shared VM one run can be slowed by its neighbours, and

@@ -2,7 +2,7 @@
 // delete), features (direct updates, attach/detach) and releases run through every action (waits,
 // pauses, skips, approvals, aborts, full rollouts, timers via Tick) — all decided by the REAL deciders,
 // so the events it stores are the events the service stores. Used by the audit/replay tests (through the
-// command handler) and by bench/replay.ts (through batched appends).
+// command handler) and by bench/generate-log.ts (through batched appends; bench:replay and bench:scale).
 //
 // Time is synthetic: a clock that only moves forward, at least 1 ms per step, so "the state at time T"
 // is well defined for as-of tests.
@@ -110,6 +110,8 @@ export class BatchingExecutor implements Executor {
   #buffer = new Map<string, EventToAppend[]>();
   #buffered = 0;
   readonly #flushAt: number;
+  /** Streams forgotten while they had buffered events: their revision is needed by the next flush. */
+  readonly #forgetAfterFlush = new Set<string>();
   appended = 0;
 
   constructor(store: EventStore, newId: () => string, flushAt = 5000) {
@@ -163,6 +165,14 @@ export class BatchingExecutor implements Executor {
       if (entry) entry.revision = result.nextExpectedRevision;
       this.appended += events.length;
     }
+    for (const stream of this.#forgetAfterFlush) this.#states.delete(stream);
+    this.#forgetAfterFlush.clear();
+  }
+
+  /** Drops the state kept for `stream` (no command will touch it again); its buffered events stay. */
+  forget(stream: string): void {
+    if (!this.#buffer.has(stream)) this.#states.delete(stream);
+    else this.#forgetAfterFlush.add(stream);
   }
 }
 
@@ -177,6 +187,16 @@ export interface SimulationOptions {
   maxPipelinesPerProject?: number;
   /** Features per project at most (default 40). */
   maxFeaturesPerProject?: number;
+  /**
+   * Forget a release once it has finished (from `releases`, and from the executor's states when it can
+   * `forget`), so a long run's memory stays bounded (default false: as-of tests look finished ones up).
+   */
+  forgetFinished?: boolean;
+}
+
+/** An executor that can drop what it keeps about a stream no command will touch again (BatchingExecutor). */
+export interface ForgettingExecutor extends Executor {
+  forget(stream: string): void;
 }
 
 /** What one executed command left behind: for as-of tests. */
@@ -219,6 +239,7 @@ export class Simulation {
   readonly #executor: Executor;
   readonly random: () => number;
   readonly #options: Required<Omit<SimulationOptions, "seed" | "start">>;
+  readonly #forget: (stream: string) => void;
   #clock: number;
   readonly projects = new Map<string, Project>();
   readonly pipelines = new Map<string, Pipeline>();
@@ -265,12 +286,15 @@ export class Simulation {
         return executed;
       },
     };
+    const forgetting = executor as Partial<ForgettingExecutor>;
+    this.#forget = typeof forgetting.forget === "function" ? (stream) => forgetting.forget?.(stream) : () => undefined;
     this.random = prng(options.seed);
     this.#clock = Date.parse(options.start ?? "2026-01-01T00:00:00.000Z");
     this.#options = {
       maxProjects: options.maxProjects ?? 3,
       maxPipelinesPerProject: options.maxPipelinesPerProject ?? 6,
       maxFeaturesPerProject: options.maxFeaturesPerProject ?? 40,
+      forgetFinished: options.forgetFinished ?? false,
     };
   }
 
@@ -675,6 +699,10 @@ export class Simulation {
         feature.projectId,
       );
       if (written?.state) this.features.set(feature.id, written.state);
+    }
+    if (this.#options.forgetFinished && release.status !== "IN_PROGRESS") {
+      this.releases.delete(releaseId);
+      this.#forget(streams.release(releaseId));
     }
     return release;
   }
