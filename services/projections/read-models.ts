@@ -91,7 +91,7 @@ export interface ReadModelCounts {
 export interface ReadModelsOptions {
   /** SQLite file (created if missing), or `:memory:` (default: a private database, for tests and tools). */
   path?: string;
-  /** Parsed states kept in memory beside the uncommitted ones (default 10,000; env READ_MODEL_CACHE). */
+  /** Parsed states kept in memory beside the uncommitted ones (default 4,000; env READ_MODEL_CACHE). */
   cacheEntries?: number;
   /** Events of a stream between two snapshots for the as-of queries (default SNAPSHOT_EVERY). */
   snapshotEvery?: number;
@@ -131,7 +131,7 @@ const timeOf = (recorded: RecordedEvent | StoredEvent): number => {
   const start = at + OCCURRED_AT.length;
   return eventTimeOf({ occurredAt: json.slice(start, json.indexOf('"', start)) } as AuditMetadata, recorded.recordedAt);
 };
-const DEFAULT_CACHE_ENTRIES = 10_000;
+const DEFAULT_CACHE_ENTRIES = 4_000;
 
 /** Event types an upcaster rewrites (a Set: looking a fresh string up in a frozen object costs more). */
 const UPCAST_TYPES = new Set(Object.keys(UPCASTERS));
