@@ -442,6 +442,11 @@ export class ReadModels implements AsOfSnapshots {
     return this.#pending;
   }
 
+  /** Entities changed since the last commit (what a commit writes, and what waits for it in memory). */
+  get changed(): number {
+    return this.#dirty.size;
+  }
+
   /** Events applied so far. */
   get eventCount(): number {
     return this.#checkpoint.events;

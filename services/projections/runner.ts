@@ -20,8 +20,10 @@ export interface StartProjectionsOptions {
   audit?: AuditIndex | null;
   /**
    * While catching up, commit the read models (rows and checkpoint, one transaction) once this many events
-   * are applied (default 131,072: an entity changed by several events of one commit is written once). Once
-   * live, each burst of events is committed as soon as it is applied.
+   * are applied (default 262,144: an entity changed by several events of one commit is written once; a
+   * cold build of 1M events took 7.3 s at 524,288, 8.0 at 262,144, 8.9 at 131,072), or once 50,000
+   * entities wait to be written, whichever comes first. Once live, each burst of events is committed as
+   * soon as it is applied.
    */
   commitEvery?: number;
   /** Default timeout of `waitFor`, ms (default 10,000). */
@@ -62,6 +64,9 @@ export interface ProjectionRunner {
  */
 const CATCH_UP_PAGE = 256;
 
+/** Changed entities kept in memory before a commit while catching up, at most. */
+const MAX_CHANGED = 50_000;
+
 /** A StoredEvent as listeners get every event: with its metadata parsed. */
 const toRecordedEvent = ({ metadataJson, ...rest }: StoredEvent): RecordedEvent => ({
   ...rest,
@@ -79,7 +84,8 @@ export function startProjections(options: StartProjectionsOptions): ProjectionRu
   const { store, readModels } = options;
   const audit = options.audit ?? null;
   const defaultTimeout = options.waitTimeoutMs ?? 10_000;
-  const commitEvery = Math.max(1, options.commitEvery ?? 131_072);
+  const commitEvery = Math.max(1, options.commitEvery ?? 262_144);
+  const commitDue = (): boolean => readModels.pending >= commitEvery || readModels.changed >= MAX_CHANGED;
   const compare = (a: string, b: string) => store.comparePositions(a, b);
   const listeners = new Set<ProjectionListener>();
   let waiters: Waiter[] = [];
@@ -227,7 +233,7 @@ export function startProjections(options: StartProjectionsOptions): ProjectionRu
         maxCount: CATCH_UP_PAGE,
       });
       for (const event of page) onEvent(event);
-      if (readModels.pending >= commitEvery) readModels.commit();
+      if (commitDue()) readModels.commit();
       const last = page[page.length - 1];
       if (last !== undefined) position = last.position;
       if (page.length < CATCH_UP_PAGE) break;
@@ -237,7 +243,7 @@ export function startProjections(options: StartProjectionsOptions): ProjectionRu
       ...(position === undefined ? {} : { after: position }),
       onEvent: (event) => {
         onEvent(event);
-        if (!caughtUp && readModels.pending >= commitEvery) commitReadModels();
+        if (!caughtUp && commitDue()) commitReadModels();
       },
       onCaughtUp: () => {
         try {
