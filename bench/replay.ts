@@ -37,6 +37,14 @@ const p99 = (samples: number[]): number => {
 };
 const round = (value: number, digits = 3) => Number(value.toFixed(digits));
 
+/** Resident memory of this process now (rss) and at its peak (VmHWM, where /proc has it), in MB. */
+async function residentMemory(): Promise<{ rssMb: number; peakRssMb: number | null }> {
+  const rssMb = Math.round(process.memoryUsage().rss / 2 ** 20);
+  const status = await readFile("/proc/self/status", "utf8").catch(() => "");
+  const hwm = /^VmHWM:\s+(\d+) kB/m.exec(status)?.[1];
+  return { rssMb, peakRssMb: hwm === undefined ? null : Math.round(Number(hwm) / 1024) };
+}
+
 async function measure(times: number, run: (i: number) => unknown | Promise<unknown>): Promise<number[]> {
   const samples: number[] = [];
   for (let i = 0; i < times; i++) {
@@ -222,6 +230,8 @@ async function measureRun(dir: string): Promise<void> {
   await runner.close();
   audit.close();
   await store.close();
+  const memory = await residentMemory();
+  log(`resident memory: now ${memory.rssMb} MB, peak ${memory.peakRssMb} MB`);
   console.log(
     JSON.stringify({
       events: total,
@@ -229,6 +239,7 @@ async function measureRun(dir: string): Promise<void> {
       auditFirstPageP99Ms: round(p99(firstPage)),
       auditDeepPageP99Ms: round(p99(deepPage)),
       featureAsOfP99Ms: round(p99(asOf)),
+      ...memory,
     }),
   );
 }
