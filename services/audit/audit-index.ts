@@ -85,7 +85,7 @@ export interface PageArgs {
   after?: string | null;
 }
 
-export { AUDIT_INDEX_VERSION };
+export { AUDIT_INDEX_VERSION, type AuditLayout };
 
 /**
  * The audit index's file in a directory (a projection slot): named by the layout's version, so a build
@@ -105,6 +105,8 @@ export interface AuditIndexOptions {
   batchSize?: number;
   /** Sizes of the index's pieces (tests: small ones, to cross many segments and blocks). */
   layout?: AuditLayout;
+  /** Names numbered locally before the numbering starts over (default LOCAL_NAMES_MAX; tests: few). */
+  localNamesMax?: number;
 }
 
 /** Batches (of `batchSize`) handed to the worker and not yet indexed before `add` waits for it. */
@@ -261,6 +263,7 @@ export class AuditIndex {
   #posted = 0;
   readonly #progress = new Int32Array(new SharedArrayBuffer(4));
   readonly #maxInFlight: number;
+  readonly #localNamesMax: number;
   #stalled = false;
   #stalledAt = 0;
   readonly #requests = new Map<number, Pending>();
@@ -279,6 +282,7 @@ export class AuditIndex {
     this.#store = options.store;
     this.#batchSize = options.batchSize ?? 8192;
     this.#maxInFlight = BATCHES_IN_FLIGHT * this.#batchSize;
+    this.#localNamesMax = options.localNamesMax ?? LOCAL_NAMES_MAX;
     this.#ids = new Int32Array(this.#batchSize * IDS_PER_EVENT);
     this.#positions = new Utf8Text(this.#batchSize * 24, NEWLINE);
     this.#recordedAt = new Utf8Text(this.#batchSize * 25, NEWLINE);
@@ -354,6 +358,11 @@ export class AuditIndex {
     return this.#lastPosition;
   }
 
+  /** Events handed to the worker and not yet indexed: at most BATCHES_IN_FLIGHT batches (and one more). */
+  get backlog(): number {
+    return this.#posted - Atomics.load(this.#progress, 0);
+  }
+
   /** Number of events held (added). For a file-backed index, valid once `opened`. */
   get count(): number {
     return this.#count;
@@ -385,7 +394,7 @@ export class AuditIndex {
    */
   add(event: RecordedEvent | StoredEvent): void {
     if (this.#closed || this.#failure !== null) this.#assertUsable();
-    if (this.#localIds.size >= LOCAL_NAMES_MAX) this.#restartNumbering();
+    if (this.#localIds.size >= this.#localNamesMax) this.#restartNumbering();
     let stream = this.#streams.get(event.stream);
     if (stream === undefined) {
       const release = event.stream.startsWith(RELEASE_STREAM_PREFIX);

@@ -19,6 +19,7 @@ import {
   Simulation,
   uuidFrom,
 } from "../../services/projections/testing/simulation.ts";
+import { TEST_LAYOUT, TEST_LOCAL_NAMES } from "./layout.ts";
 
 export interface Scenario {
   dir: string;
@@ -50,7 +51,7 @@ export async function runScenario(options: { seed: number; steps: number }): Pro
   const path = join(dir, "events.sqlite");
   const store = createSqliteEventStore({ path, synchronous: "NORMAL" });
   const readModels = new ReadModels();
-  const audit = createAuditIndex({ store });
+  const audit = createAuditIndex({ store, layout: TEST_LAYOUT, localNamesMax: TEST_LOCAL_NAMES });
   const runner = startProjections({ store, readModels, audit });
   await runner.ready;
 
