@@ -317,6 +317,48 @@ class AllSource implements Source {
   }
 }
 
+/** The seqs of the range whose time is within [from, to], read a page at a time (the check runs in SQLite). */
+class TimeSource implements Source {
+  readonly #page: StatementSync;
+  readonly #range: Range;
+  readonly #from: number;
+  readonly #to: number;
+  #seqs: number[] = [];
+  #at = 0;
+  #last = 0;
+  #done = false;
+  #pageSize = 64;
+
+  /** `page` takes (lo, hi, from, to, limit) and answers seqs in the range's order. */
+  constructor(page: StatementSync, range: Range, from: number, to: number) {
+    this.#page = page;
+    this.#range = range;
+    this.#from = from;
+    this.#to = to;
+  }
+
+  next(): number {
+    for (;;) {
+      if (this.#at < this.#seqs.length) return this.#seqs[this.#at++] as number;
+      if (this.#done) return 0;
+      const { descending, lo, hi } = this.#range;
+      const first = this.#last === 0;
+      const rows = this.#page.all(
+        descending || first ? lo : this.#last + 1,
+        !descending || first ? hi : this.#last - 1,
+        this.#from,
+        this.#to,
+        this.#pageSize,
+      ) as { seq: number }[];
+      this.#seqs = rows.map((row) => row.seq);
+      this.#at = 0;
+      if (rows.length < this.#pageSize) this.#done = true;
+      else this.#pageSize = Math.min(this.#pageSize * 4, 4096);
+      if (rows.length > 0) this.#last = this.#seqs[this.#seqs.length - 1] as number;
+    }
+  }
+}
+
 /**
  * The seqs of one key of a segmented (segment, key, seq) index, fetched a page at a time, segment by
  * segment in the range's order.
@@ -452,15 +494,8 @@ class MergeSource implements Source {
   }
 }
 
-/** A candidate row's filter columns: type, entity, project, history, actor, at. */
-type FilterRow = [
-  type: number,
-  entity: number,
-  project: number | null,
-  history: number | null,
-  actor: number,
-  at: number,
-];
+/** A candidate row's filter columns. */
+type FilterRow = [seq: number, type: number, entity: number, project: number | null, actor: number, at: number];
 
 export class AuditTable {
   readonly #db: DatabaseSync;
@@ -772,10 +807,6 @@ export class AuditTable {
     return lo > hi ? null : { descending, lo, hi };
   }
 
-  #filterRow(seq: number): FilterRow {
-    return this.#statements.filterRow.get(seq) as unknown as FilterRow;
-  }
-
   #row(seq: number): TableRow {
     const row = this.#statements.row.get(seq) as unknown as [
       number,
@@ -871,7 +902,18 @@ export class AuditTable {
     const filters = drivers.length;
     const timed = from !== null || to !== null;
     // Every row of the range: the only source without filters, and a candidate when a time range is narrow.
-    drivers.push({ size: () => range.hi - range.lo + 1, make: () => new AllSource(range) });
+    drivers.push({
+      size: () => range.hi - range.lo + 1,
+      make: () =>
+        timed
+          ? new TimeSource(
+              descending ? s.timeDesc : s.timeAsc,
+              range,
+              from ?? Number.MIN_SAFE_INTEGER,
+              to ?? Number.MAX_SAFE_INTEGER,
+            )
+          : new AllSource(range),
+    });
     let driver = drivers[0] as (typeof drivers)[number];
     if (filters + (timed ? 1 : 0) >= 2) {
       let smallest = Number.POSITIVE_INFINITY;
@@ -883,25 +925,37 @@ export class AuditTable {
         }
       }
     }
-    // With one filter and no time range its source alone answers; otherwise candidates are checked.
-    const residual = filters > 1 || timed;
+    // With one filter and no time range its source alone answers (so does every row of a time range);
+    // otherwise candidates are checked, a growing run of them per statement.
+    const residual = filters > 1 || (timed && filters > 0);
     const typeSet = types === null ? null : new Set(types);
     const source = driver.make();
-    const found: TableRow[] = [];
-    for (let seq = source.next(); seq !== 0; seq = source.next()) {
-      if (residual) {
-        const row = this.#filterRow(seq);
-        if (entity !== null && row[1] !== entity) continue;
-        if (project !== null && row[2] !== project) continue;
-        if (actor !== null && row[4] !== actor) continue;
-        if (typeSet !== null && !typeSet.has(row[0])) continue;
-        const time = row[5];
-        if ((from !== null && time < from) || (to !== null && time > to)) continue;
+    const found: number[] = [];
+    const candidates: number[] = [];
+    let want = residual ? 32 : query.limit;
+    for (;;) {
+      candidates.length = 0;
+      for (let seq = source.next(); seq !== 0; seq = source.next()) {
+        candidates.push(seq);
+        if (candidates.length >= want) break;
       }
-      found.push(this.#row(seq));
-      if (found.length >= query.limit) break;
+      if (!residual) found.push(...candidates.slice(0, query.limit - found.length));
+      else if (candidates.length > 0) {
+        for (const row of s.filterRows.all(JSON.stringify(candidates)) as unknown as FilterRow[]) {
+          if (entity !== null && row[2] !== entity) continue;
+          if (project !== null && row[3] !== project) continue;
+          if (actor !== null && row[4] !== actor) continue;
+          if (typeSet !== null && !typeSet.has(row[1])) continue;
+          const time = row[5];
+          if ((from !== null && time < from) || (to !== null && time > to)) continue;
+          found.push(row[0]);
+          if (found.length >= query.limit) break;
+        }
+      }
+      if (found.length >= query.limit || candidates.length < want) break;
+      want = Math.min(want * 4, 4096);
     }
-    return found;
+    return found.map((seq) => this.#row(seq));
   }
 
   /** An entity's history (a feature's: its own events and its releases'), newest first. */
@@ -915,15 +969,13 @@ export class AuditTable {
     // The entity's own rows (those not moved to a feature's history) and the rows moved to its history.
     const source = new MergeSource(
       [
-        new KeySource(s.entityDesc, id, range, this.#layout.segmentShift),
+        new KeySource(s.ownDesc, id, range, this.#layout.segmentShift),
         new KeySource(s.historyDesc, id, range, this.#layout.segmentShift),
       ],
       true,
     );
     const found: TableRow[] = [];
     for (let seq = source.next(); seq !== 0; seq = source.next()) {
-      const row = this.#filterRow(seq);
-      if (row[1] === id && row[3] !== null && row[3] !== id) continue;
       found.push(this.#row(seq));
       if (found.length >= limit) break;
     }
@@ -1019,7 +1071,23 @@ function prepare(db: DatabaseSync, layout: AuditLayout) {
     ),
     seqOf: db.prepare("SELECT seq FROM audit_events WHERE position = ?"),
     positionOf: db.prepare("SELECT position FROM audit_events WHERE seq = ?"),
-    filterRow: arrays(db.prepare("SELECT type, entity, project, history, actor, at FROM audit_events WHERE seq = ?")),
+    // The candidates' filter columns, in the order of the JSON array of their seqs.
+    filterRows: arrays(
+      db.prepare(
+        "SELECT e.seq, e.type, e.entity, e.project, e.actor, e.at FROM json_each(?) j CROSS JOIN audit_events e ON e.seq = j.value",
+      ),
+    ),
+    timeDesc: db.prepare(
+      "SELECT seq FROM audit_events WHERE seq BETWEEN ? AND ? AND at BETWEEN ? AND ? ORDER BY seq DESC LIMIT ?",
+    ),
+    timeAsc: db.prepare(
+      "SELECT seq FROM audit_events WHERE seq BETWEEN ? AND ? AND at BETWEEN ? AND ? ORDER BY seq LIMIT ?",
+    ),
+    // An entity's own rows: those not in a feature's history.
+    ownDesc: db.prepare(
+      `SELECT p.seq FROM audit_by_entity p CROSS JOIN audit_events e ON e.seq = p.seq
+       WHERE p.segment = ? AND p.entity = ? AND p.seq BETWEEN ? AND ? AND e.history IS NULL ORDER BY p.seq DESC LIMIT ?`,
+    ),
     row: arrays(
       db.prepare(
         `SELECT e.seq, e.position,
