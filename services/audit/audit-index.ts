@@ -111,6 +111,9 @@ export interface AuditIndexOptions {
 
 /** Batches (of `batchSize`) handed to the worker and not yet indexed before `add` waits for it. */
 const BATCHES_IN_FLIGHT = 8;
+/** The worker's V8 heap bounds (its live data: caches of bounded size, the batch and the page at hand). */
+const WORKER_OLD_SPACE_MB = 128;
+const WORKER_YOUNG_SPACE_MB = 16;
 /** How long `add` waits at most for a worker that makes no progress before it stops waiting. */
 const STALL_MS = 10_000;
 
@@ -289,6 +292,9 @@ export class AuditIndex {
     this.#metadata = new Utf8Text(this.#batchSize * 256, COMMA, OPEN_BRACKET, CLOSE_BRACKET);
     this.#worker = new Worker(new URL("./audit-worker.ts", import.meta.url), {
       workerData: { path: options.path ?? ":memory:", progress: this.#progress, layout: options.layout },
+      // Its live data is small and bounded (caches, a batch, a page): a bounded heap is collected sooner
+      // instead of growing with the garbage of parsing the events it indexes.
+      resourceLimits: { maxOldGenerationSizeMb: WORKER_OLD_SPACE_MB, maxYoungGenerationSizeMb: WORKER_YOUNG_SPACE_MB },
     });
     // Idle, the worker does not keep the process alive; a request in flight does (see #request).
     this.#worker.unref();
