@@ -60,7 +60,7 @@ export const DEFAULT_LAYOUT: AuditLayout = { segmentShift: 18, blockShift: 11, c
  * Rows per transaction at most. Batches arrive faster than they are indexed during a rebuild; committing
  * several at once writes each touched page of the entity index once for all of them.
  */
-const COMMIT_ROWS = Number(process.env.AUDIT_COMMIT_ROWS ?? 65_536);
+const COMMIT_ROWS = 65_536;
 /** Names whose ids the worker remembers (an LRU in front of audit_names). */
 const NAME_CACHE_MAX = 32_768;
 /** Local names (stream names, types, ids in events' data) the main thread numbers before it starts over. */

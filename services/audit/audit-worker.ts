@@ -1,8 +1,8 @@
 // The audit worker: owns the audit index's table (audit-table.ts) on its own thread, so indexing the log
 // runs beside the read models instead of after them. Messages are handled one at a time, in the
 // order they were posted: a query posted after a batch of events sees that batch (the connection sees
-// its own uncommitted rows). Batches are committed once the queue is drained (and every so many rows
-// while it is not), and each batch handled is counted in `progress` for the main thread's back-pressure.
+// its own uncommitted rows). Batches are committed a moment after they arrive (see commitLater), and
+// each batch handled is counted in `progress` for the main thread's back-pressure.
 
 import { parentPort, workerData } from "node:worker_threads";
 import {
@@ -80,20 +80,26 @@ function handle(request: AuditRequest): unknown {
   }
 }
 
-let commitScheduled = false;
+/**
+ * Batches are committed COMMIT_DELAY_MS after the first uncommitted one (or every COMMIT_ROWS rows, by
+ * the table, or at once for sync and finishBulkLoad): the batches of a rebuild share transactions, so
+ * each page of an index they touch is written once for many of them.
+ */
+const COMMIT_DELAY_MS = 100;
+let commitTimer: NodeJS.Timeout | null = null;
 
 const commitLater = (): void => {
-  if (commitScheduled) return;
-  commitScheduled = true;
-  // After the messages already queued: a rebuild's batches share a transaction.
-  setImmediate(() => {
-    commitScheduled = false;
+  if (commitTimer !== null) return;
+  commitTimer = setTimeout(() => {
+    commitTimer = null;
     try {
       table.commit();
     } catch (error) {
       port.postMessage({ t: "failed", message: (error as Error).message } satisfies AuditReply);
     }
-  });
+  }, COMMIT_DELAY_MS);
+  // A pending commit does not keep the worker (or the process) alive: close commits what is left.
+  commitTimer.unref();
 };
 
 port.on("message", (message: AuditMessage) => {
