@@ -36,18 +36,17 @@ import { type AuditMetadata, actorOf, eventTimeOf, type Placement, placeStream, 
 /** The layout of the index's database; a file of another version is never reused (see auditIndexFile). */
 export const AUDIT_INDEX_VERSION = 8;
 
-/*
- * Segments of the entity and history indexes (layout.segmentShift). Keyed (segment, entity, seq), new entries only
- * ever go into the last segment's subtree, which stays small enough for the page cache: the cost of an
- * insert does not grow with the log (keyed (entity, seq), every event of a long-lived feature would
- * dirty a page somewhere in a tree as large as the log). A lookup seeks once per segment.
- */
 /**
  * Sizes of the index's pieces (powers of two as shifts). Stored in the file: a file written with other
  * sizes is rebuilt, never read with these. Tests use small ones to cross many segments and blocks.
  */
 export interface AuditLayout {
-  /** log2 of the seqs per segment of the entity and history indexes. */
+  /**
+   * log2 of the seqs per segment of the entity and history indexes. Keyed (segment, entity, seq), new
+   * entries only go into the last segment's subtree, small enough for the page cache: an insert costs
+   * the same however long the log (keyed (entity, seq), each event of a long-lived feature would dirty a
+   * page somewhere in a tree as large as the log). A lookup seeks once per segment.
+   */
   segmentShift: number;
   /** log2 of the seqs per time block of the zone map. */
   blockShift: number;
@@ -55,13 +54,15 @@ export interface AuditLayout {
   chunkMax: number;
 }
 
+/** 262,144 seqs per segment (4 at a million events, 38 at ten million), 2,048 per time block. */
 export const DEFAULT_LAYOUT: AuditLayout = { segmentShift: 18, blockShift: 11, chunkMax: 512 };
+
 /**
  * Rows per transaction at most. Batches arrive faster than they are indexed during a rebuild; committing
  * several at once writes each touched page of the entity index once for all of them.
  */
 const COMMIT_ROWS = 65_536;
-/** Names whose ids the worker remembers (an LRU in front of audit_names). */
+/** Names whose ids the worker remembers (a bounded cache in front of audit_names). */
 const NAME_CACHE_MAX = 32_768;
 /** Local names (stream names, types, ids in events' data) the main thread numbers before it starts over. */
 export const LOCAL_NAMES_MAX = 16_384;
@@ -261,7 +262,7 @@ function nameHash(text: string): number {
   return (a >>> 0) * 0x200000 + ((b >>> 0) & 0x1fffff);
 }
 
-/** The seqs of a stored chunk (a BLOB of little-endian uint32). */
+/** The seqs of a stored chunk (a BLOB of uint32 in the host's byte order: little-endian where Node runs). */
 const seqsOf = (blob: Uint8Array, n: number): Uint32Array =>
   blob.byteOffset % 4 === 0
     ? new Uint32Array(blob.buffer, blob.byteOffset, n)
@@ -516,6 +517,11 @@ export class AuditTable {
   readonly #layout: AuditLayout;
 
   constructor(path: string, layout: AuditLayout = DEFAULT_LAYOUT) {
+    const { segmentShift, blockShift, chunkMax } = layout;
+    const shift = (value: number) => Number.isInteger(value) && value >= 2 && value <= 30;
+    if (!shift(segmentShift) || !shift(blockShift) || !Number.isInteger(chunkMax) || chunkMax < 2) {
+      throw new Error(`audit index: bad layout ${JSON.stringify(layout)}`);
+    }
     const db = new DatabaseSync(path);
     this.#db = db;
     this.#layout = layout;
@@ -543,7 +549,8 @@ export class AuditTable {
   #migrate(): void {
     const db = this.#db;
     const version = Number((db.prepare("PRAGMA user_version").get() as { user_version: number }).user_version);
-    const layout = JSON.stringify(this.#layout);
+    const { segmentShift, blockShift, chunkMax } = this.#layout;
+    const layout = JSON.stringify({ segmentShift, blockShift, chunkMax });
     if (version === AUDIT_INDEX_VERSION) {
       const stored = db.prepare("SELECT value FROM audit_meta WHERE key = 'layout'").get() as
         | { value: string }
