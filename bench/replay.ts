@@ -13,6 +13,8 @@
 //   EVENTS=100000 npm run bench:replay   # quicker
 //   BENCH_KEEP=/tmp/replay-1m npm run bench:replay   # keep (and on the next run reuse) the generated log there
 // The last line also has the measuring process's resident memory: now (rssMb) and at its peak (peakRssMb).
+//   AUDIT_ONLY=1 npm run bench:replay    # only the audit index (file-backed), fed straight from the log:
+//                                        # events/s, CPU and resident memory of the audit alone
 
 import { spawn } from "node:child_process";
 import { access, mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
@@ -152,7 +154,46 @@ async function main(): Promise<void> {
   }
 }
 
+/** The audit index alone, fed from the log as the runner does (no read models): its rate and memory. */
+async function measureAuditOnly(dir: string): Promise<void> {
+  const store = createSqliteEventStore({ path: join(dir, "events.sqlite") });
+  const auditDir = join(dir, "audit-only");
+  await mkdir(auditDir, { recursive: true });
+  const path = auditIndexFile(auditDir);
+  for (const suffix of ["", "-wal", "-shm"]) await rm(path + suffix, { force: true });
+  const audit = createAuditIndex({ store, path });
+  await audit.opened;
+  const started = performance.now();
+  const cpuBefore = process.cpuUsage();
+  let after: string | undefined;
+  for (;;) {
+    const page = await (store.readAllStored ?? store.readAll).call(store, {
+      ...(after === undefined ? {} : { after }),
+      maxCount: 2000,
+    });
+    for (const event of page) audit.add(event);
+    if (page.length < 2000) break;
+    after = page[page.length - 1]?.position;
+  }
+  await audit.finishBulkLoad();
+  const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
+  audit.close();
+  await audit.whenClosed;
+  await store.close();
+  const memory = await residentMemory();
+  console.log(
+    JSON.stringify({
+      events: audit.count,
+      auditOnlyEventsPerSec: Math.round(audit.count / seconds),
+      cpuSeconds: round((cpu.user + cpu.system) / 1e6, 2),
+      ...memory,
+    }),
+  );
+}
+
 async function measureRun(dir: string): Promise<void> {
+  if (process.env.AUDIT_ONLY === "1") return measureAuditOnly(dir);
   const path = join(dir, "events.sqlite");
   const { total, hotFeatureId }: BenchInfo = JSON.parse(await readFile(join(dir, "bench-info.json"), "utf8"));
   const store = createSqliteEventStore({ path });
