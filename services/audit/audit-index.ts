@@ -14,6 +14,7 @@
 // - Keyset pagination on a local monotonic `seq`, never OFFSET: a deep page costs what the first costs.
 //   Cursors are the events' global positions (opaque to clients, usable in featureAsOf & co.).
 
+import { readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import { DomainError, validation } from "../core/errors.ts";
@@ -92,6 +93,24 @@ export { AUDIT_INDEX_VERSION, type AuditLayout };
  * with another layout never opens this one's file (it builds its own from the log).
  */
 export const auditIndexFile = (dir: string): string => join(dir, `audit-v${AUDIT_INDEX_VERSION}.sqlite`);
+
+const AUDIT_FILE = /^audit-v(\d+)\.sqlite(-wal|-shm|-journal)?$/;
+
+/**
+ * Deletes the audit index files of older versions in `dir` (with their -wal/-shm/-journal files): for
+ * once this version's index has caught up. A newer version's file is left (a build rolled back keeps
+ * the index of the build that may come back). Returns the names deleted.
+ */
+export async function removeStaleAuditIndexFiles(dir: string): Promise<string[]> {
+  const removed: string[] = [];
+  for (const name of await readdir(dir)) {
+    const version = AUDIT_FILE.exec(name)?.[1];
+    if (version === undefined || Number(version) >= AUDIT_INDEX_VERSION) continue;
+    await rm(join(dir, name), { force: true });
+    removed.push(name);
+  }
+  return removed.sort();
+}
 
 export interface AuditIndexOptions {
   /** The log the index is built from: pages read their events' payloads back from it. */

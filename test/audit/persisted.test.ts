@@ -3,7 +3,7 @@
 // loss, no duplicate), and a file written with another layout is never read as this one.
 
 import { spawn } from "node:child_process";
-import { copyFile, mkdir, mkdtemp, rm, stat } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -16,6 +16,7 @@ import {
   type AuditIndex,
   auditIndexFile,
   createAuditIndex,
+  removeStaleAuditIndexFiles,
   type SortOrder,
 } from "../../services/audit/audit-index.ts";
 import { ReadModels } from "../../services/projections/read-models.ts";
@@ -211,6 +212,32 @@ describe("a persisted audit index", () => {
   it("never reuses a file written with another layout: its version is in its name and in the file", async () => {
     expect(AUDIT_INDEX_VERSION).toBeGreaterThan(7);
     expect(auditIndexFile("/slot")).toBe(`/slot/audit-v${AUDIT_INDEX_VERSION}.sqlite`);
+    // Once this version's index has caught up, older versions' files in the slot go.
+    const slot = join(dir, "versions");
+    await mkdir(slot, { recursive: true });
+    const names = [
+      "audit-v7.sqlite",
+      "audit-v7.sqlite-wal",
+      "audit-v7.sqlite-shm",
+      `audit-v${AUDIT_INDEX_VERSION}.sqlite`,
+      `audit-v${AUDIT_INDEX_VERSION}.sqlite-wal`,
+      `audit-v${AUDIT_INDEX_VERSION + 1}.sqlite`,
+      "read-models-v3.sqlite",
+    ];
+    for (const name of names) await writeFile(join(slot, name), "x");
+    expect(await removeStaleAuditIndexFiles(slot)).toEqual([
+      "audit-v7.sqlite",
+      "audit-v7.sqlite-shm",
+      "audit-v7.sqlite-wal",
+    ]);
+    expect((await readdir(slot)).sort()).toEqual(
+      [
+        `audit-v${AUDIT_INDEX_VERSION}.sqlite`,
+        `audit-v${AUDIT_INDEX_VERSION}.sqlite-wal`,
+        `audit-v${AUDIT_INDEX_VERSION + 1}.sqlite`,
+        "read-models-v3.sqlite",
+      ].sort(),
+    );
     const log = scenario.log;
 
     // A file of today's layout, complete.
