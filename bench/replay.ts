@@ -2,6 +2,8 @@
 // append path (batched appends to an embedded store in a temp dir), then measures
 //   - the rebuild of every read model and the audit index from the log, through the projection runner
 //     (history in pages, then the catch-up subscription), in events/s (median of REBUILDS runs, default 3);
+//     the audit index is file-backed, as in production (AUDIT=memory: in memory), built from an empty file
+//     each time, and reopened at the end (auditReopenMs: resuming after its last row);
 //   - auditLog page latency: the first page, and deep pages (after the middle of the log), p99;
 //   - featureAsOf on a feature with 10,000 events, at random positions of its history, p99.
 // Targets on the 2-core reference machine: rebuild >= 100,000 events/s; an auditLog page < 20 ms p99.
@@ -10,14 +12,17 @@
 //   npm run bench:replay                 # 1,000,000 events
 //   EVENTS=100000 npm run bench:replay   # quicker
 //   BENCH_KEEP=/tmp/replay-1m npm run bench:replay   # keep (and on the next run reuse) the generated log there
+// The last line also has the measuring process's resident memory: now (rssMb) and at its peak (peakRssMb).
+//   AUDIT_ONLY=1 npm run bench:replay    # only the audit index (file-backed), fed straight from the log:
+//                                        # events/s, CPU and resident memory of the audit alone
 
 import { spawn } from "node:child_process";
-import { access, mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
+import { access, mkdir, mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { featureAsOf } from "../services/audit/as-of.ts";
-import { createAuditIndex } from "../services/audit/audit-index.ts";
+import { auditIndexFile, createAuditIndex } from "../services/audit/audit-index.ts";
 import { createSqliteEventStore, formatSqlitePosition } from "../services/event-store/sqlite/sqlite-event-store.ts";
 import { digest } from "../services/projections/digest.ts";
 import { ReadModels } from "../services/projections/read-models.ts";
@@ -35,6 +40,14 @@ const p99 = (samples: number[]): number => {
   return sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * 0.99) - 1)] ?? Number.NaN;
 };
 const round = (value: number, digits = 3) => Number(value.toFixed(digits));
+
+/** Resident memory of this process now (rss) and at its peak (VmHWM, where /proc has it), in MB. */
+async function residentMemory(): Promise<{ rssMb: number; peakRssMb: number | null }> {
+  const rssMb = Math.round(process.memoryUsage().rss / 2 ** 20);
+  const status = await readFile("/proc/self/status", "utf8").catch(() => "");
+  const hwm = /^VmHWM:\s+(\d+) kB/m.exec(status)?.[1];
+  return { rssMb, peakRssMb: hwm === undefined ? null : Math.round(Number(hwm) / 1024) };
+}
 
 async function measure(times: number, run: (i: number) => unknown | Promise<unknown>): Promise<number[]> {
   const samples: number[] = [];
@@ -81,7 +94,46 @@ async function main(): Promise<void> {
   }
 }
 
+/** The audit index alone, fed from the log as the runner does (no read models): its rate and memory. */
+async function measureAuditOnly(dir: string): Promise<void> {
+  const store = createSqliteEventStore({ path: join(dir, "events.sqlite") });
+  const auditDir = join(dir, "audit-only");
+  await mkdir(auditDir, { recursive: true });
+  const path = auditIndexFile(auditDir);
+  for (const suffix of ["", "-wal", "-shm"]) await rm(path + suffix, { force: true });
+  const audit = createAuditIndex({ store, path });
+  await audit.opened;
+  const started = performance.now();
+  const cpuBefore = process.cpuUsage();
+  let after: string | undefined;
+  for (;;) {
+    const page = await (store.readAllStored ?? store.readAll).call(store, {
+      ...(after === undefined ? {} : { after }),
+      maxCount: 2000,
+    });
+    for (const event of page) audit.add(event);
+    if (page.length < 2000) break;
+    after = page[page.length - 1]?.position;
+  }
+  await audit.finishBulkLoad();
+  const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
+  audit.close();
+  await audit.whenClosed;
+  await store.close();
+  const memory = await residentMemory();
+  console.log(
+    JSON.stringify({
+      events: audit.count,
+      auditOnlyEventsPerSec: Math.round(audit.count / seconds),
+      cpuSeconds: round((cpu.user + cpu.system) / 1e6, 2),
+      ...memory,
+    }),
+  );
+}
+
 async function measureRun(dir: string): Promise<void> {
+  if (process.env.AUDIT_ONLY === "1") return measureAuditOnly(dir);
   const path = join(dir, "events.sqlite");
   const { total, hotFeatureId }: BenchInfo = JSON.parse(await readFile(join(dir, BENCH_INFO_FILE), "utf8"));
   const store = createSqliteEventStore({ path });
@@ -90,8 +142,18 @@ async function measureRun(dir: string): Promise<void> {
   // the first also reads the log from disk when the page cache dropped it.
   const rebuilds = Math.max(1, Number(process.env.REBUILDS ?? 3));
   const rates: number[] = [];
+  const auditDir = join(dir, "audit");
+  await mkdir(auditDir, { recursive: true });
+  const auditPath = process.env.AUDIT === "memory" ? undefined : auditIndexFile(auditDir);
+  log(`audit index: ${auditPath ?? "in memory"}`);
+  const freshAudit = async () => {
+    if (auditPath !== undefined) {
+      for (const suffix of ["", "-wal", "-shm"]) await rm(auditPath + suffix, { force: true });
+    }
+    return createAuditIndex({ store, ...(auditPath === undefined ? {} : { path: auditPath }) });
+  };
   let readModels = new ReadModels();
-  let audit = createAuditIndex({ store });
+  let audit = await freshAudit();
   let runner = startProjections({ store, readModels, audit });
   for (let run = 1; ; run++) {
     const started = performance.now();
@@ -114,7 +176,7 @@ async function measureRun(dir: string): Promise<void> {
     audit.close();
     await audit.whenClosed;
     readModels = new ReadModels();
-    audit = createAuditIndex({ store });
+    audit = await freshAudit();
     runner = startProjections({ store, readModels, audit });
   }
   const rebuildEventsPerSec = [...rates].sort((a, b) => a - b)[Math.floor(rates.length / 2)] as number;
@@ -161,7 +223,25 @@ async function measureRun(dir: string): Promise<void> {
 
   await runner.close();
   audit.close();
+  await audit.whenClosed;
+  // Resuming: a file-backed index reopened knows its last row (what a restarted process does).
+  let auditReopenMs: number | null = null;
+  let auditFileMb: number | null = null;
+  if (auditPath !== undefined) {
+    const started = performance.now();
+    const reopened = createAuditIndex({ store, path: auditPath });
+    await reopened.opened;
+    auditReopenMs = round(performance.now() - started, 1);
+    if (reopened.count !== total) throw new Error(`reopened audit index holds ${reopened.count} of ${total} events`);
+    await reopened.query({ first: 50 });
+    reopened.close();
+    await reopened.whenClosed;
+    auditFileMb = Math.round((await stat(auditPath)).size / 2 ** 20);
+    log(`audit index reopened in ${auditReopenMs} ms (${reopened.count} rows, ${auditFileMb} MB file)`);
+  }
   await store.close();
+  const memory = await residentMemory();
+  log(`resident memory: now ${memory.rssMb} MB, peak ${memory.peakRssMb} MB`);
   console.log(
     JSON.stringify({
       events: total,
@@ -169,6 +249,9 @@ async function measureRun(dir: string): Promise<void> {
       auditFirstPageP99Ms: round(p99(firstPage)),
       auditDeepPageP99Ms: round(p99(deepPage)),
       featureAsOfP99Ms: round(p99(asOf)),
+      auditReopenMs,
+      auditFileMb,
+      ...memory,
     }),
   );
 }

@@ -3,22 +3,32 @@
 //
 // - It indexes, it does not copy: a row holds the event's seq, position and filter columns. A page's
 //   events are read back from the log by position (one read per run of consecutive events), so the log
-//   stays the one place an event's data lives and a million-event index takes tens of megabytes.
-// - The index lives in a worker thread (audit-worker.ts, audit-table.ts: in-memory columns and posting
-//   lists, plus a SQLite file when file-backed): indexing runs on the second core while the main thread
-//   applies events to the read models. `add` only numbers the event's stream and type and copies its
+//   stays the one place an event's data lives and a million-event index takes about 130 MB of disk.
+// - The index lives in a worker thread (audit-worker.ts, audit-table.ts: a SQLite database with persisted
+//   indexes, a file or in memory): indexing runs on the second core while the main thread applies events
+//   to the read models. A file-backed index resumes after its last row: each batch is one transaction,
+//   so the last row is its checkpoint. `add` only numbers the event's stream and type and copies its
 //   metadata JSON into a buffer (as stored, for a StoredEvent: nobody parses it on this thread); batches
 //   are transferred, not copied, and the worker works out project, actor and time. Queries are answered
 //   in posting order, so a query sees every event added before it (read-your-writes with `runner.waitFor`).
 // - Keyset pagination on a local monotonic `seq`, never OFFSET: a deep page costs what the first costs.
 //   Cursors are the events' global positions (opaque to clients, usable in featureAsOf & co.).
 
+import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import { DomainError, validation } from "../core/errors.ts";
 import { streams } from "../core/streams.ts";
 import type { EventStore, RecordedEvent, StoredEvent } from "../event-store/port.ts";
 import { actorOf, dataFeatureOf, dataProjectOf, eventTimeOf, placementOf, projectOf } from "./audit-event.ts";
-import { type EventBatch, IDS_PER_EVENT, type TableFilter, type TableRow } from "./audit-table.ts";
+import {
+  AUDIT_INDEX_VERSION,
+  type AuditLayout,
+  type EventBatch,
+  IDS_PER_EVENT,
+  LOCAL_NAMES_MAX,
+  type TableFilter,
+  type TableRow,
+} from "./audit-table.ts";
 import type { AuditMessage, AuditReply, AuditRequest } from "./audit-worker.ts";
 
 /** The contract's AuditFilter. */
@@ -75,14 +85,37 @@ export interface PageArgs {
   after?: string | null;
 }
 
+export { AUDIT_INDEX_VERSION, type AuditLayout };
+
+/**
+ * The audit index's file in a directory (a projection slot): named by the layout's version, so a build
+ * with another layout never opens this one's file (it builds its own from the log).
+ */
+export const auditIndexFile = (dir: string): string => join(dir, `audit-v${AUDIT_INDEX_VERSION}.sqlite`);
+
 export interface AuditIndexOptions {
   /** The log the index is built from: pages read their events' payloads back from it. */
   store: EventStore;
-  /** File path of the index's database, or `:memory:` (default). */
+  /**
+   * File path of the index's database (see `auditIndexFile`), or `:memory:` (default). A file resumes
+   * after its last row when reopened; a file of another schema version is emptied and rebuilt.
+   */
   path?: string;
   /** Events handed to the worker per batch (default 8192: a post costs about as much whatever its size). */
   batchSize?: number;
+  /** Sizes of the index's pieces (tests: small ones, to cross many segments and blocks). */
+  layout?: AuditLayout;
+  /** Names numbered locally before the numbering starts over (default LOCAL_NAMES_MAX; tests: few). */
+  localNamesMax?: number;
 }
+
+/** Batches (of `batchSize`) handed to the worker and not yet indexed before `add` waits for it. */
+const BATCHES_IN_FLIGHT = 8;
+/** The worker's V8 heap bounds (its live data: caches of bounded size, the batch and the page at hand). */
+const WORKER_OLD_SPACE_MB = 128;
+const WORKER_YOUNG_SPACE_MB = 16;
+/** How long `add` waits at most for a worker that makes no progress before it stops waiting. */
+const STALL_MS = 10_000;
 
 const RELEASE_STREAM_PREFIX = streams.release("");
 
@@ -210,9 +243,12 @@ export class AuditIndex {
   readonly #batchSize: number;
   /**
    * Strings handed to the worker get local numbers (the worker keeps the name dictionary): stream names,
-   * event types, and the project and feature ids found in events' data.
+   * event types, and the project and feature ids found in events' data. Bounded: past LOCAL_NAMES_MAX
+   * names the numbering starts over (the next batch says so), so nothing here grows with the log.
    */
   readonly #localIds = new Map<string, number>();
+  /** The next batch starts a new local numbering. */
+  #resetNext = false;
   /** Event type → its local number: a few dozen entries, looked up for every event. */
   readonly #typeIds = new Map<string, number>();
   /** A project id found in events' data → its local number (few entries, looked up often). */
@@ -226,6 +262,13 @@ export class AuditIndex {
   /** The events' metadata, as a JSON array. */
   readonly #metadata: Utf8Text;
   #pendingCount = 0;
+  /** Events handed to the worker, and (shared, [0]) how many it has indexed: the back-pressure. */
+  #posted = 0;
+  readonly #progress = new Int32Array(new SharedArrayBuffer(4));
+  readonly #maxInFlight: number;
+  readonly #localNamesMax: number;
+  #stalled = false;
+  #stalledAt = 0;
   readonly #requests = new Map<number, Pending>();
   #nextId = 1;
   #lastPosition: string | null = null;
@@ -241,12 +284,17 @@ export class AuditIndex {
   constructor(options: AuditIndexOptions) {
     this.#store = options.store;
     this.#batchSize = options.batchSize ?? 8192;
+    this.#maxInFlight = BATCHES_IN_FLIGHT * this.#batchSize;
+    this.#localNamesMax = options.localNamesMax ?? LOCAL_NAMES_MAX;
     this.#ids = new Int32Array(this.#batchSize * IDS_PER_EVENT);
     this.#positions = new Utf8Text(this.#batchSize * 24, NEWLINE);
     this.#recordedAt = new Utf8Text(this.#batchSize * 25, NEWLINE);
     this.#metadata = new Utf8Text(this.#batchSize * 256, COMMA, OPEN_BRACKET, CLOSE_BRACKET);
     this.#worker = new Worker(new URL("./audit-worker.ts", import.meta.url), {
-      workerData: { path: options.path ?? ":memory:" },
+      workerData: { path: options.path ?? ":memory:", progress: this.#progress, layout: options.layout },
+      // Its live data is small and bounded (caches, a batch, a page): a bounded heap is collected sooner
+      // instead of growing with the garbage of parsing the events it indexes.
+      resourceLimits: { maxOldGenerationSizeMb: WORKER_OLD_SPACE_MB, maxYoungGenerationSizeMb: WORKER_YOUNG_SPACE_MB },
     });
     // Idle, the worker does not keep the process alive; a request in flight does (see #request).
     this.#worker.unref();
@@ -316,6 +364,11 @@ export class AuditIndex {
     return this.#lastPosition;
   }
 
+  /** Events handed to the worker and not yet indexed: at most BATCHES_IN_FLIGHT batches (and one more). */
+  get backlog(): number {
+    return this.#posted - Atomics.load(this.#progress, 0);
+  }
+
   /** Number of events held (added). For a file-backed index, valid once `opened`. */
   get count(): number {
     return this.#count;
@@ -347,6 +400,7 @@ export class AuditIndex {
    */
   add(event: RecordedEvent | StoredEvent): void {
     if (this.#closed || this.#failure !== null) this.#assertUsable();
+    if (this.#localIds.size >= this.#localNamesMax) this.#restartNumbering();
     let stream = this.#streams.get(event.stream);
     if (stream === undefined) {
       const release = event.stream.startsWith(RELEASE_STREAM_PREFIX);
@@ -383,6 +437,21 @@ export class AuditIndex {
     if (++this.#pendingCount >= this.#batchSize) this.flush();
   }
 
+  /** Starts the local numbering over, from the next batch on. */
+  #restartNumbering(): void {
+    this.flush();
+    this.#forgetNumbering();
+    this.#resetNext = true;
+  }
+
+  #forgetNumbering(): void {
+    this.#localIds.clear();
+    this.#typeIds.clear();
+    this.#projectIds.clear();
+    this.#streams.clear();
+    this.#newNames = [];
+  }
+
   /** Hands the buffered events to the worker. */
   flush(): void {
     const count = this.#pendingCount;
@@ -390,12 +459,14 @@ export class AuditIndex {
     if (count === 0 || this.#failure !== null) return;
     const batch: EventBatch = {
       names: this.#newNames,
+      reset: this.#resetNext,
       ids: count === this.#batchSize ? this.#ids : this.#ids.slice(0, count * IDS_PER_EVENT),
       positions: this.#positions.take(),
       recordedAt: this.#recordedAt.take(),
       metadata: this.#metadata.take(),
     };
     this.#newNames = [];
+    this.#resetNext = false;
     this.#pendingCount = 0;
     if (count === this.#batchSize) this.#ids = new Int32Array(this.#batchSize * IDS_PER_EVENT);
     this.#worker.postMessage({ t: "add", batch } satisfies AuditMessage, [
@@ -404,6 +475,33 @@ export class AuditIndex {
       batch.recordedAt.buffer as ArrayBuffer,
       batch.metadata.buffer as ArrayBuffer,
     ]);
+    this.#posted += count;
+    if (this.#posted - Atomics.load(this.#progress, 0) > this.#maxInFlight) this.#waitForWorker();
+  }
+
+  /**
+   * Back-pressure: while a rebuild hands over batches faster than the worker indexes them, this thread
+   * waits (blocked: `add` is synchronous) until at most BATCHES_IN_FLIGHT batches are queued, so the
+   * queue's memory stays bounded whatever the length of the log. A worker that makes no progress for
+   * STALL_MS is not waited for again until it does (its failure is reported by its events).
+   */
+  #waitForWorker(): void {
+    const deadline = performance.now() + STALL_MS;
+    let handled = Atomics.load(this.#progress, 0);
+    if (this.#stalled) {
+      if (handled === this.#stalledAt) return;
+      this.#stalled = false;
+    }
+    while (this.#posted - handled > this.#maxInFlight) {
+      const left = deadline - performance.now();
+      if (left <= 0 || this.#closed) {
+        this.#stalled = true;
+        this.#stalledAt = handled;
+        return;
+      }
+      Atomics.wait(this.#progress, 0, handled, left);
+      handled = Atomics.load(this.#progress, 0);
+    }
   }
 
   /** Resolves once the worker has indexed everything added so far (and built any deferred index). */
@@ -524,10 +622,8 @@ export class AuditIndex {
   async clear(): Promise<void> {
     const cleared = this.#request({ op: "clear" });
     // The worker forgets the local numbers when it clears: events added from now on are numbered afresh.
-    this.#localIds.clear();
-    this.#typeIds.clear();
-    this.#projectIds.clear();
-    this.#streams.clear();
+    this.#forgetNumbering();
+    this.#resetNext = false;
     this.#lastPosition = null;
     this.#count = 0;
     await cleared;
@@ -562,6 +658,3 @@ export const createAuditIndex = (options: AuditIndexOptions): AuditIndex => {
   }
   return new AuditIndex(options);
 };
-
-/** The audit index's file in a projections directory (a slot, see services/projections/slots.ts). */
-export const auditIndexFile = (dir: string): string => `${dir}/audit-v7.sqlite`;

@@ -1,9 +1,18 @@
 // The audit worker: owns the audit index's table (audit-table.ts) on its own thread, so indexing the log
 // runs beside the read models instead of after them. Messages are handled one at a time, in the
-// order they were posted: a query posted after a batch of events sees that batch.
+// order they were posted: a query posted after a batch of events sees that batch (the connection sees
+// its own uncommitted rows). Batches are committed a moment after they arrive (see commitLater), and
+// each batch handled is counted in `progress` for the main thread's back-pressure.
 
 import { parentPort, workerData } from "node:worker_threads";
-import { AuditTable, type EventBatch, type TableQuery, UnknownCursorError } from "./audit-table.ts";
+import {
+  type AuditLayout,
+  AuditTable,
+  type EventBatch,
+  IDS_PER_EVENT,
+  type TableQuery,
+  UnknownCursorError,
+} from "./audit-table.ts";
 
 export type AuditRequest =
   | { op: "query"; query: TableQuery }
@@ -26,10 +35,15 @@ export type AuditReply =
 const port = parentPort;
 if (port === null) throw new Error("audit-worker.ts runs as a worker thread");
 
-const { path } = workerData as { path: string };
+const { path, progress, layout } = workerData as {
+  path: string;
+  /** [0]: events handled so far (shared with the main thread). */
+  progress: Int32Array;
+  layout?: AuditLayout;
+};
 let table: AuditTable;
 try {
-  table = new AuditTable(path);
+  table = new AuditTable(path, layout);
   port.postMessage({ t: "opened", ...table.head() } satisfies AuditReply);
 } catch (error) {
   port.postMessage({ t: "failed", message: (error as Error).message } satisfies AuditReply);
@@ -47,8 +61,11 @@ function handle(request: AuditRequest): unknown {
     case "positionAt":
       return table.positionAt(request.ms);
     case "finishBulkLoad":
+      table.finishBulkLoad();
+      table.commit();
       return null;
     case "sync":
+      table.commit();
       return table.head();
     case "clear":
       table.clear();
@@ -63,12 +80,38 @@ function handle(request: AuditRequest): unknown {
   }
 }
 
+/**
+ * Batches are committed COMMIT_DELAY_MS after the first uncommitted one (or every COMMIT_ROWS rows, by
+ * the table, or at once for sync and finishBulkLoad): the batches of a rebuild share transactions, so
+ * each page of an index they touch is written once for many of them.
+ */
+const COMMIT_DELAY_MS = 100;
+let commitTimer: NodeJS.Timeout | null = null;
+
+const commitLater = (): void => {
+  if (commitTimer !== null) return;
+  commitTimer = setTimeout(() => {
+    commitTimer = null;
+    try {
+      table.commit();
+    } catch (error) {
+      port.postMessage({ t: "failed", message: (error as Error).message } satisfies AuditReply);
+    }
+  }, COMMIT_DELAY_MS);
+  // A pending commit does not keep the worker (or the process) alive: close commits what is left.
+  commitTimer.unref();
+};
+
 port.on("message", (message: AuditMessage) => {
   if (message.t === "add") {
     try {
       table.add(message.batch);
+      commitLater();
     } catch (error) {
       port.postMessage({ t: "failed", message: (error as Error).message } satisfies AuditReply);
+    } finally {
+      Atomics.add(progress, 0, message.batch.ids.length / IDS_PER_EVENT);
+      Atomics.notify(progress, 0);
     }
     return;
   }

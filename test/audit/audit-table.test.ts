@@ -1,10 +1,12 @@
-// The audit index's worker-side table on its own, with more rows than the scenario tests make: its
-// walks over posting lists (one, or several merged for a types filter) and its time order for
-// positionAt (sorted on first use, then rows merged in as they arrive) against brute force, and its
-// cursor lookup (a hash index built at the first lookup, then kept up).
+// The audit index's worker-side table on its own, with more rows than the scenario tests make and small
+// pieces (segments of the entity index, time blocks, chunks of posting lists) so that every walk crosses
+// many of them: its walks (every row, one posting list, several merged for a types filter, the entity
+// index segment by segment) and its time lookup for positionAt (the zone map) against brute force, its
+// cursor lookup, and a feature's history across the main thread's restarts of its local numbering.
 
 import { describe, expect, it } from "vitest";
 import {
+  type AuditLayout,
   AuditTable,
   type EventBatch,
   IDS_PER_EVENT,
@@ -23,6 +25,8 @@ interface Row {
   actor: string;
   at: number;
 }
+
+const SMALL: AuditLayout = { segmentShift: 6, blockShift: 4, chunkMax: 8 };
 
 const TYPES = ["TypeA", "TypeB", "TypeC", "TypeD"];
 const PROJECTS = ["p1", "p2", "p3"];
@@ -97,8 +101,8 @@ const matches = (filter: TableFilter, row: Row): boolean =>
   (filter.toMs === null || filter.toMs === undefined || row.at <= filter.toMs);
 
 describe("the audit table", () => {
-  it("finds the position at a time — sorted on first use, then with new rows merged in — as brute force does", () => {
-    const table = new AuditTable(":memory:");
+  it("finds the position at a time — times that go back a little and tie, across blocks — as brute force does", () => {
+    const table = new AuditTable(":memory:", SMALL);
     const local = new Map<string, number>();
     const first = makeRows(9000, 1);
     table.add(batchOf(first, local));
@@ -113,18 +117,18 @@ describe("the audit table", () => {
       expect(table.positionAt(Number.MAX_SAFE_INTEGER)).toBe(positionAtReference(rows, Number.MAX_SAFE_INTEGER));
     };
     probe(first, 2);
-    // A few rows more: not merged yet, checked one by one.
+    // A few rows more, starting before the last time (blocks that overlap).
     const few = makeRows(500, 3, first.length, (first[first.length - 1] as Row).at - 5000);
     table.add(batchOf(few, local));
     probe([...first, ...few], 4);
-    // Many more: merged into the time order.
+    // Many more.
     const many = makeRows(6000, 5, first.length + few.length, (few[few.length - 1] as Row).at);
     table.add(batchOf(many, local));
     probe([...first, ...few, ...many], 6);
   });
 
   it("pages through filters on every walk (all rows, one list, merged lists) in both orders", () => {
-    const table = new AuditTable(":memory:");
+    const table = new AuditTable(":memory:", SMALL);
     const local = new Map<string, number>();
     const rows = makeRows(5000, 7);
     table.add(batchOf(rows.slice(0, 2500), local));
@@ -171,14 +175,14 @@ describe("the audit table", () => {
     }
   });
 
-  it("finds every position as a cursor, rows added after the first lookup too, and refuses unknown ones", () => {
-    const table = new AuditTable(":memory:");
+  it("finds every position as a cursor, rows added after a lookup too, and refuses unknown ones", () => {
+    const table = new AuditTable(":memory:", SMALL);
     const local = new Map<string, number>();
     const rows = makeRows(3000, 9);
     table.add(batchOf(rows.slice(0, 1000), local));
     const next = (after: string) => table.query({ filter: {}, order: "ASC", limit: 1, after })[0]?.position;
     expect(next((rows[10] as Row).position)).toBe((rows[11] as Row).position);
-    // The index, built at that first lookup, keeps up with rows added since (past its growth, too).
+    // Rows added since are found too.
     table.add(batchOf(rows.slice(1000), local));
     for (let i = 0; i < rows.length - 1; i += 7)
       expect(next((rows[i] as Row).position)).toBe((rows[i + 1] as Row).position);
@@ -187,5 +191,86 @@ describe("the audit table", () => {
     expect(table.row("nope")).toBeNull();
     table.clear();
     expect(table.row((rows[0] as Row).position)).toBeNull();
+  });
+
+  it("keeps a feature's history (its events and its releases') across restarts of the local numbering", () => {
+    const table = new AuditTable(":memory:", SMALL);
+    const random = prng(12);
+    const features = ["f1", "f2", "f3"];
+    /** What each event is: its stream, and the feature a release's first event names. */
+    const events: { stream: string; feature: number; position: string }[] = [];
+    const releaseOf = new Map<string, string>();
+    for (let i = 0; i < 1500; i++) {
+      const feature = features[Math.floor(random() * features.length)] as string;
+      let stream = `feature-${feature}`;
+      let named = -1;
+      if (random() < 0.6) {
+        const release = `r${Math.floor(random() * 60)}`;
+        stream = `release-${release}`;
+        if (!releaseOf.has(release)) {
+          releaseOf.set(release, feature);
+          named = 1;
+        }
+      }
+      events.push({ stream, feature: named, position: String(i + 1).padStart(20, "0") });
+    }
+    // Batches of 50, the local numbering started over every third batch (the main thread's bound).
+    let local = new Map<string, number>();
+    for (let start = 0, batchNo = 0; start < events.length; start += 50, batchNo++) {
+      const reset = batchNo % 3 === 0 && batchNo > 0;
+      if (reset) local = new Map();
+      const names: string[] = [];
+      const number = (name: string): number => {
+        let id = local.get(name);
+        if (id === undefined) {
+          id = local.size;
+          local.set(name, id);
+          names.push(name);
+        }
+        return id;
+      };
+      const slice = events.slice(start, start + 50);
+      const ids = new Int32Array(slice.length * IDS_PER_EVENT);
+      slice.forEach((event, e) => {
+        const release = event.stream.startsWith("release-") ? event.stream.slice(8) : null;
+        const feature = release !== null && event.feature > 0 ? number(releaseOf.get(release) as string) : -1;
+        ids.set([number(event.stream), number("Type"), -1, feature], e * IDS_PER_EVENT);
+      });
+      const encode = (lines: string[]) => new TextEncoder().encode(lines.join("\n"));
+      table.add({
+        names,
+        reset,
+        ids,
+        positions: encode(slice.map((event) => event.position)),
+        recordedAt: encode(slice.map(() => "2026-01-01T00:00:00.000Z")),
+        metadata: new TextEncoder().encode(JSON.stringify(slice.map(() => ({ actor: "amy" })))),
+      });
+    }
+    for (const feature of features) {
+      // The feature's own events, and its releases' from the event that named the feature on.
+      const expected = events
+        .filter((event) => {
+          if (event.stream === `feature-${feature}`) return true;
+          const release = event.stream.slice(8);
+          return event.stream.startsWith("release-") && releaseOf.get(release) === feature;
+        })
+        .map((event) => event.position)
+        .reverse();
+      const seen: string[] = [];
+      let after: string | null = null;
+      for (;;) {
+        const page = table.history(feature, after, 23);
+        seen.push(...page.map((row) => row.position));
+        if (page.length < 23) break;
+        after = (page[page.length - 1] as TableRow).position;
+      }
+      expect(seen, feature).toEqual(expected);
+    }
+    // A release's own events stay found by its entity id.
+    const release = [...releaseOf.keys()][0] as string;
+    const own = events.filter((event) => event.stream === `release-${release}`).map((event) => event.position);
+    const rows = table.query({ filter: { entityId: release }, order: "ASC", limit: 1000, after: null });
+    expect(rows.map((row) => row.position)).toEqual(own);
+    expect(rows.every((row) => row.entityId === release)).toBe(true);
   });
 });

@@ -19,6 +19,7 @@ import {
   Simulation,
   uuidFrom,
 } from "../../services/projections/testing/simulation.ts";
+import { TEST_LAYOUT, TEST_LOCAL_NAMES } from "./layout.ts";
 
 export interface Scenario {
   dir: string;
@@ -52,7 +53,7 @@ export async function runScenario(options: { seed: number; steps: number }): Pro
   // Persisted, as an API process keeps them, with a cache far smaller than the scenario's entities: the
   // getters and apply go through the rows, not only through the states in memory.
   const readModels = new ReadModels({ path: join(dir, "read-models.sqlite"), cacheEntries: 100 });
-  const audit = createAuditIndex({ store });
+  const audit = createAuditIndex({ store, layout: TEST_LAYOUT, localNamesMax: TEST_LOCAL_NAMES });
   const runner = startProjections({ store, readModels, audit });
   await runner.ready;
 
