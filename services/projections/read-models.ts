@@ -19,6 +19,7 @@
 //   did not change), frozen when first handed out.
 // - The file's name carries READ_MODELS_VERSION: a build whose rows have another shape never opens it.
 
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
 import type { AsOfSnapshot, AsOfSnapshots } from "../audit/as-of.ts";
 import { type AuditMetadata, eventTimeOf } from "../audit/audit-event.ts";
@@ -113,6 +114,30 @@ export class ProjectionFileBusyError extends Error {
 }
 
 const PROBLEMS_KEPT = 100;
+
+/**
+ * The boot this machine is in (Linux), null where unknown. A full build writes without fsync — a process
+ * crash loses nothing SQLite handed to the kernel, only a machine crash can — and marks its file with the
+ * boot id until it has synced: a file marked by another boot is thrown away and built again.
+ */
+const bootId = (): string | null => {
+  try {
+    return readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim() || null;
+  } catch {
+    return null;
+  }
+};
+
+/** Writes `text` to `path` and waits until it is on disk. */
+const writeDurably = (path: string, text: string): void => {
+  const fd = openSync(path, "w");
+  try {
+    writeSync(fd, text);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+};
 /**
  * Every this many events of a stream of a kind the as-of queries fold, the state after that event is kept
  * (with its position and the latest event time so far): `featureAsOf` & co. start from the last snapshot at
@@ -354,6 +379,8 @@ export class ReadModels implements AsOfSnapshots {
   readonly #dirty = new Map<string, Entry>();
   #inTransaction = false;
   #indexed = false;
+  /** The marker of a full build not yet synced to disk (see bootId), null when there is none. */
+  #unsynced: string | null = null;
   #checkpoint: Checkpoint;
   #committedPosition: string | null;
   #pending = 0;
@@ -368,6 +395,15 @@ export class ReadModels implements AsOfSnapshots {
       options.cacheEntries ?? (Number(process.env.READ_MODEL_CACHE) || DEFAULT_CACHE_ENTRIES),
     );
     this.#snapshotEvery = Math.max(1, options.snapshotEvery ?? SNAPSHOT_EVERY);
+    const marker = `${this.path}-unsynced`;
+    if (!memory && existsSync(marker)) {
+      const boot = bootId();
+      if (boot === null || readFileSync(marker, "utf8").trim() !== boot) {
+        // Written without fsync, and the machine went down since: the file may be torn. Build it again.
+        for (const suffix of ["", "-wal", "-shm", "-journal"]) rmSync(`${this.path}${suffix}`, { force: true });
+        rmSync(marker, { force: true });
+      }
+    }
     this.#db = new DatabaseSync(this.path);
     try {
       if (!memory) {
@@ -414,17 +450,39 @@ export class ReadModels implements AsOfSnapshots {
     const row = this.#db.prepare("SELECT state FROM checkpoint WHERE id = 1").get() as { state: string } | undefined;
     this.#checkpoint = row === undefined ? emptyCheckpoint() : (JSON.parse(row.state) as Checkpoint);
     this.#committedPosition = this.#checkpoint.position;
-    // A file that has caught up once has its indexes (and keeps them up row by row from then on); a fresh
-    // one gets them when its first catch-up is done (`finishBulkLoad`): cheaper than maintaining them
-    // row by row during a full build. Until then a list is a scan, right but slower.
-    if (row !== undefined) this.finishBulkLoad();
+    // A file that has caught up once has its indexes (and keeps them up row by row from then on); a full
+    // build gets them when its first catch-up is done (`finishBulkLoad`): cheaper than maintaining them
+    // row by row. Until then a list is a scan, right but slower.
+    if (!memory && (row === undefined || existsSync(marker))) this.#startBulkLoad(marker);
+    else if (row !== undefined) this.finishBulkLoad();
   }
 
-  /** Builds the lists' indexes if they are not there yet (the runner calls it once caught up). */
+  /** A full build: no fsync until it is done, when the machine's boot id can tell a torn file afterwards. */
+  #startBulkLoad(marker: string): void {
+    const boot = bootId();
+    if (boot === null) return;
+    writeDurably(marker, boot);
+    this.#db.exec("PRAGMA synchronous = OFF");
+    this.#unsynced = marker;
+  }
+
+  /**
+   * The first catch-up is done (the runner calls it): builds the lists' indexes if they are not there yet,
+   * and puts everything a full build wrote on disk before this file counts as durable.
+   */
   finishBulkLoad(): void {
-    if (this.#indexed) return;
-    this.#db.exec(INDEXES_SQL());
-    this.#indexed = true;
+    if (!this.#indexed) {
+      this.#db.exec(INDEXES_SQL());
+      this.#indexed = true;
+    }
+    if (this.#unsynced !== null) {
+      this.commit();
+      this.#db.exec("PRAGMA synchronous = NORMAL");
+      // Copies the log into the file and syncs both (synchronous=NORMAL), then the marker can go.
+      this.#db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+      rmSync(this.#unsynced, { force: true });
+      this.#unsynced = null;
+    }
   }
 
   /** Global position of the last applied event (null before the first). */
@@ -644,6 +702,7 @@ export class ReadModels implements AsOfSnapshots {
     this.#db.exec("DELETE FROM checkpoint");
     this.#db.exec("COMMIT");
     this.#inTransaction = false;
+    if (this.path !== ":memory:" && this.#unsynced === null) this.#startBulkLoad(`${this.path}-unsynced`);
     this.#cache.clear();
     this.#oldCache.clear();
     this.#dirty.clear();

@@ -107,8 +107,8 @@ export function openProjectionSlot(options: OpenSlotOptions): ProjectionSlot {
         const kept = new Set([LOCK_FILE, basename(readModels.path), ...keep.map((file) => basename(file))]);
         const removed: string[] = [];
         for (const name of readdirSync(dir)) {
-          // A database and its journal files (-wal, -shm, -journal) go together.
-          const database = name.replace(/-(wal|shm|journal)$/, "");
+          // A database and its journal files (-wal, -shm, -journal) and marker (-unsynced) go together.
+          const database = name.replace(/-(wal|shm|journal|unsynced)$/, "");
           if (!/\.(sqlite|lock)$/.test(database) || kept.has(database)) continue;
           rmSync(join(dir, name), { force: true });
           removed.push(name);

@@ -4,7 +4,7 @@
 // projection's code builds a new file instead of reading the old one.
 
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -115,6 +115,33 @@ describe("persisted read models", () => {
     expect(last.snapshot()).toEqual((await foldLog(scenario.store)).snapshot());
     last.close();
   }, 60_000);
+
+  it("a full build is synced once caught up; one left unsynced by another boot is built again", async () => {
+    const path = join(work, "unsynced.sqlite");
+    const marker = `${path}-unsynced`;
+    const partial = new ReadModels({ path });
+    for (const event of scenario.log.slice(0, 100)) partial.apply(event);
+    partial.commit();
+    partial.close();
+    // Not caught up yet: written without fsync, marked with this boot's id.
+    expect(readFileSync(marker, "utf8").trim()).toBe(readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim());
+    // The same boot: a process crash loses nothing the kernel had; it resumes.
+    const resumed = new ReadModels({ path });
+    expect(resumed.eventCount).toBe(100);
+    resumed.close();
+    // Another boot (the machine went down): the file may be torn, so it starts over.
+    writeFileSync(marker, "another-boot");
+    const rebuilt = new ReadModels({ path });
+    expect(rebuilt.checkpoint).toBeNull();
+    expect(await catchUp(rebuilt)).toBe(scenario.log.length);
+    expect(existsSync(marker)).toBe(false);
+    expect(digest(rebuilt)).toBe(expected);
+    rebuilt.close();
+    // Synced now: whatever boot comes next, it is kept.
+    const kept = new ReadModels({ path });
+    expect(kept.eventCount).toBe(scenario.log.length);
+    kept.close();
+  });
 
   it("refuses a file another process holds, naming it", () => {
     const path = join(work, "held.sqlite");
