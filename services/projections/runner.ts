@@ -1,7 +1,10 @@
 // The projection runner: one catch-up subscription to the whole log (history from the start, then live)
 // feeds the read models and the audit index, then fans each event out to listeners (the GraphQL
 // subscriptions). Because it reads the store's subscription — not the process's own writes — an API
-// process sees mutations made by any other process on the same store.
+// process sees mutations made by any other process on the same store. Each projection resumes from its
+// own checkpoint (persisted ones: the read models' committed position, the audit index's last row), and the
+// read models are committed — rows and checkpoint in one transaction — every few hundred thousand events
+// while catching up and after each burst once live (docs/decisions/0042).
 //
 // Read-your-writes: a mutation gets the position of its last appended event from the command handler and
 // awaits `waitFor(position)` before it reads the read models.
@@ -21,7 +24,7 @@ export interface StartProjectionsOptions {
   /**
    * While catching up, commit the read models (rows and checkpoint, one transaction) once this many events
    * are applied (default 262,144: an entity changed by several events of one commit is written once; a
-   * cold build of 1M events took 7.3 s at 524,288, 8.0 at 262,144, 8.9 at 131,072), or once 50,000
+   * cold build of 1M events, read models alone, took 7.3 s at 524,288, 8.0 at 262,144, 8.9 at 131,072), or once 50,000
    * entities wait to be written, whichever comes first. Once live, each burst of events is committed as
    * soon as it is applied.
    */
@@ -95,8 +98,8 @@ export function startProjections(options: StartProjectionsOptions): ProjectionRu
   let flushScheduled = false;
   let commitScheduled = false;
 
-  // Where each projection already is: a fresh in-memory model starts at null; a file-backed audit index
-  // resumes at its last stored event. The subscription starts at the earlier of the two.
+  // Where each projection already is: the read models at their committed checkpoint, the audit index after
+  // its last stored row (null for a fresh one). The subscription starts at the earlier of the two.
   let readModelsFrom = readModels.position;
   // Known once the audit index is open (a file-backed one resumes where it was).
   let auditFrom: string | null = null;
