@@ -158,6 +158,9 @@ export async function startInstallation(dataDir: string, log: (message: string) 
 }
 
 /** Retries `call` on network errors, timeouts and 5xx until it answers (or the deadline passes). */
+/** How long a feature may stay locked after its release ended: reconcile's interval here (3 s), with room. */
+const UNLOCK_GRACE_MS = 10_000;
+
 async function retrying<T>(call: () => Promise<T>, deadlineMs = 240_000): Promise<T> {
   const deadline = Date.now() + deadlineMs;
   for (let attempt = 0; ; attempt++) {
@@ -386,15 +389,27 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
 
     // ---- checks ----------------------------------------------------------------------------------------
     const finalFeatures = new Map<string, { environments: unknown; activeRelease: unknown }>();
-    for (const feature of features) {
-      for (const id of [feature.released, feature.twin]) {
-        const answer = await retrying(() =>
+    const readFeature = async (id: string) =>
+      (
+        await retrying(() =>
           gql<{ feature: { environments: unknown; activeRelease: unknown } }>(
             `query($id: ID!) { feature(id: $id) { activeRelease { id } environments { environment definition { enabled value rules { segment enabled value rolloutPercentage } } } } }`,
             { id },
           ),
-        );
-        if (answer.data?.feature) finalFeatures.set(id, answer.data.feature);
+        )
+      ).data?.feature;
+    // A release ends in two appends: ReleaseCompleted on its stream, then FeatureReleaseEnded (the unlock,
+    // with the final definitions) on the feature's. A kill between the two is healed by reconcile (every
+    // 3 s here): a lock still held UNLOCK_GRACE_MS after the release ended is stuck.
+    const unlockDeadline = Date.now() + UNLOCK_GRACE_MS;
+    for (const feature of features) {
+      for (const id of [feature.released, feature.twin]) {
+        let answer = await readFeature(id);
+        while (id === feature.released && answer?.activeRelease != null && Date.now() < unlockDeadline) {
+          await sleep(250);
+          answer = await readFeature(id);
+        }
+        if (answer) finalFeatures.set(id, answer);
       }
     }
     await stop(installation);
