@@ -11,7 +11,7 @@ const store = createSqliteEventStore({ path: storePath });
 // Slowed down, so that the parent's kill lands while events are applied but not committed yet.
 const readPage = store.readAllStored.bind(store);
 store.readAllStored = async (options) => {
-  await new Promise((resolve) => setTimeout(resolve, 3));
+  await new Promise((resolve) => setTimeout(resolve, 15));
   return readPage(options);
 };
 const readModels = new ReadModels({ path: readModelsPath, cacheEntries: 100 });
