@@ -96,11 +96,23 @@ export interface ReadModelsOptions {
   cacheEntries?: number;
   /** Events of a stream between two snapshots for the as-of queries (default SNAPSHOT_EVERY). */
   snapshotEvery?: number;
-  /**
-   * Hold the file for this process alone (SQLite's exclusive locking mode, taken at open): a second
-   * process opening it gets a ProjectionFileBusyError. Default true for a file.
-   */
-  exclusive?: boolean;
+}
+
+/**
+ * Takes the write lock of `db` now and keeps it until the connection closes (SQLite's exclusive locking
+ * mode, released by the kernel when the process dies): false when another connection holds it. `setup`
+ * runs inside the transaction that takes the lock. Used for the read models' file and a slot's lock.
+ */
+export function lockExclusively(db: DatabaseSync, setup = ""): boolean {
+  db.exec("PRAGMA busy_timeout = 0");
+  db.exec("PRAGMA locking_mode = EXCLUSIVE");
+  try {
+    db.exec(`BEGIN IMMEDIATE; ${setup} COMMIT;`);
+    return true;
+  } catch (error) {
+    if (error instanceof Error && /locked|busy/i.test(error.message)) return false;
+    throw error;
+  }
 }
 
 /** Another process holds the projection file (see slots.ts: each process takes a slot of its own). */
@@ -407,10 +419,8 @@ export class ReadModels implements AsOfSnapshots {
     this.#db = new DatabaseSync(this.path);
     try {
       if (!memory) {
-        if (options.exclusive !== false) this.#db.exec("PRAGMA locking_mode = EXCLUSIVE");
-        this.#db.exec("PRAGMA busy_timeout = 0");
-        // Takes the write lock now (and, exclusive, keeps it): a held file is refused at open, not later.
-        this.#db.exec("BEGIN IMMEDIATE; COMMIT;");
+        // A file another process holds is refused at open, not at its first write.
+        if (!lockExclusively(this.#db)) throw new ProjectionFileBusyError(this.path);
         this.#db.exec("PRAGMA journal_mode = WAL");
         // A crash loses at most the last commits, never their atomicity: the checkpoint goes with its rows.
         this.#db.exec("PRAGMA synchronous = NORMAL");
@@ -421,7 +431,6 @@ export class ReadModels implements AsOfSnapshots {
       this.#db.exec(TABLES_SQL());
     } catch (error) {
       this.#db.close();
-      if (error instanceof Error && /locked|busy/i.test(error.message)) throw new ProjectionFileBusyError(this.path);
       throw error;
     }
     for (const kind of KINDS) {
@@ -797,16 +806,23 @@ export class ReadModels implements AsOfSnapshots {
     return state === null || state === undefined ? undefined : (state as T);
   }
 
-  /** Runs a list query (after writing what changed) and returns the entities of its rows, cached. */
-  #select<T>(kind: EntityKind, where: string, ...params: SQLInputValue[]): T[] {
+  /** The prepared statement of a list or lookup query, once what changed is written (its rows are read). */
+  #query(sql: string): StatementSync {
     if (this.#dirty.size > 0) this.#writeDirty();
-    const sql = `SELECT * FROM ${TABLES[kind].table} ${where}`;
     let statement = this.#queries.get(sql);
     if (statement === undefined) {
       statement = this.#db.prepare(sql);
       this.#queries.set(sql, statement);
     }
-    const rows = statement.all(...params) as Record<string, unknown>[];
+    return statement;
+  }
+
+  /** Runs a list query and returns the entities of its rows, cached. */
+  #select<T>(kind: EntityKind, where: string, ...params: SQLInputValue[]): T[] {
+    const rows = this.#query(`SELECT * FROM ${TABLES[kind].table} ${where}`).all(...params) as Record<
+      string,
+      unknown
+    >[];
     const list = new Array<T>(rows.length);
     for (let i = 0; i < rows.length; i++) {
       const row = rows[i] as Record<string, unknown>;
@@ -823,14 +839,9 @@ export class ReadModels implements AsOfSnapshots {
 
   /** The id of the one row a lookup query finds. */
   #lookup(kind: EntityKind, where: string, ...params: SQLInputValue[]): string | undefined {
-    if (this.#dirty.size > 0) this.#writeDirty();
-    const sql = `SELECT id FROM ${TABLES[kind].table} ${where} LIMIT 1`;
-    let statement = this.#queries.get(sql);
-    if (statement === undefined) {
-      statement = this.#db.prepare(sql);
-      this.#queries.set(sql, statement);
-    }
-    const row = statement.get(...params) as { id: string } | undefined;
+    const row = this.#query(`SELECT id FROM ${TABLES[kind].table} ${where} LIMIT 1`).get(...params) as
+      | { id: string }
+      | undefined;
     return row?.id;
   }
 

@@ -18,7 +18,7 @@
 import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { basename, join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
-import { ReadModels, readModelsFile } from "./read-models.ts";
+import { lockExclusively, ReadModels, readModelsFile } from "./read-models.ts";
 
 /** More slots than this means something else is wrong (processes leaking, a directory shared too widely). */
 const MAX_SLOTS = 64;
@@ -52,16 +52,13 @@ export interface OpenSlotOptions {
 function lockSlot(dir: string): DatabaseSync | null {
   const lock = new DatabaseSync(join(dir, LOCK_FILE));
   try {
-    lock.exec("PRAGMA busy_timeout = 0");
-    lock.exec("PRAGMA locking_mode = EXCLUSIVE");
-    // The first write transaction takes the exclusive lock; exclusive locking mode keeps it until close.
-    lock.exec("BEGIN IMMEDIATE; CREATE TABLE IF NOT EXISTS slot (id INTEGER PRIMARY KEY); COMMIT;");
-    return lock;
+    if (lockExclusively(lock, "CREATE TABLE IF NOT EXISTS slot (id INTEGER PRIMARY KEY);")) return lock;
   } catch (error) {
     lock.close();
-    if (error instanceof Error && /locked|busy/i.test(error.message)) return null;
     throw error;
   }
+  lock.close();
+  return null;
 }
 
 const slotDir = (root: string, index: number): string => join(root, `slot-${index}`);
